@@ -1,0 +1,5 @@
+"""``python -m skintrack``."""
+
+from skintrack.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""skintrack.core."""

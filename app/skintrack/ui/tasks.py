@@ -1,0 +1,142 @@
+"""One way to run work off the GUI thread.
+
+A *job* is a callable taking a :class:`~skintrack.progress.CancelToken`. It may return a value
+directly or return a generator that yields :class:`~skintrack.progress.Progress` and finally
+returns its result (``return value`` inside the generator). :func:`run_task` runs it on a
+``QThreadPool`` and delivers progress, the result or the exception to the GUI thread through
+the returned :class:`TaskHandle`'s signals. Tests can swap the pool for :class:`SyncPool`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from collections.abc import Callable, Generator
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+from skintrack.errors import Cancelled
+from skintrack.progress import CancelToken, Progress
+
+log = logging.getLogger(__name__)
+
+Job = Callable[[CancelToken], Any]
+
+
+class TaskHandle(QObject):
+    """Lives on the GUI thread; a worker emits through it (queued across threads)."""
+
+    progress = Signal(object)  # Progress
+    succeeded = Signal(object)  # the job's result
+    failed = Signal(str, str)  # message, traceback text
+    cancelled = Signal()
+    finished = Signal()  # after any of the three outcomes
+
+    def __init__(self, name: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.token = CancelToken()
+        self.done = False
+        self.result: Any = None
+        self.error: str | None = None
+        self.finished.connect(self._mark_done)
+
+    @Slot()
+    def cancel(self) -> None:
+        self.token.cancel()
+
+    @Slot()
+    def _mark_done(self) -> None:
+        self.done = True
+
+
+def drive(job: Job, token: CancelToken, on_progress: Callable[[Progress], None]) -> Any:
+    """Run a job to completion in the current thread, forwarding progress; used by workers and tests."""
+    out = job(token)
+    if not inspect.isgenerator(out):
+        return out
+    gen: Generator[Progress, None, Any] = out
+    try:
+        while True:
+            token.raise_if_cancelled()
+            step = next(gen)
+            if isinstance(step, Progress):
+                on_progress(step)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        gen.close()
+
+
+class _Runnable(QRunnable):
+    def __init__(self, job: Job, handle: TaskHandle) -> None:
+        super().__init__()
+        self.job = job
+        self.handle = handle
+        self.setAutoDelete(True)
+
+    def run(self) -> None:  # worker thread
+        handle = self.handle
+        try:
+            result = drive(self.job, handle.token, handle.progress.emit)
+        except Cancelled:
+            handle.cancelled.emit()
+        except Exception as exc:  # noqa: BLE001 - delivered to the GUI, never swallowed
+            log.exception("task %s failed", handle.name)
+            handle.error = str(exc)
+            handle.failed.emit(str(exc) or type(exc).__name__, traceback.format_exc())
+        else:
+            handle.result = result
+            handle.succeeded.emit(result)
+        handle.finished.emit()
+
+
+class Pool(Protocol):
+    def start(self, runnable: QRunnable) -> None: ...
+
+
+class SyncPool:
+    """Runs tasks immediately in the calling thread: deterministic unit tests (Picard's FakeThreadPool)."""
+
+    def start(self, runnable: QRunnable) -> None:
+        runnable.run()
+
+    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 - Qt naming
+        return True
+
+    def clear(self) -> None:
+        pass
+
+
+_pools: dict[str, Any] = {}
+
+
+def pool(kind: str = "work") -> Any:
+    """``"write"``: one thread for library writes; ``"thumbs"``: thumbnails; ``"work"``: analysis, exports."""
+    if kind not in _pools:
+        p = QThreadPool()
+        p.setObjectName(f"skintrack-{kind}")
+        p.setMaxThreadCount(1 if kind == "write" else max(1, min(2, QThreadPool.globalInstance().maxThreadCount())))
+        _pools[kind] = p
+    return _pools[kind]
+
+
+def set_pool(kind: str, replacement: Any) -> None:
+    """Tests install a :class:`SyncPool` here."""
+    _pools[kind] = replacement
+
+
+def run_task(job: Job, *, name: str = "task", kind: str = "work", parent: QObject | None = None) -> TaskHandle:
+    """Start ``job`` off the GUI thread and return its handle; connect to the handle's signals."""
+    handle = TaskHandle(name, parent)
+    pool(kind).start(_Runnable(job, handle))
+    return handle
+
+
+def shutdown(timeout_ms: int = 5000) -> None:
+    """Drain every pool at exit so no worker touches a deleted object."""
+    for p in _pools.values():
+        p.clear()
+        p.waitForDone(timeout_ms)
