@@ -1,0 +1,100 @@
+"""Crash-safe file writes: temp file in the same folder, fsync, rename, fsync the folder.
+
+A reader (or a process restarted after a kill) sees either the old file or the complete new
+one, never a torn file. Temporary names all end with ``TEMP_SUFFIX`` so integrity checks can
+recognise and remove leftovers of an interrupted write.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+TEMP_SUFFIX = ".skt-tmp"
+_CHUNK = 1024 * 1024
+
+
+def is_temp_name(name: str) -> bool:
+    """True for leftovers of an interrupted atomic write."""
+    return name.endswith(TEMP_SUFFIX)
+
+
+def temp_path_for(path: Path) -> Path:
+    """A unique temporary name beside ``path`` (same folder, so ``os.replace`` is atomic)."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    """Write ``data`` to ``path`` atomically; ``durable=False`` skips fsync (for disposable caches)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    if durable:
+        fsync_dir(path.parent)
+
+
+def atomic_copy(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, durable: bool = True) -> str:
+    """Copy ``src`` to ``dst`` atomically and return the sha256 (hex) of the bytes written.
+
+    The hash is computed from the bytes actually copied, so the caller can check it against a
+    hash taken earlier and notice a file that changed in between.
+    """
+    src, dst = Path(src), Path(dst)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(dst)
+    digest = hashlib.sha256()
+    try:
+        with open(src, "rb") as fin, open(tmp, "wb") as fout:
+            while chunk := fin.read(_CHUNK):
+                digest.update(chunk)
+                fout.write(chunk)
+            if durable:
+                fout.flush()
+                os.fsync(fout.fileno())
+        os.replace(tmp, dst)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    if durable:
+        fsync_dir(dst.parent)
+    return digest.hexdigest()
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file, read in chunks (constant memory for any size)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _unlink_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):  # already gone or not removable: a check reports it
+        path.unlink()
