@@ -1,0 +1,81 @@
+"""A one-line, plain-language reading of a comparison.
+
+The sentence states what was measured and how it relates to the measurement noise; it never
+names a condition or a cause (Skintrack is not a diagnostic tool). Qt-free so the CLI, the PDF
+report and the GUI all say exactly the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULT_THRESHOLD_L = 3.0
+DEFAULT_NOISE_K = 3.0
+
+NO_MEASUREMENT = "no measurement: the photos could not be aligned"
+NO_CHANGE = "no change beyond measurement noise"
+UNIFORM_NOT_MEASURABLE = "uniform change not measurable without a card or control patch"
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """Read a field from a ChangeResult or from its ``to_json()`` dict (stored measurements)."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def format_area(area_mm2: float | None, area_px: float | None, fraction: float | None) -> str:
+    """Area in the most meaningful unit available: cm²/mm² with a scale, else share of the area."""
+    if area_mm2 is not None:
+        if area_mm2 >= 100.0:
+            return f"{area_mm2 / 100.0:.1f} cm²"
+        return f"{area_mm2:.1f} mm²"
+    if fraction is not None:
+        pct = 100.0 * float(fraction)
+        return f"{pct:.1f} % of the compared area" if pct >= 0.1 else f"{pct:.2f} % of the compared area"
+    return f"{int(area_px or 0):,} px"
+
+
+def noise_threshold(noise: float | None, threshold_l: float, noise_k: float) -> float:
+    """The darkening threshold actually applied: max(T, k * noise) (DESIGN.md)."""
+    return max(threshold_l, noise_k * float(noise or 0.0))
+
+
+def reading(
+    change: Any,
+    *,
+    threshold_l: float = DEFAULT_THRESHOLD_L,
+    noise_k: float = DEFAULT_NOISE_K,
+) -> str:
+    """Describe ``change`` (a ChangeResult, its JSON dict, or None when alignment failed)."""
+    if change is None:
+        return NO_MEASUREMENT
+    noise = _get(change, "noise_delta_L")
+    noise_txt = f"{float(noise):.1f}" if noise is not None else "unknown"
+    limit = noise_threshold(noise, threshold_l, noise_k)
+    patches = _get(change, "patches") or []
+    area_px = _get(change, "darkened_area_px") or 0
+    mean_l = _get(change, "mean_delta_L")
+    calibrated = _get(change, "calibration") in ("card", "control")
+    uniform_ok = bool(_get(change, "uniform_change_measurable", calibrated))
+
+    if patches and area_px:
+        total = 0.0
+        weighted = 0.0
+        for p in patches:
+            a = float(_get(p, "area_px") or 0)
+            total += a
+            weighted += a * float(_get(p, "mean_delta_L") or 0.0)
+        depth = -(weighted / total) if total else -(float(mean_l or 0.0))
+        area = format_area(_get(change, "darkened_area_mm2"), area_px, _get(change, "darkened_fraction"))
+        n = len(patches)
+        where = f"{area}" if n == 1 else f"{area} in {n} patches"
+        return f"darker by {depth:.1f} L* units over {where}, above the {noise_txt} noise level"
+
+    if mean_l is not None and uniform_ok and abs(float(mean_l)) >= limit:
+        word = "darker" if float(mean_l) < 0 else "lighter"
+        return f"{word} overall by {abs(float(mean_l)):.1f} L* units, above the {noise_txt} noise level"
+
+    if not uniform_ok:
+        return f"{NO_CHANGE} in local patches; {UNIFORM_NOT_MEASURABLE}"
+    return NO_CHANGE
