@@ -1,0 +1,117 @@
+"""Plain, immutable records returned by the library (no SQLite or Qt types leak out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+Polygon = list[list[float]]  # [[x, y], ...] in reference-photo pixels
+TakenAtSource = Literal["exif", "file", "user", "now"]
+JournalKind = Literal["dose", "sun", "medication", "note"]
+JOURNAL_KINDS: tuple[str, ...] = ("dose", "sun", "medication", "note")
+TAKEN_AT_SOURCES: tuple[str, ...] = ("exif", "file", "user", "now")
+
+
+@dataclass(frozen=True)
+class Region:
+    id: int
+    name: str
+    body_site: str
+    notes: str
+    interval_days: int | None
+    reference_photo_id: int | None
+    watched_area: list[Polygon] | None
+    control_area: list[Polygon] | None
+    archived: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RegionSummary:
+    """A region with what the sidebar needs: count, last check-in and whether one is overdue."""
+
+    region: Region
+    photo_count: int
+    last_taken_at: datetime | None
+    latest_photo_id: int | None
+    overdue: bool
+    next_due: date | None
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: int
+    region_id: int
+    sha256: str
+    original_name: str
+    suffix: str  # lower case with the dot, e.g. ".jpg"
+    size_bytes: int
+    width: int
+    height: int
+    taken_at: datetime
+    taken_at_source: TakenAtSource
+    imported_at: datetime
+    notes: str
+    deleted_at: datetime | None
+
+    @property
+    def in_trash(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """Result of importing one file; ``duplicate`` means the region already had these bytes."""
+
+    photo: Photo
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class AlignmentRecord:
+    photo_id: int
+    reference_id: int
+    ok: bool
+    homography: list[list[float]] | None  # 3x3, photo pixels -> reference pixels
+    quality: float
+    method: str
+    inliers: int
+    message: str
+    manual_points: list[Any] | None
+    algorithm_version: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class MeasurementRecord:
+    photo_id: int
+    reference_id: int
+    calibration: str
+    metrics: dict[str, Any]
+    algorithm_version: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    id: int
+    at: datetime
+    kind: JournalKind
+    substance: str
+    amount: float | None
+    unit: str
+    notes: str
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``Library.check`` found; ``ok`` is True when no problem remains after any repair."""
+
+    orphans: list[Path]
+    missing: list[Photo]
+    altered: list[Photo]
+    ok: bool
+    temp_files: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)

@@ -1,0 +1,75 @@
+"""Check-in: import several photos into a region, one file at a time, as a cancellable job.
+
+Shared by the CLI (``skintrack import``), the GUI check-in dialog and the demo builder. Each file
+is all-or-nothing (see ``Library.import_file``); a bad file is reported and the others go on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from skintrack.errors import InvalidInputError
+from skintrack.library import Library, Photo
+from skintrack.progress import CancelToken, Progress
+
+
+@dataclass
+class ImportReport:
+    imported: list[Photo] = field(default_factory=list)
+    duplicates: list[Path] = field(default_factory=list)
+    errors: list[tuple[Path, str]] = field(default_factory=list)
+    cancelled: bool = False
+
+
+def import_files(
+    lib: Library,
+    region_id: int,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    taken_at: datetime | None = None,
+    notes: str = "",
+    token: CancelToken | None = None,
+) -> Generator[Progress, None, ImportReport]:
+    """Import ``paths`` into the region; yields Progress after each file, returns an ImportReport.
+
+    Invalid files end up in ``report.errors`` as (path, reason). Cancelling stops between files
+    (never inside one) and returns what was done so far with ``cancelled=True``.
+    """
+    files = [Path(p) for p in paths]
+    report = ImportReport()
+    total = len(files)
+    lib.region(region_id)  # fail early (UsageError) for an unknown region
+    for index, path in enumerate(files):
+        if token is not None and token.cancelled:
+            report.cancelled = True
+            break
+        try:
+            outcome = lib.import_file(region_id, path, taken_at=taken_at, notes=notes)
+        except InvalidInputError as exc:
+            report.errors.append((path, exc.reason))
+            message = f"Skipped {path.name}: {exc.reason}"
+        else:
+            if outcome.duplicate:
+                report.duplicates.append(path)
+                message = f"Already in the library: {path.name}"
+            else:
+                report.imported.append(outcome.photo)
+                message = f"Imported {path.name}"
+        yield Progress(index + 1, total, message)
+    return report
+
+
+def run_import(
+    lib: Library, region_id: int, paths: Iterable[str | os.PathLike[str]], **kwargs: object
+) -> ImportReport:
+    """Run ``import_files`` to completion without reporting progress (tests, scripts)."""
+    job = import_files(lib, region_id, paths, **kwargs)  # type: ignore[arg-type]
+    while True:
+        try:
+            next(job)
+        except StopIteration as stop:
+            return stop.value
