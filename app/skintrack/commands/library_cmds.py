@@ -1,9 +1,561 @@
-"""CLI subcommands (placeholder until its owner fills it in)."""
+"""Library commands: region, import, photos, photo, trash, journal, check, demo.
+
+Contract in DESIGN.md ("Command-line contract"). ``--json`` output is a stable list of objects
+(or one object for single results) with ISO 8601 dates; human output is aligned columns.
+Exit codes: 0 ok, 1 error or problems found by ``check``, 2 usage, 4 invalid input file.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import re
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from skintrack.errors import EXIT_ERROR, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, UsageError
+from skintrack.library import DB_NAME, JournalEntry, Library, Photo, RegionSummary
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?([+-]\d{2}:?\d{2}|Z)?$")
+
+
+# ---------------------------------------------------------------- parsing helpers
+def parse_when(text: str) -> datetime:
+    """``YYYY-MM-DD[THH:MM[:SS]][+HH:MM]`` -> datetime (naive unless an offset is given)."""
+    value = text.strip()
+    if not _DATE_RE.match(value):
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {exc}") from exc
+
+
+def parse_day(text: str) -> date:
+    """``YYYY-MM-DD`` -> date."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of days, not {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+
+
+# ---------------------------------------------------------------- output helpers
+def _iso(value: datetime | date | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def _show_dt(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    text = value.strftime("%Y-%m-%d %H:%M")
+    return text
+
+
+def region_json(summary: RegionSummary) -> dict[str, Any]:
+    r = summary.region
+    return {
+        "id": r.id,
+        "name": r.name,
+        "body_site": r.body_site,
+        "notes": r.notes,
+        "interval_days": r.interval_days,
+        "reference_photo_id": r.reference_photo_id,
+        "watched_area": r.watched_area,
+        "control_area": r.control_area,
+        "archived": r.archived,
+        "created_at": _iso(r.created_at),
+        "photo_count": summary.photo_count,
+        "last_taken_at": _iso(summary.last_taken_at),
+        "latest_photo_id": summary.latest_photo_id,
+        "overdue": summary.overdue,
+        "next_due": _iso(summary.next_due),
+    }
+
+
+def photo_json(lib: Library, photo: Photo, region_name: str | None = None) -> dict[str, Any]:
+    return {
+        "id": photo.id,
+        "region_id": photo.region_id,
+        "region": region_name,
+        "sha256": photo.sha256,
+        "original_name": photo.original_name,
+        "suffix": photo.suffix,
+        "size_bytes": photo.size_bytes,
+        "width": photo.width,
+        "height": photo.height,
+        "taken_at": _iso(photo.taken_at),
+        "taken_at_source": photo.taken_at_source,
+        "imported_at": _iso(photo.imported_at),
+        "notes": photo.notes,
+        "deleted_at": _iso(photo.deleted_at),
+        "path": str(lib.original_path(photo)),
+    }
+
+
+def journal_json(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "at": _iso(entry.at),
+        "kind": entry.kind,
+        "substance": entry.substance,
+        "amount": entry.amount,
+        "unit": entry.unit,
+        "notes": entry.notes,
+    }
+
+
+def _print_json(value: Any) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """Aligned, space-separated columns; the last column is not padded."""
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for row in cells:
+        padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
+        lines.append("  ".join(padded).rstrip())
+    return "\n".join(lines)
+
+
+def _one_line(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _progress_to_stderr() -> bool:
+    return sys.stderr.isatty()
+
+
+# ---------------------------------------------------------------- library access
+def _library_dir(args: argparse.Namespace) -> Path:
+    from skintrack.paths import resolve_library_dir
+
+    return resolve_library_dir(getattr(args, "library", None))
+
+
+def _open(args: argparse.Namespace, *, create: bool) -> Library:
+    root = _library_dir(args)
+    if not create and not (root / DB_NAME).exists():
+        from skintrack.errors import LibraryError
+
+        raise LibraryError(
+            f"no Skintrack library in {root}; create one with `skintrack region add NAME` "
+            "or build a demo with `skintrack demo --library DIR`"
+        )
+    return Library.open(root, create=create)
+
+
+# ---------------------------------------------------------------- region
+def _region_add(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as lib:
+        region = lib.add_region(
+            args.name, body_site=args.body_site, interval_days=args.interval_days, notes=args.notes
+        )
+        if args.json:
+            summary = next(s for s in lib.list_regions(include_archived=True) if s.region.id == region.id)
+            _print_json(region_json(summary))
+        else:
+            print(f"Added region {region.name!r} (id {region.id}).")
+    return EXIT_OK
+
+
+def _region_list(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        summaries = lib.list_regions(include_archived=args.all)
+    if args.json:
+        _print_json([region_json(s) for s in summaries])
+        return EXIT_OK
+    if not summaries:
+        print("No regions yet. Add one with `skintrack region add NAME`.")
+        return EXIT_OK
+    rows = []
+    for s in summaries:
+        status = "archived" if s.region.archived else ("OVERDUE" if s.overdue else "")
+        interval = f"{s.region.interval_days} d" if s.region.interval_days else "-"
+        rows.append(
+            [
+                s.region.id,
+                s.region.name,
+                s.region.body_site or "-",
+                s.photo_count,
+                _show_dt(s.last_taken_at),
+                interval,
+                _iso(s.next_due) or "-",
+                status,
+            ]
+        )
+    headers = ["ID", "NAME", "BODY SITE", "PHOTOS", "LAST CHECK-IN", "EVERY", "NEXT DUE", "STATUS"]
+    print(format_table(headers, rows))
+    return EXIT_OK
+
+
+def _region_rename(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        region = lib.region_by_name(args.old)
+        renamed = lib.update_region(region.id, name=args.new)
+    print(f"Renamed region {region.name!r} to {renamed.name!r}.")
+    return EXIT_OK
+
+
+def _region_archive(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        region = lib.region_by_name(args.name)
+        lib.archive_region(region.id, archived=not args.undo)
+    print(f"{'Unarchived' if args.undo else 'Archived'} region {region.name!r}.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- import & photos
+def _import(args: argparse.Namespace) -> int:
+    from skintrack.services.checkin import import_files
+
+    with _open(args, create=True) as lib:
+        region = lib.region_by_name(args.region)
+        job = import_files(lib, region.id, args.files, taken_at=args.date, notes=args.notes)
+        show = _progress_to_stderr() and not args.json
+        while True:
+            try:
+                step = next(job)
+            except StopIteration as stop:
+                report = stop.value
+                break
+            if show:
+                print(f"[{step.done}/{step.total}] {step.message}", file=sys.stderr)
+        if args.json:
+            _print_json(
+                {
+                    "region": region.name,
+                    "imported": [photo_json(lib, p, region.name) for p in report.imported],
+                    "duplicates": [str(p) for p in report.duplicates],
+                    "errors": [{"path": str(p), "reason": reason} for p, reason in report.errors],
+                }
+            )
+        else:
+            n = len(report.imported)
+            print(f"Imported {n} photo{'s' if n != 1 else ''} into {region.name!r}.")
+            for photo in report.imported:
+                when = f"{_show_dt(photo.taken_at)} ({photo.taken_at_source})"
+                print(f"  #{photo.id}  {when}  {photo.original_name}")
+            for path in report.duplicates:
+                print(f"Already in {region.name!r}, skipped: {path}")
+    for path, reason in report.errors:
+        print(f"skintrack: {path}: {reason}", file=sys.stderr)
+    return EXIT_INVALID_INPUT if report.errors else EXIT_OK
+
+
+def _photos(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        region = lib.region_by_name(args.region)
+        photos = lib.list_photos(region.id, trash_only=args.trash)
+        if args.json:
+            _print_json([photo_json(lib, p, region.name) for p in photos])
+            return EXIT_OK
+    if not photos:
+        print(f"No photos {'in the trash ' if args.trash else ''}for {region.name!r}.")
+        return EXIT_OK
+    headers = ["ID", "TAKEN", "SOURCE", "SIZE", "FILE", "NOTES"]
+    if args.trash:
+        headers.insert(1, "TRASHED")
+    rows = []
+    for p in photos:
+        ref = " (ref)" if p.id == region.reference_photo_id else ""
+        row: list[Any] = [
+            f"{p.id}{ref}",
+            _show_dt(p.taken_at),
+            p.taken_at_source,
+            f"{p.width}x{p.height}",
+            p.original_name,
+            _one_line(p.notes),
+        ]
+        if args.trash:
+            row.insert(1, _show_dt(p.deleted_at))
+        rows.append(row)
+    print(format_table(headers, rows))
+    return EXIT_OK
+
+
+def _photo_trash(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        photo = lib.trash_photo(args.id)
+    print(
+        f"Moved photo {photo.id} ({photo.original_name}) to the trash; `skintrack photo restore {photo.id}`."
+    )
+    return EXIT_OK
+
+
+def _photo_restore(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        photo = lib.restore_photo(args.id)
+    print(f"Restored photo {photo.id} ({photo.original_name}).")
+    return EXIT_OK
+
+
+def _photo_edit(args: argparse.Namespace) -> int:
+    if args.date is None and args.notes is None:
+        raise UsageError("nothing to change: give --date and/or --notes")
+    changes: dict[str, Any] = {}
+    if args.date is not None:
+        changes["taken_at"] = args.date
+    if args.notes is not None:
+        changes["notes"] = args.notes
+    with _open(args, create=False) as lib:
+        photo = lib.update_photo(args.id, **changes)
+    when = f"{_show_dt(photo.taken_at)} ({photo.taken_at_source})"
+    print(f"Photo {photo.id}: taken {when}, notes {photo.notes!r}.")
+    return EXIT_OK
+
+
+def _trash_empty(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        removed = lib.empty_trash()
+    n = len(removed)
+    print(f"Deleted {n} photo{'s' if n != 1 else ''} from the trash for good.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- journal
+def _journal_add(args: argparse.Namespace) -> int:
+    with _open(args, create=True) as lib:
+        entry = lib.add_journal(
+            args.date,
+            args.kind,
+            substance=args.substance,
+            amount=args.amount,
+            unit=args.unit,
+            notes=args.notes,
+        )
+    if args.json:
+        _print_json(journal_json(entry))
+    else:
+        print(f"Added journal entry {entry.id} ({entry.kind}, {_show_dt(entry.at)}).")
+    return EXIT_OK
+
+
+def _journal_list(args: argparse.Namespace) -> int:
+    if args.start and args.end and args.start > args.end:
+        raise UsageError(f"--from {args.start} is after --to {args.end}")
+    with _open(args, create=False) as lib:
+        entries = lib.list_journal(args.start, args.end)
+    if args.json:
+        _print_json([journal_json(e) for e in entries])
+        return EXIT_OK
+    if not entries:
+        print("No journal entries.")
+        return EXIT_OK
+    rows = [
+        [
+            e.id,
+            _show_dt(e.at),
+            e.kind,
+            e.substance or "-",
+            "-" if e.amount is None else f"{e.amount:g} {e.unit}".strip(),
+            _one_line(e.notes),
+        ]
+        for e in entries
+    ]
+    print(format_table(["ID", "WHEN", "KIND", "SUBSTANCE", "AMOUNT", "NOTES"], rows))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- check
+def _check(args: argparse.Namespace) -> int:
+    with _open(args, create=False) as lib:
+        report = lib.check(repair=args.repair)
+        originals = {p.id: str(lib.original_path(p)) for p in report.missing + report.altered}
+    if args.json:
+        _print_json(
+            {
+                "ok": report.ok,
+                "orphans": [str(p) for p in report.orphans],
+                "temp_files": [str(p) for p in report.temp_files],
+                "missing": [{"photo_id": p.id, "path": originals[p.id]} for p in report.missing],
+                "altered": [{"photo_id": p.id, "path": originals[p.id]} for p in report.altered],
+                "removed": [str(p) for p in report.removed],
+            }
+        )
+    else:
+        removed = set(report.removed)
+        for path in report.orphans:
+            state = "removed" if path in removed else "not in the database (use --repair to remove)"
+            print(f"orphan file: {path}: {state}")
+        for path in report.temp_files:
+            state = "removed" if path in removed else "left by an interrupted import (use --repair)"
+            print(f"temporary file: {path}: {state}")
+        for photo in report.missing:
+            print(f"MISSING original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
+        for photo in report.altered:
+            print(f"ALTERED original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
+        if report.ok:
+            print("Library OK." if not removed else f"Library OK after removing {len(removed)} file(s).")
+        else:
+            print("Problems found; missing or altered originals must be restored from a backup.")
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+# ---------------------------------------------------------------- demo
+def _demo(args: argparse.Namespace) -> int:
+    raw = getattr(args, "library", None)
+    if not raw:
+        raise UsageError("demo needs a target folder: skintrack demo --library DIR")
+    root = Path(raw).expanduser()
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        if not args.force:
+            raise UsageError(f"{root} is not empty; use --force to replace an existing library there")
+        if not (root / DB_NAME).exists():
+            raise UsageError(f"{root} is not empty and is not a Skintrack library; refusing to delete it")
+        shutil.rmtree(root)
+    from skintrack.demo.build import build_demo_library
+
+    job = build_demo_library(root)
+    while True:
+        try:
+            step = next(job)
+        except StopIteration as stop:
+            summary = stop.value
+            break
+        print(f"[{step.done}/{step.total}] {step.message}", file=sys.stderr, flush=True)
+    if args.json:
+        _print_json(summary)
+    else:
+        for key, value in (summary or {}).items():
+            shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
+            print(f"{key}: {shown}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- registration
+def _help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    def show(_args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+
+    return show
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this group's subcommands to the parser."""
+    """Add the library commands to the ``skintrack`` parser."""
+    # region
+    p_region = sub.add_parser("region", help="add, list, rename or archive body regions")
+    p_region.set_defaults(handler=_help_of(p_region))
+    rsub = p_region.add_subparsers(dest="region_command", metavar="ACTION")
+
+    p = rsub.add_parser("add", help="add a region")
+    p.add_argument("name")
+    p.add_argument("--body-site", default="", help="e.g. 'left forearm, inner side'")
+    p.add_argument("--interval-days", type=_positive_int, default=None, help="check-in interval")
+    p.add_argument("--notes", default="")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_region_add)
+
+    p = rsub.add_parser("list", help="list regions")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="include archived regions")
+    p.set_defaults(handler=_region_list)
+
+    p = rsub.add_parser("rename", help="rename a region")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.set_defaults(handler=_region_rename)
+
+    p = rsub.add_parser("archive", help="hide a region from the lists (keeps its photos)")
+    p.add_argument("name")
+    p.add_argument("--undo", action="store_true", help="unarchive")
+    p.set_defaults(handler=_region_archive)
+
+    # import
+    p = sub.add_parser("import", help="import photos into a region (a check-in)")
+    p.add_argument("--region", required=True, metavar="NAME")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument(
+        "--date", type=parse_when, default=None, metavar="YYYY-MM-DD[THH:MM]", help="override the date taken"
+    )
+    p.add_argument("--notes", default="")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_import)
+
+    # photos / photo
+    p = sub.add_parser("photos", help="list the photos of a region")
+    p.add_argument("--region", required=True, metavar="NAME")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--trash", action="store_true", help="list the region's photos in the trash")
+    p.set_defaults(handler=_photos)
+
+    p_photo = sub.add_parser("photo", help="trash, restore or edit one photo")
+    p_photo.set_defaults(handler=_help_of(p_photo))
+    psub = p_photo.add_subparsers(dest="photo_command", metavar="ACTION")
+    p = psub.add_parser("trash", help="move a photo to the trash")
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=_photo_trash)
+    p = psub.add_parser("restore", help="take a photo back out of the trash")
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=_photo_restore)
+    p = psub.add_parser("edit", help="change a photo's date or notes")
+    p.add_argument("id", type=int)
+    p.add_argument("--date", type=parse_when, default=None, metavar="YYYY-MM-DD[THH:MM]")
+    p.add_argument("--notes", default=None)
+    p.set_defaults(handler=_photo_edit)
+
+    p_trash = sub.add_parser("trash", help="empty the trash")
+    p_trash.set_defaults(handler=_help_of(p_trash))
+    tsub = p_trash.add_subparsers(dest="trash_command", metavar="ACTION")
+    p = tsub.add_parser("empty", help="delete trashed photos and their files for good")
+    p.set_defaults(handler=_trash_empty)
+
+    # journal
+    p_journal = sub.add_parser("journal", help="log doses, sun exposure, medication, notes")
+    p_journal.set_defaults(handler=_help_of(p_journal))
+    jsub = p_journal.add_subparsers(dest="journal_command", metavar="ACTION")
+    p = jsub.add_parser("add", help="add a journal entry")
+    p.add_argument("--date", type=parse_when, required=True, metavar="YYYY-MM-DD[THH:MM]")
+    p.add_argument("--kind", required=True, choices=["dose", "sun", "medication", "note"])
+    p.add_argument("--substance", default="")
+    p.add_argument("--amount", type=_number, default=None)
+    p.add_argument("--unit", default="")
+    p.add_argument("--notes", default="")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_journal_add)
+    p = jsub.add_parser("list", help="list journal entries")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--from", dest="start", type=parse_day, default=None, metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=parse_day, default=None, metavar="YYYY-MM-DD")
+    p.set_defaults(handler=_journal_list)
+
+    # check
+    p = sub.add_parser("check", help="integrity check of the library (exit 1 if problems remain)")
+    p.add_argument("--repair", action="store_true", help="remove orphan and temporary files")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=_check)
+
+    # demo
+    p = sub.add_parser("demo", help="build the demo library (needs --library DIR)")
+    p.add_argument("--force", action="store_true", help="replace an existing library in DIR")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(handler=_demo)
