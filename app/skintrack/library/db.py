@@ -223,6 +223,9 @@ class Library:
             if _is_lock_error(exc):
                 raise LibraryError(f"the library {root} is locked by another process; try again") from exc
             raise LibraryError(f"cannot upgrade the library database {db_path}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise LibraryError(f"the library database {db_path} is damaged: {exc}") from exc
         except BaseException:
             conn.close()
             raise
@@ -260,6 +263,10 @@ class Library:
             except sqlite3.OperationalError as exc:
                 if _is_lock_error(exc):
                     raise self._locked_error() from exc
+                raise
+            except sqlite3.DatabaseError as exc:
+                if type(exc) is sqlite3.DatabaseError:  # "malformed", "not a database"...
+                    raise LibraryError(f"the library database {self.db_path} is damaged: {exc}") from exc
                 raise
 
     @contextlib.contextmanager

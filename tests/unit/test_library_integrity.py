@@ -1,0 +1,213 @@
+"""check()/repair, and several writers at once: two processes, threads, a lock held too long."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skintrack.errors import LibraryError
+from skintrack.library import Library
+
+APP = Path(__file__).resolve().parents[2] / "app"
+
+
+def make_jpeg(path: Path, seed: int = 0, size: tuple[int, int] = (64, 48)) -> Path:
+    rgb = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(rgb).save(path, quality=90)
+    return path
+
+
+@pytest.fixture
+def lib(library_dir: Path):
+    with Library.open(library_dir) as library:
+        yield library
+
+
+# ---------------------------------------------------------------- check / repair
+def test_check_clean_library_is_ok(lib: Library, tmp_path: Path) -> None:
+    region = lib.add_region("Arm")
+    for i in range(3):
+        lib.import_file(region.id, make_jpeg(tmp_path / f"{i}.jpg", i))
+    lib.trash_photo(1)  # a trashed photo's original is not an orphan
+    report = lib.check()
+    assert report.ok
+    assert (report.orphans, report.missing, report.altered, report.temp_files) == ([], [], [], [])
+
+
+def test_check_finds_orphans_and_temp_files_and_repair_removes_only_them(
+    lib: Library, tmp_path: Path
+) -> None:
+    region = lib.add_region("Arm")
+    kept = lib.import_file(region.id, make_jpeg(tmp_path / "kept.jpg", 1)).photo
+    orphan = lib.originals_dir / "ab" / ("ab" + "0" * 62 + ".jpg")
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"left behind")
+    temp = lib.originals_dir / kept.sha256[:2] / f".{kept.sha256}.jpg.123-abcd.skt-tmp"
+    temp.write_bytes(b"half")
+
+    report = lib.check()
+    assert not report.ok
+    assert report.orphans == [orphan]
+    assert report.temp_files == [temp]
+    assert report.removed == []
+    assert orphan.exists() and temp.exists()
+
+    repaired = lib.check(repair=True)
+    assert repaired.ok
+    assert set(repaired.removed) == {orphan, temp}
+    assert not orphan.exists() and not temp.exists()
+    assert lib.original_path(kept).exists()
+    assert lib.check().ok
+
+
+def test_check_reports_missing_and_altered_and_repair_never_deletes_them(
+    lib: Library, tmp_path: Path
+) -> None:
+    region = lib.add_region("Arm")
+    gone = lib.import_file(region.id, make_jpeg(tmp_path / "gone.jpg", 1)).photo
+    changed = lib.import_file(region.id, make_jpeg(tmp_path / "changed.jpg", 2)).photo
+    lib.original_path(gone).unlink()
+    altered_path = lib.original_path(changed)
+    altered_path.write_bytes(altered_path.read_bytes() + b"edited")
+
+    for repair in (False, True):
+        report = lib.check(repair=repair)
+        assert not report.ok
+        assert [p.id for p in report.missing] == [gone.id]
+        assert [p.id for p in report.altered] == [changed.id]
+        assert report.orphans == [] and report.removed == []
+        assert altered_path.exists()
+
+
+def test_repair_keeps_a_file_whose_row_appeared_after_the_scan(lib: Library, tmp_path: Path) -> None:
+    region = lib.add_region("Arm")
+    photo = lib.import_file(region.id, make_jpeg(tmp_path / "a.jpg")).photo
+    path = lib.original_path(photo)
+    # as if another process committed the row between our scan and the repair
+    assert lib._repair([path], expected={}) == []
+    assert path.exists()
+
+
+def test_check_refuses_damaged_database(library_dir: Path) -> None:
+    with Library.open(library_dir) as lib:
+        lib.add_region("Arm")
+    db = library_dir / "skintrack.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    data = bytearray(db.read_bytes())
+    data[4096 : 3 * 4096] = b"\xff" * (2 * 4096)  # scribble over the table pages
+    db.write_bytes(bytes(data))
+    with pytest.raises(LibraryError), Library.open(library_dir) as lib:
+        lib.check()
+
+
+# ---------------------------------------------------------------- concurrency
+_WRITER = """
+import json, sys
+sys.path.insert(0, {app!r})
+from skintrack.library import Library
+from skintrack.services.checkin import run_import
+root, region_name, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+with Library.open(root) as lib:
+    try:
+        region = lib.add_region(region_name)
+    except Exception:
+        region = lib.region_by_name(region_name)
+    shared = lib.region_by_name("Shared")
+    mine = run_import(lib, region.id, files[:-1])
+    both = run_import(lib, shared.id, files[-1:])
+    for i in range(20):
+        lib.add_journal(__import__("datetime").date(2024, 1, 1 + i), "note", notes=region_name)
+print(json.dumps({{"imported": len(mine.imported) + len(both.imported),
+                  "duplicates": len(mine.duplicates) + len(both.duplicates),
+                  "errors": [str(e) for e in mine.errors + both.errors]}}))
+"""
+
+
+def test_two_processes_writing_at_once_lose_nothing(library_dir: Path, tmp_path: Path) -> None:
+    with Library.open(library_dir) as lib:
+        lib.add_region("Shared")
+    shared = make_jpeg(tmp_path / "shared.jpg", 999)
+    groups = [
+        [str(make_jpeg(tmp_path / f"{who}-{i}.jpg", hash((who, i)) % 10_000)) for i in range(12)]
+        + [str(shared)]
+        for who in ("a", "b")
+    ]
+    script = _WRITER.format(app=str(APP))
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(library_dir), f"Region {who}", *files],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who, files in zip("ab", groups, strict=True)
+    ]
+    results = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        results.append(json.loads(out))
+    assert all(r["errors"] == [] for r in results)
+    assert sum(r["imported"] for r in results) == 25  # 2 x 12 own + the shared file once
+    assert sum(r["duplicates"] for r in results) == 1
+
+    with Library.open(library_dir) as lib:
+        regions = {s.region.name: s.photo_count for s in lib.list_regions()}
+        assert regions == {"Region a": 12, "Region b": 12, "Shared": 1}
+        assert len(lib.list_journal()) == 40
+        assert lib.check().ok
+    conn = sqlite3.connect(library_dir / "skintrack.sqlite3")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
+
+
+def test_threads_sharing_one_library_object(lib: Library, tmp_path: Path) -> None:
+    region = lib.add_region("Arm")
+    files = [make_jpeg(tmp_path / f"{i}.jpg", i) for i in range(16)]
+    errors: list[BaseException] = []
+
+    def work(chunk: list[Path]) -> None:
+        try:
+            for path in chunk:
+                lib.import_file(region.id, path)
+                lib.list_regions()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(files[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(lib.list_photos(region.id)) == 16
+    assert lib.check().ok
+
+
+def test_lock_held_too_long_gives_clear_library_error(library_dir: Path) -> None:
+    with Library.open(library_dir) as lib:
+        lib.add_region("Arm")
+    blocker = sqlite3.connect(library_dir / "skintrack.sqlite3", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with Library.open(library_dir, timeout=0.2) as lib:
+            assert [s.region.name for s in lib.list_regions()] == ["Arm"]  # readers are not blocked (WAL)
+            with pytest.raises(LibraryError, match="locked by another process"):
+                lib.add_region("Leg")
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    with Library.open(library_dir) as lib:
+        assert lib.add_region("Leg").name == "Leg"
