@@ -1,0 +1,222 @@
+"""Heatmap overlay: ΔL* as colour over the reference photo, a legend, clickable patch outlines.
+
+``overlay_rgba`` is plain numpy (run in the worker with the rest of the pair preparation); the
+colours come from one matplotlib colormap so the legend and the overlay always agree.
+Darker (ΔL* < 0) is red, lighter is blue, no change is transparent so the skin shows through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsSceneHoverEvent,
+    QGraphicsSceneMouseEvent,
+    QWidget,
+)
+
+from skintrack.ui.compare.pair_view import ZoomView
+from skintrack.ui.compare.tiles import TiledImageItem, TileSource
+
+# darker: violet to deep purple (stands out on every skin tone); lighter: teal
+CMAP = LinearSegmentedColormap.from_list(
+    "skintrack_delta_l",
+    [(0.0, "#3b0a57"), (0.25, "#b0127a"), (0.5, "#f7f7f7"), (0.75, "#2bb3a3"), (1.0, "#0b5d57")],
+)
+DEFAULT_LIMIT = 10.0  # ΔL* at full colour
+PATCH_PEN = QColor(255, 230, 0)
+PATCH_SELECTED = QColor(0, 255, 200)
+
+
+def patch_value(patch: Any, name: str, default: Any = None) -> Any:
+    """Patches may be core.change.Patch objects or their JSON dicts (stored measurements)."""
+    if isinstance(patch, dict):
+        return patch.get(name, default)
+    return getattr(patch, name, default)
+
+
+def overlay_rgba(delta_l: np.ndarray, limit: float = DEFAULT_LIMIT) -> np.ndarray:
+    """uint8 RGBA: colour from ΔL* in [-limit, +limit]; alpha grows with |ΔL*|, 0 outside (NaN)."""
+    d = np.asarray(delta_l, dtype=np.float32)
+    finite = np.isfinite(d)
+    z = np.where(finite, d, 0.0)
+    t = np.clip(0.5 + 0.5 * z / limit, 0.0, 1.0)
+    lut = (CMAP(np.linspace(0.0, 1.0, 256))[:, :3] * 255.0 + 0.5).astype(np.uint8)
+    rgb = lut[(t * 255.0 + 0.5).astype(np.uint8)]
+    # nearly transparent inside the noise (|ΔL*| < 1), opaque from about 40 % of the scale
+    ramp = np.clip((np.abs(z) - 1.0) / (0.4 * limit), 0.0, 1.0) ** 0.8
+    alpha = np.where(finite, 235.0 * ramp, 0.0).astype(np.uint8)
+    out = np.empty((*d.shape, 4), dtype=np.uint8)
+    out[..., :3] = rgb
+    out[..., 3] = alpha
+    return out
+
+
+def legend_stops(n: int = 11) -> list[tuple[float, QColor]]:
+    """Gradient stops for the legend, from the same colormap as the overlay."""
+    cols = CMAP(np.linspace(0.0, 1.0, n))
+    return [(i / (n - 1), QColor.fromRgbF(float(c[0]), float(c[1]), float(c[2]))) for i, c in enumerate(cols)]
+
+
+class PatchItem(QGraphicsPathItem):
+    """Outline of one darkened patch; click to see its statistics, hover to highlight."""
+
+    def __init__(self, index: int, contour: Sequence[Sequence[float]], view: HeatmapView) -> None:
+        path = QPainterPath()
+        pts = [QPointF(float(x), float(y)) for x, y in contour]
+        if pts:
+            path.moveTo(pts[0])
+            for p in pts[1:]:
+                path.lineTo(p)
+            path.closeSubpath()
+        super().__init__(path)
+        self.index = index
+        self._view = view
+        self.selected = False
+        self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setZValue(10)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
+        self._restyle(False)
+
+    def _restyle(self, hover: bool) -> None:
+        colour = PATCH_SELECTED if self.selected else PATCH_PEN
+        pen = QPen(colour, 3.0 if (hover or self.selected) else 2.0)
+        pen.setCosmetic(True)
+        self.setPen(pen)
+        fill = QColor(colour)
+        fill.setAlpha(35 if hover or self.selected else 0)
+        self.setBrush(fill)
+
+    def set_selected(self, on: bool) -> None:
+        self.selected = on
+        self._restyle(False)
+
+    def hoverEnterEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._restyle(True)
+
+    def hoverLeaveEvent(self, event: QGraphicsSceneHoverEvent) -> None:
+        self._restyle(False)
+
+    def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+            self._view.select_patch(self.index)
+        else:
+            super().mousePressEvent(event)
+
+
+class HeatmapView(ZoomView):
+    """Reference photo, the ΔL* overlay at adjustable opacity, patch outlines and a legend."""
+
+    patchClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.limit = DEFAULT_LIMIT
+        self.overlay_opacity = 0.7
+        self.overlay_visible = True
+        self.base_item: TiledImageItem | None = None
+        self.overlay_item: TiledImageItem | None = None
+        self.patch_items: list[PatchItem] = []
+        self.selected_patch: int | None = None
+
+    def set_images(self, base: TileSource, overlay: TileSource | None, scene_rect: QRectF) -> None:
+        if self.base_item is None:
+            self.base_item = TiledImageItem(base)
+            self.scene().addItem(self.base_item)
+        else:
+            self.base_item.set_source(base)
+        if overlay is None:
+            if self.overlay_item is not None:
+                self.overlay_item.setVisible(False)
+        else:
+            if self.overlay_item is None:
+                self.overlay_item = TiledImageItem(overlay)
+                self.overlay_item.setZValue(5)
+                self.scene().addItem(self.overlay_item)
+            else:
+                self.overlay_item.set_source(overlay)
+        self.scene().setSceneRect(scene_rect)
+        self.setSceneRect(scene_rect)
+        self._apply_overlay()
+
+    def set_patches(self, patches: Sequence[Any]) -> None:
+        for item in self.patch_items:
+            self.scene().removeItem(item)
+        self.patch_items = []
+        self.selected_patch = None
+        for i, p in enumerate(patches):
+            contour = patch_value(p, "contour") or []
+            if len(contour) < 3:
+                x, y, w, h = patch_value(p, "bbox", (0, 0, 0, 0))
+                contour = [(x, y), (x + w, y), (x + w, y + h), (x, y + h)]
+            item = PatchItem(i, contour, self)
+            item.setVisible(self.overlay_visible)
+            self.scene().addItem(item)
+            self.patch_items.append(item)
+
+    def select_patch(self, index: int | None) -> None:
+        self.selected_patch = index
+        for item in self.patch_items:
+            item.set_selected(item.index == index)
+        if index is not None:
+            self.patchClicked.emit(index)
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        self.overlay_opacity = max(0.0, min(1.0, opacity))
+        self._apply_overlay()
+
+    def set_overlay_visible(self, on: bool) -> None:
+        self.overlay_visible = on
+        self._apply_overlay()
+
+    def _apply_overlay(self) -> None:
+        if self.overlay_item is not None:
+            self.overlay_item.setOpacity(self.overlay_opacity)
+            self.overlay_item.setVisible(self.overlay_visible)
+        for item in self.patch_items:
+            item.setVisible(self.overlay_visible)
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        if not self.overlay_visible or self.overlay_item is None:
+            return
+        painter.save()
+        painter.resetTransform()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        vw, vh = self.viewport().width(), self.viewport().height()
+        bar_w, bar_h = min(260, vw - 40), 12
+        x0, y0 = vw - bar_w - 20, vh - 62
+        panel = QPainterPath()
+        panel.addRoundedRect(QRectF(x0 - 12, y0 - 26, bar_w + 24, 70), 8, 8)
+        painter.fillPath(panel, QColor(0, 0, 0, 170))
+        grad = QLinearGradient(x0, 0, x0 + bar_w, 0)
+        for pos, col in legend_stops():
+            grad.setColorAt(pos, col)
+        painter.fillRect(QRectF(x0, y0, bar_w, bar_h), grad)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(QRectF(x0, y0 - 22, bar_w, 18), Qt.AlignmentFlag.AlignCenter, "ΔL* (L* units)")
+        fm = painter.fontMetrics()
+        for v in (-self.limit, -self.limit / 2, 0.0, self.limit / 2, self.limit):
+            tx = x0 + (v + self.limit) / (2 * self.limit) * bar_w
+            painter.drawLine(QPointF(tx, y0 + bar_h), QPointF(tx, y0 + bar_h + 4))
+            label = f"{v:+.0f}" if v else "0"
+            painter.drawText(
+                QPointF(tx - fm.horizontalAdvance(label) / 2, y0 + bar_h + 6 + fm.ascent()), label
+            )
+        small = painter.font()
+        small.setPointSizeF(max(7.0, small.pointSizeF() - 1))
+        painter.setFont(small)
+        painter.setPen(QColor(220, 220, 220))
+        painter.drawText(QRectF(x0, y0 + bar_h + 22, bar_w, 16), Qt.AlignmentFlag.AlignLeft, "darker")
+        painter.drawText(QRectF(x0, y0 + bar_h + 22, bar_w, 16), Qt.AlignmentFlag.AlignRight, "lighter")
+        painter.restore()

@@ -1,0 +1,177 @@
+"""The numbers beside the photos: change metrics with units, the reading, and a clicked patch."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from skintrack.services.reading import format_area, reading
+from skintrack.ui.compare.heatmap_layer import patch_value
+from skintrack.ui.compare.source import AlignmentInfo
+
+DASH = "—"
+
+
+def _ita_class(ita_deg: float) -> str:
+    """Del Bino 2006 classes (DESIGN.md); core.colour.ita_class when available."""
+    try:
+        from skintrack.core.colour import ita_class
+
+        return str(ita_class(ita_deg))
+    except ImportError:  # pragma: no cover - core.colour always ships with the app
+        for limit, name in (
+            (55, "very light"),
+            (41, "light"),
+            (28, "intermediate"),
+            (10, "tan"),
+            (-30, "brown"),
+        ):
+            if ita_deg > limit:
+                return name
+        return "dark"
+
+
+def ita_from_lab(lab: Any) -> float | None:
+    if lab is None:
+        return None
+    L, _a, b = (float(v) for v in lab)
+    return math.degrees(math.atan2(L - 50.0, b))
+
+
+def _num(v: Any, fmt: str = "{:+.1f}", unit: str = "") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return DASH
+    return fmt.format(float(v)) + (f" {unit}" if unit else "")
+
+
+def ita_before_after(change: Any) -> tuple[float | None, float | None, str, str]:
+    before = getattr(change, "ref_ita", None)
+    after = getattr(change, "later_ita", None)
+    if before is None:
+        before = ita_from_lab(getattr(change, "ref_lab_mean", None))
+    if after is None:
+        after = ita_from_lab(getattr(change, "later_lab_mean", None))
+    cb = getattr(change, "ref_ita_class", None) or (_ita_class(before) if before is not None else DASH)
+    ca = getattr(change, "later_ita_class", None) or (_ita_class(after) if after is not None else DASH)
+    return before, after, str(cb), str(ca)
+
+
+def alignment_text(a: AlignmentInfo) -> str:
+    if not a.ok:
+        return f"failed ({a.method})" if a.method not in ("", "none") else "failed"
+    return f"{a.method}, quality {a.quality:.2f}" + (f", {a.inliers} points" if a.inliers else "")
+
+
+class MetricsPanel(QWidget):
+    """Form of metrics for the whole compared area plus a box for one clicked patch."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(280)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+
+        self.reading = QLabel(DASH, self)
+        self.reading.setObjectName("reading")
+        self.reading.setWordWrap(True)
+        self.reading.setStyleSheet("font-size: 13pt; font-weight: 600; padding: 6px 2px;")
+        self.reading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.reading)
+
+        box = QGroupBox("Watched area (or whole overlap)", self)
+        self.form = QFormLayout(box)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (
+            ("dL", "Mean ΔL*"),
+            ("db", "Mean Δb*"),
+            ("dita", "Mean ΔITA°"),
+            ("ita", "ITA class"),
+            ("de", "ΔE2000"),
+            ("area", "Darkened area"),
+            ("patches", "Patches"),
+            ("noise", "Noise (ΔL*)"),
+            ("calibration", "Calibration"),
+            ("alignment", "Alignment"),
+        ):
+            value = QLabel(DASH, box)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            value.setWordWrap(True)
+            self.fields[key] = value
+            self.form.addRow(label, value)
+        lay.addWidget(box)
+
+        self.patch_box = QGroupBox("Selected patch", self)
+        pform = QFormLayout(self.patch_box)
+        self.patch_fields: dict[str, QLabel] = {}
+        for key, label in (
+            ("area", "Area"),
+            ("mean", "Mean ΔL*"),
+            ("min", "Min ΔL*"),
+            ("db", "Mean Δb*"),
+            ("kind", "Kind"),
+        ):
+            value = QLabel(DASH, self.patch_box)
+            self.patch_fields[key] = value
+            pform.addRow(label, value)
+        self.patch_box.setVisible(False)
+        lay.addWidget(self.patch_box)
+
+        hint = QLabel(
+            "Colour measurements of your photos, not a diagnosis. "
+            "Grey-blue: L* and b* fall together; brown: L* falls, b* rises.",
+            self,
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #6b6b6b; font-size: 8.5pt;")
+        line = QFrame(self)
+        line.setFrameShape(QFrame.Shape.HLine)
+        lay.addWidget(line)
+        lay.addWidget(hint)
+        lay.addStretch(1)
+
+    def set_result(self, change: Any | None, alignment: AlignmentInfo, calibration: str) -> None:
+        f = self.fields
+        f["alignment"].setText(alignment_text(alignment))
+        f["calibration"].setText(calibration)
+        self.patch_box.setVisible(False)
+        if change is None:
+            self.reading.setText(
+                "No measurement: the photos could not be aligned." if not alignment.ok else DASH
+            )
+            for key in ("dL", "db", "dita", "ita", "de", "area", "patches", "noise"):
+                f[key].setText(DASH)
+            return
+        text = reading(change)
+        self.reading.setText(text[:1].upper() + text[1:] + ".")
+        f["dL"].setText(_num(change.mean_delta_L))
+        f["db"].setText(_num(change.mean_delta_b))
+        f["dita"].setText(_num(getattr(change, "mean_delta_ita", None), unit="°"))
+        before, after, cb, ca = ita_before_after(change)
+        f["ita"].setText(f"{cb} → {ca}" + (f"  ({before:.0f}° → {after:.0f}°)" if before and after else ""))
+        f["de"].setText(_num(getattr(change, "mean_delta_e2000", None), "{:.1f}"))
+        px = int(getattr(change, "darkened_area_px", 0) or 0)
+        mm2 = getattr(change, "darkened_area_mm2", None)
+        frac = getattr(change, "darkened_fraction", None)
+        area = f"{px:,} px"
+        if mm2 is not None:
+            area += f"  ({format_area(mm2, px, None)})"
+        elif frac is not None:
+            area += f"  ({100 * float(frac):.2f} %)"
+        f["area"].setText(area)
+        f["patches"].setText(str(len(getattr(change, "patches", []) or [])))
+        f["noise"].setText(_num(getattr(change, "noise_delta_L", None), "{:.2f}"))
+
+    def show_patch(self, patch: Any) -> None:
+        p = self.patch_fields
+        px = int(patch_value(patch, "area_px", 0) or 0)
+        mm2 = patch_value(patch, "area_mm2")
+        p["area"].setText(f"{px:,} px" + (f"  ({mm2:.1f} mm²)" if mm2 is not None else ""))
+        p["mean"].setText(_num(patch_value(patch, "mean_delta_L")))
+        p["min"].setText(_num(patch_value(patch, "min_delta_L")))
+        p["db"].setText(_num(patch_value(patch, "mean_delta_b")))
+        p["kind"].setText(str(patch_value(patch, "kind", DASH)))
+        self.patch_box.setVisible(True)

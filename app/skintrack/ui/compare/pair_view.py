@@ -1,0 +1,233 @@
+"""Zoomable photo views, their synchronisation, and the side-by-side pair.
+
+Every mode of the compare window is a :class:`ZoomView`; one :class:`ViewSync` keeps all of them
+on the same transform and scene centre, so the two halves of the side-by-side page move as one
+and switching modes keeps the zoom and the place you were looking at.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform, QWheelEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QWidget,
+)
+
+from skintrack.ui.compare.tiles import TiledImageItem, TileSource
+
+MIN_SCALE = 0.02
+MAX_SCALE = 32.0
+STEP = 1.25
+BACKGROUND = QColor(32, 33, 36)
+
+
+def draw_caption(painter: QPainter, text: str, corner: QPoint, *, align_right: bool = False) -> None:
+    """A readable label on top of a photo: white text on a translucent dark pill."""
+    if not text:
+        return
+    painter.save()
+    font = QFont(painter.font())
+    font.setPointSizeF(max(9.0, font.pointSizeF()))
+    font.setBold(True)
+    painter.setFont(font)
+    fm = painter.fontMetrics()
+    w = fm.horizontalAdvance(text) + 16
+    h = fm.height() + 8
+    x = corner.x() - w if align_right else corner.x()
+    rect = QRectF(x, corner.y(), w, h)
+    path = QPainterPath()
+    path.addRoundedRect(rect, 6, 6)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.fillPath(path, QColor(0, 0, 0, 160))
+    painter.setPen(QColor(255, 255, 255))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    painter.restore()
+
+
+class ZoomView(QGraphicsView):
+    """QGraphicsView with wheel/keyboard zoom around the cursor, hand panning and a caption."""
+
+    viewChanged = Signal()  # transform or scroll position changed by the user or code
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(BACKGROUND)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.caption = ""
+        self.caption_right = ""
+        self.fit_mode = True
+        self.horizontalScrollBar().valueChanged.connect(self._scrolled)
+        self.verticalScrollBar().valueChanged.connect(self._scrolled)
+
+    # ---- zoom -------------------------------------------------------------------------------
+    def current_scale(self) -> float:
+        return float(self.transform().m11())
+
+    def zoom_by(self, factor: float, anchor: QPoint | None = None) -> None:
+        """Zoom keeping the scene point under ``anchor`` (viewport px) fixed; view centre if None."""
+        target = max(MIN_SCALE, min(MAX_SCALE, self.current_scale() * factor))
+        factor = target / max(self.current_scale(), 1e-9)
+        if abs(factor - 1.0) < 1e-6:
+            return
+        self.fit_mode = False
+        if anchor is None:
+            anchor = self.viewport().rect().center()
+        before = self.mapToScene(anchor)
+        old = self.transformationAnchor()
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.scale(factor, factor)
+        self.setTransformationAnchor(old)
+        self._keep_anchor(anchor, before)
+        self.viewChanged.emit()
+
+    def _keep_anchor(self, anchor: QPoint, scene_pt: QPointF) -> None:
+        """Scroll so ``scene_pt`` sits under ``anchor`` again (translate() is ignored with scrollbars)."""
+        now = self.mapFromScene(scene_pt)
+        dx = now.x() - anchor.x()
+        dy = now.y() - anchor.y()
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + dx)
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + dy)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1.0 / STEP)
+
+    def actual_size(self) -> None:
+        """100 %: one photo pixel per device-independent screen pixel, centred where we were."""
+        centre = self.mapToScene(self.viewport().rect().center())
+        self.fit_mode = False
+        self.setTransform(QTransform())
+        self.centerOn(centre)
+        self.viewChanged.emit()
+
+    def fit(self) -> None:
+        rect = self.sceneRect()
+        if rect.isEmpty():
+            return
+        self.fit_mode = True
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self.viewChanged.emit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps == 0:
+            return super().wheelEvent(event)
+        self.zoom_by(STEP**steps, event.position().toPoint())
+        event.accept()
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if (
+            event.type() == QEvent.Type.NativeGesture
+            and event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture
+        ):
+            self.zoom_by(1.0 + event.value(), event.position().toPoint())
+            return True
+        return super().viewportEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.fit_mode:
+            self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    @Slot()
+    def _scrolled(self) -> None:
+        self.viewChanged.emit()
+
+    # ---- captions ----------------------------------------------------------------------------
+    def set_caption(self, left: str, right: str = "") -> None:
+        self.caption = left
+        self.caption_right = right
+        self.viewport().update()
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        painter.save()
+        painter.resetTransform()
+        draw_caption(painter, self.caption, QPoint(10, 10))
+        draw_caption(painter, self.caption_right, QPoint(self.viewport().width() - 10, 10), align_right=True)
+        painter.restore()
+
+
+class ViewSync(QObject):
+    """Keeps a set of views on one transform and one centre."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.views: list[ZoomView] = []
+        self._busy = False
+
+    def add(self, view: ZoomView) -> None:
+        self.views.append(view)
+        view.viewChanged.connect(lambda v=view: self.sync_from(v))
+
+    def sync_from(self, src: ZoomView) -> None:
+        if self._busy or not src.isVisible():
+            return
+        self._busy = True
+        try:
+            t = src.transform()
+            centre = src.mapToScene(src.viewport().rect().center())
+            hs, vs = src.horizontalScrollBar().value(), src.verticalScrollBar().value()
+            for v in self.views:
+                if v is src:
+                    continue
+                v.fit_mode = src.fit_mode
+                v.setTransform(t)
+                if v.viewport().size() == src.viewport().size() and v.sceneRect() == src.sceneRect():
+                    v.horizontalScrollBar().setValue(hs)
+                    v.verticalScrollBar().setValue(vs)
+                else:
+                    v.centerOn(centre)
+        finally:
+            self._busy = False
+
+
+class PairView(QWidget):
+    """Side by side: earlier photo left, later photo right, one zoom and pan."""
+
+    def __init__(self, sync: ViewSync, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        self.left = ZoomView(self)
+        self.right = ZoomView(self)
+        self.left.setObjectName("compareLeft")
+        self.right.setObjectName("compareRight")
+        lay.addWidget(self.left, 1)
+        lay.addWidget(self.right, 1)
+        sync.add(self.left)
+        sync.add(self.right)
+        self.left_item: TiledImageItem | None = None
+        self.right_item: TiledImageItem | None = None
+
+    def views(self) -> list[ZoomView]:
+        return [self.left, self.right]
+
+    def set_images(self, left: TileSource, right: TileSource, scene_rect: QRectF) -> None:
+        for view, attr, src in ((self.left, "left_item", left), (self.right, "right_item", right)):
+            item = getattr(self, attr)
+            if item is None:
+                item = TiledImageItem(src)
+                view.scene().addItem(item)
+                setattr(self, attr, item)
+            else:
+                item.set_source(src)
+            view.scene().setSceneRect(scene_rect)
+            view.setSceneRect(scene_rect)
+
+    def set_captions(self, left: str, right: str) -> None:
+        self.left.set_caption(left)
+        self.right.set_caption(right)

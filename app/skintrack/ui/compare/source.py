@@ -1,0 +1,207 @@
+"""Where the compare window gets its photos: a Qt-free adapter over the library and services.
+
+The window talks to a :class:`CompareSource`; :class:`LibrarySource` implements it on a real
+library (``services.analysis.aligned_pair`` etc.). ``load`` runs in a worker and returns a
+:class:`PairData` with everything the views need, pyramids included, so the GUI thread only
+wraps arrays into tiles. Tests may pass any object with the same methods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from skintrack.errors import AlignmentFailedError
+from skintrack.progress import CancelToken
+from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
+from skintrack.ui.compare.tiles import Pyramid, build_pyramid
+
+PREVIEW_MAX_SIDE = 2400  # manual alignment works on previews; points are scaled back to full size
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    id: int
+    taken_at: datetime
+    is_reference: bool = False
+
+    @property
+    def label(self) -> str:
+        text = self.taken_at.strftime("%Y-%m-%d")
+        return f"{text} (reference)" if self.is_reference else text
+
+
+@dataclass
+class AlignmentInfo:
+    """What the quality indicator shows; mirrors core.align.Alignment / AlignmentRecord."""
+
+    ok: bool
+    quality: float = 0.0
+    method: str = "none"
+    inliers: int = 0
+    message: str = ""
+
+
+@dataclass
+class PairData:
+    """One prepared comparison: images in reference geometry plus untouched originals."""
+
+    a_id: int
+    b_id: int
+    ref: np.ndarray  # uint8 RGB, earlier photo = reference geometry
+    later: np.ndarray | None  # aligned and lighting-normalised later photo, None when alignment failed
+    ref_original: np.ndarray
+    later_original: np.ndarray
+    alignment: AlignmentInfo
+    change: Any | None = None  # core.change.ChangeResult
+    overlay: np.ndarray | None = None  # RGBA ΔL* overlay
+    pyramids: dict[str, Pyramid] = field(default_factory=dict)
+
+    @property
+    def aligned(self) -> bool:
+        return self.alignment.ok and self.later is not None
+
+    @property
+    def calibration(self) -> str:
+        return str(getattr(self.change, "calibration", "none")) if self.change is not None else "none"
+
+
+class CompareSource(Protocol):
+    def photos(self) -> list[PhotoInfo]: ...
+    def default_pair(self) -> tuple[int, int]: ...
+    def load(self, a_id: int, b_id: int, token: CancelToken) -> PairData: ...
+    def original(self, photo_id: int, max_side: int | None = None) -> np.ndarray: ...
+    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None: ...
+    def reanalyse(self, token: CancelToken) -> Any: ...
+
+
+def as_uint8(img: np.ndarray) -> np.ndarray:
+    if img.dtype == np.uint8:
+        return img
+    return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def alignment_info(obj: Any) -> AlignmentInfo:
+    if obj is None:
+        return AlignmentInfo(ok=False, message="no alignment")
+    return AlignmentInfo(
+        ok=bool(getattr(obj, "ok", False)),
+        quality=float(getattr(obj, "quality", 0.0) or 0.0),
+        method=str(getattr(obj, "method", "none") or "none"),
+        inliers=int(getattr(obj, "inliers", 0) or 0),
+        message=str(getattr(obj, "message", "") or ""),
+    )
+
+
+def _first(obj: Any, *names: str) -> Any:
+    for n in names:
+        v = getattr(obj, n, None)
+        if v is not None:
+            return v
+    return None
+
+
+def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
+    """Worker side: overlay colours and every pyramid the views will draw."""
+    if data.change is not None and data.overlay is None:
+        delta = getattr(data.change, "delta_L", None)
+        if delta is not None:
+            data.overlay = overlay_rgba(delta, limit)
+    data.pyramids["ref"] = build_pyramid(as_uint8(data.ref))
+    data.pyramids["ref_original"] = (
+        data.pyramids["ref"] if data.ref_original is data.ref else build_pyramid(as_uint8(data.ref_original))
+    )
+    data.pyramids["later_original"] = build_pyramid(as_uint8(data.later_original))
+    if data.later is not None:
+        data.pyramids["later"] = build_pyramid(as_uint8(data.later))
+    if data.overlay is not None:
+        data.pyramids["overlay"] = build_pyramid(data.overlay)
+    return data
+
+
+class LibrarySource:
+    """The real thing: photos of one region of a library, compared by services.analysis."""
+
+    def __init__(self, library: Any, region_id: int) -> None:
+        self.library = library
+        self.region_id = region_id
+
+    def photos(self) -> list[PhotoInfo]:
+        region = self.library.region(self.region_id)
+        ref_id = getattr(region, "reference_photo_id", None)
+        return [PhotoInfo(p.id, p.taken_at, p.id == ref_id) for p in self.library.list_photos(self.region_id)]
+
+    def default_pair(self) -> tuple[int, int]:
+        photos = self.photos()
+        if not photos:
+            raise ValueError("region has no photos")
+        refs = [p.id for p in photos if p.is_reference]
+        a = refs[0] if refs else photos[0].id
+        b = photos[-1].id
+        if b == a and len(photos) > 1:
+            b = next(p.id for p in reversed(photos) if p.id != a)
+        return a, b
+
+    def original(self, photo_id: int, max_side: int | None = None) -> np.ndarray:
+        from skintrack.core.images import decode
+
+        photo = self.library.photo(photo_id)
+        return decode(self.library.original_path(photo), max_side=max_side).rgb
+
+    def load(self, a_id: int, b_id: int, token: CancelToken) -> PairData:
+        from skintrack.services import analysis
+
+        ref_original = self.original(a_id)
+        token.raise_if_cancelled()
+        later_original = ref_original if b_id == a_id else self.original(b_id)
+        token.raise_if_cancelled()
+        try:
+            pair = analysis.aligned_pair(self.library, self.region_id, a_id, b_id)
+        except AlignmentFailedError as exc:
+            info = AlignmentInfo(ok=False, message=str(exc))
+            return PairData(a_id, b_id, ref_original, None, ref_original, later_original, info)
+        align = alignment_info(_first(pair, "alignment"))
+        ref = _first(pair, "reference", "reference_rgb", "ref_rgb", "ref")
+        later = _first(pair, "later_normalised", "normalised", "later_normalized", "normalized")
+        if later is None:
+            later = _first(pair, "later_warped", "warped", "later_rgb_warped", "later")
+        change = _first(pair, "change", "change_result", "result")
+        if not align.ok:
+            later, change = None, None
+        return PairData(
+            a_id,
+            b_id,
+            as_uint8(ref) if ref is not None else ref_original,
+            as_uint8(later) if later is not None else None,
+            ref_original,
+            later_original,
+            align,
+            change,
+        )
+
+    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None:
+        from skintrack.core.align import ALGORITHM_VERSION
+        from skintrack.library.models import AlignmentRecord
+
+        h = np.asarray(alignment.homography, dtype=float)
+        rec = AlignmentRecord(
+            photo_id=b_id,
+            reference_id=a_id,
+            ok=True,
+            homography=h.tolist(),
+            quality=float(getattr(alignment, "quality", 1.0) or 1.0),
+            method="manual",
+            inliers=len(points),
+            message=str(getattr(alignment, "message", "") or "aligned by hand"),
+            manual_points=[[list(map(float, r)), list(map(float, m))] for r, m in points],
+            algorithm_version=ALGORITHM_VERSION,
+        )
+        self.library.save_alignment(rec)
+
+    def reanalyse(self, token: CancelToken) -> Any:
+        from skintrack.services.analysis import analyze_region
+
+        return analyze_region(self.library, self.region_id, token=token, force=True)

@@ -1,0 +1,584 @@
+"""The compare window: is it darker than in March?
+
+Two dates (earlier and later), four ways to look at them (side by side, swipe, blink, heatmap),
+the metrics of the change and its plain-language reading. Photo loading, alignment, lighting
+normalisation and the change map run in a worker (``run_task``) and are cached by photo pair;
+the GUI thread only wraps the prepared pyramids into tiles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skintrack.progress import CancelToken
+from skintrack.ui.compare.blink import BlinkView
+from skintrack.ui.compare.heatmap_layer import HeatmapView
+from skintrack.ui.compare.metrics_panel import MetricsPanel, alignment_text
+from skintrack.ui.compare.pair_view import PairView, ViewSync, ZoomView
+from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare
+from skintrack.ui.compare.swipe_view import SwipeView
+from skintrack.ui.compare.tiles import TileSource
+from skintrack.ui.tasks import TaskHandle, run_task
+
+log = logging.getLogger(__name__)
+
+SIDE, SWIPE, BLINK, HEATMAP = range(4)
+MODE_NAMES = ("Side by side", "Swipe", "Blink", "Heatmap")
+CACHE_PAIRS = 2  # a 12 MP pair with pyramids is ~200 MB
+
+
+def start_task(
+    job: Callable[[CancelToken], Any],
+    on_ok: Callable[[Any], None],
+    on_fail: Callable[[str], None],
+    *,
+    name: str,
+    kind: str = "work",
+    parent: Any = None,
+) -> TaskHandle:
+    """run_task, also correct when a synchronous pool finished the job before we connected."""
+    handle = run_task(job, name=name, kind=kind, parent=parent)
+    if handle.done:
+        if handle.error is not None:
+            on_fail(handle.error)
+        elif not handle.token.cancelled:
+            on_ok(handle.result)
+        return handle
+    handle.succeeded.connect(on_ok)
+    handle.failed.connect(lambda msg, _tb: on_fail(msg))
+    return handle
+
+
+class CompareWindow(QMainWindow):
+    """Compare two check-ins of one region."""
+
+    pairLoaded = Signal(int, int)  # photo ids (earlier, later) now shown
+    alignmentSaved = Signal(int, int)
+
+    def __init__(
+        self,
+        library: Any,
+        region_id: int,
+        photo_a_id: int | None = None,
+        photo_b_id: int | None = None,
+        parent: QWidget | None = None,
+        *,
+        source: CompareSource | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        self.library = library
+        self.region_id = region_id
+        self.source: CompareSource = source or LibrarySource(library, region_id)
+        self.photo_list: list[PhotoInfo] = self.source.photos()
+        self.current: PairData | None = None
+        self.show_originals = False
+        self.mode = SIDE
+        self._cache: OrderedDict[tuple[int, int], tuple[PairData, dict[str, TileSource]]] = OrderedDict()
+        self._task: TaskHandle | None = None
+        self._pending: tuple[int, int] | None = None
+        self._sources: dict[str, TileSource] = {}
+        self.load_error: str | None = None
+
+        title = "Compare"
+        with contextlib.suppress(Exception):
+            title = f"Compare — {library.region(region_id).name}"
+        self.setWindowTitle(title)
+        self.resize(1400, 860)
+
+        self._build_ui()
+        self._build_actions()
+
+        if self.photo_list:
+            da, db = self.source.default_pair()
+            a = photo_a_id if photo_a_id is not None else da
+            b = photo_b_id if photo_b_id is not None else db
+            self._select(a, b)
+
+    # ---------------------------------------------------------------- building
+    def _build_ui(self) -> None:
+        bar = QToolBar("Compare", self)
+        bar.setObjectName("compareToolbar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(18, 18))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+        bar.addWidget(QLabel(" Earlier ", bar))
+        self.combo_a = QComboBox(bar)
+        self.combo_a.setObjectName("earlierCombo")
+        bar.addWidget(self.combo_a)
+        bar.addWidget(QLabel("  Later ", bar))
+        self.combo_b = QComboBox(bar)
+        self.combo_b.setObjectName("laterCombo")
+        bar.addWidget(self.combo_b)
+        for combo in (self.combo_a, self.combo_b):
+            combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            combo.setMinimumContentsLength(18)
+            for p in self.photo_list:
+                combo.addItem(p.label, p.id)
+        self.combo_a.currentIndexChanged.connect(self._combo_changed)
+        self.combo_b.currentIndexChanged.connect(self._combo_changed)
+        bar.addSeparator()
+
+        self.mode_group = QActionGroup(self)
+        self.mode_actions: list[QAction] = []
+        for i, name in enumerate(MODE_NAMES):
+            act = QAction(name, self)
+            act.setCheckable(True)
+            act.setShortcut(QKeySequence(str(i + 1)))
+            act.setToolTip(f"{name} ({i + 1})")
+            act.setData(i)
+            self.mode_group.addAction(act)
+            self.mode_actions.append(act)
+            bar.addAction(act)
+        self.mode_actions[SIDE].setChecked(True)
+        self.mode_group.triggered.connect(self._mode_triggered)
+        bar.addSeparator()
+
+        self.act_zoom_out = QAction("−", self)
+        self.act_zoom_out.setToolTip("Zoom out (-)")
+        self.act_zoom_in = QAction("+", self)
+        self.act_zoom_in.setToolTip("Zoom in (+)")
+        self.act_fit = QAction("Fit", self)
+        self.act_fit.setToolTip("Fit to window (Ctrl+0)")
+        self.act_100 = QAction("100 %", self)
+        self.act_100.setToolTip("Actual pixels (Ctrl+1)")
+        self.act_zoom_out.setShortcuts([QKeySequence("-")])
+        self.act_zoom_in.setShortcuts([QKeySequence("+"), QKeySequence("=")])
+        self.act_fit.setShortcuts([QKeySequence("Ctrl+0"), QKeySequence("F")])
+        self.act_100.setShortcut(QKeySequence("Ctrl+1"))
+        self.act_zoom_out.triggered.connect(lambda: self.active_view().zoom_out())
+        self.act_zoom_in.triggered.connect(lambda: self.active_view().zoom_in())
+        self.act_fit.triggered.connect(lambda: self.active_view().fit())
+        self.act_100.triggered.connect(lambda: self.active_view().actual_size())
+        for act in (self.act_zoom_out, self.act_zoom_in, self.act_fit, self.act_100):
+            bar.addAction(act)
+        bar.addSeparator()
+
+        self.originals_box = QCheckBox("Show originals", bar)
+        self.originals_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.originals_box.setToolTip(
+            "Show the untouched photos instead of aligned, lighting-normalised ones"
+        )
+        self.originals_box.toggled.connect(self.set_show_originals)
+        bar.addWidget(self.originals_box)
+        bar.addSeparator()
+        self.act_manual = QAction("Align manually…", self)
+        self.act_manual.triggered.connect(self.open_manual_alignment)
+        bar.addAction(self.act_manual)
+        self.act_export = QAction("Export view…", self)
+        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
+        self.act_export.setToolTip("Save the current view as a PNG (Ctrl+E)")
+        self.act_export.triggered.connect(self._export_dialog)
+        bar.addAction(self.act_export)
+
+        central = QWidget(self)
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        # banner shown only when alignment failed
+        self.banner = QFrame(central)
+        self.banner.setObjectName("alignmentBanner")
+        self.banner.setStyleSheet(
+            "#alignmentBanner { background: #fdecea; border-bottom: 1px solid #e0a39c; }"
+            "#alignmentBanner QLabel { color: #5f1d16; }"
+        )
+        bl = QHBoxLayout(self.banner)
+        bl.setContentsMargins(12, 8, 12, 8)
+        self.banner_label = QLabel(self.banner)
+        self.banner_label.setWordWrap(True)
+        bl.addWidget(self.banner_label, 1)
+        self.banner_button = QPushButton("Align manually…", self.banner)
+        self.banner_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.banner_button.clicked.connect(self.open_manual_alignment)
+        bl.addWidget(self.banner_button)
+        self.banner.setVisible(False)
+        outer.addWidget(self.banner)
+
+        # per-mode options and the always-visible quality line
+        opts = QWidget(central)
+        opts.setObjectName("modeOptions")
+        ol = QHBoxLayout(opts)
+        ol.setContentsMargins(10, 4, 10, 4)
+        self.quality_label = QLabel("Loading…", opts)
+        self.quality_label.setObjectName("qualityLabel")
+        ol.addWidget(self.quality_label, 1)
+
+        self.blink_opts = QWidget(opts)
+        bo = QHBoxLayout(self.blink_opts)
+        bo.setContentsMargins(0, 0, 0, 0)
+        self.blink_play = QPushButton("Auto blink", self.blink_opts)
+        self.blink_play.setCheckable(True)
+        self.blink_play.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.blink_play.toggled.connect(self._blink_play)
+        self.blink_rate = QDoubleSpinBox(self.blink_opts)
+        self.blink_rate.setRange(0.2, 10.0)
+        self.blink_rate.setSingleStep(0.5)
+        self.blink_rate.setSuffix(" /s")
+        self.blink_rate.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        bo.addWidget(QLabel("Space: toggle", self.blink_opts))
+        bo.addWidget(self.blink_play)
+        bo.addWidget(QLabel("Rate", self.blink_opts))
+        bo.addWidget(self.blink_rate)
+        ol.addWidget(self.blink_opts)
+
+        self.heat_opts = QWidget(opts)
+        ho = QHBoxLayout(self.heat_opts)
+        ho.setContentsMargins(0, 0, 0, 0)
+        self.heat_toggle = QCheckBox("Overlay", self.heat_opts)
+        self.heat_toggle.setChecked(True)
+        self.heat_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.heat_opacity = QSlider(Qt.Orientation.Horizontal, self.heat_opts)
+        self.heat_opacity.setRange(0, 100)
+        self.heat_opacity.setFixedWidth(140)
+        self.heat_opacity.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        ho.addWidget(self.heat_toggle)
+        ho.addWidget(QLabel("Opacity", self.heat_opts))
+        ho.addWidget(self.heat_opacity)
+        ol.addWidget(self.heat_opts)
+
+        self.busy = QProgressBar(opts)
+        self.busy.setRange(0, 0)
+        self.busy.setFixedWidth(120)
+        self.busy.setTextVisible(False)
+        self.busy.setVisible(False)
+        ol.addWidget(self.busy)
+        outer.addWidget(opts)
+
+        # views
+        self.sync = ViewSync(self)
+        self.stack = QStackedWidget(central)
+        self.pair_view = PairView(self.sync, self.stack)
+        self.swipe_view = SwipeView(self.stack)
+        self.blink_view = BlinkView(self.stack)
+        self.heat_view = HeatmapView(self.stack)
+        for v in (self.swipe_view, self.blink_view, self.heat_view):
+            self.sync.add(v)
+        for w in (self.pair_view, self.swipe_view, self.blink_view, self.heat_view):
+            self.stack.addWidget(w)
+        self.blink_rate.setValue(self.blink_view.rate_hz)
+        self.blink_rate.valueChanged.connect(self.blink_view.set_rate)
+        self.heat_opacity.setValue(round(self.heat_view.overlay_opacity * 100))
+        self.heat_opacity.valueChanged.connect(lambda v: self.heat_view.set_overlay_opacity(v / 100.0))
+        self.heat_toggle.toggled.connect(self.heat_view.set_overlay_visible)
+        self.heat_view.patchClicked.connect(self._patch_clicked)
+
+        self.metrics = MetricsPanel()
+        scroll = QScrollArea(central)
+        scroll.setWidget(self.metrics)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumWidth(300)
+
+        split = QSplitter(Qt.Orientation.Horizontal, central)
+        split.addWidget(self.stack)
+        split.addWidget(scroll)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        split.setSizes([1080, 320])
+        outer.addWidget(split, 1)
+        self.setCentralWidget(central)
+        self._update_mode_widgets()
+
+    def _build_actions(self) -> None:
+        def add(keys: str, slot: Callable[[], None]) -> QAction:
+            act = QAction(self)
+            act.setShortcut(QKeySequence(keys))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.act_later_prev = add("Left", lambda: self.step(later=True, delta=-1))
+        self.act_later_next = add("Right", lambda: self.step(later=True, delta=1))
+        self.act_earlier_prev = add("Shift+Left", lambda: self.step(later=False, delta=-1))
+        self.act_earlier_next = add("Shift+Right", lambda: self.step(later=False, delta=1))
+        self.act_blink = add("Space", self._space)
+        add("Escape", self.close)
+
+    # ---------------------------------------------------------------- dates
+    def _index_of(self, photo_id: int) -> int:
+        for i, p in enumerate(self.photo_list):
+            if p.id == photo_id:
+                return i
+        return 0
+
+    def _select(self, a: int, b: int) -> None:
+        for combo, pid in ((self.combo_a, a), (self.combo_b, b)):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(self._index_of(pid))
+            combo.blockSignals(False)
+        self._request()
+
+    def selected_ids(self) -> tuple[int, int]:
+        return int(self.combo_a.currentData()), int(self.combo_b.currentData())
+
+    @Slot()
+    def _combo_changed(self) -> None:
+        self._request()
+
+    def step(self, *, later: bool, delta: int) -> None:
+        """Arrow keys: move one side to the previous/next check-in date."""
+        combo = self.combo_b if later else self.combo_a
+        i = max(0, min(combo.count() - 1, combo.currentIndex() + delta))
+        if i != combo.currentIndex():
+            combo.setCurrentIndex(i)
+
+    # ---------------------------------------------------------------- loading
+    def _request(self) -> None:
+        if not self.photo_list:
+            return
+        key = self.selected_ids()
+        self._pending = key
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            self._show(*self._cache[key])
+            return
+        if self._task is not None and not self._task.done:
+            self._task.cancel()
+        self.busy.setVisible(True)
+        self.quality_label.setText("Aligning and measuring…")
+        source = self.source
+        a, b = key
+
+        def job(token: CancelToken) -> PairData:
+            return prepare(source.load(a, b, token))
+
+        self._task = start_task(
+            job,
+            lambda data, key=key: self._loaded(key, data),
+            self._load_failed,
+            name=f"compare {a}-{b}",
+            parent=self,
+        )
+
+    def _loaded(self, key: tuple[int, int], data: PairData) -> None:
+        sources = {name: TileSource(p) for name, p in data.pyramids.items()}
+        self._cache[key] = (data, sources)
+        self._cache.move_to_end(key)
+        while len(self._cache) > CACHE_PAIRS:
+            self._cache.popitem(last=False)
+        if key == self._pending:
+            self.busy.setVisible(False)
+            self._show(data, sources)
+
+    def _load_failed(self, message: str) -> None:
+        self.busy.setVisible(False)
+        self.load_error = message
+        self.quality_label.setText(f"Could not load these photos: {message}")
+        log.warning("compare load failed: %s", message)
+
+    def invalidate(self, photo_id: int | None = None) -> None:
+        for key in list(self._cache):
+            if photo_id is None or photo_id in key:
+                del self._cache[key]
+
+    # ---------------------------------------------------------------- showing
+    def _label(self, photo_id: int) -> str:
+        return self.photo_list[self._index_of(photo_id)].label
+
+    def _show(self, data: PairData, sources: dict[str, TileSource]) -> None:
+        self.current = data
+        self._sources = sources
+        self.load_error = None
+        aligned = data.aligned
+        originals = self.show_originals or not aligned
+        ref = sources["ref"]
+        later = sources.get("later")
+        ref_rect = QRectF(0, 0, ref.width, ref.height)
+        la, lb = self._label(data.a_id), self._label(data.b_id)
+        what = "original" if originals else "aligned · normalised"
+
+        if originals:
+            lo, ro = sources["ref_original"], sources["later_original"]
+            rect = QRectF(0, 0, max(lo.width, ro.width), max(lo.height, ro.height))
+            self.pair_view.set_images(lo, ro, rect)
+        else:
+            assert later is not None
+            self.pair_view.set_images(ref, later, ref_rect)
+        self.pair_view.set_captions(f"Earlier · {la}", f"Later · {lb} · {what}")
+
+        if aligned:
+            assert later is not None
+            top = sources["later_original"] if self.show_originals else later
+            self.swipe_view.set_images(ref, top, ref_rect)
+            self.swipe_view.set_captions(f"◀ {la}", f"{lb} ▶")
+            self.blink_view.set_images(ref, top, ref_rect)
+            self.blink_view.set_captions(f"Earlier · {la}", f"Later · {lb}")
+            self.heat_view.set_images(ref, sources.get("overlay"), ref_rect)
+            self.heat_view.set_patches(getattr(data.change, "patches", []) or [])
+            self.heat_view.set_caption(f"Change {la} → {lb}")
+
+        for m in (SWIPE, BLINK, HEATMAP):
+            self.mode_actions[m].setEnabled(aligned)
+        if not aligned and self.mode != SIDE:
+            self.set_mode(SIDE)
+
+        a = data.alignment
+        self.banner.setVisible(not aligned)
+        if not aligned:
+            reason = f" ({a.message})" if a.message else ""
+            self.banner_label.setText(
+                "<b>These two photos could not be aligned reliably</b>" + reason + ". "
+                "No overlay or measurement is shown, because it would be misleading. "
+                "You can align them by hand by clicking matching points."
+            )
+        self.quality_label.setText(
+            f"Alignment: {alignment_text(a)}   ·   Calibration: {data.calibration}   ·   Showing: {what}"
+        )
+        self.metrics.set_result(data.change, a, data.calibration)
+        view = self.active_view()
+        if view.fit_mode:
+            view.fit()
+        self.pairLoaded.emit(data.a_id, data.b_id)
+
+    def all_views(self) -> list[ZoomView]:
+        return [*self.pair_view.views(), self.swipe_view, self.blink_view, self.heat_view]
+
+    def active_view(self) -> ZoomView:
+        w = self.stack.currentWidget()
+        return self.pair_view.left if isinstance(w, PairView) else w  # type: ignore[return-value]
+
+    # ---------------------------------------------------------------- modes
+    def set_mode(self, mode: int) -> None:
+        if mode != SIDE and self.current is not None and not self.current.aligned:
+            mode = SIDE
+        previous = self.active_view()
+        self.mode = mode
+        self.stack.setCurrentIndex(mode)
+        self.mode_actions[mode].setChecked(True)
+        if mode != BLINK:
+            self.blink_play.setChecked(False)
+        self._update_mode_widgets()
+        view = self.active_view()
+        if previous is not view:
+            if previous.fit_mode:
+                view.fit()
+            else:
+                self.sync.sync_from(previous)
+
+    @Slot(QAction)
+    def _mode_triggered(self, action: QAction) -> None:
+        self.set_mode(int(action.data()))
+
+    def _update_mode_widgets(self) -> None:
+        self.blink_opts.setVisible(self.mode == BLINK)
+        self.heat_opts.setVisible(self.mode == HEATMAP)
+
+    @Slot(bool)
+    def set_show_originals(self, on: bool) -> None:
+        self.show_originals = on
+        if self.originals_box.isChecked() != on:
+            self.originals_box.setChecked(on)
+        if self.current is not None:
+            self._show(self.current, self._sources)
+
+    @Slot(bool)
+    def _blink_play(self, on: bool) -> None:
+        if on:
+            if self.mode != BLINK:
+                self.set_mode(BLINK)
+            self.blink_view.start()
+        else:
+            self.blink_view.stop()
+
+    @Slot()
+    def _space(self) -> None:
+        if self.mode != BLINK:
+            self.set_mode(BLINK)
+            return
+        self.blink_play.setChecked(False)
+        self.blink_view.toggle()
+
+    @Slot(int)
+    def _patch_clicked(self, index: int) -> None:
+        if self.current is None or self.current.change is None:
+            return
+        patches = getattr(self.current.change, "patches", []) or []
+        if 0 <= index < len(patches):
+            self.metrics.show_patch(patches[index])
+
+    # ---------------------------------------------------------------- export
+    def export_png(self, path: str | Path) -> bool:
+        """Save exactly what the current mode shows (photos, captions, divider, legend)."""
+        return self.stack.currentWidget().grab().save(str(path), "PNG")
+
+    @Slot()
+    def _export_dialog(self) -> None:
+        a, b = self.selected_ids()
+        name = f"compare-{MODE_NAMES[self.mode].lower().replace(' ', '-')}-{a}-{b}.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG", name, "PNG image (*.png)")
+        if path:
+            self.export_png(path)
+
+    # ---------------------------------------------------------------- manual alignment
+    @Slot()
+    def open_manual_alignment(self) -> None:
+        from skintrack.ui.compare.manual_align import ManualAlignDialog
+
+        a, b = self.selected_ids()
+        if a == b:
+            return
+        dlg = ManualAlignDialog(self.source, a, b, self._label(a), self._label(b), parent=self)
+        dlg.accepted.connect(lambda: self.apply_manual_alignment(dlg.alignment, dlg.full_points()))
+        dlg.open()
+        self.manual_dialog = dlg
+
+    def apply_manual_alignment(self, alignment: Any, points: list[Any]) -> TaskHandle:
+        """Store the hand-made alignment, re-run the region's analysis, then reload this pair."""
+        a, b = self.selected_ids()
+        source = self.source
+        self.busy.setVisible(True)
+        self.quality_label.setText("Saving the manual alignment and measuring again…")
+
+        def job(token: CancelToken) -> Any:
+            source.save_manual_alignment(a, b, alignment, points)
+            out = source.reanalyse(token)
+            if inspect.isgenerator(out):
+                return (yield from out)
+            return out
+
+        def done(_result: Any) -> None:
+            self.invalidate(b)
+            self.alignmentSaved.emit(a, b)
+            self._request()
+
+        return start_task(job, done, self._load_failed, name="manual alignment", kind="write", parent=self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._task is not None and not self._task.done:
+            self._task.cancel()
+        self.blink_view.stop()
+        self._cache.clear()
+        super().closeEvent(event)
