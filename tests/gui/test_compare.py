@@ -1,0 +1,461 @@
+"""Compare window: modes, synced zoom/pan, swipe, blink, heatmap, patches, dates, failure, manual alignment.
+
+Most tests use an in-memory source (generated numpy photos and a fake change result) so they run
+in well under a second each; the manual-alignment round trip uses a real library and services.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from skintrack.ui import tasks
+from skintrack.ui.compare import CompareWindow
+from skintrack.ui.compare.source import AlignmentInfo, PairData, PhotoInfo
+from skintrack.ui.compare.window import BLINK, HEATMAP, SIDE, SWIPE
+
+# the offscreen platform warns when a window's size hints change; harmless
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
+
+W, H = 640, 480
+
+
+def skin(w: int, h: int, seed: int) -> np.ndarray:
+    """Textured skin-like RGB with dark dots (features an aligner can lock onto)."""
+    rng = np.random.default_rng(seed)
+    base = np.empty((h, w, 3), np.float32)
+    base[:] = (0.78, 0.58, 0.47)
+    coarse = rng.standard_normal((h // 16 + 2, w // 16 + 2)).astype(np.float32)
+    n = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+    base *= (1 + 0.05 * n)[..., None]
+    fine = rng.standard_normal((h, w)).astype(np.float32)
+    base *= (1 + 0.02 * cv2.GaussianBlur(fine, (0, 0), 1.5))[..., None]
+    for _ in range(60):
+        cx, cy = rng.integers(0, w), rng.integers(0, h)
+        cv2.circle(base, (int(cx), int(cy)), int(rng.integers(2, 8)), (0.45, 0.3, 0.22), -1)
+    return (np.clip(base, 0, 1) * 255).astype(np.uint8)
+
+
+def blob() -> np.ndarray:
+    m = np.zeros((H, W), np.uint8)
+    cv2.circle(m, (W // 2, H // 2), H // 6, 255, -1)
+    return m
+
+
+class FakeSource:
+    """Four check-ins a month apart; the middle pair (1, 3) 'fails' to align."""
+
+    def __init__(self, fail_pairs: set[tuple[int, int]] | None = None) -> None:
+        t0 = datetime(2026, 1, 5, 9, 0)
+        self.infos = [PhotoInfo(i + 1, t0 + timedelta(days=30 * i), i == 0) for i in range(4)]
+        self.fail_pairs = fail_pairs if fail_pairs is not None else {(1, 3)}
+        self.base = skin(W, H, 1)
+        self.loads: list[tuple[int, int]] = []
+        self.saved: list[tuple[int, int, object, list]] = []
+
+    def photos(self) -> list[PhotoInfo]:
+        return list(self.infos)
+
+    def default_pair(self) -> tuple[int, int]:
+        return self.infos[0].id, self.infos[-1].id
+
+    def original(self, pid: int, max_side: int | None = None) -> np.ndarray:
+        k = (pid - 1) * 0.06
+        return (self.base * (1 - k * (blob()[..., None] / 255.0))).astype(np.uint8)
+
+    def load(self, a: int, b: int, token: object) -> PairData:
+        self.loads.append((a, b))
+        ra, rb = self.original(a), self.original(b)
+        if (a, b) in self.fail_pairs:
+            info = AlignmentInfo(False, 0.05, "features", 3, "too few matching features")
+            return PairData(a, b, ra, None, ra, np.ascontiguousarray(rb[::-1]), info)
+        d = np.zeros((H, W), np.float32)
+        m = blob()
+        d[m > 0] = -5.0 * (b - a) / 3
+        cs, _ = cv2.findContours(m, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        patch = SimpleNamespace(
+            area_px=int((m > 0).sum()),
+            area_mm2=None,
+            bbox=cv2.boundingRect(cs[0]),
+            centroid=(W / 2, H / 2),
+            mean_delta_L=float(d[m > 0].mean()) if b != a else 0.0,
+            min_delta_L=-7.5,
+            mean_delta_b=-2.1,
+            mean_delta_ita=-6.0,
+            kind="grey-blue",
+            contour=cs[0][:, 0, :].tolist(),
+        )
+        change = SimpleNamespace(
+            calibration="model",
+            darkened_fraction=patch.area_px / d.size,
+            darkened_area_px=patch.area_px,
+            darkened_area_mm2=None,
+            mean_delta_L=-1.2,
+            mean_delta_b=-0.5,
+            mean_delta_ita=-1.8,
+            mean_delta_e2000=1.6,
+            noise_delta_L=0.6,
+            uniform_change_measurable=False,
+            patches=[patch] if b > a else [],
+            delta_L=d,
+            ref_lab_mean=(62.0, 11.0, 17.0),
+            later_lab_mean=(60.8, 11.2, 16.5),
+        )
+        return PairData(a, b, ra, rb, ra, rb, AlignmentInfo(True, 0.93, "features", 412, ""), change)
+
+    def save_manual_alignment(self, a: int, b: int, alignment: object, points: list) -> None:
+        self.saved.append((a, b, alignment, points))
+
+    def reanalyse(self, token: object) -> None:
+        return None
+
+
+@pytest.fixture
+def sync_pools():
+    saved = dict(tasks._pools)
+    for kind in ("work", "write", "thumbs"):
+        tasks.set_pool(kind, tasks.SyncPool())
+    yield
+    tasks._pools.clear()
+    tasks._pools.update(saved)
+
+
+@pytest.fixture
+def win(qtbot, sync_pools) -> CompareWindow:
+    w = CompareWindow(None, 1, source=FakeSource())
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    qtbot.addWidget(w)
+    w.resize(1200, 760)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def wheel(view, steps: int, pos: QPoint | None = None) -> None:
+    vp = view.viewport()
+    pos = pos or vp.rect().center()
+    ev = QWheelEvent(
+        QPointF(pos),
+        QPointF(vp.mapToGlobal(pos)),
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(vp, ev)
+
+
+def test_opens_reference_and_latest(win: CompareWindow) -> None:
+    assert win.selected_ids() == (1, 4)
+    assert win.current is not None and win.current.aligned
+    assert "features" in win.quality_label.text() and "model" in win.quality_label.text()
+    assert win.metrics.reading.text().startswith("Darker by 5.0 L* units")
+    assert not win.banner.isVisible()
+
+
+def test_explicit_pair(qtbot, sync_pools) -> None:
+    w = CompareWindow(None, 1, 2, 3, source=FakeSource(set()))
+    qtbot.addWidget(w)
+    assert w.selected_ids() == (2, 3)
+
+
+def test_mode_switching(win: CompareWindow, qtbot) -> None:
+    for mode, widget in ((SWIPE, win.swipe_view), (BLINK, win.blink_view), (HEATMAP, win.heat_view)):
+        win.mode_actions[mode].trigger()
+        assert win.stack.currentWidget() is widget
+        assert win.mode == mode
+    assert win.heat_opts.isVisible() and not win.blink_opts.isVisible()
+    win.mode_actions[SIDE].trigger()
+    assert win.stack.currentWidget() is win.pair_view
+
+
+def test_synced_zoom_and_pan(win: CompareWindow, qtbot) -> None:
+    left, right = win.pair_view.left, win.pair_view.right
+    wheel(left, 3, QPoint(100, 120))
+    assert left.current_scale() > 1.2 * 0.5
+    assert left.transform() == right.transform()
+    assert not left.fit_mode
+    left.horizontalScrollBar().setValue(left.horizontalScrollBar().value() + 57)
+    left.verticalScrollBar().setValue(left.verticalScrollBar().value() + 31)
+    assert right.horizontalScrollBar().value() == left.horizontalScrollBar().value()
+    assert right.verticalScrollBar().value() == left.verticalScrollBar().value()
+    wheel(right, -1)
+    assert left.transform() == right.transform()
+    # buttons: 100 % and fit act on the pair too
+    win.act_100.trigger()
+    assert abs(left.current_scale() - 1.0) < 1e-9 and right.transform() == left.transform()
+    win.act_zoom_in.trigger()
+    assert abs(right.current_scale() - 1.25) < 1e-9
+    win.act_fit.trigger()
+    assert left.fit_mode and left.transform() == right.transform()
+    # the zoom carries over to another mode
+    win.act_100.trigger()
+    win.set_mode(SWIPE)
+    assert abs(win.swipe_view.current_scale() - 1.0) < 1e-9
+
+
+def test_swipe_divider_drag(win: CompareWindow, qtbot) -> None:
+    win.set_mode(SWIPE)
+    view = win.swipe_view
+    vp = view.viewport()
+    x = view.divider_viewport_x()
+    y = vp.height() // 2
+    target = view.mapFromScene(QPointF(W * 0.25, H / 2)).x()
+    with qtbot.waitSignal(view.positionChanged):
+        qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+        qtbot.mouseMove(vp, QPoint((x + target) // 2, y))
+        qtbot.mouseMove(vp, QPoint(target, y))
+        qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(target, y))
+    assert view.position == pytest.approx(0.25, abs=0.02)
+    assert view.clip.rect().left() == pytest.approx(W * view.position)
+    # a press far from the divider pans instead of moving it
+    before = view.position
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=QPoint(vp.width() - 20, y))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=QPoint(vp.width() - 20, y))
+    assert view.position == before
+
+
+def test_blink_timer_and_space(win: CompareWindow, qtbot) -> None:
+    win.set_mode(BLINK)
+    view = win.blink_view
+    win.blink_rate.setValue(10.0)
+    assert view.timer.interval() == 100
+    seen: list[bool] = []
+    view.toggled.connect(seen.append)
+    win.blink_play.setChecked(True)
+    assert view.running
+    qtbot.waitUntil(lambda: len(seen) >= 3, timeout=3000)
+    assert True in seen and False in seen
+    win.blink_play.setChecked(False)
+    assert not view.running
+    state = view.showing_later
+    win.act_blink.trigger()  # Space
+    assert view.showing_later is not state
+    assert view.second_item is not None and view.second_item.isVisible() == view.showing_later
+    assert view.caption.startswith("Later" if view.showing_later else "Earlier")
+
+
+def test_space_key_and_arrow_keys(win: CompareWindow, qtbot) -> None:
+    win.activateWindow()
+    win.pair_view.left.setFocus()
+    qtbot.keyClick(win.pair_view.left, Qt.Key.Key_Left)
+    assert win.selected_ids() == (1, 3)  # later side stepped back; (1, 3) fails to align
+    assert win.banner.isVisible()
+    qtbot.keyClick(win.pair_view.left, Qt.Key.Key_Right)
+    assert win.selected_ids() == (1, 4)
+    qtbot.keyClick(win.pair_view.left, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert win.selected_ids() == (2, 4)
+    qtbot.keyClick(win.pair_view.left, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert win.selected_ids() == (1, 4)
+    qtbot.keyClick(win.pair_view.left, Qt.Key.Key_Space)
+    assert win.mode == BLINK
+    state = win.blink_view.showing_later
+    qtbot.keyClick(win.blink_view, Qt.Key.Key_Space)
+    assert win.blink_view.showing_later is not state
+
+
+def test_pairs_are_cached(win: CompareWindow) -> None:
+    source = win.source
+    assert isinstance(source, FakeSource)
+    n = len(source.loads)
+    win.step(later=True, delta=-1)
+    win.step(later=True, delta=1)
+    assert len(source.loads) == n + 1  # (1, 4) came from the cache
+
+
+def test_heatmap_toggle_and_opacity(win: CompareWindow) -> None:
+    win.set_mode(HEATMAP)
+    view = win.heat_view
+    assert view.overlay_item is not None and view.overlay_item.isVisible()
+    assert len(view.patch_items) == 1
+    win.heat_opacity.setValue(30)
+    assert view.overlay_item.opacity() == pytest.approx(0.3)
+    win.heat_toggle.setChecked(False)
+    assert not view.overlay_item.isVisible() and not view.patch_items[0].isVisible()
+    win.heat_toggle.setChecked(True)
+    assert view.overlay_item.isVisible()
+
+
+def test_patch_click_shows_stats(win: CompareWindow, qtbot) -> None:
+    win.set_mode(HEATMAP)
+    view = win.heat_view
+    assert not win.metrics.patch_box.isVisible()
+    pos = view.mapFromScene(QPointF(W / 2, H / 2))
+    with qtbot.waitSignal(view.patchClicked) as sig:
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert sig.args == [0]
+    assert win.metrics.patch_box.isVisible()
+    fields = win.metrics.patch_fields
+    assert fields["kind"].text() == "grey-blue"
+    assert fields["mean"].text() == "-5.0"
+    assert "px" in fields["area"].text()
+    assert view.patch_items[0].selected
+
+
+def test_failed_alignment_banner(win: CompareWindow) -> None:
+    win.set_mode(HEATMAP)
+    win.combo_b.setCurrentIndex(2)  # (1, 3): the two photos cannot be aligned
+    assert win.banner.isVisible()
+    assert "could not be aligned" in win.banner_label.text()
+    assert win.mode == SIDE  # no misleading overlay
+    assert not win.mode_actions[HEATMAP].isEnabled() and not win.mode_actions[SWIPE].isEnabled()
+    assert win.metrics.fields["dL"].text() == "—"
+    assert "failed" in win.quality_label.text()
+    assert "original" in win.pair_view.right.caption
+
+
+def test_show_originals_toggle(win: CompareWindow) -> None:
+    assert "aligned" in win.pair_view.right.caption
+    win.originals_box.setChecked(True)
+    assert "original" in win.pair_view.right.caption
+    assert win.pair_view.right_item is not None
+    assert win.pair_view.right_item.source is win._sources["later_original"]
+    win.originals_box.setChecked(False)
+    assert win.pair_view.right_item.source is win._sources["later"]
+
+
+def test_export_png(win: CompareWindow, tmp_path: Path) -> None:
+    for mode in (SIDE, SWIPE, HEATMAP):
+        win.set_mode(mode)
+        out = tmp_path / f"view{mode}.png"
+        assert win.export_png(out)
+        img = cv2.imread(str(out))
+        assert img is not None and img.shape[0] > 100 and img.std() > 5
+
+
+def test_tiles_pick_coarse_level_when_zoomed_out(win: CompareWindow, qtbot) -> None:
+    left = win.pair_view.left
+    left.setTransform(left.transform().fromScale(0.2, 0.2))
+    left.viewport().repaint()
+    assert win.pair_view.left_item is not None
+    assert win.pair_view.left_item.last_level >= 2
+    win.act_100.trigger()
+    left.viewport().repaint()
+    assert win.pair_view.left_item.last_level == 0
+
+
+def test_manual_dialog_with_fake_source(win: CompareWindow, qtbot) -> None:
+    pytest.importorskip("skintrack.core.align")
+    from skintrack.ui.compare.manual_align import ManualAlignDialog
+
+    dlg = ManualAlignDialog(win.source, 1, 4, parent=win)
+    qtbot.addWidget(dlg)
+    assert dlg.loaded and not dlg.preview_button.isEnabled()
+    pts = [(100.0, 90.0), (520.0, 100.0), (500.0, 400.0), (120.0, 380.0), (320.0, 240.0)]
+    # clicks on the views place points (a click = press and release without dragging)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    pos = dlg.ref_view.mapFromScene(QPointF(*pts[0]))
+    qtbot.mouseClick(dlg.ref_view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert len(dlg.ref_points) == 1 and dlg.ref_points[0][0] == pytest.approx(pts[0][0], abs=2)
+    dlg.undo()
+    for x, y in pts:
+        dlg.add_point("ref", x, y)
+        dlg.add_point("mov", x + 7, y - 4)  # a pure shift
+    assert dlg.pairs() == 5 and dlg.preview_button.isEnabled()
+    dlg.compute_preview()
+    assert dlg.pages.currentIndex() == 1 and dlg.ok_button.isEnabled()
+    h = np.asarray(dlg.alignment.homography)
+    assert h[0, 2] == pytest.approx(-7, abs=0.5) and h[1, 2] == pytest.approx(4, abs=0.5)
+    dlg.accept()
+
+
+# --------------------------------------------------------------------------- real library
+
+
+JAN = datetime(2026, 1, 1)
+MAR = datetime(2026, 3, 1)
+
+
+def _write_png(path: Path, rgb: np.ndarray) -> Path:
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    return path
+
+
+def test_manual_alignment_round_trip(qtbot, sync_pools, library_dir: Path, tmp_path: Path) -> None:
+    """Points -> stored manual homography -> reused (never overwritten) by analyze_region."""
+    pytest.importorskip("skintrack.services.analysis")
+    from skintrack.services.analysis import analyze_region
+
+    from skintrack.library import Library
+    from skintrack.ui.compare.manual_align import ManualAlignDialog
+    from skintrack.ui.tasks import drive
+
+    ref = skin(W, H, 5)
+    h_true = np.array([[1.0, 0.0, 12.0], [0.0, 1.0, -9.0], [0.0, 0.0, 1.0]])  # later -> reference
+    later = cv2.warpPerspective(ref, np.linalg.inv(h_true), (W, H), borderMode=cv2.BORDER_REFLECT)
+    with Library.open(library_dir) as lib:
+        region = lib.add_region("Forearm")
+        pa = lib.import_file(
+            region.id, _write_png(tmp_path / "a.png", ref), taken_at=datetime(2026, 1, 1)
+        ).photo
+        pb = lib.import_file(
+            region.id, _write_png(tmp_path / "b.png", later), taken_at=datetime(2026, 3, 1)
+        ).photo
+        lib.set_reference(region.id, pa.id)
+
+        w = CompareWindow(lib, region.id)
+        w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        qtbot.addWidget(w)
+        assert w.selected_ids() == (pa.id, pb.id)
+        dlg = ManualAlignDialog(w.source, pa.id, pb.id, parent=w)
+        qtbot.addWidget(dlg)
+        assert dlg.loaded
+        for x, y in [(80, 70), (560, 60), (570, 420), (90, 400), (330, 250)]:
+            mx, my, _ = np.linalg.inv(h_true) @ np.array([x, y, 1.0])
+            dlg.add_point("ref", x, y)
+            dlg.add_point("mov", mx, my)
+        dlg.compute_preview()
+        assert dlg.alignment is not None and dlg.alignment.ok
+        with qtbot.waitSignal(w.alignmentSaved):
+            w.apply_manual_alignment(dlg.alignment, dlg.full_points())
+
+        rec = lib.alignment(pb.id, pa.id)
+        assert rec is not None and rec.method == "manual" and rec.ok
+        assert np.allclose(np.asarray(rec.homography), h_true, atol=0.05)
+        assert rec.manual_points is not None and len(rec.manual_points) == 5
+        assert "manual" in w.quality_label.text()
+
+        drive(
+            lambda token: analyze_region(lib, region.id, token=token, force=True), tasks.CancelToken(), print
+        )
+        again = lib.alignment(pb.id, pa.id)
+        assert again is not None and again.method == "manual"
+        assert np.allclose(np.asarray(again.homography), h_true, atol=0.05)
+        assert lib.measurement(pb.id, pa.id) is not None
+        w.close()
+
+
+def test_real_library_unrelated_photos_show_banner(
+    qtbot, sync_pools, library_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("skintrack.services.analysis")
+    from skintrack.library import Library
+
+    rng = np.random.default_rng(3)
+    noise = (rng.random((H, W, 3)) * 255).astype(np.uint8)
+    with Library.open(library_dir) as lib:
+        region = lib.add_region("Cheek")
+        pa = lib.import_file(
+            region.id, _write_png(tmp_path / "a.png", skin(W, H, 1)), taken_at=datetime(2026, 1, 1)
+        )
+        lib.import_file(region.id, _write_png(tmp_path / "b.png", noise), taken_at=datetime(2026, 2, 1))
+        lib.set_reference(region.id, pa.photo.id)
+        w = CompareWindow(lib, region.id)
+        w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        qtbot.addWidget(w)
+        w.show()
+        assert w.current is not None and not w.current.aligned
+        assert w.banner.isVisible()
+        assert not w.mode_actions[HEATMAP].isEnabled()
+        w.close()
