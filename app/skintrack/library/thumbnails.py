@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import shutil
 from pathlib import Path
-
-import numpy as np
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from skintrack.core.fsutil import atomic_write_bytes
+
+if TYPE_CHECKING:
+    import numpy as np
 
 THUMB_QUALITY = 85
 
@@ -36,6 +37,8 @@ class ThumbnailCache:
 
     def store(self, sha256: str, size: int, rgb: np.ndarray) -> Path:
         """Cache an already computed thumbnail (uint8 RGB), e.g. the one made while importing."""
+        from PIL import Image
+
         path = self.path_for(sha256, size)
         buf = io.BytesIO()
         Image.fromarray(rgb).save(buf, format="JPEG", quality=THUMB_QUALITY)
