@@ -18,6 +18,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -447,33 +448,27 @@ class Library:
         taken_at: datetime | None = None,
         notes: str = "",
         thumbnail: bool = True,
+        prepared: PreparedImport | None = None,
     ) -> ImportOutcome:
         """Copy one photo into the region; all or nothing.
 
         Raises InvalidInputError (naming the file and the reason) for files that are missing,
         unreadable or not a supported image; nothing changes then. Same bytes already in the
         region -> ``ImportOutcome(existing, duplicate=True)`` and nothing is written.
+        ``prepared`` is the result of ``prepare_import(path)`` when the caller already ran it
+        (e.g. on another thread, overlapping with the previous file's copy).
         """
-        from skintrack.core import images
-
-        path = Path(path)
         region = self.region(region_id)
-        suffix = path.suffix.lower()
-        if not path.is_file():
-            raise InvalidInputError(path, "no such file" if not path.exists() else "not a regular file")
-        if suffix not in images.SUPPORTED_SUFFIXES:
-            supported = ", ".join(images.SUPPORTED_SUFFIXES)
-            raise InvalidInputError(
-                path, f"unsupported file type {suffix or '(none)'} (supported: {supported})"
-            )
-        try:
-            stat = path.stat()
-            meta = images.read_meta(path)
-            # A small decode reads all the compressed data: truncated files fail here, not later.
-            preview = images.thumbnail(path, size=THUMB_SIZE)
-            sha = sha256_file(path)
-        except OSError as exc:
-            raise InvalidInputError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+        if prepared is None:
+            prepared = prepare_import(path)
+        path, suffix, stat, meta, preview, sha = (
+            prepared.path,
+            prepared.suffix,
+            prepared.stat,
+            prepared.meta,
+            prepared.preview,
+            prepared.sha256,
+        )
 
         existing = self._photo_by_sha(region.id, sha)
         if existing is not None:
@@ -889,6 +884,45 @@ class Library:
                 except OSError as exc:
                     log.warning("cannot remove %s: %s", path, exc)
         return removed
+
+
+# ---------------------------------------------------------------- import preparation
+@dataclass(frozen=True)
+class PreparedImport:
+    """Everything learned from a file before it touches the library (no database access)."""
+
+    path: Path
+    suffix: str
+    stat: os.stat_result
+    meta: Any  # skintrack.core.images.ImageMeta
+    preview: Any  # uint8 RGB thumbnail, THUMB_SIZE
+    sha256: str
+
+
+def prepare_import(path: str | os.PathLike[str]) -> PreparedImport:
+    """Validate, decode a small preview and hash one file; raises InvalidInputError.
+
+    Thread-safe and independent of any Library, so a check-in can prepare the next file while
+    the current one is copied and committed.
+    """
+    from skintrack.core import images
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise InvalidInputError(path, "no such file" if not path.exists() else "not a regular file")
+    if suffix not in images.SUPPORTED_SUFFIXES:
+        supported = ", ".join(images.SUPPORTED_SUFFIXES)
+        raise InvalidInputError(path, f"unsupported file type {suffix or '(none)'} (supported: {supported})")
+    try:
+        stat = path.stat()
+        meta = images.read_meta(path)
+        # A small decode reads all the compressed data: truncated files fail here, not later.
+        preview = images.thumbnail(path, size=THUMB_SIZE)
+        sha = sha256_file(path)
+    except OSError as exc:
+        raise InvalidInputError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    return PreparedImport(path, suffix, stat, meta, preview, sha)
 
 
 # ---------------------------------------------------------------- helpers
