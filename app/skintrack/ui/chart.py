@@ -1,0 +1,211 @@
+"""TrendChartWidget: the region's trend chart in the details panel.
+
+The figure comes from :mod:`skintrack.export.chart` (the same one the PDF report embeds); this
+widget adds the metric selector, hover tooltips and click-through to a check-in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import matplotlib.dates as mdates
+from matplotlib.backend_bases import MouseEvent
+from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+from matplotlib.figure import Figure
+from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skintrack.export.chart import METRIC_TITLES, TrendSeries, trend_figure, trend_series
+
+log = logging.getLogger(__name__)
+
+HIT_PX = 9.0  # how close (screen px) the pointer must be to a point or a journal marker
+
+
+class TrendChartWidget(QWidget):
+    """L*, b* or ITA° of the watched area (and control patch) over time; click a point to open it."""
+
+    photoActivated = Signal(int)
+
+    def __init__(self, library: Any, region_id: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.region_id = region_id
+        self.series: TrendSeries | None = None
+        self.current_metric = "L"
+        self.hover_text = ""
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Trend", self))
+        self.metric_combo = QComboBox(self)
+        self.metric_combo.setObjectName("trendMetric")
+        for key, title in METRIC_TITLES.items():
+            self.metric_combo.addItem(title, key)
+        self.metric_combo.currentIndexChanged.connect(self._metric_changed)
+        top.addWidget(self.metric_combo)
+        top.addStretch(1)
+        self.save_button = QPushButton("Save chart…", self)
+        self.save_button.clicked.connect(self._save_dialog)
+        top.addWidget(self.save_button)
+        lay.addLayout(top)
+
+        self.figure = Figure(figsize=(6.0, 3.2), dpi=100, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setParent(self)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.canvas.setMinimumHeight(220)
+        self.canvas.setMouseTracking(True)
+        lay.addWidget(self.canvas, 1)
+        self.canvas.mpl_connect("motion_notify_event", self._on_motion)
+        self.canvas.mpl_connect("button_press_event", self._on_press)
+        self.refresh()
+
+    # ---------------------------------------------------------------- data
+    def set_region(self, region_id: int | None) -> None:
+        self.region_id = region_id
+        self.refresh()
+
+    @Slot()
+    def refresh(self) -> None:
+        """Reload the series (a few small SQLite reads) and redraw."""
+        self.series = None
+        if self.library is not None and self.region_id is not None:
+            try:
+                self.series = trend_series(self.library, self.region_id)
+            except Exception:
+                log.exception("trend series for region %s", self.region_id)
+        self._draw()
+
+    def set_metric(self, metric: str) -> None:
+        idx = self.metric_combo.findData(metric)
+        if idx < 0:
+            raise ValueError(metric)
+        self.metric_combo.setCurrentIndex(idx)
+        self.current_metric = metric
+        self._draw()
+
+    @Slot()
+    def _metric_changed(self) -> None:
+        self.current_metric = str(self.metric_combo.currentData())
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.series is None:
+            self.figure.clear()
+            ax = self.figure.add_subplot()
+            ax.set_axis_off()
+            ax.text(0.5, 0.5, "No region selected", ha="center", va="center", color="#777")
+        else:
+            trend_figure(self.series, self.current_metric, fig=self.figure, title="")
+        self.canvas.draw_idle()
+
+    # ---------------------------------------------------------------- hit testing
+    def _main_ax(self) -> Any:
+        return getattr(self.figure, "skintrack_main_ax", None)
+
+    def point_at(self, x: float, y: float) -> int | None:
+        """Index of the check-in point nearest to display coords (x, y), within HIT_PX."""
+        ax = self._main_ax()
+        if ax is None or self.series is None:
+            return None
+        best, best_d = None, HIT_PX
+        for i, (d, v) in enumerate(
+            zip(self.series.dates, self.series.values(self.current_metric), strict=True)
+        ):
+            if v is None:
+                continue
+            px, py = ax.transData.transform((mdates.date2num(d), v))
+            dist = ((px - x) ** 2 + (py - y) ** 2) ** 0.5
+            if dist <= best_d:
+                best, best_d = i, dist
+        return best
+
+    def journal_at(self, x: float, y: float) -> list[str]:
+        ax = self._main_ax()
+        if ax is None or self.series is None:
+            return []
+        trans = ax.get_xaxis_transform()
+        out = []
+        for j in self.series.journal:
+            px, py = trans.transform((mdates.date2num(j.at), 0.03))
+            if abs(px - x) <= HIT_PX and abs(py - y) <= HIT_PX:
+                out.append(f"{j.at:%Y-%m-%d}: {j.label}")
+        return out
+
+    def display_pos(self, index: int) -> QPoint:
+        """Widget (canvas) coordinates of point ``index``: for tests and keyboard focus."""
+        ax = self._main_ax()
+        assert ax is not None and self.series is not None
+        v = self.series.values(self.current_metric)[index]
+        px, py = ax.transData.transform((mdates.date2num(self.series.dates[index]), v))
+        ratio = self.canvas.device_pixel_ratio or 1.0
+        height = self.figure.bbox.height
+        return QPoint(round(px / ratio), round((height - py) / ratio))
+
+    def tooltip_for(self, index: int) -> str:
+        assert self.series is not None
+        p = self.series.points[index]
+        if p.is_reference:
+            return f"{p.taken_at:%Y-%m-%d} · reference"
+        v = p.value(self.current_metric)
+        unit = {"L": "ΔL*", "b": "Δb*", "ITA": "ΔITA°"}[self.current_metric]
+        parts = [f"{p.taken_at:%Y-%m-%d}", f"{unit} {v:+.1f}" if v is not None else f"{unit} —"]
+        if p.noise is not None:
+            parts.append(f"noise {p.noise:.1f}")
+        if p.area_mm2 is not None:
+            parts.append(f"darkened {p.area_mm2:.1f} mm²")
+        elif p.area_fraction is not None:
+            parts.append(f"darkened {100 * p.area_fraction:.2f} %")
+        return " · ".join(parts) + "\nClick to open this check-in"
+
+    def _on_motion(self, event: MouseEvent) -> None:
+        if event.x is None or event.y is None:
+            return
+        idx = self.point_at(event.x, event.y)
+        if idx is not None:
+            self.canvas.setCursor(Qt.CursorShape.PointingHandCursor)
+            QToolTip.showText(QCursor.pos(), self.tooltip_for(idx), self.canvas)
+            self.hover_text = self.tooltip_for(idx)
+            return
+        self.canvas.setCursor(Qt.CursorShape.ArrowCursor)
+        notes = self.journal_at(event.x, event.y)
+        if notes:
+            self.hover_text = "\n".join(notes)
+            QToolTip.showText(QCursor.pos(), self.hover_text, self.canvas)
+        else:
+            self.hover_text = ""
+            QToolTip.hideText()
+
+    def _on_press(self, event: MouseEvent) -> None:
+        if event.button != 1 or event.x is None or event.y is None or self.series is None:
+            return
+        idx = self.point_at(event.x, event.y)
+        if idx is not None:
+            self.photoActivated.emit(self.series.points[idx].photo_id)
+
+    # ---------------------------------------------------------------- export
+    def save(self, path: str) -> None:
+        """PNG or SVG by suffix, at print resolution."""
+        self.figure.savefig(path, dpi=200 if path.lower().endswith(".png") else None)
+
+    @Slot()
+    def _save_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save chart", "trend.png", "PNG image (*.png);;SVG (*.svg)"
+        )
+        if path:
+            self.save(path)
