@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Smoke-test a built bundle tarball without Python on the PATH mattering:
+#   bash packaging/smoke_test.sh dist/skintrack-<version>-linux-x86_64.tar.gz
+# --version, a headless demo library, the GUI offscreen for a few seconds, install + uninstall
+# into a throw-away HOME.
+set -euo pipefail
+
+TARBALL=$(realpath "$1")
+GUI_SECONDS=${SKINTRACK_SMOKE_GUI_SECONDS:-6}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+tar -C "$TMP" -xzf "$TARBALL"
+DIR=$(find "$TMP" -mindepth 1 -maxdepth 1 -type d -name 'skintrack-*' | head -n1)
+APP=$DIR/app
+# Run from an empty folder with a bare environment: nothing from the source tree or a venv may leak in.
+cd "$TMP"
+run() { env -i HOME="$TMP/home" PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen LANG=C.UTF-8 "$@"; }
+mkdir -p "$TMP/home"
+
+echo "== bundled skintrack --version"
+version_out=$(run "$APP/skintrack" --version)
+echo "$version_out"
+[ "$version_out" = "skintrack $(cat "$DIR/VERSION")" ] || { echo "version mismatch" >&2; exit 1; }
+
+echo "== bundled skintrack demo"
+run "$APP/skintrack" demo --library "$TMP/lib"
+run "$APP/skintrack" region list --library "$TMP/lib" --json > "$TMP/regions.json"
+grep -q '"name"' "$TMP/regions.json" || { echo "demo library has no regions" >&2; exit 1; }
+
+echo "== bundled GUI offscreen for ${GUI_SECONDS}s"
+run "$APP/skintrack-gui" --library "$TMP/lib" > "$TMP/gui.log" 2>&1 &
+pid=$!
+sleep "$GUI_SECONDS"
+if ! kill -0 "$pid" 2>/dev/null; then
+  wait "$pid" && rc=0 || rc=$?
+  echo "GUI exited early (code $rc):" >&2
+  cat "$TMP/gui.log" >&2
+  exit 1
+fi
+kill "$pid"
+wait "$pid" 2>/dev/null || true
+if grep -q -E "Traceback|Error|could not load the Qt platform plugin" "$TMP/gui.log"; then
+  cat "$TMP/gui.log" >&2
+  exit 1
+fi
+
+echo "== install.sh / uninstall.sh into a throw-away HOME"
+run "$DIR/install.sh"
+test -x "$TMP/home/.local/bin/skintrack-gui"
+test -f "$TMP/home/.local/share/applications/io.github.skintrack.Skintrack.desktop"
+test -f "$TMP/home/.local/share/icons/hicolor/256x256/apps/io.github.skintrack.Skintrack.png"
+[ "$(run "$TMP/home/.local/bin/skintrack" --version)" = "$version_out" ]
+run "$TMP/home/.local/share/skintrack-app/uninstall.sh"
+test ! -e "$TMP/home/.local/bin/skintrack-gui"
+test ! -e "$TMP/home/.local/share/skintrack-app"
+
+echo "bundle smoke test passed ($(du -sm "$APP" | cut -f1) MB unpacked)"
