@@ -922,6 +922,10 @@ def prepare_import(path: str | os.PathLike[str]) -> PreparedImport:
         sha = sha256_file(path)
     except OSError as exc:
         raise InvalidInputError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+    except (InvalidInputError, MemoryError):
+        raise
+    except Exception as exc:  # a decoder choking on a strange file must not stop a whole check-in
+        raise InvalidInputError(path, f"cannot read the image ({type(exc).__name__}: {exc})") from exc
     return PreparedImport(path, suffix, stat, meta, preview, sha)
 
 
