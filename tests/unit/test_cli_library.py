@@ -240,3 +240,37 @@ def test_format_table_aligns_columns() -> None:
     assert lines[0].index("NAME") == 4
     assert lines[1].index("Arm") == lines[2].index("Left forearm") == 4
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_demo_drives_the_builder_and_replaces_a_library_with_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """In-process with a stand-in builder: the real one is exercised by CI's wheel smoke test."""
+    import types
+
+    from skintrack.cli import main
+    from skintrack.library import Library
+    from skintrack.progress import Progress
+
+    def fake_build(root: Path, token=None):
+        with Library.open(root) as lib:
+            lib.add_region("Left forearm")
+        for i in range(3):
+            yield Progress(i + 1, 3, f"step {i + 1}")
+        return {"library": str(root), "regions": ["Left forearm"], "photos": 0}
+
+    monkeypatch.setitem(
+        sys.modules, "skintrack.demo.build", types.SimpleNamespace(build_demo_library=fake_build)
+    )
+    target = tmp_path / "demo"
+    assert main(["demo", "--library", str(target)]) == 0
+    out, err = capsys.readouterr()
+    assert "[3/3] step 3" in err
+    assert "regions: Left forearm" in out and f"library: {target}" in out
+    assert main(["demo", "--library", str(target)]) == 2  # exists: needs --force
+    assert "--force" in capsys.readouterr().err
+    (target / "originals" / "extra.txt").write_text("old")
+    assert main(["--library", str(target), "demo", "--force", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["regions"] == ["Left forearm"]
+    assert not (target / "originals" / "extra.txt").exists()
