@@ -93,6 +93,7 @@ def test_regions_add_rename_archive_and_list(lib: Library) -> None:
         lib.add_region("Bad", interval_days=0)
 
     assert [s.region.name for s in lib.list_regions()] == ["Left forearm", "Right cheek"]
+    assert lib.region_by_name(" right  CHEEK").id == cheek.id
     lib.update_region(cheek.id, name="Right cheekbone", interval_days=None, notes="x")
     assert lib.region_by_name("Right cheekbone").notes == "x"
     with pytest.raises(UsageError, match="no region named"):

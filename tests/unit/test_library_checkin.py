@@ -48,6 +48,7 @@ def test_import_files_reports_each_file_and_keeps_going(lib: Library, tmp_path: 
     assert [p.original_name for p in report.imported] == ["0.jpg", "1.jpg", "2.jpg"]
     assert all(p.notes == "batch" for p in report.imported)
     assert report.duplicates == [good[0]]
+    assert [p.id for p in report.duplicate_of] == [report.imported[0].id]
     assert [p for p, _ in report.errors] == [bad, tmp_path / "missing.png"]
     assert all(reason for _, reason in report.errors)
     assert not report.cancelled

@@ -255,6 +255,7 @@ def _import(args: argparse.Namespace) -> int:
                     "region": region.name,
                     "imported": [photo_json(lib, p, region.name) for p in report.imported],
                     "duplicates": [str(p) for p in report.duplicates],
+                    "duplicate_of": [p.id for p in report.duplicate_of],
                     "errors": [{"path": str(p), "reason": reason} for p, reason in report.errors],
                 }
             )
@@ -264,8 +265,11 @@ def _import(args: argparse.Namespace) -> int:
             for photo in report.imported:
                 when = f"{_show_dt(photo.taken_at)} ({photo.taken_at_source})"
                 print(f"  #{photo.id}  {when}  {photo.original_name}")
-            for path in report.duplicates:
-                print(f"Already in {region.name!r}, skipped: {path}")
+            for path, same in zip(report.duplicates, report.duplicate_of, strict=True):
+                where = f"photo {same.id}"
+                if same.in_trash:
+                    where += f", in the trash: `skintrack photo restore {same.id}`"
+                print(f"Already in {region.name!r} ({where}), skipped: {path}")
     for path, reason in report.errors:
         print(f"skintrack: {path}: {reason}", file=sys.stderr)
     return EXIT_INVALID_INPUT if report.errors else EXIT_OK

@@ -322,7 +322,7 @@ class Library:
 
     def region_by_name(self, name: str) -> Region:
         with self._read() as conn:
-            row = conn.execute("SELECT * FROM region WHERE name = ?", (name.strip(),)).fetchone()
+            row = conn.execute("SELECT * FROM region WHERE name = ?", (" ".join(name.split()),)).fetchone()
         if row is None:
             raise UsageError(f"no region named {name!r} (see `skintrack region list --all`)")
         return _region(row)

@@ -28,6 +28,7 @@ class ImportReport:
     duplicates: list[Path] = field(default_factory=list)
     errors: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
+    duplicate_of: list[Photo] = field(default_factory=list)  # the photo each duplicate matched
 
 
 def import_files(
@@ -72,6 +73,7 @@ def import_files(
             else:
                 if outcome.duplicate:
                     report.duplicates.append(path)
+                    report.duplicate_of.append(outcome.photo)
                     message = f"Already in the library: {path.name}"
                 else:
                     report.imported.append(outcome.photo)
