@@ -51,7 +51,7 @@ def test_check_finds_orphans_and_temp_files_and_repair_removes_only_them(
     orphan = lib.originals_dir / "ab" / ("ab" + "0" * 62 + ".jpg")
     orphan.parent.mkdir(parents=True)
     orphan.write_bytes(b"left behind")
-    temp = lib.originals_dir / kept.sha256[:2] / f".{kept.sha256}.jpg.123-abcd.skt-tmp"
+    temp = lib.originals_dir / kept.sha256[:2] / f".{kept.sha256}.jpg.999999999-abcd.skt-tmp"
     temp.write_bytes(b"half")
 
     report = lib.check()
@@ -211,3 +211,14 @@ def test_lock_held_too_long_gives_clear_library_error(library_dir: Path) -> None
         blocker.close()
     with Library.open(library_dir) as lib:
         assert lib.add_region("Leg").name == "Leg"
+
+
+def test_repair_leaves_temp_files_of_running_processes_alone(lib: Library) -> None:
+    import os
+
+    busy = lib.originals_dir / "ab" / f".{'ab' * 32}.jpg.{os.getpid()}-beef.skt-tmp"
+    busy.parent.mkdir(parents=True)
+    busy.write_bytes(b"being written")
+    report = lib.check(repair=True)
+    assert report.temp_files == [busy] and report.removed == [] and not report.ok
+    assert busy.exists()

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
+import sys
 from pathlib import Path
 
 TEMP_SUFFIX = ".skt-tmp"
@@ -20,6 +22,26 @@ _CHUNK = 1024 * 1024
 def is_temp_name(name: str) -> bool:
     """True for leftovers of an interrupted atomic write."""
     return name.endswith(TEMP_SUFFIX)
+
+
+def temp_owner_alive(name: str) -> bool:
+    """Whether the process that created this temp file (pid in its name) is still running.
+
+    A live owner may still be writing it, so integrity repairs leave it alone. Unknown -> False.
+    """
+    match = re.search(r"\.(\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$", name)
+    if not match or sys.platform == "win32":
+        return False
+    pid = int(match.group(1))
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def temp_path_for(path: Path) -> Path:

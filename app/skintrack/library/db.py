@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from skintrack.core.fsutil import is_temp_name, sha256_file
+from skintrack.core.fsutil import is_temp_name, sha256_file, temp_owner_alive
 from skintrack.errors import InvalidInputError, LibraryError, UsageError
 from skintrack.library import schema
 from skintrack.library.models import (
@@ -869,6 +869,8 @@ class Library:
                 if path in expected:
                     continue
                 name = path.name
+                if is_temp_name(name) and temp_owner_alive(name):
+                    continue  # an import in a running process is writing it right now
                 if not is_temp_name(name):
                     sha = name.split(".", 1)[0]
                     referenced = conn.execute(
