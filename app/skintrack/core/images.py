@@ -363,22 +363,24 @@ def _srgb_profile() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-_transform_cache: dict[tuple[int, str, str], ImageCms.ImageCmsTransform] = {}
+# (id(profile), in, out) -> (profile, transform). Holding the profile keeps its id from being reused.
+_transform_cache: dict[tuple[int, str, str], tuple[ImageCms.ImageCmsProfile, ImageCms.ImageCmsTransform]] = {}
 _transform_lock = threading.Lock()
 
 
 def _transform(profile: ImageCms.ImageCmsProfile, in_mode: str, out_mode: str) -> ImageCms.ImageCmsTransform:
-    key = (id(profile), in_mode, out_mode)  # profiles are cached by bytes, so id() is stable
+    """Building an lcms transform costs ~ms; photos from one camera share a profile, so cache it."""
+    key = (id(profile), in_mode, out_mode)
     with _transform_lock:
-        tr = _transform_cache.get(key)
-        if tr is None:
+        entry = _transform_cache.get(key)
+        if entry is None or entry[0] is not profile:
             tr = ImageCms.buildTransform(
                 profile, _srgb_profile(), in_mode, out_mode, renderingIntent=ImageCms.Intent.PERCEPTUAL
             )
             if len(_transform_cache) > 32:
                 _transform_cache.clear()
-            _transform_cache[key] = tr
-    return tr
+            entry = _transform_cache[key] = (profile, tr)
+    return entry[1]
 
 
 def _composite_on_white(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
