@@ -237,8 +237,6 @@ class Library:
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
-                with contextlib.suppress(sqlite3.Error):
-                    self._conn.execute("PRAGMA optimize")
                 self._conn.close()
                 self._conn = None
 
@@ -282,11 +280,12 @@ class Library:
                 raise
             try:
                 yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            else:
                 conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # SQLite may already have rolled back (e.g. disk full)
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
 
     def _locked_error(self) -> LibraryError:
         return LibraryError(
