@@ -231,7 +231,7 @@ def test_blink_timer_and_space(win: CompareWindow, qtbot) -> None:
     win.blink_rate.setValue(10.0)
     assert view.timer.interval() == 100
     seen: list[bool] = []
-    view.toggled.connect(seen.append)
+    view.on_toggle.append(seen.append)
     win.blink_play.setChecked(True)
     assert view.running
     qtbot.waitUntil(lambda: len(seen) >= 3, timeout=3000)

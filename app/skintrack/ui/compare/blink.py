@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QTimer, Signal, Slot
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, QTimer, Slot
 from PySide6.QtWidgets import QWidget
 
 from skintrack.ui.compare.pair_view import ZoomView
@@ -14,12 +16,13 @@ DEFAULT_RATE_HZ = 1.5
 class BlinkView(ZoomView):
     """Shows the earlier photo, then the later one, in the same place; the eye catches what changed."""
 
-    toggled = Signal(bool)  # True while the later photo is shown
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.showing_later = False
         self.captions = ("", "")
+        # called with True while the later photo shows; callbacks, not a Signal, because this
+        # fires several times a second for as long as auto-blink runs (see pair_view.ZoomView)
+        self.on_toggle: list[Callable[[bool], None]] = []
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.toggle)
         self.set_rate(DEFAULT_RATE_HZ)
@@ -64,7 +67,8 @@ class BlinkView(ZoomView):
     def toggle(self) -> None:
         self.showing_later = not self.showing_later
         self._apply()
-        self.toggled.emit(self.showing_later)
+        for fn in self.on_toggle:
+            fn(self.showing_later)
 
     def _apply(self) -> None:
         if self.second_item is not None:

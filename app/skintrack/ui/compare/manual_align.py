@@ -8,6 +8,7 @@ manual AlignmentRecord, which automatic runs never overwrite.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -42,7 +43,6 @@ class PointView(ZoomView):
     """A zoomable photo where a click (press and release without dragging) places a point."""
 
     clicked = Signal(QPointF)  # scene (= full-resolution pixel) coordinates
-    hovered = Signal(QPointF)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +51,7 @@ class PointView(ZoomView):
         self._press: QPoint | None = None
         self.item: TiledImageItem | None = None
         self.markers: list[QGraphicsItem] = []
+        self.on_hover: list[Callable[[QPointF], None]] = []  # every mouse move: callbacks, not a Signal
 
     def set_source(self, src: TileSource) -> None:
         if self.item is None:
@@ -79,7 +80,9 @@ class PointView(ZoomView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         super().mouseMoveEvent(event)
-        self.hovered.emit(self.mapToScene(event.position().toPoint()))
+        pos = self.mapToScene(event.position().toPoint())
+        for fn in self.on_hover:
+            fn(pos)
 
     def set_markers(self, points: list[tuple[float, float]]) -> None:
         for m in self.markers:
@@ -223,8 +226,8 @@ class ManualAlignDialog(QDialog):
 
         self.ref_view.clicked.connect(lambda p: self.add_point("ref", p.x(), p.y()))
         self.mov_view.clicked.connect(lambda p: self.add_point("mov", p.x(), p.y()))
-        self.ref_view.hovered.connect(lambda p: self._magnify("ref", p))
-        self.mov_view.hovered.connect(lambda p: self._magnify("mov", p))
+        self.ref_view.on_hover.append(lambda p: self._magnify("ref", p))
+        self.mov_view.on_hover.append(lambda p: self._magnify("mov", p))
         self._refresh()
         self._load()
 

@@ -7,7 +7,9 @@ and switching modes keeps the zoom and the place you were looking at.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Signal, Slot
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
     QFrame,
@@ -51,8 +53,6 @@ def draw_caption(painter: QPainter, text: str, corner: QPoint, *, align_right: b
 class ZoomView(QGraphicsView):
     """QGraphicsView with wheel/keyboard zoom around the cursor, hand panning and a caption."""
 
-    viewChanged = Signal()  # transform or scroll position changed by the user or code
-
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
@@ -67,6 +67,9 @@ class ZoomView(QGraphicsView):
         self.caption = ""
         self.caption_right = ""
         self.fit_mode = True
+        # plain callbacks, not a Qt signal: this fires on every scroll step, and each Python-side
+        # Signal.emit() under PySide6 6.12 + Python 3.11 drops a reference to True (see report)
+        self.listeners: list[Callable[[], None]] = []
         self.horizontalScrollBar().valueChanged.connect(self._scrolled)
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
@@ -89,7 +92,7 @@ class ZoomView(QGraphicsView):
         self.scale(factor, factor)
         self.setTransformationAnchor(old)
         self._keep_anchor(anchor, before)
-        self.viewChanged.emit()
+        self.notify()
 
     def _keep_anchor(self, anchor: QPoint, scene_pt: QPointF) -> None:
         """Scroll so ``scene_pt`` sits under ``anchor`` again (translate() is ignored with scrollbars)."""
@@ -111,7 +114,7 @@ class ZoomView(QGraphicsView):
         self.fit_mode = False
         self.setTransform(QTransform())
         self.centerOn(centre)
-        self.viewChanged.emit()
+        self.notify()
 
     def fit(self) -> None:
         rect = self.sceneRect()
@@ -119,7 +122,7 @@ class ZoomView(QGraphicsView):
             return
         self.fit_mode = True
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        self.viewChanged.emit()
+        self.notify()
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -144,7 +147,12 @@ class ZoomView(QGraphicsView):
 
     @Slot()
     def _scrolled(self) -> None:
-        self.viewChanged.emit()
+        self.notify()
+
+    def notify(self) -> None:
+        """Transform or scroll position changed (by the user or by code)."""
+        for fn in self.listeners:
+            fn()
 
     # ---- captions ----------------------------------------------------------------------------
     def set_caption(self, left: str, right: str = "") -> None:
@@ -170,7 +178,7 @@ class ViewSync(QObject):
 
     def add(self, view: ZoomView) -> None:
         self.views.append(view)
-        view.viewChanged.connect(lambda v=view: self.sync_from(v))
+        view.listeners.append(lambda v=view: self.sync_from(v))
 
     def sync_from(self, src: ZoomView) -> None:
         if self._busy or not src.isVisible():

@@ -15,7 +15,7 @@ GRAB_PX = 12  # how close (screen px) a press must be to pick up the divider
 class SwipeView(ZoomView):
     """Earlier photo left of the divider, later photo right of it; drag the divider or its handle."""
 
-    positionChanged = Signal(float)  # divider as a fraction of the image width
+    positionChanged = Signal(float)  # divider as a fraction of the image width, once per drag
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -50,13 +50,14 @@ class SwipeView(ZoomView):
         self.left_caption, self.right_caption = left, right
         self.viewport().update()
 
-    def set_position(self, fraction: float) -> None:
+    def set_position(self, fraction: float, *, notify: bool = True) -> None:
         fraction = max(0.0, min(1.0, fraction))
         if fraction == self.position:
             return
         self.position = fraction
         self._update_clip()
-        self.positionChanged.emit(fraction)
+        if notify:
+            self.positionChanged.emit(fraction)
 
     def divider_scene_x(self) -> float:
         return self.sceneRect().left() + self.position * self.sceneRect().width()
@@ -85,7 +86,7 @@ class SwipeView(ZoomView):
         if self._dragging:
             r = self.sceneRect()
             x = self.mapToScene(pos).x()
-            self.set_position((x - r.left()) / max(1.0, r.width()))
+            self.set_position((x - r.left()) / max(1.0, r.width()), notify=False)
             event.accept()
             return
         self.viewport().setCursor(
@@ -97,6 +98,7 @@ class SwipeView(ZoomView):
         if self._dragging:
             self._dragging = False
             event.accept()
+            self.positionChanged.emit(self.position)
             return
         super().mouseReleaseEvent(event)
 
