@@ -324,5 +324,12 @@ def trend_figure(
     if show_area:
         h2, l2 = fig.skintrack_area_ax.get_legend_handles_labels()  # type: ignore[attr-defined]
         handles, labels = handles + h2, labels + l2
-    ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False, fontsize="small")
+    fig.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=min(4, len(handles)),
+        frameon=False,
+        fontsize="small",
+    )
     return fig
