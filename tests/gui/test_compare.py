@@ -459,3 +459,36 @@ def test_real_library_unrelated_photos_show_banner(
         assert w.banner.isVisible()
         assert not w.mode_actions[HEATMAP].isEnabled()
         w.close()
+
+
+def test_single_photo_region_says_so(qtbot, sync_pools) -> None:
+    src = FakeSource()
+    src.infos = src.infos[:1]
+    w = CompareWindow(None, 1, source=src)
+    qtbot.addWidget(w)
+    assert "at least two check-ins" in w.quality_label.text()
+    assert src.loads == [] and not w.act_manual.isEnabled()
+
+
+class SlowSource(FakeSource):
+    def load(self, a: int, b: int, token) -> PairData:
+        import time
+
+        time.sleep(0.2)
+        token.raise_if_cancelled()
+        return super().load(a, b, token)
+
+
+def test_real_worker_and_close_while_loading(qtbot) -> None:
+    """The pair loads off the GUI thread; closing mid-load neither crashes nor shows stale data."""
+    w = CompareWindow(None, 1, source=SlowSource(set()))
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    qtbot.addWidget(w)
+    assert w.current is None and w.busy.isVisibleTo(w)
+    qtbot.waitUntil(lambda: w.current is not None, timeout=5000)
+    assert w.selected_ids() == (1, 4) and not w.busy.isVisibleTo(w)
+    w.step(later=True, delta=-1)
+    w.close()
+    assert w._task is not None
+    qtbot.waitUntil(lambda: w._task.done, timeout=5000)
+    assert w.current is not None and w.current.b_id == 4  # the late result was ignored

@@ -172,6 +172,8 @@ class ManualAlignDialog(QDialog):
         self.mov_full: np.ndarray | None = None
         self._ref_src: TileSource | None = None
         self._preview_task: Any = None
+        self._closed = False
+        self.finished.connect(self._mark_closed)
 
         lay = QVBoxLayout(self)
         self.info = QLabel(
@@ -243,15 +245,23 @@ class ManualAlignDialog(QDialog):
             mov = source.original(b)
             return ref, mov, build_pyramid(ref), build_pyramid(mov)
 
-        self._load_task = start_task(job, self._loaded, self._failed, name="manual-align load", parent=self)
+        self._load_task = start_task(job, self._loaded, self._failed, name="manual-align load")
+
+    @Slot()
+    def _mark_closed(self) -> None:
+        self._closed = True
 
     def _loaded(self, out: tuple[np.ndarray, np.ndarray, Pyramid, Pyramid]) -> None:
+        if self._closed:
+            return
         self.ref_full, self.mov_full, pr, pm = out
         self._ref_src = TileSource(pr)
         self.ref_view.set_source(self._ref_src)
         self.mov_view.set_source(TileSource(pm))
 
     def _failed(self, message: str) -> None:
+        if self._closed:
+            return
         self.info.setText(f"<b>Could not continue:</b> {message}")
 
     @property
@@ -335,11 +345,11 @@ class ManualAlignDialog(QDialog):
             return alignment, build_pyramid(warped)
 
         self.preview_button.setEnabled(False)
-        self._preview_task = start_task(
-            job, self._preview_done, self._failed, name="manual preview", parent=self
-        )
+        self._preview_task = start_task(job, self._preview_done, self._failed, name="manual preview")
 
     def _preview_done(self, out: tuple[Any, Pyramid | None]) -> None:
+        if self._closed:
+            return
         alignment, pyr = out
         self.alignment = alignment
         if pyr is None or self._ref_src is None:

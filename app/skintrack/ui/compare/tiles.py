@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 TILE = 512
-MAX_CACHED_TILES = 192  # ~190 MB of RGB tiles at worst; shared by every view of a source
+MAX_CACHED_TILES = 96  # per source: ~100 MB at worst, far more than a screenful (≈ 12 tiles)
 
 
 @dataclass

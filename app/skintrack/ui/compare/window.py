@@ -117,7 +117,15 @@ class CompareWindow(QMainWindow):
         self._build_ui()
         self._build_actions()
 
-        if self.photo_list:
+        self._closed = False
+        if len(self.photo_list) < 2:
+            self.quality_label.setText(
+                "Nothing to compare yet: this region needs at least two check-ins."
+                if self.photo_list
+                else "This region has no check-ins yet."
+            )
+            self.act_manual.setEnabled(False)
+        else:
             da, db = self.source.default_pair()
             a = photo_a_id if photo_a_id is not None else da
             b = photo_b_id if photo_b_id is not None else db
@@ -357,10 +365,11 @@ class CompareWindow(QMainWindow):
 
     # ---------------------------------------------------------------- loading
     def _request(self) -> None:
-        if not self.photo_list:
+        if len(self.photo_list) < 2 or self._closed:
             return
         key = self.selected_ids()
         self._pending = key
+        self.act_manual.setEnabled(key[0] != key[1])
         if key in self._cache:
             self._cache.move_to_end(key)
             self._show(*self._cache[key])
@@ -380,10 +389,11 @@ class CompareWindow(QMainWindow):
             lambda data, key=key: self._loaded(key, data),
             self._load_failed,
             name=f"compare {a}-{b}",
-            parent=self,
         )
 
     def _loaded(self, key: tuple[int, int], data: PairData) -> None:
+        if self._closed:
+            return
         sources = {name: TileSource(p) for name, p in data.pyramids.items()}
         self._cache[key] = (data, sources)
         self._cache.move_to_end(key)
@@ -394,6 +404,8 @@ class CompareWindow(QMainWindow):
             self._show(data, sources)
 
     def _load_failed(self, message: str) -> None:
+        if self._closed:
+            return
         self.busy.setVisible(False)
         self.load_error = message
         self.quality_label.setText(f"Could not load these photos: {message}")
@@ -570,13 +582,18 @@ class CompareWindow(QMainWindow):
             return out
 
         def done(_result: Any) -> None:
+            if self._closed:
+                return
             self.invalidate(b)
             self.alignmentSaved.emit(a, b)
             self._request()
 
-        return start_task(job, done, self._load_failed, name="manual alignment", kind="write", parent=self)
+        # no Qt parent: the handle must outlive this window if it is closed while the job runs
+        self._write_task = start_task(job, done, self._load_failed, name="manual alignment", kind="write")
+        return self._write_task
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._closed = True
         if self._task is not None and not self._task.done:
             self._task.cancel()
         self.blink_view.stop()
