@@ -46,11 +46,23 @@ rm -rf "$WORK"
 (cd "$ROOT" && "$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN \
   --distpath "$WORK/dist" --workpath "$WORK/work" "$HERE/skintrack.spec")
 
+BUNDLE=$WORK/dist/skintrack
+if [ ! -e "$BUNDLE/skintrack-gui" ]; then
+  ln -s skintrack "$BUNDLE/skintrack-gui"  # Linux: the same program; no subcommand opens the GUI
+fi
+if command -v strip >/dev/null && command -v file >/dev/null; then
+  # Some libraries (libpython from pyenv, a few extension modules) ship debug info: ~40 MB. Libraries
+  # in *.libs folders were patched by auditwheel and are left alone.
+  find "$BUNDLE/_internal" -type f -name '*.so*' ! -path '*.libs/*' -print0 \
+    | xargs -0 file | grep 'with debug_info' | cut -d: -f1 \
+    | while IFS= read -r lib; do strip --strip-debug "$lib"; done
+fi
+
 echo "== staging"
 STAGE=$ROOT/build/stage/$NAME
 rm -rf "$ROOT/build/stage"
 mkdir -p "$STAGE"
-cp -a "$WORK/dist/skintrack" "$STAGE/app"
+cp -a "$BUNDLE" "$STAGE/app"
 cp "$HERE/install.sh" "$HERE/uninstall.sh" "$STAGE/"
 chmod +x "$STAGE/install.sh" "$STAGE/uninstall.sh"
 mkdir -p "$STAGE/share/applications" "$STAGE/share/metainfo" "$STAGE/share/icons"

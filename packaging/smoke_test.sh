@@ -27,6 +27,12 @@ run "$APP/skintrack" demo --library "$TMP/lib"
 run "$APP/skintrack" region list --library "$TMP/lib" --json > "$TMP/regions.json"
 grep -q '"name"' "$TMP/regions.json" || { echo "demo library has no regions" >&2; exit 1; }
 
+if run "$APP/skintrack" --help | grep -q -E "^ +card "; then
+  echo "== bundled skintrack card (reportlab, OpenCV ArUco)"
+  run "$APP/skintrack" card --out "$TMP/card.pdf"
+  head -c 5 "$TMP/card.pdf" | grep -q "%PDF" || { echo "card.pdf is not a PDF" >&2; exit 1; }
+fi
+
 echo "== bundled GUI offscreen for ${GUI_SECONDS}s"
 run "$APP/skintrack-gui" --library "$TMP/lib" > "$TMP/gui.log" 2>&1 &
 pid=$!
