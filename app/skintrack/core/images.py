@@ -13,7 +13,6 @@ import os
 import re
 import struct
 import threading
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -146,9 +145,9 @@ def _open(path: str | os.PathLike[str], max_pixels: int | None) -> tuple[Path, I
     _check_file(p)
     _ensure_heif()
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(p)
+        # Between Pillow's MAX_IMAGE_PIXELS (89 MP) and ours Pillow only warns; no catch_warnings()
+        # here because it swaps the process-wide filter list and the check-in decodes on threads.
+        im = Image.open(p)
     except Image.DecompressionBombError:
         # Pillow's own guard (2 x MAX_IMAGE_PIXELS) fired before ours could: re-read just the header
         # with it off so the message gives the real size, and so callers may raise max_pixels above it.
