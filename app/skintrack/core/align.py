@@ -1,0 +1,558 @@
+"""Registration of a later photo onto the reference photo of a region.
+
+A wrong alignment marked ok is the worst failure of the product (it paints false darkening), so
+the recipe is conservative: every estimate passes geometric sanity checks and an independent
+photometric check before it is reported as ok.
+
+Recipe (issue 4):
+
+1. Lightness images (CIELAB L* from sRGB) downscaled to ``FEATURE_SIDE`` px, contrast-normalised
+   with CLAHE.
+2. SIFT features (AKAZE, or ORB where the OpenCV build lacks AKAZE, when SIFT fails), Lowe ratio
+   test 0.75, homography with ``cv2.USAC_MAGSAC`` (3 px at working scale), then a least-squares
+   polish on the inliers.
+3. Sanity checks on the full-resolution homography: >= ``MIN_INLIERS`` inliers, inlier ratio,
+   scale of the affine part within 0.5-2, condition number, small perspective terms (the
+   projective denominator stays within 0.5-2 over the moving image) and an overlap of at least 40 %
+   of the smaller of the reference and the projected moving image.
+4. Sub-pixel refinement with ``cv2.findTransformECCWithMask`` (MOTION_HOMOGRAPHY) on a high-pass
+   lightness image (L* minus a Gaussian blur of sigma ``HIGHPASS_SIGMA``), at half the reference
+   resolution capped to ``ECC_SIDE`` px on the long side (the cap keeps 12 MP photos within the
+   time budget; see ``ECC_SIDE``), masked to the overlap and away from ``exclude_mask``. The ECC
+   result is kept only when it converged, stayed close to the feature estimate and its correlation
+   (computed for both estimates on the same mask) is not worse than the feature result's.
+5. A final photometric check: the high-pass correlation over the overlap must reach
+   ``MIN_CORRELATION``; unrelated images that slipped through the geometric checks fail here.
+
+Coordinates: pixel centres, the centre of the top-left pixel is (0, 0). ``cv2.resize`` maps a
+full-resolution coordinate x to (x + 0.5)·s − 0.5 at scale s (this also holds for JPEG DCT
+scaling), so the scaling matrix is S = [[sx, 0, (sx−1)/2], [0, sy, (sy−1)/2], [0, 0, 1]] and
+H_full = S_ref⁻¹ · H_work · S_mov is exact (a plain diag(s, s, 1) would be off by (1/s − 1)/2 px).
+
+Quality (0..1) is the geometric mean of four scores, documented in ``_quality``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from skintrack.progress import CancelToken
+
+ALGORITHM_VERSION = "align-1"
+
+FEATURE_SIDE = 1000  # long side of the feature-matching image
+ECC_SIDE = 1400  # cap on the long side of the ECC image (at least half resolution below 2800 px)
+HIGHPASS_SIGMA = 8.0  # px at ECC scale: removes lighting gradients, keeps skin texture
+RATIO = 0.75
+MAGSAC_THRESHOLD = 3.0  # px at feature scale
+MIN_INLIERS = 15
+MIN_INLIER_RATIO = 0.12
+MIN_OVERLAP = 0.40
+MIN_CORRELATION = 0.25  # high-pass ECC correlation over the overlap for an alignment to be ok
+SCALE_RANGE = (0.5, 2.0)
+MAX_CONDITION = 3.0
+DENOMINATOR_RANGE = (0.5, 2.0)
+MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
+MAX_FEATURES = 6000
+
+
+@dataclass
+class Alignment:
+    """Result of registering MOVING onto REFERENCE; ``homography`` maps moving -> reference pixels."""
+
+    ok: bool
+    homography: np.ndarray | None
+    quality: float = 0.0
+    method: str = "none"  # "features" | "ecc" | "card" | "manual" | "none"
+    inliers: int = 0
+    message: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        h = None if self.homography is None else np.asarray(self.homography, float).tolist()
+        return {
+            "ok": bool(self.ok),
+            "homography": h,
+            "quality": round(float(self.quality), 4),
+            "method": self.method,
+            "inliers": int(self.inliers),
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Alignment:
+        h = data.get("homography")
+        return cls(
+            ok=bool(data.get("ok", False)),
+            homography=None if h is None else np.asarray(h, dtype=np.float64).reshape(3, 3),
+            quality=float(data.get("quality", 0.0) or 0.0),
+            method=str(data.get("method", "none") or "none"),
+            inliers=int(data.get("inliers", 0) or 0),
+            message=str(data.get("message", "") or ""),
+        )
+
+
+def _failed(message: str, inliers: int = 0, method: str = "none") -> Alignment:
+    return Alignment(ok=False, homography=None, quality=0.0, method=method, inliers=inliers, message=message)
+
+
+# --------------------------------------------------------------------------- geometry helpers
+
+
+def scale_matrix(sx: float, sy: float) -> np.ndarray:
+    """Full-resolution -> scaled pixel-centre coordinates for a resize by (sx, sy)."""
+    return np.array([[sx, 0.0, (sx - 1.0) / 2.0], [0.0, sy, (sy - 1.0) / 2.0], [0.0, 0.0, 1.0]])
+
+
+def _normalise(h: np.ndarray) -> np.ndarray:
+    h = np.asarray(h, np.float64)
+    return h / h[2, 2] if abs(h[2, 2]) > 1e-12 else h
+
+
+def rescale_homography(h: np.ndarray, s_ref: np.ndarray, s_mov: np.ndarray) -> np.ndarray:
+    """Homography between scaled images -> between the originals: S_ref⁻¹ · H · S_mov."""
+    return _normalise(np.linalg.inv(s_ref) @ h @ s_mov)
+
+
+def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    pts = np.asarray(pts, np.float64).reshape(-1, 2)
+    p = np.c_[pts, np.ones(len(pts))] @ np.asarray(h, np.float64).T
+    return p[:, :2] / p[:, 2:3]
+
+
+def _corners(shape: tuple[int, ...]) -> np.ndarray:
+    h, w = shape[:2]
+    return np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]], np.float64)
+
+
+def _sane(h: np.ndarray, ref_shape: tuple[int, ...], mov_shape: tuple[int, ...]) -> str | None:
+    """None when ``h`` (moving -> reference, full res) is a plausible camera change, else why not."""
+    if h is None or not np.all(np.isfinite(h)):
+        return "the estimated warp is not finite"
+    h = _normalise(h)
+    corners = _corners(mov_shape)
+    denom = np.c_[corners, np.ones(4)] @ h[2]
+    # the projective denominator relative to its value at the image centre
+    centre = np.array([(mov_shape[1] - 1) / 2.0, (mov_shape[0] - 1) / 2.0, 1.0]) @ h[2]
+    if centre <= 0 or np.any(denom <= 0):
+        return "the warp folds the image over (degenerate perspective)"
+    rel = denom / centre
+    if rel.min() < DENOMINATOR_RANGE[0] or rel.max() > DENOMINATOR_RANGE[1]:
+        return "the perspective change between the photos is implausibly strong"
+    # affine part at the image centre (Jacobian of the homography)
+    cx, cy = (mov_shape[1] - 1) / 2.0, (mov_shape[0] - 1) / 2.0
+    w = centre
+    u = h[0] @ [cx, cy, 1.0]
+    v = h[1] @ [cx, cy, 1.0]
+    jac = np.array(
+        [
+            [(h[0, 0] * w - u * h[2, 0]) / w**2, (h[0, 1] * w - u * h[2, 1]) / w**2],
+            [(h[1, 0] * w - v * h[2, 0]) / w**2, (h[1, 1] * w - v * h[2, 1]) / w**2],
+        ]
+    )
+    det = float(np.linalg.det(jac))
+    if det <= 0:
+        return "the warp mirrors the image"
+    scale = math.sqrt(det)
+    if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
+        return f"implausible scale change between the photos ({scale:.2f}×)"
+    sv = np.linalg.svd(jac, compute_uv=False)
+    if sv[0] / max(sv[1], 1e-12) > MAX_CONDITION:
+        return "the warp shears or stretches the image implausibly"
+    frac = overlap_fraction(h, ref_shape, mov_shape)
+    if frac < MIN_OVERLAP:
+        return f"the photos overlap too little ({frac:.0%})"
+    return None
+
+
+def overlap_fraction(h: np.ndarray, ref_shape: tuple[int, ...], mov_shape: tuple[int, ...]) -> float:
+    """Area shared by the reference and the projected moving image, over the smaller of the two."""
+    quad = _project(h, _corners(mov_shape)).astype(np.float32)
+    ref = _corners(ref_shape).astype(np.float32)
+    proj_area = abs(cv2.contourArea(quad))
+    ref_area = abs(cv2.contourArea(ref))
+    if proj_area <= 0 or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
+        return 0.0
+    inter, _ = cv2.intersectConvexConvex(ref, quad)
+    return float(inter) / max(1e-9, min(ref_area, proj_area))
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _to_u8(rgb: np.ndarray) -> np.ndarray:
+    if rgb.dtype == np.uint8:
+        return rgb
+    return np.clip(rgb.astype(np.float32) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def _resize_long(img: np.ndarray, side: int) -> tuple[np.ndarray, float, float]:
+    """Downscale so the long side is at most ``side``; returns (image, sx, sy)."""
+    h, w = img.shape[:2]
+    if max(h, w) <= side:
+        return img, 1.0, 1.0
+    f = side / max(h, w)
+    nw, nh = max(1, round(w * f)), max(1, round(h * f))
+    return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA), nw / w, nh / h
+
+
+def lightness(rgb: np.ndarray) -> np.ndarray:
+    """CIELAB L* (0..100, float32) of an sRGB image (uint8, or float in 0..1)."""
+    if rgb.ndim == 2:
+        f = rgb.astype(np.float32) / (255.0 if rgb.dtype == np.uint8 else 1.0)
+        rgb = np.repeat(f[..., None], 3, axis=2)
+    elif rgb.dtype == np.uint8:
+        rgb = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    else:
+        rgb = np.clip(rgb.astype(np.float32), 0.0, 1.0)
+    return cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2Lab)[..., 0]
+
+
+def _feature_image(light: np.ndarray) -> np.ndarray:
+    u8 = np.clip(light * 2.55 + 0.5, 0, 255).astype(np.uint8)
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(u8)
+
+
+def _highpass(light: np.ndarray) -> np.ndarray:
+    return light - cv2.GaussianBlur(light, (0, 0), HIGHPASS_SIGMA)
+
+
+def _small_mask(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """A full-resolution exclude mask at a working size (True = exclude), slightly grown."""
+    if mask is None:
+        return None
+    m = (np.asarray(mask) > 0).astype(np.uint8) * 255
+    small = cv2.resize(m, (shape[1], shape[0]), interpolation=cv2.INTER_AREA) > 0
+    return cv2.dilate(small.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+
+
+# --------------------------------------------------------------------------- features
+
+
+@dataclass
+class _Match:
+    h: np.ndarray  # working moving -> working reference
+    inliers: int
+    ratio: float
+    rms: float
+    detector: str
+
+
+def _detect(name: str, img: np.ndarray, mask: np.ndarray | None) -> tuple[list[Any], np.ndarray | None]:
+    if name == "sift":
+        det = cv2.SIFT_create(nfeatures=MAX_FEATURES)
+    elif hasattr(cv2, "AKAZE_create"):  # AKAZE left the main OpenCV 5 wheels; ORB stands in
+        det = cv2.AKAZE_create(threshold=5e-4)
+    else:
+        det = cv2.ORB_create(nfeatures=MAX_FEATURES)
+    return det.detectAndCompute(img, mask)
+
+
+def _label(name: str) -> str:
+    return name if name == "sift" else ("akaze" if hasattr(cv2, "AKAZE_create") else "orb")
+
+
+def _match(name: str, ref_img: np.ndarray, mov_img: np.ndarray, ref_mask: np.ndarray | None) -> _Match | str:
+    kp_r, des_r = _detect(name, ref_img, ref_mask)
+    kp_m, des_m = _detect(name, mov_img, None)
+    if des_r is None or des_m is None or len(kp_r) < MIN_INLIERS or len(kp_m) < MIN_INLIERS:
+        return "too few distinctive details in one of the photos"
+    norm = cv2.NORM_L2 if name == "sift" else cv2.NORM_HAMMING
+    knn = cv2.BFMatcher(norm).knnMatch(des_m, des_r, k=2)
+    good = [p[0] for p in knn if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return f"too few matching details ({len(good)})"
+    src = np.float32([kp_m[g.queryIdx].pt for g in good])
+    dst = np.float32([kp_r[g.trainIdx].pt for g in good])
+    h, mask = cv2.findHomography(
+        src, dst, cv2.USAC_MAGSAC, MAGSAC_THRESHOLD, maxIters=10000, confidence=0.9999
+    )
+    if h is None or mask is None:
+        return f"no consistent geometry among {len(good)} matching details"
+    inl = mask.ravel().astype(bool)
+    if inl.sum() >= 8:  # least-squares polish on the inliers, then re-select them
+        h2, _ = cv2.findHomography(src[inl], dst[inl], 0)
+        if h2 is not None:
+            err2 = np.linalg.norm(_project(h2, src) - dst, axis=1)
+            inl2 = err2 < MAGSAC_THRESHOLD
+            if inl2.sum() >= inl.sum():
+                h, inl = h2, inl2
+    err = np.linalg.norm(_project(h, src[inl]) - dst[inl], axis=1)
+    rms = float(np.sqrt(np.mean(err**2))) if len(err) else float("inf")
+    return _Match(_normalise(h), int(inl.sum()), float(inl.sum()) / len(good), rms, _label(name))
+
+
+# --------------------------------------------------------------------------- ECC
+
+
+def _ecc_score(
+    ref_hp: np.ndarray, mov_hp: np.ndarray, h: np.ndarray, mask: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """High-pass correlation of the reference and the moving image warped by ``h`` on ``mask``."""
+    size = (ref_hp.shape[1], ref_hp.shape[0])
+    warped = cv2.warpPerspective(mov_hp, h, size, flags=cv2.INTER_LINEAR)
+    valid = cv2.warpPerspective(np.ones(mov_hp.shape, np.uint8), h, size, flags=cv2.INTER_NEAREST)
+    m = (mask & (valid > 0)).astype(np.uint8)
+    if int(m.sum()) < 500:
+        return 0.0, m
+    return float(cv2.computeECC(ref_hp, warped, m)), m
+
+
+def _ecc_refine(
+    ref_hp: np.ndarray, mov_hp: np.ndarray, h0: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray | None, float, float, str]:
+    """Refine ``h0`` (moving -> reference at ECC scale). Returns (h or None, corr_ecc, corr_feat, note)."""
+    corr0, m0 = _ecc_score(ref_hp, mov_hp, h0, mask)
+    if int(m0.sum()) < 2000:
+        return None, corr0, corr0, "overlap too small for refinement"
+    warp = np.linalg.inv(h0).astype(np.float32)  # template (reference) -> input (moving)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-5)
+    try:
+        _, warp = cv2.findTransformECCWithMask(
+            ref_hp,
+            mov_hp,
+            m0 * 255,
+            np.full(mov_hp.shape, 255, np.uint8),
+            warp,
+            cv2.MOTION_HOMOGRAPHY,
+            criteria,
+            5,
+        )
+    except cv2.error:
+        return None, corr0, corr0, "refinement did not converge"
+    h1 = _normalise(np.linalg.inv(warp.astype(np.float64)))
+    if not np.all(np.isfinite(h1)):
+        return None, corr0, corr0, "refinement diverged"
+    # ECC polishes, it must not jump elsewhere
+    grid = _grid(mov_hp.shape, 8)
+    shift = float(np.max(np.linalg.norm(_project(h1, grid) - _project(h0, grid), axis=1)))
+    if shift > MAX_ECC_SHIFT:
+        return None, corr0, corr0, f"refinement moved {shift:.1f} px; kept the feature estimate"
+    corr1, _ = _ecc_score(ref_hp, mov_hp, h1, m0.astype(bool))
+    if corr1 < corr0:
+        return None, corr1, corr0, "refinement did not improve the match"
+    return h1, corr1, corr0, ""
+
+
+def _grid(shape: tuple[int, ...], n: int) -> np.ndarray:
+    h, w = shape[:2]
+    xs = np.linspace(0, w - 1, n)
+    ys = np.linspace(0, h - 1, n)
+    return np.array([[x, y] for y in ys for x in xs], np.float64)
+
+
+# --------------------------------------------------------------------------- quality
+
+
+def _quality(inliers: int, ratio: float, rms: float, corr: float) -> float:
+    """Geometric mean of four scores in 0..1.
+
+    count = 1 − exp(−inliers / 40)       (≈ 0.3 at 15 inliers, 0.92 at 100)
+    ratio = min(1, inlier_ratio / 0.5)    (half the ratio-test matches agreeing is excellent)
+    rms   = 1 / (1 + (rms_px / 1.5)²)     (feature reprojection RMS at feature scale)
+    ecc   = clip((corr − 0.25) / 0.5, 0, 1)  (final high-pass correlation; 0.25 is the ok floor)
+    """
+    scores = [
+        1.0 - math.exp(-inliers / 40.0),
+        min(1.0, ratio / 0.5),
+        1.0 / (1.0 + (rms / 1.5) ** 2),
+        min(1.0, max(0.0, (corr - MIN_CORRELATION) / 0.5)),
+    ]
+    if min(scores) <= 0:
+        return 0.0
+    return float(math.exp(sum(math.log(s) for s in scores) / len(scores)))
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def align(
+    reference_rgb: np.ndarray,
+    moving_rgb: np.ndarray,
+    *,
+    exclude_mask: np.ndarray | None = None,
+    cancel: CancelToken | None = None,
+) -> Alignment:
+    """Register ``moving_rgb`` onto ``reference_rgb``; never raises on failure (ok=False instead).
+
+    ``exclude_mask`` (reference size, nonzero = ignore) marks areas that may have changed or that
+    belong to something else (a calibration card) so they do not steer the alignment.
+    """
+    try:
+        return _align(reference_rgb, moving_rgb, exclude_mask, cancel)
+    except cv2.error as exc:
+        return _failed(f"alignment failed inside OpenCV: {str(exc).strip().splitlines()[-1]}")
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return _failed(f"alignment failed: {exc}")
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def _align(
+    reference_rgb: np.ndarray,
+    moving_rgb: np.ndarray,
+    exclude_mask: np.ndarray | None,
+    cancel: CancelToken | None,
+) -> Alignment:
+    ref_shape, mov_shape = reference_rgb.shape[:2], moving_rgb.shape[:2]
+    if min(ref_shape) < 32 or min(mov_shape) < 32:
+        return _failed("an image is too small to align")
+    # one downscale serves features and ECC
+    ecc_side = min(ECC_SIDE, max(FEATURE_SIDE, (max(ref_shape) + 1) // 2))
+    ref_e, rex, rey = _resize_long(_to_u8(reference_rgb), ecc_side)
+    mov_e, mex, mey = _resize_long(_to_u8(moving_rgb), ecc_side)
+    ref_l, mov_l = lightness(ref_e), lightness(mov_e)
+    ref_f, rfx, rfy = _resize_long(ref_l, FEATURE_SIDE)
+    mov_f, mfx, mfy = _resize_long(mov_l, FEATURE_SIDE)
+    s_ref_f = scale_matrix(rfx, rfy) @ scale_matrix(rex, rey)
+    s_mov_f = scale_matrix(mfx, mfy) @ scale_matrix(mex, mey)
+    s_ref_e, s_mov_e = scale_matrix(rex, rey), scale_matrix(mex, mey)
+    _check(cancel)
+
+    excl_f = _small_mask(exclude_mask, ref_f.shape)
+    feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
+    ref_fi, mov_fi = _feature_image(ref_f), _feature_image(mov_f)
+    best: _Match | None = None
+    notes: list[str] = []
+    for name in ("sift", "fallback"):
+        res = _match(name, ref_fi, mov_fi, feat_mask)
+        _check(cancel)
+        if isinstance(res, str):
+            notes.append(f"{_label(name)}: {res}")
+            continue
+        h_full = rescale_homography(res.h, s_ref_f, s_mov_f)
+        why = _sane(h_full, ref_shape, mov_shape)
+        if res.inliers < MIN_INLIERS:
+            why = f"only {res.inliers} matching details agree (need {MIN_INLIERS})"
+        elif res.ratio < MIN_INLIER_RATIO:
+            why = f"only {res.ratio:.0%} of matching details agree"
+        if why is None:
+            best = res
+            break
+        notes.append(f"{_label(name)}: {why}")
+    if best is None:
+        return _failed("no trustworthy alignment: " + "; ".join(notes))
+
+    # ECC at the refinement scale, masked to the overlap and away from excluded areas
+    h_feat_e = _normalise(s_ref_e @ rescale_homography(best.h, s_ref_f, s_mov_f) @ np.linalg.inv(s_mov_e))
+    ref_hp, mov_hp = _highpass(ref_l), _highpass(mov_l)
+    mask = np.ones(ref_hp.shape, bool)
+    border = max(3, int(HIGHPASS_SIGMA))
+    mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = False, False, False, False
+    excl_e = _small_mask(exclude_mask, ref_hp.shape)
+    if excl_e is not None:
+        mask &= ~excl_e
+    _check(cancel)
+    h_ecc, corr_final, corr_feat, note = _ecc_refine(ref_hp, mov_hp, h_feat_e, mask)
+    _check(cancel)
+    method = "features"
+    h_e = h_feat_e
+    if h_ecc is not None:
+        method, h_e = "ecc", h_ecc
+    else:
+        corr_final = corr_feat
+    h_full = _normalise(np.linalg.inv(s_ref_e) @ h_e @ s_mov_e)
+    why = _sane(h_full, ref_shape, mov_shape)
+    if why is not None:
+        return _failed(f"no trustworthy alignment: {why}", best.inliers)
+    if corr_final < MIN_CORRELATION:
+        return _failed(
+            f"no trustworthy alignment: the aligned photos do not look alike (texture correlation "
+            f"{corr_final:.2f} < {MIN_CORRELATION})",
+            best.inliers,
+        )
+    quality = _quality(best.inliers, best.ratio, best.rms, corr_final)
+    msg = (
+        f"{best.detector.upper()} {best.inliers} inliers ({best.ratio:.0%}), RMS {best.rms:.2f} px at "
+        f"{max(ref_f.shape)} px; texture correlation {corr_feat:.3f}"
+    )
+    msg += f" -> {corr_final:.3f} after ECC" if method == "ecc" else f" ({note})" if note else ""
+    return Alignment(True, h_full, quality, method, best.inliers, msg)
+
+
+def alignment_from_points(
+    ref_pts: Any,
+    mov_pts: Any,
+    *,
+    reference_shape: tuple[int, ...] | None = None,
+    moving_shape: tuple[int, ...] | None = None,
+) -> Alignment:
+    """A manual alignment from >= 4 user-clicked pairs (full-resolution pixels); RMS in the message.
+
+    Quality = 1 / (1 + (RMS / 3 px)²); with exactly 4 pairs the fit is exact (RMS 0) and the
+    quality says nothing about the clicks, which the message notes.
+    """
+    ref = np.asarray(ref_pts, np.float64).reshape(-1, 2)
+    mov = np.asarray(mov_pts, np.float64).reshape(-1, 2)
+    n = len(ref)
+    if n != len(mov):
+        return _failed("the two photos have different numbers of points", method="manual")
+    if n < 4:
+        return _failed(f"need at least 4 point pairs, got {n}", method="manual")
+    for pts in (ref, mov):
+        centred = pts - pts.mean(axis=0)
+        sv = np.linalg.svd(centred, compute_uv=False)
+        if sv[1] < 1e-3 * max(sv[0], 1e-9) or sv[0] < 1.0:
+            return _failed("the points are (nearly) on one line", method="manual")
+    h, _ = cv2.findHomography(mov, ref, 0)
+    if h is None or not np.all(np.isfinite(h)):
+        return _failed("these points do not define a homography", method="manual")
+    h = _normalise(h)
+    if np.any(np.c_[mov, np.ones(n)] @ h[2] <= 0):
+        return _failed("the points imply a folded (degenerate) warp", method="manual")
+    if moving_shape is not None and reference_shape is not None:
+        why = _sane(h, reference_shape, moving_shape)
+        if why is not None:
+            return _failed(f"implausible manual alignment: {why}", n, "manual")
+    elif np.linalg.det(h[:2, :2]) <= 0:
+        return _failed("the points imply a mirrored image", n, "manual")
+    rms = float(np.sqrt(np.mean(np.sum((_project(h, mov) - ref) ** 2, axis=1))))
+    extent = float(np.ptp(ref, axis=0).max())
+    if rms > max(8.0, 0.02 * extent):
+        return _failed(f"the points disagree (RMS {rms:.1f} px): check each pair", n, "manual")
+    quality = 1.0 / (1.0 + (rms / 3.0) ** 2)
+    note = " (exact fit: 4 pairs cannot show clicking errors)" if n == 4 else ""
+    msg = f"manual alignment from {n} point pairs, RMS {rms:.2f} px{note}"
+    return Alignment(True, h, quality, "manual", n, msg)
+
+
+def warp_to_reference(
+    moving_rgb: np.ndarray, h: np.ndarray, reference_shape: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The moving image in reference geometry and its valid mask (bool, eroded by 2 px)."""
+    size = (int(reference_shape[1]), int(reference_shape[0]))
+    hm = np.asarray(h, np.float64)
+    warped = cv2.warpPerspective(
+        moving_rgb, hm, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    ones = np.full(moving_rgb.shape[:2], 255, np.uint8)
+    valid = cv2.warpPerspective(ones, hm, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
+    valid = cv2.erode(valid, np.ones((5, 5), np.uint8))
+    return warped, valid > 0
+
+
+def transfer_error(
+    h_est: np.ndarray | None,
+    h_true: np.ndarray,
+    shape: tuple[int, ...],
+    moving_shape: tuple[int, ...] | None = None,
+) -> float:
+    """Mean distance (reference px) between where ``h_est`` and ``h_true`` send a 20×20 grid of moving
+    pixels, over the grid points whose true position lands inside the reference (``shape``)."""
+    if h_est is None:
+        return float("inf")
+    grid = _grid(moving_shape or shape, 20)
+    true = _project(h_true, grid)
+    h, w = shape[:2]
+    inside = (true[:, 0] >= 0) & (true[:, 0] <= w - 1) & (true[:, 1] >= 0) & (true[:, 1] <= h - 1)
+    if not inside.any():
+        return float("inf")
+    est = _project(h_est, grid[inside])
+    return float(np.mean(np.linalg.norm(est - true[inside], axis=1)))
