@@ -385,9 +385,9 @@ def _write_png(path: Path, rgb: np.ndarray) -> Path:
 def test_manual_alignment_round_trip(qtbot, sync_pools, library_dir: Path, tmp_path: Path) -> None:
     """Points -> stored manual homography -> reused (never overwritten) by analyze_region."""
     pytest.importorskip("skintrack.services.analysis")
-    from skintrack.services.analysis import analyze_region
-
+    pytest.importorskip("skintrack.core.change")
     from skintrack.library import Library
+    from skintrack.services.analysis import analyze_region
     from skintrack.ui.compare.manual_align import ManualAlignDialog
     from skintrack.ui.tasks import drive
 

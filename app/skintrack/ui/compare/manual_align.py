@@ -337,7 +337,9 @@ class ManualAlignDialog(QDialog):
         ref, mov = self.ref_full, self.mov_full
 
         def job(token: CancelToken) -> tuple[Any, Pyramid | None]:
-            alignment = alignment_from_points(ref_pts, mov_pts)
+            alignment = alignment_from_points(
+                ref_pts, mov_pts, reference_shape=ref.shape, moving_shape=mov.shape
+            )
             if not alignment.ok or alignment.homography is None:
                 return alignment, None
             token.raise_if_cancelled()

@@ -154,14 +154,15 @@ class LibrarySource:
     def load(self, a_id: int, b_id: int, token: CancelToken) -> PairData:
         from skintrack.services import analysis
 
-        ref_original = self.original(a_id)
-        token.raise_if_cancelled()
-        later_original = ref_original if b_id == a_id else self.original(b_id)
+        # originals at the analysis resolution too: same scale as the aligned pair, half the memory
+        side = getattr(analysis, "ANALYSIS_SIDE", None)
+        later_original = self.original(b_id, side)
         token.raise_if_cancelled()
         try:
             pair = analysis.aligned_pair(self.library, self.region_id, a_id, b_id)
         except AlignmentFailedError as exc:
             info = AlignmentInfo(ok=False, message=str(exc))
+            ref_original = self.original(a_id, side)
             return PairData(a_id, b_id, ref_original, None, ref_original, later_original, info)
         align = alignment_info(_first(pair, "alignment"))
         ref = _first(pair, "reference", "reference_rgb", "ref_rgb", "ref")
@@ -171,12 +172,13 @@ class LibrarySource:
         change = _first(pair, "change", "change_result", "result")
         if not align.ok:
             later, change = None, None
+        ref_u8 = as_uint8(ref) if ref is not None else self.original(a_id, side)
         return PairData(
             a_id,
             b_id,
-            as_uint8(ref) if ref is not None else ref_original,
+            ref_u8,
             as_uint8(later) if later is not None else None,
-            ref_original,
+            ref_u8,
             later_original,
             align,
             change,
