@@ -133,7 +133,15 @@ class MetricsPanel(QWidget):
         lay.addWidget(hint)
         lay.addStretch(1)
 
-    def set_result(self, change: Any | None, alignment: AlignmentInfo, calibration: str) -> None:
+    def set_result(
+        self,
+        change: Any | None,
+        alignment: AlignmentInfo,
+        calibration: str,
+        *,
+        threshold_l: float = 3.0,
+        noise_k: float = 3.0,
+    ) -> None:
         f = self.fields
         f["alignment"].setText(alignment_text(alignment))
         f["calibration"].setText(calibration)
@@ -145,7 +153,7 @@ class MetricsPanel(QWidget):
             for key in ("dL", "db", "dita", "ita", "de", "area", "patches", "noise"):
                 f[key].setText(DASH)
             return
-        text = reading(change)
+        text = reading(change, threshold_l=threshold_l, noise_k=noise_k)
         self.reading.setText(text[:1].upper() + text[1:] + ".")
         f["dL"].setText(_num(change.mean_delta_L))
         f["db"].setText(_num(change.mean_delta_b))

@@ -107,6 +107,10 @@ class CompareWindow(QMainWindow):
         self._pending: tuple[int, int] | None = None
         self._sources: dict[str, TileSource] = {}
         self.load_error: str | None = None
+        self.threshold_l, self.noise_k = 3.0, 3.0  # the library's preferences when it has them
+        with contextlib.suppress(Exception):
+            self.threshold_l = float(library.get_setting("threshold_L", 3.0))
+            self.noise_k = float(library.get_setting("noise_k", 3.0))
 
         title = "Compare"
         with contextlib.suppress(Exception):
@@ -469,7 +473,9 @@ class CompareWindow(QMainWindow):
         self.quality_label.setText(
             f"Alignment: {alignment_text(a)}   ·   Calibration: {data.calibration}   ·   Showing: {what}"
         )
-        self.metrics.set_result(data.change, a, data.calibration)
+        self.metrics.set_result(
+            data.change, a, data.calibration, threshold_l=self.threshold_l, noise_k=self.noise_k
+        )
         view = self.active_view()
         if view.fit_mode:
             view.fit()
