@@ -1,0 +1,200 @@
+"""Delegates drawing sidebar rows and timeline tiles (no widget per item)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from skintrack.ui import theme
+from skintrack.ui.models import PhotoRole, RegionRole, fmt_date
+from skintrack.ui.thumbnails import placeholder
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def indicator(metrics: dict[str, Any] | None, threshold: float) -> tuple[str, QColor, str]:
+    """(chip text, colour, plain-language meaning) for a stored measurement vs the reference."""
+    if not metrics:
+        return "not analysed", theme.UNKNOWN, "not analysed yet"
+    dl = metrics.get("mean_delta_L")
+    frac = metrics.get("darkened_fraction") or 0.0
+    if not isinstance(dl, (int, float)):
+        return "no result", theme.UNKNOWN, "the measurement has no result"
+    text = f"ΔL* {dl:+.1f}".replace("-", "−")
+    if dl <= -threshold or frac > 0:
+        return text, theme.DARKENING, "darker than the reference beyond the threshold"
+    if dl <= -threshold / 2:
+        return text, theme.WATCH, "slightly darker, below the threshold"
+    return text, theme.STABLE, "no darkening beyond noise"
+
+
+def _draw_pixmap_fitted(p: QPainter, rect: QRect, pm: QPixmap, radius: float = 6.0) -> None:
+    """Centre-crop ``pm`` to fill ``rect`` with rounded corners."""
+    ratio = pm.devicePixelRatio() or 1.0
+    pw, ph = pm.width() / ratio, pm.height() / ratio
+    if pw <= 0 or ph <= 0:
+        return
+    scale = max(rect.width() / pw, rect.height() / ph)
+    sw, sh = rect.width() / scale, rect.height() / scale
+    src = QRectF((pw - sw) / 2 * ratio, (ph - sh) / 2 * ratio, sw * ratio, sh * ratio)
+    path = QPainterPath()
+    path.addRoundedRect(QRectF(rect), radius, radius)
+    p.save()
+    p.setClipPath(path)
+    p.drawPixmap(QRectF(rect), pm, src)
+    p.restore()
+
+
+def _chip(p: QPainter, x: int, y: int, text: str, colour: QColor, font: QFont, *, filled: bool = True) -> int:
+    """Draw a pill with ``text`` at (x, y) (top-left); returns its width."""
+    fm = QFontMetrics(font)
+    w = fm.horizontalAdvance(text) + 12
+    h = fm.height() + 2
+    rect = QRectF(x, y, w, h)
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setFont(font)
+    if filled:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawRoundedRect(rect, h / 2, h / 2)
+        p.setPen(QColor("#ffffff"))
+    else:
+        p.setPen(colour)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), h / 2, h / 2)
+    p.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+    p.restore()
+    return int(w)
+
+
+def _background(p: QPainter, option: QStyleOptionViewItem, rect: QRect) -> bool:
+    selected = bool(option.state & QStyle.StateFlag.State_Selected)
+    hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+    if selected or hover:
+        col = QColor(option.palette.color(QPalette.ColorRole.Highlight))
+        col.setAlphaF(0.28 if selected else 0.10)
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(col)
+        p.drawRoundedRect(QRectF(rect.adjusted(2, 2, -2, -2)), 8, 8)
+        if selected:
+            edge = QColor(option.palette.color(QPalette.ColorRole.Highlight))
+            p.setPen(edge)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(QRectF(rect.adjusted(2, 2, -2, -2)).adjusted(0.5, 0.5, -0.5, -0.5), 8, 8)
+        p.restore()
+    return selected
+
+
+class RegionDelegate(QStyledItemDelegate):
+    """Thumbnail, name, last check-in and an "overdue" badge."""
+
+    THUMB = 52
+    HEIGHT = 68
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(240, self.HEIGHT)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        rect = option.rect
+        _background(p, option, rect)
+        pal = option.palette
+        thumb_rect = QRect(
+            rect.left() + 8, rect.top() + (rect.height() - self.THUMB) // 2, self.THUMB, self.THUMB
+        )
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            _draw_pixmap_fitted(p, thumb_rect, pm)
+        else:
+            p.drawPixmap(
+                thumb_rect.topLeft(), placeholder(self.THUMB, self.THUMB, pal.color(QPalette.ColorRole.Mid))
+            )
+        x = thumb_rect.right() + 10
+        name_font = QFont(option.font)
+        name_font.setBold(True)
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.88))
+        overdue = bool(index.data(RegionRole.Overdue))
+        badge_w = 0
+        if overdue:
+            fm = QFontMetrics(small)
+            badge_w = fm.horizontalAdvance("overdue") + 12
+            _chip(p, rect.right() - badge_w - 8, rect.top() + 10, "overdue", theme.OVERDUE, small)
+        p.save()
+        p.setPen(pal.color(QPalette.ColorRole.Text))
+        p.setFont(name_font)
+        fm = QFontMetrics(name_font)
+        name_w = rect.right() - x - 10 - (badge_w + 6 if overdue else 0)
+        name = fm.elidedText(str(index.data(RegionRole.Name) or ""), Qt.TextElideMode.ElideRight, name_w)
+        p.drawText(QRect(x, rect.top() + 10, name_w, fm.height()), Qt.AlignmentFlag.AlignLeft, name)
+        p.setFont(small)
+        p.setPen(theme.muted(pal))
+        count = int(index.data(RegionRole.PhotoCount) or 0)
+        last = index.data(RegionRole.LastTakenAt)
+        line = f"{count} check-in{'s' if count != 1 else ''}"
+        if last is not None:
+            line += f" · last {fmt_date(last)}"
+        sfm = QFontMetrics(small)
+        line = sfm.elidedText(line, Qt.TextElideMode.ElideRight, rect.right() - x - 10)
+        p.drawText(QRect(x, rect.top() + 14 + fm.height(), rect.right() - x - 10, sfm.height()), 0, line)
+        p.restore()
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement."""
+
+    WIDTH = 176
+    THUMB_H = 122
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.threshold_L = 3.0
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(self.WIDTH, 8 + self.THUMB_H + 8 + fm.height() + 6 + fm.height() + 10)
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        rect = option.rect
+        _background(p, option, rect)
+        pal = option.palette
+        thumb = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, self.THUMB_H)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            _draw_pixmap_fitted(p, thumb, pm)
+        else:
+            p.drawPixmap(
+                thumb.topLeft(), placeholder(thumb.width(), thumb.height(), pal.color(QPalette.ColorRole.Mid))
+            )
+        small = QFont(option.font)
+        small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
+        if index.data(PhotoRole.IsReference):
+            _chip(p, thumb.left() + 6, thumb.top() + 6, "reference", theme.ACCENT, small)
+        fm = QFontMetrics(option.font)
+        y = thumb.bottom() + 8
+        p.save()
+        bold = QFont(option.font)
+        bold.setBold(True)
+        p.setFont(bold)
+        p.setPen(pal.color(QPalette.ColorRole.Text))
+        p.drawText(
+            QRect(thumb.left(), y, thumb.width(), fm.height()), 0, fmt_date(index.data(PhotoRole.TakenAt))
+        )
+        p.restore()
+        y += fm.height() + 4
+        if index.data(PhotoRole.IsReference):
+            _chip(p, thumb.left(), y, "baseline", theme.muted(pal), small, filled=False)
+        else:
+            text, colour, _ = indicator(index.data(PhotoRole.Measurement), self.threshold_L)
+            _chip(p, thumb.left(), y, text, colour, small, filled=colour != theme.UNKNOWN)
+        if index.data(PhotoRole.Notes):
+            p.save()
+            p.setFont(small)
+            p.setPen(theme.muted(pal))
+            p.drawText(QRect(thumb.left(), y, thumb.width(), fm.height()), Qt.AlignmentFlag.AlignRight, "✎")
+            p.restore()

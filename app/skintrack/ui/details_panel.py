@@ -1,0 +1,354 @@
+"""Details of the selected check-in: large preview (loaded off-thread), date, notes, metrics, trend chart."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skintrack.library.models import Photo
+from skintrack.progress import CancelToken
+from skintrack.ui.delegates import indicator
+from skintrack.ui.tasks import TaskHandle, run_task
+
+log = logging.getLogger(__name__)
+
+PREVIEW_SIZE = 1024
+NONE = "—"
+
+
+def chart_widget_class() -> type | None:
+    """The trend chart from the chart helper, or None while it is missing."""
+    try:
+        from skintrack.ui.chart import TrendChartWidget
+    except ImportError:
+        return None
+    return TrendChartWidget
+
+
+class PreviewLabel(QWidget):
+    """Paints a pixmap scaled to fit, keeping its aspect ratio; a message when there is none."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._pixmap: QPixmap | None = None
+        self.message = "Select a check-in"
+        self.setMinimumSize(200, 150)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_pixmap(self, pm: QPixmap | None, message: str = "") -> None:
+        self._pixmap = pm
+        self.message = message
+        self.update()
+
+    def pixmap(self) -> QPixmap | None:
+        return self._pixmap
+
+    def sizeHint(self) -> QSize:
+        return QSize(420, 315)
+
+    def paintEvent(self, event: Any) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        r = self.rect()
+        if self._pixmap is None or self._pixmap.isNull():
+            p.setPen(self.palette().color(self.foregroundRole()))
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.message)
+            return
+        size = self._pixmap.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        x = r.x() + (r.width() - size.width()) // 2
+        y = r.y() + (r.height() - size.height()) // 2
+        p.drawPixmap(x, y, size.width(), size.height(), self._pixmap)
+
+
+def _num(m: dict[str, Any] | None, key: str) -> float | None:
+    if not m:
+        return None
+    v = m.get(key)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def _signed(v: float | None, unit: str = "", digits: int = 1) -> str:
+    if v is None:
+        return NONE
+    return f"{v:+.{digits}f}{unit}".replace("-", "−")
+
+
+CALIBRATION_TEXT = {
+    "card": "calibration card (colour and scale)",
+    "control": "control patch of unaffected skin",
+    "model": "lighting model (cannot see uniform change)",
+    "none": "none",
+}
+
+
+class DetailsPanel(QWidget):
+    notesSaveRequested = Signal(int, str)  # photo id, notes
+    photoActivated = Signal(int)  # from the trend chart
+
+    def __init__(self, library: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("detailsPanel")
+        self.library = library
+        self.photo: Photo | None = None
+        self.region_id: int | None = None
+        self.threshold_L = 3.0
+        self._preview_task: TaskHandle | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.setObjectName("detailsSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        outer.addWidget(self.splitter)
+
+        top = QWidget(self.splitter)
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(12, 8, 12, 4)
+        head = QHBoxLayout()
+        self.date_label = QLabel(NONE, top)
+        self.date_label.setObjectName("detailsDate")
+        f = self.date_label.font()
+        f.setPointSizeF(f.pointSizeF() * 1.35)
+        f.setBold(True)
+        self.date_label.setFont(f)
+        head.addWidget(self.date_label)
+        head.addStretch(1)
+        self.source_label = QLabel("", top)
+        self.source_label.setObjectName("detailsSource")
+        head.addWidget(self.source_label)
+        tl.addLayout(head)
+        self.preview = PreviewLabel(top)
+        self.preview.setObjectName("detailsPreview")
+        tl.addWidget(self.preview, 1)
+        self.reading_label = QLabel("", top)
+        self.reading_label.setObjectName("detailsReading")
+        self.reading_label.setWordWrap(True)
+        tl.addWidget(self.reading_label)
+
+        info = QWidget()
+        il = QHBoxLayout(info)
+        il.setContentsMargins(0, 0, 0, 0)
+        form_box = QWidget(info)
+        self.form = QFormLayout(form_box)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.form.setHorizontalSpacing(12)
+        self.form.setVerticalSpacing(3)
+        self.values: dict[str, QLabel] = {}
+        for key, title in (
+            ("alignment", "Alignment"),
+            ("calibration", "Calibration"),
+            ("delta_L", "Mean ΔL*"),
+            ("delta_b", "Mean Δb*"),
+            ("delta_ita", "Mean ΔITA°"),
+            ("delta_e", "Mean ΔE2000"),
+            ("area", "Darkened area"),
+            ("noise", "Noise (ΔL*)"),
+        ):
+            label = QLabel(NONE, form_box)
+            label.setObjectName(f"metric_{key}")
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.values[key] = label
+            self.form.addRow(title, label)
+        il.addWidget(form_box, 3)
+        notes_box = QWidget(info)
+        nl = QVBoxLayout(notes_box)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.addWidget(QLabel("Notes", notes_box))
+        self.notes = QPlainTextEdit(notes_box)
+        self.notes.setObjectName("notesEdit")
+        self.notes.setPlaceholderText("What you noticed, what changed…")
+        self.notes.setMaximumHeight(110)
+        self.notes.textChanged.connect(self._notes_edited)
+        nl.addWidget(self.notes)
+        self.save_notes = QPushButton("Save notes", notes_box)
+        self.save_notes.setObjectName("saveNotes")
+        self.save_notes.setEnabled(False)
+        self.save_notes.clicked.connect(self._save_notes)
+        nl.addWidget(self.save_notes, 0, Qt.AlignmentFlag.AlignRight)
+        il.addWidget(notes_box, 2)
+        scroll = QScrollArea(top)
+        scroll.setWidget(info)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumHeight(150)
+        tl.addWidget(scroll)
+
+        chart_cls = chart_widget_class()
+        if chart_cls is not None:
+            self.chart: QWidget = chart_cls(library, None, self.splitter)
+            self.chart.setObjectName("trendChart")
+            sig = getattr(self.chart, "photoActivated", None)
+            if sig is not None:
+                sig.connect(self.photoActivated)
+        else:
+            self.chart = QLabel("The trend chart will appear here.", self.splitter)
+            self.chart.setObjectName("trendChartPlaceholder")
+            self.chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.show_photo(None)
+
+    # ---------------------------------------------------------------- region / photo
+    def set_region(self, region_id: int | None) -> None:
+        if region_id == self.region_id:
+            return
+        self.region_id = region_id
+        self.refresh_chart()
+
+    def refresh_chart(self) -> None:
+        setter = getattr(self.chart, "set_region", None)
+        if setter is not None:
+            try:
+                setter(self.region_id)
+            except Exception:
+                log.exception("trend chart failed for region %s", self.region_id)
+
+    def show_photo(
+        self,
+        photo: Photo | None,
+        metrics: dict[str, Any] | None = None,
+        *,
+        is_reference: bool = False,
+    ) -> None:
+        same = photo is not None and self.photo is not None and photo.id == self.photo.id
+        self.photo = photo
+        if not same:
+            self._set_notes(photo.notes if photo else "")
+        self.notes.setEnabled(photo is not None)
+        if photo is None:
+            self.date_label.setText("No check-in selected")
+            self.source_label.setText("")
+            self.preview.set_pixmap(None, "Select a check-in")
+            self.reading_label.setText("")
+            for label in self.values.values():
+                label.setText(NONE)
+            return
+        self.date_label.setText(f"{photo.taken_at:%-d %B %Y, %H:%M}")
+        source = {
+            "exif": "date from the photo",
+            "file": "date from the file",
+            "user": "date set by you",
+            "now": "date of import",
+        }.get(photo.taken_at_source, "")
+        self.source_label.setText(("Reference · " if is_reference else "") + source)
+        if not same:
+            self._load_preview(photo)
+        self._show_metrics(metrics, is_reference)
+
+    def _show_metrics(self, m: dict[str, Any] | None, is_reference: bool) -> None:
+        v = self.values
+        if is_reference:
+            for label in v.values():
+                label.setText(NONE)
+            v["alignment"].setText("reference photo (all others are aligned to it)")
+            self.reading_label.setText("This is the baseline the other check-ins are measured against.")
+            return
+        if not m:
+            for label in v.values():
+                label.setText(NONE)
+            v["alignment"].setText("not analysed yet")
+            self.reading_label.setText("Not analysed yet: use Analyse region.")
+            return
+        al = m.get("alignment") or {}
+        if al:
+            ok = al.get("ok", True)
+            q = al.get("quality")
+            qtxt = f"{float(q):.2f}" if isinstance(q, (int, float)) else NONE
+            v["alignment"].setText(f"{qtxt} ({al.get('method', '?')})" + ("" if ok else " — failed"))
+        else:
+            v["alignment"].setText(NONE)
+        cal = str(m.get("calibration") or "none")
+        v["calibration"].setText(CALIBRATION_TEXT.get(cal, cal))
+        v["delta_L"].setText(_signed(_num(m, "mean_delta_L"), " L*"))
+        v["delta_b"].setText(_signed(_num(m, "mean_delta_b"), " b*"))
+        v["delta_ita"].setText(_signed(_num(m, "mean_delta_ita"), "°"))
+        de = _num(m, "mean_delta_e2000")
+        v["delta_e"].setText(NONE if de is None else f"{de:.1f}")
+        frac = _num(m, "darkened_fraction")
+        mm2 = _num(m, "darkened_area_mm2")
+        parts = []
+        if frac is not None:
+            parts.append(f"{100 * frac:.2f} % of compared area")
+        if mm2 is not None:
+            parts.append(f"{mm2:.1f} mm²")
+        n = len(m.get("patches") or [])
+        if n:
+            parts.append(f"{n} patch{'es' if n != 1 else ''}")
+        v["area"].setText(", ".join(parts) or NONE)
+        noise = _num(m, "noise_delta_L")
+        v["noise"].setText(NONE if noise is None else f"±{noise:.1f} L*")
+        try:
+            from skintrack.services.reading import reading
+
+            text = reading(m, threshold_l=self.threshold_L)
+        except Exception:
+            text = indicator(m, self.threshold_L)[2]
+        self.reading_label.setText(text[:1].upper() + text[1:] + ".")
+
+    # ---------------------------------------------------------------- preview
+    def _load_preview(self, photo: Photo) -> None:
+        if self._preview_task is not None:
+            self._preview_task.cancel()
+        self.preview.set_pixmap(None, "Loading…")
+        lib = self.library
+
+        def job(token: CancelToken) -> QImage:
+            token.raise_if_cancelled()
+            path = lib.thumbnail_path(photo, PREVIEW_SIZE)
+            token.raise_if_cancelled()
+            img = QImage(str(path))
+            if img.isNull():
+                raise OSError(f"cannot read {path}")
+            return img
+
+        handle = run_task(job, name=f"preview {photo.id}", kind="thumbs", parent=self)
+        self._preview_task = handle
+        pid = photo.id
+        if handle.done:
+            self._preview_done(pid, handle)
+            return
+        handle.finished.connect(lambda h=handle: self._preview_done(pid, h))
+
+    def _preview_done(self, photo_id: int, handle: TaskHandle) -> None:
+        if self._preview_task is handle:
+            self._preview_task = None
+        handle.deleteLater()
+        if self.photo is None or self.photo.id != photo_id:
+            return
+        if isinstance(handle.result, QImage):
+            self.preview.set_pixmap(QPixmap.fromImage(handle.result))
+        elif handle.error:
+            self.preview.set_pixmap(None, f"Cannot show this photo: {handle.error}")
+
+    # ---------------------------------------------------------------- notes
+    def _set_notes(self, text: str) -> None:
+        self.notes.blockSignals(True)
+        self.notes.setPlainText(text)
+        self.notes.blockSignals(False)
+        self.save_notes.setEnabled(False)
+
+    @Slot()
+    def _notes_edited(self) -> None:
+        self.save_notes.setEnabled(self.photo is not None and self.notes.toPlainText() != self.photo.notes)
+
+    @Slot()
+    def _save_notes(self) -> None:
+        if self.photo is not None:
+            self.save_notes.setEnabled(False)
+            self.notesSaveRequested.emit(self.photo.id, self.notes.toPlainText())
