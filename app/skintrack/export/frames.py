@@ -1,0 +1,438 @@
+"""Frames for image exports: aligned, normalised crops of one region with the date burnt in.
+
+Every frame is in the geometry of the region's reference photo and cropped to the same box
+(the watched area with a margin, else the whole photo), so a timelapse does not jump. The
+pixels come from ``services.analysis.aligned_pair`` (aligned + normalised + change result);
+while that service is not importable, :func:`aligned_image` falls back to the stored
+alignment (or a fresh ``core.align.align``) and plain warping, without normalisation.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from skintrack.errors import AlignmentFailedError
+from skintrack.export.plan import ExportPlan, PlannedPhoto
+from skintrack.progress import CancelToken
+
+log = logging.getLogger(__name__)
+
+GREY = (128, 128, 128)
+CAPTION_BG = (20, 20, 20)
+CAPTION_FG = (245, 245, 245)
+WARN_FG = (255, 190, 90)
+MAX_WORK_SIDE = 2400
+CROP_MARGIN = 0.35
+
+
+@dataclass
+class Aligned:
+    """One photo in reference geometry at working scale (uint8 RGB)."""
+
+    rgb: np.ndarray
+    valid: np.ndarray | None  # bool, same size; None = all valid
+    ok: bool
+    quality: float | None = None
+    method: str = ""
+    message: str = ""
+    change: Any = None  # core.change.ChangeResult when available
+    normalised: bool = False
+
+
+@dataclass
+class Frame:
+    """A finished frame: ``image`` has the caption bar; ``picture`` is the crop without it."""
+
+    photo_id: int
+    taken_at: datetime
+    is_reference: bool
+    image: np.ndarray
+    picture: np.ndarray
+    heatmap: np.ndarray | None
+    metrics: dict[str, Any] | None
+    aligned: bool
+    alignment_quality: float | None
+    alignment_method: str
+    normalised: bool
+    exif: bytes | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def caption(self) -> str:
+        return caption_text(self)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def as_uint8(img: Any) -> np.ndarray:
+    arr = np.asarray(img)
+    if arr.dtype == np.uint8:
+        return arr
+    return np.clip(np.rint(arr.astype(np.float32) * 255.0), 0, 255).astype(np.uint8)
+
+
+def _first(obj: Any, *names: str) -> Any:
+    for name in names:
+        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def resize_long(img: np.ndarray, side: int) -> np.ndarray:
+    h, w = img.shape[:2]
+    scale = side / max(h, w)
+    if abs(scale - 1.0) < 1e-6:
+        return img
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(img, size, interpolation=interp)
+
+
+@functools.lru_cache(maxsize=1)
+def _font_file() -> str | None:
+    """DejaVu Sans from matplotlib's data (has Δ, ², °); no system font lookups: same output everywhere."""
+    try:
+        import matplotlib
+
+        path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    except ImportError:
+        return None
+    return str(path) if path.is_file() else None
+
+
+@functools.lru_cache(maxsize=32)
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = _font_file()
+    try:
+        if path is not None:
+            return ImageFont.truetype(path, size)
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def crop_box(region: Any, ref_size: tuple[int, int]) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) in reference pixels: the watched area plus a margin, else the whole photo."""
+    w, h = ref_size
+    polys = getattr(region, "watched_area", None) or []
+    pts = [pt for poly in polys for pt in poly]
+    if len(pts) < 3:
+        return 0.0, 0.0, float(w), float(h)
+    arr = np.asarray(pts, np.float64)
+    x0, y0 = arr.min(axis=0)
+    x1, y1 = arr.max(axis=0)
+    mx = max((x1 - x0) * CROP_MARGIN, 0.05 * w)
+    my = max((y1 - y0) * CROP_MARGIN, 0.05 * h)
+    x0, x1 = max(0.0, x0 - mx), min(float(w), x1 + mx)
+    y0, y1 = max(0.0, y0 - my), min(float(h), y1 + my)
+    if x1 - x0 < 16 or y1 - y0 < 16:
+        return 0.0, 0.0, float(w), float(h)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def metric(metrics: dict[str, Any] | None, key: str) -> float | None:
+    if not metrics:
+        return None
+    try:
+        value = float(metrics.get(key))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(value) else value
+
+
+def caption_text(frame: Frame) -> str:
+    day = frame.taken_at.date().isoformat()
+    if frame.is_reference:
+        return f"{day}  reference"
+    if not frame.aligned:
+        return f"{day}  not aligned"
+    dl = metric(frame.metrics, "mean_delta_L")
+    if dl is None:
+        return day
+    noise = metric(frame.metrics, "noise_delta_L")
+    txt = f"{day}  ΔL* {dl:+.1f}"
+    return txt + (f" (noise {noise:.1f})" if noise is not None else "")
+
+
+def add_caption(img: np.ndarray, text: str, *, warn: bool = False) -> np.ndarray:
+    """The picture with a dark caption bar below it (the picture itself is not covered)."""
+    h, w = img.shape[:2]
+    size = max(11, min(48, round(max(w, h) / 28)))
+    bar = round(size * 1.7)
+    canvas = Image.new("RGB", (w, h + bar), CAPTION_BG)
+    canvas.paste(Image.fromarray(img), (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    f = font(size)
+    # shrink the text if the frame is narrow
+    while size > 9 and draw.textlength(text, font=f) > w - size:
+        size -= 1
+        f = font(size)
+    draw.text((size // 2, h + bar // 2), text, font=f, fill=WARN_FG if warn else CAPTION_FG, anchor="lm")
+    return np.asarray(canvas)
+
+
+def fit_into(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Letterbox ``img`` into width x height on grey (for photos that could not be aligned)."""
+    h, w = img.shape[:2]
+    scale = min(width / w, height / h)
+    small = cv2.resize(
+        img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    out = np.full((height, width, 3), GREY, np.uint8)
+    y, x = (height - small.shape[0]) // 2, (width - small.shape[1]) // 2
+    out[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return out
+
+
+def original_exif(path: Any) -> bytes | None:
+    """The original's EXIF bytes (only read when the user opted in to keep them)."""
+    try:
+        with Image.open(path) as im:
+            exif = im.info.get("exif")
+            if exif:
+                return bytes(exif)
+            data = im.getexif()
+            return data.tobytes() if len(data) else None
+    except OSError:
+        return None
+
+
+def encode_jpeg(img: np.ndarray, quality: int = 88, exif: bytes | None = None) -> bytes:
+    buf = io.BytesIO()
+    params: dict[str, Any] = {"quality": quality}
+    if exif:
+        params["exif"] = exif
+    Image.fromarray(img).save(buf, format="JPEG", **params)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- alignment source
+
+
+def _analysis_service() -> Any:
+    try:
+        from skintrack.services import analysis
+    except ImportError:
+        return None
+    return analysis if hasattr(analysis, "aligned_pair") else None
+
+
+def aligned_image(
+    lib: Any, region_id: int, reference_id: int, photo_id: int, max_side: int, *, want_change: bool = False
+) -> Aligned:
+    """THE one place export frames come from: ``photo_id`` in ``reference_id`` geometry.
+
+    Uses ``services.analysis.aligned_pair`` when present (normalised pixels and a change result),
+    else :func:`_aligned_fallback`. Never raises for a failed alignment (``ok=False`` instead).
+    """
+    analysis = _analysis_service()
+    if photo_id == reference_id:
+        return Aligned(_decode(lib, photo_id, max_side), None, True, quality=1.0, method="reference")
+    pair = None
+    if analysis is not None:
+        try:
+            pair = analysis.aligned_pair(lib, region_id, reference_id, photo_id, max_side=max_side)
+        except AlignmentFailedError as exc:
+            return Aligned(_decode(lib, photo_id, max_side), None, False, message=str(exc))
+        except ImportError:  # the service is there but a module it needs (core.change) is not yet
+            log.info("aligned_pair unavailable; export frames use the plain warp", exc_info=True)
+    if pair is not None:
+        al = _first(pair, "alignment")
+        ok = bool(_first(al, "ok")) if al is not None else True
+        later = _first(pair, "later_normalised", "normalised", "later_normalized", "normalized")
+        change = _first(pair, "change", "change_result", "result")
+        normalised = later is not None and getattr(change, "later_normalised", None) is not None
+        if later is None:
+            later = _first(pair, "later_warped", "warped", "later_rgb_warped", "later")
+        if not ok or later is None:
+            msg = str(_first(al, "message") or "not aligned") if al is not None else "not aligned"
+            return Aligned(_decode(lib, photo_id, max_side), None, False, message=msg)
+        valid = _first(pair, "valid_mask", "valid", "mask")
+        return Aligned(
+            as_uint8(later),
+            None if valid is None else np.asarray(valid).astype(bool),
+            True,
+            quality=_first(al, "quality"),
+            method=str(_first(al, "method") or ""),
+            change=change,
+            normalised=normalised,
+        )
+    return _aligned_fallback(lib, reference_id, photo_id, max_side, want_change=want_change)
+
+
+def _decode(lib: Any, photo_id: int, max_side: int) -> np.ndarray:
+    from skintrack.core.images import decode
+
+    return decode(lib.original_path(lib.photo(photo_id)), max_side=max_side).rgb
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_ref(path: str, mtime: float, max_side: int) -> np.ndarray:
+    from skintrack.core.images import decode
+
+    return decode(path, max_side=max_side).rgb
+
+
+def _aligned_fallback(
+    lib: Any, reference_id: int, photo_id: int, max_side: int, *, want_change: bool = False
+) -> Aligned:
+    """Stored alignment (or a fresh one) and a plain warp; no normalisation, change if core.change exists."""
+    from skintrack.core import align as core_align
+
+    ref_photo = lib.photo(reference_id)
+    ref_path = lib.original_path(ref_photo)
+    ref = _cached_ref(str(ref_path), ref_path.stat().st_mtime, max_side)
+    if photo_id == reference_id:
+        return Aligned(ref, None, True, quality=1.0, method="reference")
+    photo = lib.photo(photo_id)
+    mov = _decode(lib, photo_id, max_side)
+    rec = lib.alignment(photo_id, reference_id)
+    if rec is not None and rec.ok and rec.homography is not None:
+        s_ref = core_align.scale_matrix(ref.shape[1] / ref_photo.width, ref.shape[0] / ref_photo.height)
+        s_mov = core_align.scale_matrix(mov.shape[1] / photo.width, mov.shape[0] / photo.height)
+        h_small = s_ref @ np.asarray(rec.homography, np.float64) @ np.linalg.inv(s_mov)
+        quality, method = float(rec.quality), rec.method
+    elif rec is not None and not rec.ok:
+        return Aligned(mov, None, False, message=rec.message or "alignment failed")
+    else:
+        found = core_align.align(ref, mov)
+        if not found.ok or found.homography is None:
+            return Aligned(mov, None, False, message=found.message)
+        h_small, quality, method = found.homography, found.quality, found.method
+    warped, valid = core_align.warp_to_reference(mov, h_small, ref.shape)
+    warped[~valid] = GREY
+    change = None
+    if want_change:
+        change = _fallback_change(ref, warped, valid)
+    return Aligned(warped, valid, True, quality=quality, method=method, change=change)
+
+
+def _fallback_change(ref: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> Any:
+    try:
+        from skintrack.core.change import compare_aligned
+    except ImportError:
+        return None
+    try:
+        return compare_aligned(
+            ref.astype(np.float32) / 255.0, warped.astype(np.float32) / 255.0, valid.astype(np.uint8) * 255
+        )
+    except Exception:
+        log.warning("change map for an export frame failed", exc_info=True)
+        return None
+
+
+def heatmap_of(change: Any, base: np.ndarray) -> np.ndarray | None:
+    if change is None:
+        return None
+    try:
+        from skintrack.core.change import heatmap_image
+    except ImportError:
+        return None
+    try:
+        return as_uint8(heatmap_image(change, base_rgb=base, alpha=0.6, legend=True))
+    except Exception:
+        log.warning("heatmap for an export frame failed", exc_info=True)
+        return None
+
+
+# --------------------------------------------------------------------------- renderer
+
+
+class FrameRenderer:
+    """Renders the frames of one plan; keeps the crop box and frame size identical for all."""
+
+    def __init__(self, lib: Any, plan: ExportPlan, *, heatmap: bool | None = None) -> None:
+        self.lib = lib
+        self.plan = plan
+        self.heatmap = plan.options.heatmap if heatmap is None else heatmap
+        self.size = int(plan.options.size)
+        region = lib.region(plan.region_id)
+        ref_id = plan.reference_id if plan.reference_id is not None else plan.photos[0].photo_id
+        self.reference_id = ref_id
+        ref = lib.photo(ref_id)
+        self.ref_size = (int(ref.width), int(ref.height))
+        self.box = crop_box(region, self.ref_size)
+        box_long = max(self.box[2] - self.box[0], self.box[3] - self.box[1])
+        full_long = max(self.ref_size)
+        self.work_side = int(min(full_long, MAX_WORK_SIDE, max(self.size, self.size * full_long / box_long)))
+        self._out_wh: tuple[int, int] | None = None
+
+    def _crop(self, img: np.ndarray) -> np.ndarray:
+        sx = img.shape[1] / self.ref_size[0]
+        sy = img.shape[0] / self.ref_size[1]
+        x0, y0, x1, y1 = self.box
+        c = img[
+            round(y0 * sy) : max(round(y0 * sy) + 1, round(y1 * sy)),
+            round(x0 * sx) : max(round(x0 * sx) + 1, round(x1 * sx)),
+        ]
+        out = resize_long(np.ascontiguousarray(c), self.size)
+        if self._out_wh is None:
+            self._out_wh = (out.shape[1], out.shape[0])
+        elif (out.shape[1], out.shape[0]) != self._out_wh:
+            out = cv2.resize(out, self._out_wh, interpolation=cv2.INTER_AREA)
+        return out
+
+    def render(self, planned: PlannedPhoto, token: CancelToken | None = None) -> Frame:
+        if token is not None:
+            token.raise_if_cancelled()
+        al = aligned_image(
+            self.lib,
+            self.plan.region_id,
+            self.reference_id,
+            planned.photo_id,
+            self.work_side,
+            want_change=self.heatmap,
+        )
+        notes: list[str] = []
+        if al.ok:
+            picture = self._crop(al.rgb)
+        else:
+            if self._out_wh is None:  # size of the crop, from a dummy reference-shaped image
+                self._crop(np.zeros((self.ref_size[1] // 8 or 1, self.ref_size[0] // 8 or 1, 3), np.uint8))
+            assert self._out_wh is not None
+            picture = fit_into(al.rgb, *self._out_wh)
+            notes.append(f"not aligned: {al.message}")
+        heat = None
+        if self.heatmap and al.ok and not planned.is_reference:
+            full = heatmap_of(al.change, al.rgb)
+            if full is not None:
+                heat = self._crop(cv2.resize(full, (al.rgb.shape[1], al.rgb.shape[0])))
+            else:
+                notes.append("heatmap unavailable")
+        rec = None if planned.is_reference else self.lib.measurement(planned.photo_id, self.reference_id)
+        metrics = dict(rec.metrics) if rec is not None else None
+        if metrics is None and al.change is not None and hasattr(al.change, "to_json"):
+            metrics = al.change.to_json()
+        exif = None
+        if self.plan.options.keep_exif:
+            exif = original_exif(self.lib.original_path(self.lib.photo(planned.photo_id)))
+        frame = Frame(
+            photo_id=planned.photo_id,
+            taken_at=planned.taken_at,
+            is_reference=planned.is_reference,
+            image=picture,
+            picture=picture,
+            heatmap=heat,
+            metrics=metrics,
+            aligned=al.ok,
+            alignment_quality=al.quality,
+            alignment_method=al.method,
+            normalised=al.normalised,
+            exif=exif,
+            notes=notes,
+        )
+        shown = heat if heat is not None else picture
+        frame.image = add_caption(shown, caption_text(frame), warn=not al.ok)
+        return frame

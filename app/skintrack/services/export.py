@@ -1,0 +1,165 @@
+"""The one export service behind the CLI and the export dialog.
+
+``run_export`` is a generator (progress, cancel between steps). It writes to a temporary name
+in the target folder and renames at the very end, so a cancelled or failed export leaves
+neither a half-written file nor a temp file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import zipfile
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+from skintrack import NOT_A_DIAGNOSIS
+from skintrack.core.fsutil import fsync_dir, temp_path_for
+from skintrack.export.plan import ExportPlan, check_out_path
+from skintrack.progress import CancelToken, Progress
+
+Writer = Callable[[Any, ExportPlan, list[Any], Path, Path], None]
+
+
+def _title(plan: ExportPlan) -> str:
+    return f"{plan.region_name}" + (f" — {plan.body_site}" if plan.body_site else "")
+
+
+def _write_contact_sheet(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    from PIL import Image
+
+    from skintrack.export.contact_sheet import render_contact_sheet
+
+    sheet = render_contact_sheet(
+        frames,
+        title=_title(plan),
+        subtitle=f"{len(frames)} check-ins, {plan.date_range_text()} · aligned to the reference photo",
+    )
+    fmt = "PNG" if out.suffix.lower() == ".png" else "JPEG"
+    params: dict[str, Any] = {"quality": 90} if fmt == "JPEG" else {"compress_level": 6}
+    Image.fromarray(sheet).save(tmp, format=fmt, **params)  # no EXIF: a composite has none
+
+
+def _write_gif(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    from skintrack.export.gif import write_gif
+
+    write_gif(tmp, [f.image for f in frames], plan.options.frame_ms)
+
+
+def _write_mp4(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    from skintrack.export.mp4 import write_mp4
+
+    write_mp4(tmp, [f.image for f in frames], plan.options.frame_ms)
+
+
+def _write_pdf(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    from skintrack.export.pdf_report import write_pdf
+
+    write_pdf(lib, plan, frames, tmp)
+
+
+def _write_csv(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    from skintrack.export.data import to_csv
+
+    tmp.write_bytes(to_csv(lib, plan))
+
+
+def _write_json(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    from skintrack.export.data import to_json
+
+    tmp.write_bytes(to_json(lib, plan))
+
+
+def _write_zip(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+    """Aligned JPEGs (no EXIF unless opted in), heatmaps, measurements and a README."""
+    from skintrack.export.data import to_csv, to_json
+    from skintrack.export.frames import encode_jpeg
+
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for f in frames:
+            stem = f"{f.taken_at.date().isoformat()}_photo{f.photo_id}"
+            zf.writestr(f"images/{stem}.jpg", encode_jpeg(f.picture, 92, f.exif), zipfile.ZIP_STORED)
+            if f.heatmap is not None:
+                zf.writestr(f"heatmaps/{stem}_heatmap.jpg", encode_jpeg(f.heatmap, 90), zipfile.ZIP_STORED)
+        zf.writestr("measurements.csv", to_csv(lib, plan))
+        zf.writestr("measurements.json", to_json(lib, plan))
+        readme = (
+            f"Skintrack export: {_title(plan)}\n{len(frames)} check-ins, {plan.date_range_text()}.\n"
+            "images/: photos aligned to the region's reference photo, cropped to the watched area.\n"
+            f"{'EXIF of the originals kept (opted in).' if plan.options.keep_exif else 'No EXIF.'}\n\n"
+            f"{NOT_A_DIAGNOSIS}\n"
+        )
+        zf.writestr("README.txt", readme)
+
+
+WRITERS: dict[str, Writer] = {
+    "contact-sheet": _write_contact_sheet,
+    "gif": _write_gif,
+    "mp4": _write_mp4,
+    "pdf": _write_pdf,
+    "csv": _write_csv,
+    "json": _write_json,
+    "zip": _write_zip,
+}
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def run_export(
+    lib: Any, plan: ExportPlan, out_path: str | os.PathLike[str], token: CancelToken | None = None
+) -> Generator[Progress, None, Path]:
+    """Render and write ``plan`` to ``out_path``; yields Progress, returns the final path."""
+    token = token or CancelToken()
+    out = check_out_path(plan.format, Path(out_path))
+    tmp = temp_path_for(out)
+    total = plan.steps
+    frames: list[Any] = []
+    try:
+        if plan.renders_frames:
+            from skintrack.export.frames import FrameRenderer
+
+            renderer = FrameRenderer(lib, plan)
+            for i, planned in enumerate(plan.photos):
+                token.raise_if_cancelled()
+                yield Progress(i, total, f"rendering {planned.taken_at.date().isoformat()}")
+                frames.append(renderer.render(planned, token))
+        token.raise_if_cancelled()
+        yield Progress(total - 1, total, f"writing {out.name}")
+        WRITERS[plan.format](lib, plan, frames, tmp, out)
+        token.raise_if_cancelled()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:  # cancelled, failed or the generator was closed: leave nothing behind
+        _unlink(tmp)
+        raise
+    fsync_dir(out.parent)
+    yield Progress(total, total, f"exported {out.name}")
+    return out
+
+
+def render_preview(lib: Any, plan: ExportPlan, token: CancelToken | None = None) -> Any:
+    """First frame (image formats) or the first lines of the data (CSV/JSON), for the dialog."""
+    token = token or CancelToken()
+    if plan.format in ("csv", "json"):
+        from skintrack.export.data import to_csv, to_json
+
+        data = (to_csv if plan.format == "csv" else to_json)(lib, plan).decode("utf-8-sig")
+        return "\n".join(data.splitlines()[:12])
+    from skintrack.export.frames import FrameRenderer
+
+    if not plan.photos:
+        return None
+    token.raise_if_cancelled()
+    frame = FrameRenderer(lib, plan).render(
+        plan.photos[-1] if plan.format == "pdf" else plan.photos[0], token
+    )
+    if plan.format == "contact-sheet" and frame.heatmap is not None:
+        import numpy as np
+
+        return np.hstack([frame.picture, frame.heatmap])
+    return frame.image
