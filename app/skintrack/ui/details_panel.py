@@ -23,8 +23,11 @@ from PySide6.QtWidgets import (
 
 from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
+from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.delegates import indicator
 from skintrack.ui.tasks import TaskHandle, run_task
+
+fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger(__name__)
 

@@ -48,6 +48,7 @@ from skintrack.library import Library, Photo
 from skintrack.progress import CancelToken, Progress
 from skintrack.ui import icons, theme
 from skintrack.ui.about import AboutDialog
+from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
 from skintrack.ui.details_panel import DetailsPanel
 from skintrack.ui.empty_state import EmptyState
@@ -63,6 +64,8 @@ from skintrack.ui.preferences import (
 )
 from skintrack.ui.tasks import TaskHandle, run_task
 from skintrack.ui.thumbnails import ThumbnailLoader
+
+fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,10 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QPixmapCache
 
 from skintrack.progress import CancelToken
+from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.tasks import TaskHandle, run_task
+
+fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger(__name__)
 
