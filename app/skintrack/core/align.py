@@ -59,6 +59,7 @@ MAX_CONDITION = 3.0
 DENOMINATOR_RANGE = (0.5, 2.0)
 MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
 MAX_FEATURES = 6000
+SIFT_CONTRAST = 0.02  # below the 0.04 default: smooth skin has low-contrast texture
 
 
 @dataclass
@@ -157,7 +158,10 @@ def _sane(h: np.ndarray, ref_shape: tuple[int, ...], mov_shape: tuple[int, ...])
     det = float(np.linalg.det(jac))
     if det <= 0:
         return "the warp mirrors the image"
-    scale = math.sqrt(det)
+    # relative to the size ratio of the two images: a 12 MP and a 3 MP photo of the same framing
+    # differ by 2x in pixels but not in camera distance
+    size_ratio = math.sqrt((ref_shape[0] * ref_shape[1]) / (mov_shape[0] * mov_shape[1]))
+    scale = math.sqrt(det) / size_ratio
     if not SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
         return f"implausible scale change between the photos ({scale:.2f}×)"
     sv = np.linalg.svd(jac, compute_uv=False)
@@ -217,8 +221,20 @@ def _feature_image(light: np.ndarray) -> np.ndarray:
     return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(u8)
 
 
-def _highpass(light: np.ndarray) -> np.ndarray:
-    return light - cv2.GaussianBlur(light, (0, 0), HIGHPASS_SIGMA)
+def _highpass(light: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """High-pass lightness (robust to lighting gradients) and a mask of usable pixels.
+
+    Specular highlights belong to the light, not the skin, and move between photos: bright
+    outliers (> 4 robust sigmas above the local mean, grown by a few px) are masked out, and the
+    remaining values are clipped to ±4 sigmas so no single feature dominates the correlation.
+    """
+    hp = light - cv2.GaussianBlur(light, (0, 0), HIGHPASS_SIGMA)
+    sample = hp[:: max(1, hp.shape[0] // 300), :: max(1, hp.shape[1] // 300)]
+    sigma = max(1e-3, 1.4826 * float(np.median(np.abs(sample - np.median(sample)))))
+    bright = (hp > 4.0 * sigma).astype(np.uint8)
+    bright = cv2.dilate(bright, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+    np.clip(hp, -4.0 * sigma, 4.0 * sigma, out=hp)
+    return hp, bright == 0
 
 
 def _small_mask(mask: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray | None:
@@ -244,7 +260,7 @@ class _Match:
 
 def _detect(name: str, img: np.ndarray, mask: np.ndarray | None) -> tuple[list[Any], np.ndarray | None]:
     if name == "sift":
-        det = cv2.SIFT_create(nfeatures=MAX_FEATURES)
+        det = cv2.SIFT_create(nfeatures=MAX_FEATURES, contrastThreshold=SIFT_CONTRAST)
     elif hasattr(cv2, "AKAZE_create"):  # AKAZE left the main OpenCV 5 wheels; ORB stands in
         det = cv2.AKAZE_create(threshold=5e-4)
     else:
@@ -290,12 +306,12 @@ def _match(name: str, ref_img: np.ndarray, mov_img: np.ndarray, ref_mask: np.nda
 
 
 def _ecc_score(
-    ref_hp: np.ndarray, mov_hp: np.ndarray, h: np.ndarray, mask: np.ndarray
+    ref_hp: np.ndarray, mov_hp: np.ndarray, h: np.ndarray, mask: np.ndarray, mov_ok: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """High-pass correlation of the reference and the moving image warped by ``h`` on ``mask``."""
     size = (ref_hp.shape[1], ref_hp.shape[0])
     warped = cv2.warpPerspective(mov_hp, h, size, flags=cv2.INTER_LINEAR)
-    valid = cv2.warpPerspective(np.ones(mov_hp.shape, np.uint8), h, size, flags=cv2.INTER_NEAREST)
+    valid = cv2.warpPerspective(mov_ok.astype(np.uint8), h, size, flags=cv2.INTER_NEAREST)
     m = (mask & (valid > 0)).astype(np.uint8)
     if int(m.sum()) < 500:
         return 0.0, m
@@ -303,10 +319,10 @@ def _ecc_score(
 
 
 def _ecc_refine(
-    ref_hp: np.ndarray, mov_hp: np.ndarray, h0: np.ndarray, mask: np.ndarray
+    ref_hp: np.ndarray, mov_hp: np.ndarray, h0: np.ndarray, mask: np.ndarray, mov_ok: np.ndarray
 ) -> tuple[np.ndarray | None, float, float, str]:
     """Refine ``h0`` (moving -> reference at ECC scale). Returns (h or None, corr_ecc, corr_feat, note)."""
-    corr0, m0 = _ecc_score(ref_hp, mov_hp, h0, mask)
+    corr0, m0 = _ecc_score(ref_hp, mov_hp, h0, mask, mov_ok)
     if int(m0.sum()) < 2000:
         return None, corr0, corr0, "overlap too small for refinement"
     warp = np.linalg.inv(h0).astype(np.float32)  # template (reference) -> input (moving)
@@ -316,7 +332,7 @@ def _ecc_refine(
             ref_hp,
             mov_hp,
             m0 * 255,
-            np.full(mov_hp.shape, 255, np.uint8),
+            mov_ok.astype(np.uint8) * 255,
             warp,
             cv2.MOTION_HOMOGRAPHY,
             criteria,
@@ -328,11 +344,17 @@ def _ecc_refine(
     if not np.all(np.isfinite(h1)):
         return None, corr0, corr0, "refinement diverged"
     # ECC polishes, it must not jump elsewhere
-    grid = _grid(mov_hp.shape, 8)
-    shift = float(np.max(np.linalg.norm(_project(h1, grid) - _project(h0, grid), axis=1)))
+    # measured where the moving image overlaps the reference (extrapolation elsewhere is irrelevant)
+    grid = _grid(mov_hp.shape, 12)
+    p0 = _project(h0, grid)
+    hh, ww = ref_hp.shape
+    inside = (p0[:, 0] >= 0) & (p0[:, 0] <= ww - 1) & (p0[:, 1] >= 0) & (p0[:, 1] <= hh - 1)
+    if not inside.any():
+        return None, corr0, corr0, "overlap too small for refinement"
+    shift = float(np.max(np.linalg.norm(_project(h1, grid[inside]) - p0[inside], axis=1)))
     if shift > MAX_ECC_SHIFT:
         return None, corr0, corr0, f"refinement moved {shift:.1f} px; kept the feature estimate"
-    corr1, _ = _ecc_score(ref_hp, mov_hp, h1, m0.astype(bool))
+    corr1, _ = _ecc_score(ref_hp, mov_hp, h1, m0.astype(bool), mov_ok)
     if corr1 < corr0:
         return None, corr1, corr0, "refinement did not improve the match"
     return h1, corr1, corr0, ""
@@ -442,15 +464,15 @@ def _align(
 
     # ECC at the refinement scale, masked to the overlap and away from excluded areas
     h_feat_e = _normalise(s_ref_e @ rescale_homography(best.h, s_ref_f, s_mov_f) @ np.linalg.inv(s_mov_e))
-    ref_hp, mov_hp = _highpass(ref_l), _highpass(mov_l)
-    mask = np.ones(ref_hp.shape, bool)
+    (ref_hp, ref_ok), (mov_hp, mov_ok) = _highpass(ref_l), _highpass(mov_l)
+    mask = ref_ok.copy()
     border = max(3, int(HIGHPASS_SIGMA))
     mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = False, False, False, False
     excl_e = _small_mask(exclude_mask, ref_hp.shape)
     if excl_e is not None:
         mask &= ~excl_e
     _check(cancel)
-    h_ecc, corr_final, corr_feat, note = _ecc_refine(ref_hp, mov_hp, h_feat_e, mask)
+    h_ecc, corr_final, corr_feat, note = _ecc_refine(ref_hp, mov_hp, h_feat_e, mask, mov_ok)
     _check(cancel)
     method = "features"
     h_e = h_feat_e
