@@ -1,9 +1,122 @@
-"""CLI subcommands (placeholder until its owner fills it in)."""
+"""CLI: ``export``, ``backup`` and ``restore`` (contract in DESIGN.md), all through one service each."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+from skintrack.errors import EXIT_OK, UsageError
+from skintrack.progress import CancelToken, Progress
+
+
+def _ids(text: str) -> list[int]:
+    try:
+        ids = [int(part) for part in text.replace(" ", "").split(",") if part]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"invalid photo ids {text!r}: use e.g. 3,7,12") from exc
+    if not ids:
+        raise argparse.ArgumentTypeError("give at least one photo id")
+    return ids
+
+
+def _drive(gen: Generator[Progress, None, Any]) -> Any:
+    """Run a service generator; progress goes to stderr only on a terminal."""
+    show = sys.stderr.isatty()
+    try:
+        while True:
+            step = next(gen)
+            if show and isinstance(step, Progress):
+                print(f"\r{step.message[:70]:<70} {100 * step.fraction:3.0f}%", end="", file=sys.stderr)
+    except StopIteration as stop:
+        return stop.value
+    finally:
+        gen.close()
+        if show:
+            print(file=sys.stderr)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from skintrack.commands.library_cmds import _open
+    from skintrack.export.plan import ExportOptions, build_plan, check_out_path
+    from skintrack.services.export import run_export
+
+    check_out_path(args.format, args.out)
+    options = ExportOptions(
+        heatmap=args.heatmap, frame_ms=args.frame_ms, size=args.size, keep_exif=args.keep_exif
+    )
+    with _open(args, create=False) as lib:
+        region = lib.region_by_name(args.region)
+        plan = build_plan(
+            args.format,
+            region,
+            lib.list_photos(region.id),
+            start=args.start,
+            end=args.end,
+            selected=args.photos,
+            options=options,
+        )
+        out = _drive(run_export(lib, plan, args.out, CancelToken()))
+    print(f"exported {len(plan.photos)} check-ins of {region.name} to {out}")
+    return EXIT_OK
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from skintrack.commands.library_cmds import _library_dir
+    from skintrack.export.backup import backup_library
+    from skintrack.library import DB_NAME
+
+    root = _library_dir(args)
+    if not (root / DB_NAME).exists():
+        raise UsageError(f"no Skintrack library in {root}")
+    report = _drive(backup_library(root, args.out))
+    print(f"backed up {report.originals} originals and the database to {report.path}")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from skintrack.export.backup import restore_library
+
+    target = getattr(args, "library", None)
+    if not target:
+        raise UsageError("restore needs --library DIR (the folder to restore into)")
+    report = _drive(restore_library(args.archive, Path(target), force=args.force))
+    print(f"restored {report.originals} originals and the database into {report.library}")
+    return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this group's subcommands to the parser."""
+    """Add ``export``, ``backup`` and ``restore``."""
+    from skintrack.commands.library_cmds import parse_day
+    from skintrack.export.plan import FORMATS
+
+    p = sub.add_parser(
+        "export",
+        help="export a region as contact sheet, timelapse, PDF report, data or zip",
+        description="Export one region. Exported images carry no EXIF (no GPS) unless --keep-exif.",
+    )
+    p.add_argument("--region", required=True, metavar="NAME")
+    p.add_argument("--format", required=True, choices=FORMATS)
+    p.add_argument("--out", required=True, type=Path, metavar="PATH")
+    p.add_argument("--from", dest="start", type=parse_day, metavar="DATE", help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", dest="end", type=parse_day, metavar="DATE", help="last day (YYYY-MM-DD)")
+    p.add_argument("--photos", type=_ids, metavar="ID,ID", help="only these check-ins (photo ids)")
+    p.add_argument("--heatmap", action="store_true", help="add the change heatmap")
+    p.add_argument("--frame-ms", type=int, default=600, metavar="N", help="timelapse frame duration (ms)")
+    p.add_argument("--size", type=int, default=720, metavar="PX", help="long side of each frame (px)")
+    p.add_argument(
+        "--keep-exif", action="store_true", help="keep the originals' EXIF, including GPS, in exported images"
+    )
+    p.set_defaults(handler=_export)
+
+    b = sub.add_parser("backup", help="back up the whole library to a zip archive")
+    b.add_argument("--out", required=True, type=Path, metavar="FILE.zip")
+    b.set_defaults(handler=_backup)
+
+    r = sub.add_parser("restore", help="restore a backup archive into a library folder")
+    r.add_argument("archive", type=Path, metavar="FILE.zip")
+    r.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS, help="folder to restore into")
+    r.add_argument("--force", action="store_true", help="replace an existing library in DIR")
+    r.set_defaults(handler=_restore)
