@@ -1,0 +1,289 @@
+"""services.analysis: compare two files, analyse a region (rows, skipping, manual alignments, cancel)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from skintrack.core.align import ALGORITHM_VERSION, Alignment, scale_matrix
+from skintrack.errors import AlignmentFailedError, Cancelled
+from skintrack.progress import CancelToken, Progress
+from skintrack.services import analysis
+
+try:
+    from skintrack.core import change as _change  # noqa: F401
+
+    HAVE_CHANGE = True
+except ImportError:  # the colour helper's module has not landed yet
+    HAVE_CHANGE = False
+
+needs_change = pytest.mark.skipif(not HAVE_CHANGE, reason="needs skintrack.core.change")
+
+W, H = 720, 540
+
+
+def canvas(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    cw, ch = 2 * W, 2 * H
+    lum = np.zeros((ch, cw), np.float32)
+    for sigma, amp in ((40, 14.0), (10, 8.0), (2.5, 6.0), (1.0, 4.0)):
+        n = cv2.GaussianBlur(rng.standard_normal((ch, cw)).astype(np.float32), (0, 0), sigma)
+        lum += amp * n / n.std()
+    for _ in range(600):
+        cv2.circle(lum, (int(rng.uniform(0, cw)), int(rng.uniform(0, ch))), 1, -25, -1)
+    base = 150 + lum
+    return np.clip(np.stack([base, base * 0.78, base * 0.66], -1), 0, 255).astype(np.float32)
+
+
+def shoot(img: np.ndarray, rot: float, shift=(0.0, 0.0), darken: float = 0.0) -> np.ndarray:
+    cw, ch = 2 * W, 2 * H
+    th = math.radians(rot)
+    t_c = np.array([[1, 0, -(cw - 1) / 2 - shift[0]], [0, 1, -(ch - 1) / 2 - shift[1]], [0, 0, 1]])
+    r = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
+    t_p = np.array([[1, 0, (W - 1) / 2], [0, 1, (H - 1) / 2], [0, 0, 1]])
+    src = img.copy()
+    if darken:
+        yy, xx = np.mgrid[0:ch, 0:cw]
+        blob = ((xx - cw / 2) ** 2 + (yy - ch / 2) ** 2) < 60**2
+        src[blob] *= darken
+    out = cv2.warpPerspective(src, t_p @ r @ t_c, (W, H), flags=cv2.INTER_LINEAR)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def write(path: Path, rgb: np.ndarray) -> Path:
+    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
+    return path
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    c = canvas(3)
+    return {
+        "ref": write(tmp_path / "ref.jpg", shoot(c, 0.0)),
+        "later": write(tmp_path / "later.jpg", shoot(c, 12.0, (25, -15), darken=0.75)),
+        "third": write(tmp_path / "third.jpg", shoot(c, -8.0, (-20, 10), darken=0.7)),
+        "other": write(tmp_path / "other.jpg", shoot(canvas(99), 0.0)),
+    }
+
+
+@pytest.fixture
+def lib(library_dir: Path):
+    from skintrack.library.db import Library
+
+    with Library.open(library_dir) as lib:
+        yield lib
+
+
+def _region(lib, files: dict[str, Path], names=("ref", "later", "third")) -> tuple[int, list[int]]:
+    rid = lib.add_region("forearm").id
+    t0 = datetime(2025, 1, 1, 9, 0)
+    ids = [
+        lib.import_file(rid, files[n], taken_at=t0 + timedelta(days=30 * i)).photo.id
+        for i, n in enumerate(names)
+    ]
+    return rid, ids
+
+
+def run(gen):
+    """Drive a service generator: (list of Progress, return value)."""
+    progress = []
+    while True:
+        try:
+            progress.append(next(gen))
+        except StopIteration as stop:
+            return progress, stop.value
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def test_to_reference_px_scales_areas_and_positions() -> None:
+    m = {
+        "darkened_area_px": 100,
+        "patches": [{"area_px": 100, "bbox": [10, 20, 30, 40], "centroid": [10.0, 20.0]}],
+    }
+    out = analysis.to_reference_px(m, (500, 400), (1000, 800))
+    assert out["darkened_area_px"] == 400
+    p = out["patches"][0]
+    assert p["area_px"] == 400
+    assert p["bbox"] == [20, 40, 60, 80]
+    assert p["centroid"] == [20.5, 40.5]  # pixel centres: (x + 0.5) / s - 0.5
+    assert m["darkened_area_px"] == 100  # input untouched
+
+
+def test_rasterise_polygon_at_analysis_scale() -> None:
+    s = scale_matrix(0.5, 0.5)
+    m = analysis.rasterise([[[100, 100], [300, 100], [300, 200], [100, 200]]], s, (300, 400))
+    assert m is not None and m.dtype == bool
+    ys, xs = np.nonzero(m)
+    assert abs(xs.min() - 50) <= 1 and abs(xs.max() - 150) <= 1
+    assert abs(ys.min() - 50) <= 1 and abs(ys.max() - 100) <= 1
+    assert analysis.rasterise(None, s, (10, 10)) is None
+
+
+def test_align_analysed_reports_full_resolution_homography(files) -> None:
+    ref = analysis.load(files["ref"], max_side=360)  # half size
+    mov = analysis.load(files["later"], max_side=360)
+    assert ref.analysis_scale == pytest.approx(0.5)
+    a_small = analysis.align_analysed(ref, mov)
+    a_full = analysis.align_analysed(analysis.load(files["ref"]), analysis.load(files["later"]))
+    assert a_small.ok and a_full.ok
+    grid = np.array([[100.0, 100.0, 1.0], [600.0, 400.0, 1.0], [360.0, 270.0, 1.0]])
+    p1 = grid @ a_small.homography.T
+    p2 = grid @ a_full.homography.T
+    d = np.linalg.norm(p1[:, :2] / p1[:, 2:] - p2[:, :2] / p2[:, 2:], axis=1)
+    assert d.max() < 1.5
+
+
+# --------------------------------------------------------------------------- compare_files
+
+
+@needs_change
+def test_compare_files(files) -> None:
+    out = analysis.compare_files(files["ref"], files["later"])
+    assert out.alignment.ok and out.change is not None
+    j = out.to_json()
+    for key in (
+        "alignment",
+        "calibration",
+        "darkened_fraction",
+        "darkened_area_px",
+        "darkened_area_mm2",
+        "mean_delta_L",
+        "mean_delta_b",
+        "mean_delta_ita",
+        "mean_delta_e2000",
+        "noise_delta_L",
+        "patches",
+        "analysis_scale",
+    ):
+        assert key in j, key
+    assert j["analysis_scale"] == 1.0
+    assert j["alignment"]["ok"] is True
+    mask = out.full_mask()
+    assert mask.shape == (H, W) and mask.dtype == np.uint8
+
+
+@needs_change
+def test_compare_files_with_roi(files) -> None:
+    roi = np.zeros((H, W), bool)
+    roi[100:300, 200:500] = True
+    out = analysis.compare_files(files["ref"], files["later"], roi=roi)
+    assert out.change is not None
+    assert not (out.full_mask()[~roi] > 0).any()
+
+
+def test_compare_unrelated_files_gives_no_measurement(files) -> None:
+    out = analysis.compare_files(files["ref"], files["other"])
+    assert not out.alignment.ok and out.change is None
+    j = out.to_json()
+    assert j["alignment"]["ok"] is False and j["alignment"]["homography"] is None
+    assert not out.full_mask().any()
+
+
+# --------------------------------------------------------------------------- analyze_region
+
+
+@needs_change
+def test_analyze_region_stores_rows_and_skips_current_ones(lib, files) -> None:
+    rid, (p0, p1, p2) = _region(lib, files)
+    progress, report = run(analysis.analyze_region(lib, rid))
+    assert all(isinstance(p, Progress) for p in progress) and progress[-1].done == progress[-1].total
+    # p1, p2 vs the reference p0, and p2 vs the previous photo p1
+    assert (report.analysed, report.skipped, report.failed) == (3, 0, 0)
+    for pid, ref in ((p1, p0), (p2, p0), (p2, p1)):
+        a = lib.alignment(pid, ref)
+        assert a is not None and a.ok and a.algorithm_version == ALGORITHM_VERSION
+        m = lib.measurement(pid, ref)
+        assert m is not None and "darkened_fraction" in m.metrics
+        assert m.metrics["alignment"]["ok"] is True
+    _, again = run(analysis.analyze_region(lib, rid))
+    assert (again.analysed, again.skipped) == (0, 3)
+    _, forced = run(analysis.analyze_region(lib, rid, force=True))
+    assert forced.analysed == 3
+    lib.set_setting("threshold_L", 4.0)  # a settings change makes measurements stale
+    _, redo = run(analysis.analyze_region(lib, rid))
+    assert redo.analysed == 3
+
+
+@needs_change
+def test_manual_alignment_is_reused_never_overwritten(lib, files) -> None:
+    from skintrack.library.models import AlignmentRecord
+
+    rid, (p0, p1, _p2) = _region(lib, files)
+    run(analysis.analyze_region(lib, rid))
+    auto = lib.alignment(p1, p0)
+    manual = AlignmentRecord(
+        p1, p0, True, auto.homography, 0.9, "manual", 4, "by hand", [[[0, 0], [0, 0]]] * 4, "align-0"
+    )
+    assert lib.save_alignment(manual)
+    _, report = run(analysis.analyze_region(lib, rid, force=True))
+    assert report.failed == 0
+    kept = lib.alignment(p1, p0)
+    assert kept.method == "manual" and kept.message == "by hand"
+    assert lib.measurement(p1, p0).metrics["alignment"]["method"] == "manual"
+
+
+@needs_change
+def test_analysis_uses_region_reference_and_areas_and_skips_trash(lib, files) -> None:
+    rid, (p0, p1, p2) = _region(lib, files)
+    lib.set_reference(rid, p1)
+    lib.set_areas(rid, watched=[[[100, 100], [600, 100], [600, 450], [100, 450]]])
+    lib.trash_photo(p2)
+    _, report = run(analysis.analyze_region(lib, rid))
+    assert report.analysed == 1 and report.failed == 0
+    assert lib.measurement(p0, p1) is not None
+    assert lib.measurement(p2, p1) is None
+
+
+def test_failed_alignment_is_stored_not_measured(lib, files) -> None:
+    rid, (p0, p1) = _region(lib, files, ("ref", "other"))
+    _, report = run(analysis.analyze_region(lib, rid))
+    assert report.failed == 1 and report.analysed == 0
+    rec = lib.alignment(p1, p0)
+    assert rec is not None and not rec.ok and rec.homography is None
+    assert lib.measurement(p1, p0) is None
+    _, again = run(analysis.analyze_region(lib, rid))
+    assert again.skipped == 1  # a current failure is not retried without force
+
+
+def test_cancel_stops_the_analysis(lib, files) -> None:
+    rid, _ = _region(lib, files)
+    token = CancelToken()
+    gen = analysis.analyze_region(lib, rid, token=token)
+    next(gen)
+    token.cancel()
+    with pytest.raises(Cancelled):
+        run(gen)
+
+
+def test_region_with_one_photo(lib, files) -> None:
+    rid, _ = _region(lib, files, ("ref",))
+    progress, report = run(analysis.analyze_region(lib, rid))
+    assert report.analysed == 0 and progress
+
+
+# --------------------------------------------------------------------------- aligned_pair
+
+
+@needs_change
+def test_aligned_pair(lib, files) -> None:
+    rid, (p0, p1, _) = _region(lib, files)
+    pair = analysis.aligned_pair(lib, rid, p0, p1)
+    assert isinstance(pair.alignment, Alignment) and pair.alignment.ok
+    assert pair.reference.shape == pair.later_warped.shape == (H, W, 3)
+    assert pair.valid.shape == (H, W) and pair.change is not None
+    assert lib.alignment(p1, p0) is not None  # stored for next time
+    diff = np.abs(pair.reference.astype(int) - pair.later_warped.astype(int)).mean(axis=2)
+    assert np.median(diff[pair.valid]) < 8
+
+
+def test_aligned_pair_raises_when_unaligned(lib, files) -> None:
+    rid, (p0, p1) = _region(lib, files, ("ref", "other"))
+    with pytest.raises(AlignmentFailedError):
+        analysis.aligned_pair(lib, rid, p0, p1)
