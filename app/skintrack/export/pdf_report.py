@@ -1,0 +1,426 @@
+"""The PDF report for a clinician (A4, reportlab platypus).
+
+Region and body site, date range, reference and latest photos side by side, the change heatmap,
+the trend chart (``export.chart``), a table of measurements per date with units and noise, a
+journal summary, the method (alignment quality, calibration, thresholds), a contact sheet, and
+the not-a-diagnosis notice on the first page and in every footer.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Table,
+    TableStyle,
+)
+
+from skintrack import NOT_A_DIAGNOSIS, __version__
+from skintrack.export.contact_sheet import render_contact_sheet
+from skintrack.export.frames import Frame, FrameRenderer, encode_jpeg, metric
+from skintrack.export.plan import ExportPlan
+
+log = logging.getLogger(__name__)
+
+PAGE_W, PAGE_H = A4
+MARGIN = 16 * mm
+CONTENT_W = PAGE_W - 2 * MARGIN
+FONT, FONT_BOLD = "Helvetica", "Helvetica-Bold"
+JOURNAL_ROWS = 40
+
+
+@functools.lru_cache(maxsize=1)
+def _fonts() -> tuple[str, str]:
+    """DejaVu Sans (from matplotlib's data) so Δ, ², ° and ± print; Helvetica if it is missing."""
+    try:
+        import matplotlib
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        base = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        pdfmetrics.registerFont(TTFont("SkDejaVu", str(base / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("SkDejaVu-Bold", str(base / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily("SkDejaVu", normal="SkDejaVu", bold="SkDejaVu-Bold")
+        return "SkDejaVu", "SkDejaVu-Bold"
+    except Exception:
+        log.warning("DejaVu Sans not found; the PDF uses Helvetica", exc_info=True)
+        return FONT, FONT_BOLD
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = _fonts()
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("SkBody", parent=base["BodyText"], fontName=regular, fontSize=9.5, leading=12.5)
+    return {
+        "title": ParagraphStyle(
+            "SkTitle", parent=base["Title"], fontName=bold, fontSize=18, leading=22, alignment=0
+        ),
+        "h2": ParagraphStyle(
+            "SkH2", parent=base["Heading2"], fontName=bold, fontSize=12.5, spaceBefore=8, keepWithNext=1
+        ),
+        "body": body,
+        "small": ParagraphStyle(
+            "SkSmall", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#444444")
+        ),
+        "cell": ParagraphStyle("SkCell", parent=body, fontSize=7.8, leading=9.5),
+        "notice": ParagraphStyle(
+            "SkNotice",
+            parent=body,
+            fontName=bold,
+            fontSize=9.5,
+            leading=12.5,
+            borderColor=colors.HexColor("#b35806"),
+            borderWidth=0.8,
+            borderPadding=6,
+            backColor=colors.HexColor("#fff4e6"),
+            spaceBefore=6,
+            spaceAfter=10,
+        ),
+    }
+
+
+def _esc(text: Any) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _image(rgb: Any, width: float, max_height: float | None = None) -> Image:
+    """A JPEG (no EXIF) flowable scaled to ``width`` points, keeping the aspect ratio."""
+    h, w = rgb.shape[:2]
+    draw_w, draw_h = width, width * h / w
+    if max_height is not None and draw_h > max_height:
+        draw_w, draw_h = max_height * w / h, max_height
+    return Image(io.BytesIO(encode_jpeg(rgb, 88)), width=draw_w, height=draw_h)
+
+
+def _fmt(value: float | None, fmt: str = "{:+.1f}") -> str:
+    return "–" if value is None else fmt.format(value)
+
+
+def _area(m: dict[str, Any] | None) -> str:
+    mm2 = metric(m, "darkened_area_mm2")
+    if mm2 is not None:
+        return f"{mm2:.1f} mm²"
+    frac = metric(m, "darkened_fraction")
+    if frac is not None:
+        return f"{100 * frac:.2f} %"
+    px = metric(m, "darkened_area_px")
+    return "–" if px is None else f"{px:.0f} px"
+
+
+def _table(data: list[list[Any]], widths: list[float], *, header_rows: int = 1) -> Table:
+    regular, bold = _fonts()
+    t = Table(data, colWidths=widths, repeatRows=header_rows, hAlign="LEFT")
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), regular, 7.8),
+                ("FONT", (0, 0), (-1, header_rows - 1), bold, 7.8),
+                ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#eeeeee")),
+                ("LINEBELOW", (0, header_rows - 1), (-1, header_rows - 1), 0.6, colors.HexColor("#888888")),
+                ("ROWBACKGROUNDS", (0, header_rows), (-1, -1), [colors.white, colors.HexColor("#f8f8f8")]),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return t
+
+
+def _trend_png(lib: Any, region_id: int) -> bytes | None:
+    """The trend chart from export.chart as PNG bytes, or None when that module is not there."""
+    try:
+        from skintrack.export.chart import trend_figure, trend_series
+    except ImportError:
+        return None
+    try:
+        fig = trend_figure(trend_series(lib, region_id), "L", figsize=(7.4, 3.6), dpi=150)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=150)
+        return buf.getvalue()
+    except Exception:
+        log.warning("trend chart for the PDF failed", exc_info=True)
+        return None
+
+
+def _reading(metrics: dict[str, Any] | None) -> str:
+    try:
+        from skintrack.services.reading import reading
+    except ImportError:
+        return ""
+    try:
+        return reading(metrics)
+    except Exception:
+        return ""
+
+
+def _journal_in_range(lib: Any, plan: ExportPlan) -> list[Any]:
+    if not plan.photos:
+        return []
+    start = plan.start or plan.photos[0].taken_at.date()
+    end = plan.end or plan.photos[-1].taken_at.date()
+    return list(lib.list_journal(start, end))
+
+
+def _footer(canvas: Any, doc: Any) -> None:
+    regular, _bold = _fonts()
+    canvas.saveState()
+    canvas.setFont(regular, 6.8)
+    canvas.setFillColor(colors.HexColor("#555555"))
+    canvas.drawString(
+        MARGIN, 9 * mm, "Not a medical device and not a diagnosis. Talk to a clinician about any change."
+    )
+    canvas.drawRightString(PAGE_W - MARGIN, 9 * mm, f"Skintrack {__version__} · page {doc.page}")
+    canvas.restoreState()
+
+
+def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
+    st = _styles()
+    region = lib.region(plan.region_id)
+    story: list[Any] = []
+    story.append(Paragraph(f"Skin colour record: {_esc(plan.region_name)}", st["title"]))
+    facts = [
+        ["Region", plan.region_name],
+        ["Body site", plan.body_site or "–"],
+        ["Check-ins", f"{len(plan.photos)} ({plan.date_range_text()})"],
+        ["Date range asked", f"{plan.start or 'first'} to {plan.end or 'latest'}"],
+        ["Created", datetime.now().strftime("%Y-%m-%d %H:%M")],
+    ]
+    if region.notes:
+        facts.append(["Notes", region.notes])
+    story.append(
+        _table(
+            [[Paragraph(_esc(a), st["cell"]), Paragraph(_esc(b), st["cell"])] for a, b in facts],
+            [35 * mm, CONTENT_W - 35 * mm],
+            header_rows=0,
+        )
+    )
+    story.append(Paragraph(_esc(NOT_A_DIAGNOSIS), st["notice"]))
+
+    # reference vs latest, side by side
+    ref = next((f for f in frames if f.is_reference), frames[0] if frames else None)
+    latest = frames[-1] if frames else None
+    if ref is not None and latest is not None:
+        half = (CONTENT_W - 6 * mm) / 2
+        cells = [
+            [_image(ref.picture, half, 80 * mm), _image(latest.picture, half, 80 * mm)],
+            [
+                Paragraph(
+                    f"<b>{'Reference' if ref.is_reference else 'First'}</b> · "
+                    f"{ref.taken_at.date().isoformat()}",
+                    st["cell"],
+                ),
+                Paragraph(f"<b>Latest</b> · {latest.taken_at.date().isoformat()}", st["cell"]),
+            ],
+        ]
+        story.append(Paragraph("Reference and latest check-in", st["h2"]))
+        story.append(Table(cells, colWidths=[half + 3 * mm, half + 3 * mm], hAlign="LEFT"))
+        said = _reading(latest.metrics) if not latest.is_reference else ""
+        if said:
+            story.append(Paragraph(f"Latest compared with the reference: {_esc(said)}.", st["body"]))
+        story.append(
+            Paragraph(
+                "Both photos are shown in the geometry of the reference photo "
+                "(the later one is aligned to it)"
+                + (" and the later one is lighting-normalised." if latest.normalised else "."),
+                st["small"],
+            )
+        )
+        heat = latest.heatmap
+        if heat is None and not latest.is_reference and latest.aligned:
+            try:
+                heat = FrameRenderer(lib, plan, heatmap=True).render(_planned(plan, latest.photo_id)).heatmap
+            except Exception:
+                log.warning("heatmap for the PDF failed", exc_info=True)
+        if heat is not None:
+            story.append(
+                KeepTogether(
+                    [
+                        Paragraph("Change heatmap (latest vs reference, ΔL*)", st["h2"]),
+                        _image(heat, CONTENT_W * 0.7, 95 * mm),
+                        Paragraph(
+                            "Blue: darker than the reference; outlines: patches above the noise threshold.",
+                            st["small"],
+                        ),
+                    ]
+                )
+            )
+
+    png = _trend_png(lib, plan.region_id)
+    if png is not None:
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph("Trend", st["h2"]),
+                    Image(io.BytesIO(png), width=CONTENT_W, height=CONTENT_W * 3.6 / 7.4),
+                ]
+            )
+        )
+
+    # measurements per date
+    story.append(Paragraph("Measurements per check-in (against the reference photo)", st["h2"]))
+    head = [
+        "Date",
+        "ΔL*\n(L* units)",
+        "Δb*\n(b* units)",
+        "ΔITA°\n(degrees)",
+        "ΔE00",
+        "Darker area",
+        "Noise ΔL*\n(L* units)",
+        "Calibration",
+        "Alignment\n(method, quality)",
+    ]
+    rows: list[list[Any]] = [head]
+    for f in frames:
+        m = f.metrics
+        if f.is_reference:
+            rows.append([f.taken_at.date().isoformat(), "reference", "", "", "", "", "", "", ""])
+            continue
+        if not f.aligned:
+            rows.append([f.taken_at.date().isoformat(), "not aligned", "", "", "", "", "", "", "failed"])
+            continue
+        q = "–" if f.alignment_quality is None else f"{float(f.alignment_quality):.2f}"
+        rows.append(
+            [
+                f.taken_at.date().isoformat(),
+                _fmt(metric(m, "mean_delta_L")),
+                _fmt(metric(m, "mean_delta_b")),
+                _fmt(metric(m, "mean_delta_ita")),
+                _fmt(metric(m, "mean_delta_e2000"), "{:.1f}"),
+                _area(m) if m else "–",
+                _fmt(metric(m, "noise_delta_L"), "{:.2f}"),
+                str((m or {}).get("calibration") or "–"),
+                f"{f.alignment_method or '–'}, {q}",
+            ]
+        )
+    w = CONTENT_W
+    story.append(_table(rows, [w * x for x in (0.12, 0.09, 0.09, 0.09, 0.07, 0.12, 0.1, 0.12, 0.2)]))
+    story.append(
+        Paragraph(
+            "Negative ΔL* = darker. Grey-blue pigment lowers L* and b* together; brown pigment lowers L* and "
+            "raises b*. Changes within about three times the noise are not meaningful.",
+            st["small"],
+        )
+    )
+
+    # journal
+    entries = _journal_in_range(lib, plan)
+    story.append(Paragraph("Journal summary", st["h2"]))
+    if not entries:
+        story.append(Paragraph("No journal entries in this date range.", st["body"]))
+    else:
+        counts: dict[str, int] = defaultdict(int)
+        totals: dict[tuple[str, str], float] = defaultdict(float)
+        for e in entries:
+            counts[e.kind] += 1
+            if e.kind == "dose" and e.amount is not None:
+                totals[(e.substance or "dose", e.unit or "")] += float(e.amount)
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        doses = "; ".join(f"{s}: {t:g} {u}".strip() for (s, u), t in sorted(totals.items()))
+        story.append(
+            Paragraph(
+                _esc(f"{len(entries)} entries ({summary})." + (f" Total doses: {doses}." if doses else "")),
+                st["body"],
+            )
+        )
+        jrows: list[list[Any]] = [["Date", "Kind", "Substance", "Amount", "Notes"]]
+        for e in entries[:JOURNAL_ROWS]:
+            amount = "" if e.amount is None else f"{e.amount:g} {e.unit}".strip()
+            jrows.append(
+                [e.at.date().isoformat(), e.kind, e.substance, amount, Paragraph(_esc(e.notes), st["cell"])]
+            )
+        story.append(_table(jrows, [w * x for x in (0.14, 0.12, 0.18, 0.14, 0.42)]))
+        if len(entries) > JOURNAL_ROWS:
+            story.append(
+                Paragraph(f"… and {len(entries) - JOURNAL_ROWS} more entries (see the app).", st["small"])
+            )
+
+    # method
+    story.append(Paragraph("Method", st["h2"]))
+    calib = sorted(
+        {str((f.metrics or {}).get("calibration")) for f in frames if f.metrics and not f.is_reference}
+    )
+    qualities = [
+        float(f.alignment_quality) for f in frames if f.alignment_quality is not None and not f.is_reference
+    ]
+    failed = sum(1 for f in frames if not f.aligned)
+    versions = sorted({str(r.algorithm_version) for r in lib.measurements_for_region(plan.region_id)})
+    threshold = lib.get_setting("threshold_L", 3.0)
+    noise_k = lib.get_setting("noise_k", 3.0)
+    calib_text = {
+        "card": "a calibration card in the photo (colour correction and mm scale)",
+        "control": "a control patch of unaffected skin marked by the user",
+        "model": (
+            "a smooth lighting model fitted on unchanged skin; it finds local patches "
+            "but cannot see uniform darkening of the whole area"
+        ),
+        "none": "no normalisation",
+    }
+    lines = [
+        "Each photo is aligned to the region's reference photo (feature matching with a robust homography, "
+        "refined by ECC, or points placed by hand); colours are converted from sRGB to linear RGB "
+        "and CIELAB (D65).",
+        "Alignment quality (0–1): "
+        + (
+            f"median {sorted(qualities)[len(qualities) // 2]:.2f}, lowest {min(qualities):.2f}"
+            if qualities
+            else "–"
+        )
+        + (f"; {failed} photo(s) could not be aligned and are not measured." if failed else "."),
+        "Calibration: "
+        + ("; ".join(f"{c}: {calib_text.get(c, c)}" for c in calib) if calib else "no measurements yet")
+        + ".",
+        f"A pixel counts as darker when ΔL* ≤ −max({float(threshold):g}, {float(noise_k):g} × noise); "
+        "noise is the robust spread of ΔL* on unchanged skin. Melanin and erythema indices, where shown, "
+        "are estimated from RGB.",
+        "Algorithm versions: " + (", ".join(versions) if versions else "–") + ".",
+    ]
+    for line in lines:
+        story.append(Paragraph(_esc(line), st["body"]))
+    story.append(Paragraph(_esc(NOT_A_DIAGNOSIS), st["notice"]))
+
+    # contact sheet page
+    if len(frames) > 1:
+        sheet = render_contact_sheet(
+            frames, title=plan.region_name, subtitle=plan.date_range_text(), tile=300
+        )
+        story.append(PageBreak())
+        story.append(Paragraph("All check-ins", st["h2"]))
+        story.append(_image(sheet, CONTENT_W, PAGE_H - 2 * MARGIN - 30 * mm))
+    return story
+
+
+def _planned(plan: ExportPlan, photo_id: int) -> Any:
+    return next(p for p in plan.photos if p.photo_id == photo_id)
+
+
+def write_pdf(lib: Any, plan: ExportPlan, frames: list[Frame], out: str | Path) -> None:
+    """Write the A4 report to ``out`` (a path; the caller renames it into place)."""
+    doc = SimpleDocTemplate(
+        str(out),
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 4 * mm,
+        title=f"Skintrack report: {plan.region_name}",
+        author="Skintrack",
+        subject=NOT_A_DIAGNOSIS,
+        creator=f"Skintrack {__version__}",
+    )
+    doc.build(build_story(lib, plan, frames), onFirstPage=_footer, onLaterPages=_footer)
