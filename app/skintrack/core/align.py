@@ -58,7 +58,7 @@ SCALE_RANGE = (0.5, 2.0)
 MAX_CONDITION = 3.0
 DENOMINATOR_RANGE = (0.5, 2.0)
 MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
-MAX_FEATURES = 6000
+MAX_FEATURES = 4000
 SIFT_CONTRAST = 0.02  # below the 0.04 default: smooth skin has low-contrast texture
 
 
