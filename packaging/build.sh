@@ -10,6 +10,8 @@
 # 4. a tarball with that folder, install.sh / uninstall.sh, the .desktop file, AppStream metainfo
 #    and icons; the version in its name comes from the installed package metadata only.
 # With --smoke (or SKINTRACK_BUNDLE_TEST=1) the unpacked tarball is smoke-tested afterwards.
+# SKINTRACK_BUNDLE_FFMPEG=0 leaves out imageio-ffmpeg's 173 MB ffmpeg (MP4 export then needs ffmpeg
+# on the PATH).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -21,7 +23,7 @@ SMOKE=${SKINTRACK_BUNDLE_TEST:-0}
 for arg in "$@"; do
   case "$arg" in
     --smoke) SMOKE=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown argument $arg" >&2; exit 2 ;;
   esac
 done

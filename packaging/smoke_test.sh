@@ -22,6 +22,12 @@ version_out=$(run "$APP/skintrack" --version)
 echo "$version_out"
 [ "$version_out" = "skintrack $(cat "$DIR/VERSION")" ] || { echo "version mismatch" >&2; exit 1; }
 
+if [ "${SKINTRACK_BUNDLE_FFMPEG:-1}" != 0 ]; then
+  echo "== bundled ffmpeg (MP4 export)"
+  find "$APP/_internal/imageio_ffmpeg/binaries" -name 'ffmpeg-*' -perm -u+x | grep -q . \
+    || { echo "imageio-ffmpeg's ffmpeg binary is missing from the bundle" >&2; exit 1; }
+fi
+
 echo "== bundled skintrack demo"
 run "$APP/skintrack" demo --library "$TMP/lib"
 run "$APP/skintrack" region list --library "$TMP/lib" --json > "$TMP/regions.json"
