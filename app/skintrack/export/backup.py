@@ -22,6 +22,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from skintrack import __version__
 from skintrack.core.fsutil import fsync_dir, temp_path_for
@@ -96,11 +97,12 @@ def _add_file(zf: zipfile.ZipFile, src: Path, name: str, compress: int) -> tuple
 
 
 def backup_library(
-    library_root: str | os.PathLike[str], out_path: str | os.PathLike[str], token: CancelToken | None = None
+    library_root: Any, out_path: str | os.PathLike[str], token: CancelToken | None = None
 ) -> Generator[Progress, None, BackupReport]:
     """Write the backup zip (temp name + rename); yields Progress, returns a BackupReport."""
     token = token or CancelToken()
-    root = Path(library_root)
+    # a Library (main window passes one) or its folder
+    root = Path(library_root) if isinstance(library_root, (str, os.PathLike)) else Path(library_root.root)
     db = root / DB_NAME
     if not db.is_file():
         raise LibraryError(f"no Skintrack library in {root} (missing {DB_NAME})")

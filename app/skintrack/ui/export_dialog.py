@@ -1,0 +1,540 @@
+"""Export dialog (format, dates, check-ins, options, live preview, progress + cancel) and File ▸ Back up….
+
+No image maths here: the preview and the export run ``services.export`` in workers through
+``ui.tasks.run_task``; slots only update widgets. The plan is built by the pure
+``export.plan.build_plan`` so the dialog and the CLI export exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shiboken6
+from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QMessageBox,
+    QProgressBar,
+    QProgressDialog,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skintrack.errors import SkintrackError
+from skintrack.export.plan import (
+    FORMAT_LABELS,
+    FORMATS,
+    MAX_FRAME_MS,
+    MAX_SIZE,
+    MIN_FRAME_MS,
+    MIN_SIZE,
+    SUFFIXES,
+    ExportOptions,
+    ExportPlan,
+    build_plan,
+)
+from skintrack.progress import Progress
+from skintrack.ui.tasks import TaskHandle, run_task
+
+PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PREVIEW_SIZE = QSize(420, 320)
+PREVIEW_DELAY_MS = 250
+_running: set[TaskHandle] = set()  # keeps handles alive until their worker has finished
+
+
+def _keep(handle: TaskHandle) -> TaskHandle:
+    _running.add(handle)
+    handle.finished.connect(lambda: _running.discard(handle))
+    if handle.done:
+        _running.discard(handle)
+    return handle
+
+
+def _start(
+    job: Any,
+    name: str,
+    *,
+    progress: Any = None,
+    succeeded: Any = None,
+    cancelled: Any = None,
+    failed: Any = None,
+    finished: Any = None,
+) -> TaskHandle:
+    """run_task + connections; a synchronous pool (tests) has finished already: deliver the outcome now.
+
+    With the real pool the signals are queued to this (GUI) thread, so connecting right after
+    ``run_task`` returns cannot miss any of them.
+    """
+    handle = _keep(run_task(job, name=name, kind="work"))
+    if handle.done:
+        if handle.error is not None:
+            failed and failed(handle.error, "")
+        elif handle.token.cancelled and handle.result is None:
+            cancelled and cancelled()
+        else:
+            succeeded and succeeded(handle.result)
+        finished and finished()
+        return handle
+    for signal, slot in (
+        (handle.progress, progress),
+        (handle.succeeded, succeeded),
+        (handle.cancelled, cancelled),
+        (handle.failed, failed),
+        (handle.finished, finished),
+    ):
+        if slot is not None:
+            signal.connect(slot)
+    return handle
+
+
+def _pixmap(rgb: np.ndarray) -> QPixmap:
+    arr = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
+    h, w = arr.shape[:2]
+    image = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # own the pixels
+    return QPixmap.fromImage(image)
+
+
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+def _pydate(q: QDate) -> date:
+    return date(q.year(), q.month(), q.day())
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "region"
+
+
+class ExportDialog(QDialog):
+    """Export one region; ``exportFinished(path)`` is emitted on success ("" on cancel or failure)."""
+
+    exportFinished = Signal(str)
+
+    def __init__(self, library: Any, region_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.library = library
+        self.region_id = region_id
+        self.region = library.region(region_id)
+        self.photos = list(library.list_photos(region_id))
+        self.export_handle: TaskHandle | None = None
+        self.preview_handle: TaskHandle | None = None
+        self.last_output: Path | None = None
+        self._preview_generation = 0
+        self.setWindowTitle(f"Export {self.region.name}")
+        self._build()
+        self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
+        self._preview_timer.timeout.connect(self.refresh_preview)
+        self._connect()
+        self._format_changed()
+        self.schedule_preview()
+
+    # ---------------------------------------------------------------- layout
+    def _build(self) -> None:
+        self.format_combo = QComboBox()
+        for key in FORMATS:
+            self.format_combo.addItem(FORMAT_LABELS[key], key)
+
+        days = [p.taken_at.date() for p in self.photos] or [date.today()]
+        self.from_check, self.from_date = QCheckBox("From"), QDateEdit(_qdate(min(days)))
+        self.to_check, self.to_date = QCheckBox("To"), QDateEdit(_qdate(max(days)))
+        for edit in (self.from_date, self.to_date):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setEnabled(False)
+        dates = QHBoxLayout()
+        for w in (self.from_check, self.from_date, self.to_check, self.to_date):
+            dates.addWidget(w)
+        dates.addStretch(1)
+
+        self.photo_model = QStandardItemModel(self)
+        for p in self.photos:
+            ref = " (reference)" if p.id == self.region.reference_photo_id else ""
+            item = QStandardItem(f"{p.taken_at:%Y-%m-%d}  {p.original_name}{ref}")
+            item.setCheckable(True)
+            item.setCheckState(Qt.CheckState.Checked)
+            item.setEditable(False)
+            item.setData(p.id, PHOTO_ID_ROLE)
+            self.photo_model.appendRow(item)
+        self.photo_list = QListView()
+        self.photo_list.setModel(self.photo_model)
+        self.photo_list.setMinimumHeight(120)
+        self.all_button, self.none_button = QPushButton("All"), QPushButton("None")
+        sel_buttons = QHBoxLayout()
+        sel_buttons.addWidget(self.all_button)
+        sel_buttons.addWidget(self.none_button)
+        sel_buttons.addStretch(1)
+
+        self.heatmap_check = QCheckBox("Add the change heatmap")
+        self.frame_ms = QSpinBox(minimum=MIN_FRAME_MS, maximum=MAX_FRAME_MS, value=600, suffix=" ms")
+        self.frame_ms.setSingleStep(100)
+        self.size_spin = QSpinBox(minimum=MIN_SIZE, maximum=MAX_SIZE, value=720, suffix=" px")
+        self.size_spin.setSingleStep(80)
+        self.keep_exif = QCheckBox("Keep the photos' EXIF data (may include GPS location)")
+        self.keep_exif.setToolTip(
+            "Off by default: exported images carry no location or camera serial numbers."
+        )
+
+        options = QFormLayout()
+        options.addRow("Format", self.format_combo)
+        options.addRow("Dates", dates)
+        options.addRow("Frame duration", self.frame_ms)
+        options.addRow("Frame size (long side)", self.size_spin)
+        options.addRow("", self.heatmap_check)
+        options.addRow("", self.keep_exif)
+
+        left = QVBoxLayout()
+        left.addLayout(options)
+        checkins = QGroupBox("Check-ins to include")
+        cl = QVBoxLayout(checkins)
+        cl.addWidget(self.photo_list)
+        cl.addLayout(sel_buttons)
+        left.addWidget(checkins, 1)
+
+        self.preview = QLabel("Preview…")
+        self.preview.setObjectName("exportPreview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(PREVIEW_SIZE)
+        self.preview.setWordWrap(True)
+        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        preview_box = QGroupBox("Preview")
+        pl = QVBoxLayout(preview_box)
+        pl.addWidget(self.preview)
+
+        top = QHBoxLayout()
+        top.addLayout(left, 1)
+        top.addWidget(preview_box, 1)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setDefault(True)
+        self.cancel_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+
+        root = QVBoxLayout(self)
+        root.addLayout(top, 1)
+        root.addWidget(self.progress)
+        root.addLayout(buttons)
+
+    def _connect(self) -> None:
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self.from_check.toggled.connect(self.from_date.setEnabled)
+        self.to_check.toggled.connect(self.to_date.setEnabled)
+        for sig in (
+            self.format_combo.currentIndexChanged,
+            self.from_check.toggled,
+            self.to_check.toggled,
+            self.from_date.dateChanged,
+            self.to_date.dateChanged,
+            self.heatmap_check.toggled,
+            self.size_spin.valueChanged,
+            self.photo_model.itemChanged,
+        ):
+            sig.connect(self.schedule_preview)
+        self.all_button.clicked.connect(lambda: self._check_all(True))
+        self.none_button.clicked.connect(lambda: self._check_all(False))
+        self.export_button.clicked.connect(self._ask_and_export)
+        self.cancel_button.clicked.connect(self._cancel_or_close)
+
+    # ---------------------------------------------------------------- state
+    @property
+    def format(self) -> str:
+        return str(self.format_combo.currentData())
+
+    def set_format(self, fmt: str) -> None:
+        self.format_combo.setCurrentIndex(self.format_combo.findData(fmt))
+
+    def _check_all(self, on: bool) -> None:
+        state = Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+        for row in range(self.photo_model.rowCount()):
+            self.photo_model.item(row).setCheckState(state)
+
+    def checked_ids(self) -> list[int]:
+        return [
+            int(self.photo_model.item(r).data(PHOTO_ID_ROLE))
+            for r in range(self.photo_model.rowCount())
+            if self.photo_model.item(r).checkState() == Qt.CheckState.Checked
+        ]
+
+    @Slot()
+    def _format_changed(self) -> None:
+        fmt = self.format
+        moving = fmt in ("gif", "mp4")
+        images = fmt in ("contact-sheet", "gif", "mp4", "pdf", "zip")
+        self.frame_ms.setEnabled(moving)
+        self.size_spin.setEnabled(images)
+        self.heatmap_check.setEnabled(fmt in ("contact-sheet", "gif", "mp4", "pdf", "zip"))
+        self.keep_exif.setEnabled(fmt == "zip")  # the only format that carries per-photo EXIF
+
+    def plan(self) -> ExportPlan:
+        """The plan for the current choices (raises UsageError with a message for the user)."""
+        ids = self.checked_ids()
+        selected = None if len(ids) == len(self.photos) else ids
+        options = ExportOptions(
+            heatmap=self.heatmap_check.isChecked(),
+            frame_ms=self.frame_ms.value(),
+            size=self.size_spin.value(),
+            keep_exif=self.keep_exif.isChecked() and self.keep_exif.isEnabled(),
+        )
+        return build_plan(
+            self.format,
+            self.library.region(self.region_id),
+            self.photos,
+            start=_pydate(self.from_date.date()) if self.from_check.isChecked() else None,
+            end=_pydate(self.to_date.date()) if self.to_check.isChecked() else None,
+            selected=selected,
+            options=options,
+        )
+
+    # ---------------------------------------------------------------- preview
+    @Slot()
+    def schedule_preview(self) -> None:
+        self._preview_timer.start()
+
+    @Slot()
+    def refresh_preview(self) -> None:
+        """Render the first frame (or data lines) of the current plan in a worker."""
+        try:
+            plan = self.plan()
+        except SkintrackError as exc:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(str(exc))
+            return
+        if self.preview_handle is not None and not self.preview_handle.done:
+            self.preview_handle.cancel()
+        self._preview_generation += 1
+        generation = self._preview_generation
+        lib = self.library
+        # a small preview whatever the export size: fast, and the frame only has to fit the label
+        small = replace(plan, options=replace(plan.options, size=min(480, plan.options.size)))
+
+        def job(token: Any) -> Any:
+            from skintrack.services.export import render_preview
+
+            return render_preview(lib, small, token)
+
+        self.preview.setText("Rendering preview…")
+        self.preview_handle = _start(
+            job,
+            "export-preview",
+            succeeded=lambda result, g=generation: self._show_preview(g, result),
+            failed=lambda msg, _tb, g=generation: self._preview_failed(g, msg),
+        )
+
+    def _show_preview(self, generation: int, result: Any) -> None:
+        if not shiboken6.isValid(self) or generation != self._preview_generation:
+            return  # a newer preview is on its way
+        if isinstance(result, np.ndarray):
+            pix = _pixmap(result).scaled(
+                self.preview.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            self.preview.setText("")
+            self.preview.setPixmap(pix)
+        else:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(str(result or "Nothing to preview"))
+
+    def _preview_failed(self, generation: int, message: str) -> None:
+        if shiboken6.isValid(self) and generation == self._preview_generation:
+            self.preview.setPixmap(QPixmap())
+            self.preview.setText(f"No preview: {message}")
+
+    def has_preview_image(self) -> bool:
+        pix = self.preview.pixmap()
+        return pix is not None and not pix.isNull()
+
+    # ---------------------------------------------------------------- export
+    def suggested_name(self) -> str:
+        suffix = SUFFIXES[self.format][0]
+        kind = {
+            "contact-sheet": "contact-sheet",
+            "pdf": "report",
+            "csv": "measurements",
+            "json": "measurements",
+        }
+        return f"{_slug(self.region.name)}-{kind.get(self.format, 'timelapse' if self.format in ('gif', 'mp4') else 'export')}-{date.today():%Y-%m-%d}{suffix}"
+
+    @Slot()
+    def _ask_and_export(self) -> None:
+        suffixes = " ".join(f"*{s}" for s in SUFFIXES[self.format])
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export to",
+            str(Path.home() / self.suggested_name()),
+            f"{FORMAT_LABELS[self.format]} ({suffixes})",
+        )
+        if path:
+            if Path(path).suffix.lower() not in SUFFIXES[self.format]:
+                path += SUFFIXES[self.format][0]
+            self.start_export(path)
+
+    def start_export(self, path: str | Path) -> TaskHandle | None:
+        """Run the export to ``path`` in a worker; progress and cancel go through this dialog."""
+        if self.export_handle is not None and not self.export_handle.done:
+            return None
+        try:
+            plan = self.plan()
+        except SkintrackError as exc:
+            self._set_status(str(exc), error=True)
+            return None
+        lib, out = self.library, Path(path)
+
+        def job(token: Any) -> Any:
+            from skintrack.services.export import run_export
+
+            return run_export(lib, plan, out, token)
+
+        self.progress.setRange(0, max(1, plan.steps))
+        self.progress.setValue(0)
+        self._set_status(f"Exporting {len(plan.photos)} check-ins…")
+        self.export_button.setEnabled(False)
+        self.cancel_button.setText("Cancel export")
+        self.export_handle = _start(
+            job,
+            "export",
+            progress=self._on_progress,
+            succeeded=self._on_done,
+            cancelled=self._on_cancelled,
+            failed=self._on_failed,
+            finished=self._on_finished,
+        )
+        return self.export_handle
+
+    @Slot(object)
+    def _on_progress(self, step: Progress) -> None:
+        self.progress.setRange(0, max(1, step.total))
+        self.progress.setValue(step.done)
+        self._set_status(step.message)
+
+    @Slot(object)
+    def _on_done(self, result: Any) -> None:
+        self.last_output = Path(result)
+        self.progress.setValue(self.progress.maximum())
+        self._set_status(f"Exported to {result}")
+        self.exportFinished.emit(str(result))
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.progress.setValue(0)
+        self._set_status("Export cancelled; nothing was written.")
+        self.exportFinished.emit("")
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, _tb: str) -> None:
+        self.progress.setValue(0)
+        self._set_status(f"Export failed: {message}", error=True)
+        self.exportFinished.emit("")
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self.export_button.setEnabled(True)
+        self.cancel_button.setText("Close")
+
+    def cancel_export(self) -> None:
+        if self.export_handle is not None and not self.export_handle.done:
+            self.export_handle.cancel()
+            self._set_status("Cancelling…")
+
+    @Slot()
+    def _cancel_or_close(self) -> None:
+        if self.export_handle is not None and not self.export_handle.done:
+            self.cancel_export()
+        else:
+            self.reject()
+
+    def _set_status(self, text: str, *, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #b00020;" if error else "")
+
+    def done(self, result: int) -> None:  # close, Esc, reject, accept
+        for handle in (self.export_handle, self.preview_handle):
+            if handle is not None and not handle.done:
+                handle.cancel()  # the worker stops at its next step and removes its temp file
+        self._preview_timer.stop()
+        super().done(result)
+
+
+# ---------------------------------------------------------------- File ▸ Back up…
+def backup_with_dialog(
+    library: Any, parent: QWidget | None = None, path: str | Path | None = None
+) -> TaskHandle | None:
+    """Ask for a zip name (unless ``path``), back up in a worker with a cancellable progress dialog."""
+    from skintrack.export.backup import backup_library
+
+    if path is None:
+        name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
+        chosen, _ = QFileDialog.getSaveFileName(
+            parent, "Back up the library", str(Path.home() / name), "Zip (*.zip)"
+        )
+        if not chosen:
+            return None
+        path = chosen if chosen.lower().endswith(".zip") else chosen + ".zip"
+    out = Path(path)
+    root = library.root
+
+    dialog = QProgressDialog("Backing up the library…", "Cancel", 0, 1, parent)
+    dialog.setWindowTitle("Back up")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+
+    def job(token: Any) -> Any:
+        return backup_library(root, out, token)
+
+    handle = _keep(run_task(job, name="backup", kind="work"))
+    if handle.done:  # synchronous pool (tests): nothing more to show
+        dialog.deleteLater()
+        return handle
+    dialog.canceled.connect(handle.cancel)
+
+    def on_progress(step: Progress) -> None:
+        dialog.setMaximum(max(1, step.total))
+        dialog.setValue(step.done)
+        dialog.setLabelText(step.message)
+
+    def on_done(report: Any) -> None:
+        dialog.close()
+        if parent is not None:
+            QMessageBox.information(
+                parent, "Back up", f"Backed up {report.originals} photos and the database to\n{report.path}"
+            )
+
+    def on_failed(message: str, _tb: str) -> None:
+        dialog.close()
+        if parent is not None:
+            QMessageBox.warning(parent, "Back up failed", message)
+
+    handle.progress.connect(on_progress)
+    handle.succeeded.connect(on_done)
+    handle.failed.connect(on_failed)
+    handle.cancelled.connect(dialog.close)
+    handle.finished.connect(dialog.deleteLater)
+    handle.dialog = dialog  # type: ignore[attr-defined] - tests look at it
+    return handle

@@ -1,0 +1,127 @@
+"""ExportDialog: format choice, preview in a worker, export with progress, cancel leaves no file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+
+from test_export_support import make_library
+
+from skintrack.ui import tasks
+from skintrack.ui.export_dialog import ExportDialog, backup_with_dialog
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints", "does not support raise"),
+]
+
+
+@pytest.fixture
+def lib(tmp_path: Path):
+    lib, rid, ids = make_library(tmp_path / "lib", tmp_path / "src", 4, size=(320, 240))
+    yield lib, rid, ids
+    lib.close()
+
+
+@pytest.fixture
+def sync_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(tasks._pools, "work", tasks.SyncPool())
+
+
+def test_preview_appears_in_a_worker(qtbot: Any, lib) -> None:
+    db, rid, _ = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitUntil(dlg.has_preview_image, timeout=10_000)  # real thread pool
+    dlg.set_format("csv")
+    qtbot.waitUntil(lambda: dlg.preview.text().startswith("region,"), timeout=10_000)
+    dlg.set_format("gif")
+    dlg._check_all(False)
+    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview.text(), timeout=5_000)
+    dlg.close()
+    tasks.pool("work").waitForDone(10_000)
+
+
+def test_export_gif_with_progress(qtbot: Any, lib, tmp_path: Path) -> None:
+    db, rid, _ids = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.set_format("gif")
+    assert dlg.frame_ms.isEnabled() and not dlg.keep_exif.isEnabled()
+    dlg.frame_ms.setValue(300)
+    dlg.size_spin.setValue(200)
+    dlg.photo_model.item(1).setCheckState(dlg.photo_model.item(1).checkState().Unchecked)
+    seen: list[int] = []
+    dlg.progress.valueChanged.connect(seen.append)
+    out = tmp_path / "t.gif"
+    with qtbot.waitSignal(dlg.exportFinished, timeout=10_000) as sig:
+        dlg.start_export(out)
+    assert sig.args == [str(out)]
+    assert len(seen) >= 3 and dlg.progress.value() == dlg.progress.maximum()
+    with Image.open(out) as im:
+        assert im.n_frames == 3 and im.info["duration"] == 300
+    qtbot.waitUntil(dlg.export_button.isEnabled, timeout=5_000)
+    assert "Exported" in dlg.status.text()
+    tasks.pool("work").waitForDone(10_000)
+
+
+def test_cancel_leaves_no_file(qtbot: Any, lib, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from skintrack.export import frames
+
+    db, rid, _ = lib
+    real_render = frames.FrameRenderer.render
+
+    def slow_render(self, planned, token=None):  # a slow export, so Cancel lands mid-way
+        time.sleep(0.15)
+        return real_render(self, planned, token)
+
+    monkeypatch.setattr(frames.FrameRenderer, "render", slow_render)
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.set_format("mp4")
+    dlg.size_spin.setValue(160)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with qtbot.waitSignal(dlg.exportFinished, timeout=10_000) as sig:
+        dlg.start_export(out_dir / "t.mp4")
+        assert dlg.cancel_button.text() == "Cancel export" and not dlg.export_button.isEnabled()
+        qtbot.waitUntil(lambda: dlg.progress.value() >= 1, timeout=5_000)
+        dlg.cancel_button.click()
+    assert sig.args == [""]
+    qtbot.waitUntil(lambda: dlg.export_button.isEnabled(), timeout=5_000)
+    assert "cancelled" in dlg.status.text() and dlg.cancel_button.text() == "Close"
+    tasks.pool("work").waitForDone(10_000)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_date_range_and_errors(qtbot: Any, lib, sync_pool, tmp_path: Path) -> None:
+    db, rid, _ = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.set_format("pdf")
+    dlg.from_check.setChecked(True)
+    dlg.from_date.setDate(dlg.to_date.date())
+    assert len(dlg.plan().photos) == 1
+    dlg.to_check.setChecked(True)
+    dlg.to_date.setDate(dlg.to_date.date().addDays(-400))
+    assert dlg.start_export(tmp_path / "x.pdf") is None
+    assert "after" in dlg.status.text()
+    assert not (tmp_path / "x.pdf").exists()
+    assert dlg.suggested_name().startswith("left-forearm-report-")
+
+
+def test_backup_with_dialog(qtbot: Any, lib, sync_pool, tmp_path: Path) -> None:
+    db, _rid, _ = lib
+    out = tmp_path / "b.zip"
+    handle = backup_with_dialog(db, None, out)
+    assert handle is not None and handle.done and handle.result.originals == 4
+    assert out.is_file()
