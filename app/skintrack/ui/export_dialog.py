@@ -372,13 +372,9 @@ class ExportDialog(QDialog):
     # ---------------------------------------------------------------- export
     def suggested_name(self) -> str:
         suffix = SUFFIXES[self.format][0]
-        kind = {
-            "contact-sheet": "contact-sheet",
-            "pdf": "report",
-            "csv": "measurements",
-            "json": "measurements",
-        }
-        return f"{_slug(self.region.name)}-{kind.get(self.format, 'timelapse' if self.format in ('gif', 'mp4') else 'export')}-{date.today():%Y-%m-%d}{suffix}"
+        kinds = {"contact-sheet": "contact-sheet", "pdf": "report", "gif": "timelapse", "mp4": "timelapse"}
+        kind = kinds.get(self.format, "measurements" if self.format in ("csv", "json") else "export")
+        return f"{_slug(self.region.name)}-{kind}-{date.today():%Y-%m-%d}{suffix}"
 
     @Slot()
     def _ask_and_export(self) -> None:
