@@ -1,0 +1,37 @@
+"""Guard against a PySide6 6.12 refcount bug on Python 3.11.
+
+With PySide6 6.12.0 on Python < 3.12, Python overrides of Qt virtuals that return nothing
+(``paintEvent``, ``QGraphicsItem.paint``, ``drawForeground``…) drop a reference to ``None`` on
+every call, and ``SignalInstance.emit`` drops one to ``True``. A view repainting at 60 frames
+per second empties ``None``'s count within a minute and the interpreter aborts
+("none_dealloc"). Python 3.12+ made these singletons immortal, which hides the bug there; here we
+give them the same treatment: a huge reference count, so the lost references never reach zero.
+PySide6 6.11.x has no such bug (pinning ``!=6.12.0`` is the proper fix; see the report).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import sys
+
+import PySide6
+
+_done = False
+EXTRA = 1 << 40
+
+
+def affected() -> bool:
+    return sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12.")
+
+
+def immortalise_singletons() -> bool:
+    """Idempotent; True when the guard is (now) active."""
+    global _done
+    if _done:
+        return True
+    if not affected():
+        return False
+    for obj in (None, True, False):
+        ctypes.c_ssize_t.from_address(id(obj)).value += EXTRA  # ob_refcnt is the first field
+    _done = True
+    return True
