@@ -29,6 +29,7 @@ from skintrack.core.align import align, overlap_fraction, transfer_error
 pytestmark = pytest.mark.benchmark
 
 N_PAIRS = 64
+N_NEGATIVES = 16
 SIZE = (1200, 900)
 
 
@@ -186,3 +187,15 @@ def test_alignment_benchmark() -> None:
             print(_summary(name, r["e"], r["ok"], r["t"]))
     if not have_hugin:
         print("align_image_stack: not installed (apt-get install hugin-tools)")
+
+    # negatives: photos of different skin must never come back as ok
+    wrong = []
+    for i in range(N_NEGATIVES):
+        a_pair = synth.make_pair(seed=500 + i, size=SIZE, **_conditions(i))
+        b_pair = synth.make_pair(seed=900 + i, size=SIZE, **_conditions(i + 1))
+        a = align(a_pair.reference, b_pair.later)
+        if a.ok:
+            wrong.append(f"{i}: {a.message}")
+    print(f"unrelated pairs marked ok by skintrack: {len(wrong)}/{N_NEGATIVES}")
+    for line in wrong:
+        print("  " + line)

@@ -7,6 +7,7 @@ module is available. ~800 px images keep the file fast.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -28,13 +29,22 @@ from skintrack.progress import CancelToken
 W, H = 800, 600
 
 
+def _smooth_noise(rng: np.random.Generator, h: int, w: int, sigma: float) -> np.ndarray:
+    """Unit-variance Gaussian-correlated noise; coarse scales are made small and upsampled (fast)."""
+    f = max(1, int(sigma // 3))
+    n = rng.standard_normal((h // f + 2, w // f + 2)).astype(np.float32)
+    n = cv2.GaussianBlur(n, (0, 0), sigma / f)
+    n = cv2.resize(n, (w, h), interpolation=cv2.INTER_CUBIC) if f > 1 else n[:h, :w]
+    return n / n.std()
+
+
+@functools.lru_cache(maxsize=8)
 def texture(seed: int, w: int = 2 * W, h: int = 2 * H) -> np.ndarray:
     """Skin-like linear texture (float32 0..1, 3 channels) on a big canvas."""
     rng = np.random.default_rng(seed)
     lum = np.zeros((h, w), np.float32)
     for sigma, amp in ((50, 0.06), (12, 0.03), (3, 0.025), (1.0, 0.015)):
-        n = cv2.GaussianBlur(rng.standard_normal((h, w)).astype(np.float32), (0, 0), sigma)
-        lum += amp * n / n.std()
+        lum += amp * _smooth_noise(rng, h, w, sigma)
     for _ in range(900):  # pores
         cv2.circle(lum, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), 1, -0.08, -1)
     for _ in range(6):  # moles
@@ -47,7 +57,9 @@ def texture(seed: int, w: int = 2 * W, h: int = 2 * H) -> np.ndarray:
         cv2.line(lum, (int(x), int(y)), (int(x + L * math.cos(a)), int(y + L * math.sin(a))), -0.2, 1)
     lum = cv2.GaussianBlur(lum, (0, 0), 0.7)
     base = np.clip(0.35 + lum, 0.02, 1.0)
-    return np.stack([base * 1.0, base * 0.72, base * 0.58], axis=-1).astype(np.float32)
+    out = np.stack([base * 1.0, base * 0.72, base * 0.58], axis=-1).astype(np.float32)
+    out.flags.writeable = False  # cached: callers copy before changing it
+    return out
 
 
 def pose(rot: float = 0.0, scale: float = 1.0, shift=(0.0, 0.0), tilt=(0.0, 0.0)) -> np.ndarray:
