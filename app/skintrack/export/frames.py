@@ -221,7 +221,12 @@ def encode_jpeg(img: np.ndarray, quality: int = 88, exif: bytes | None = None) -
 # --------------------------------------------------------------------------- alignment source
 
 
+_pair_broken = False  # aligned_pair raised ImportError once (core.change missing): do not retry
+
+
 def _analysis_service() -> Any:
+    if _pair_broken:
+        return None
     try:
         from skintrack.services import analysis
     except ImportError:
@@ -247,6 +252,8 @@ def aligned_image(
         except AlignmentFailedError as exc:
             return Aligned(_decode(lib, photo_id, max_side), None, False, message=str(exc))
         except ImportError:  # the service is there but a module it needs (core.change) is not yet
+            global _pair_broken
+            _pair_broken = True
             log.info("aligned_pair unavailable; export frames use the plain warp", exc_info=True)
     if pair is not None:
         al = _first(pair, "alignment")

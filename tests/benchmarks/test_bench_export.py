@@ -1,0 +1,56 @@
+"""Export speed: seconds per check-in for GIF, MP4 and PDF (target <= 0.3 s on 2 cores).
+
+12 MP JPEG check-ins with stored alignments and measurements (as after ``analyze``), default
+export options (720 px frames, watched-area crop). Prints figures; asserts nothing about time.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
+
+from test_export_support import make_library
+
+from skintrack.export.plan import ExportOptions, plan_for_region
+from skintrack.progress import CancelToken
+from skintrack.services.export import run_export
+from skintrack.ui.tasks import drive
+
+N = 10
+SIZE = (4000, 3000)
+
+
+@pytest.mark.benchmark
+def test_bench_export_per_check_in(tmp_path: Path) -> None:
+    from skintrack.export import frames
+
+    t0 = time.perf_counter()
+    lib, rid, _ids = make_library(tmp_path / "lib", tmp_path / "src", N, size=SIZE)
+    print(f"\nbuilt a library of {N} x {SIZE[0]}x{SIZE[1]} JPEGs in {time.perf_counter() - t0:.1f} s")
+    source = "services.analysis.aligned_pair" if frames._analysis_service() else "stored alignment + warp"
+    print(f"frame source: {source}")
+    results = {}
+    with lib:
+        for fmt, name, heat in (
+            ("gif", "t.gif", False),
+            ("mp4", "t.mp4", False),
+            ("pdf", "r.pdf", False),
+            ("contact-sheet", "s.jpg", False),
+            ("mp4", "h.mp4", True),
+        ):
+            plan = plan_for_region(lib, rid, fmt, options=ExportOptions(heatmap=heat))
+            frames._cached_ref.cache_clear()
+            t = time.perf_counter()
+            job = lambda tok, p=plan, n=name: run_export(lib, p, tmp_path / n, tok)  # noqa: E731
+            drive(job, CancelToken(), lambda _p: None)
+            dt = time.perf_counter() - t
+            label = fmt + (" +heatmap" if heat else "")
+            results[label] = dt
+            mb = (tmp_path / name).stat().st_size / 1e6
+            print(f"{label:<16} {dt:6.2f} s total  {dt / N:6.3f} s per check-in  ({mb:.1f} MB)")
+    assert all((tmp_path / n).exists() for n in ("t.gif", "t.mp4", "r.pdf"))
