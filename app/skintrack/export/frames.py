@@ -196,16 +196,22 @@ def fit_into(img: np.ndarray, width: int, height: int) -> np.ndarray:
     return out
 
 
+TAG_ORIENTATION = 0x0112
+
+
 def original_exif(path: Any) -> bytes | None:
-    """The original's EXIF bytes (only read when the user opted in to keep them)."""
+    """The original's EXIF (only read when the user opted in), orientation reset: our pixels are upright."""
     try:
         with Image.open(path) as im:
-            exif = im.info.get("exif")
-            if exif:
-                return bytes(exif)
             data = im.getexif()
-            return data.tobytes() if len(data) else None
-    except OSError:
+            if not len(data):
+                return None
+            data.get_ifd(0x8769)  # load the sub-IFDs (EXIF, GPS) so tobytes() keeps them
+            data.get_ifd(0x8825)
+            if data.get(TAG_ORIENTATION, 1) != 1:
+                data[TAG_ORIENTATION] = 1
+            return data.tobytes()
+    except (OSError, SyntaxError, ValueError):
         return None
 
 
