@@ -210,3 +210,66 @@ def test_cli_restore_library_before_subcommand(lib: Library, tmp_path: Path) -> 
     target = tmp_path / "first"
     assert main(["--library", str(target), "restore", str(out)]) == 0
     assert (target / DB_NAME).is_file()
+
+
+def test_backup_while_another_thread_writes(lib: Library, tmp_path: Path) -> None:
+    import threading
+    from datetime import datetime
+
+    stop = threading.Event()
+    written: list[int] = []
+
+    def writer() -> None:
+        with Library.open(lib.root) as other:  # a second connection, as another window would have
+            while not stop.is_set():
+                other.add_journal(datetime(2025, 6, 1), "note", notes=f"n{len(written)}")
+                written.append(1)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        out = tmp_path / "live.zip"
+        run(backup_library(lib.root, out))
+    finally:
+        stop.set()
+        t.join()
+    restored = tmp_path / "live"
+    run(restore_library(out, restored))
+    conn = sqlite3.connect(restored / DB_NAME)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        n = conn.execute("SELECT count(*) FROM journal").fetchone()[0]
+    finally:
+        conn.close()
+    assert 2 <= n <= 2 + len(written)
+
+
+def test_newer_database_is_refused(lib: Library, tmp_path: Path) -> None:
+    out = tmp_path / "b.zip"
+    run(backup_library(lib.root, out))
+    newer = tmp_path / "newer.zip"
+    with zipfile.ZipFile(out) as zin:
+        db_bytes = zin.read(DB_NAME)
+    tmp_db = tmp_path / "x.sqlite3"
+    tmp_db.write_bytes(db_bytes)
+    conn = sqlite3.connect(tmp_db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    import hashlib
+    import json
+
+    data = tmp_db.read_bytes()
+    with zipfile.ZipFile(out) as zin, zipfile.ZipFile(newer, "w") as zout:
+        manifest = json.loads(zin.read(MANIFEST))
+        manifest["files"][DB_NAME] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        for info in zin.infolist():
+            if info.filename == DB_NAME:
+                zout.writestr(DB_NAME, data)
+            elif info.filename == MANIFEST:
+                zout.writestr(MANIFEST, json.dumps(manifest))
+            else:
+                zout.writestr(info, zin.read(info.filename))
+    with pytest.raises(InvalidInputError, match="newer"):
+        run(restore_library(newer, tmp_path / "t"))
+    assert not (tmp_path / "t").exists()

@@ -330,13 +330,20 @@ def restore_library(
 
 
 def _check_database(db: Path, archive: Path) -> None:
+    from skintrack.library.schema import LATEST_VERSION
+
     try:
         conn = sqlite3.connect(db)
         try:
             ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise _damaged(archive, f"the database in it cannot be opened ({exc})") from exc
     if ok != "ok":
         raise _damaged(archive, f"the database in it is damaged ({ok})")
+    if version > LATEST_VERSION:
+        raise _damaged(
+            archive, f"made by a newer Skintrack (database version {version}); update Skintrack first"
+        )
