@@ -293,3 +293,38 @@ def test_aligned_pair_raises_when_unaligned(lib, files) -> None:
     rid, (p0, p1) = _region(lib, files, ("ref", "other"))
     with pytest.raises(AlignmentFailedError):
         analysis.aligned_pair(lib, rid, p0, p1)
+
+
+try:
+    from skintrack.core import colour as _colour  # noqa: F401
+
+    HAVE_COLOUR = True
+except ImportError:
+    HAVE_COLOUR = False
+
+
+@pytest.mark.skipif(not HAVE_COLOUR, reason="card detection needs skintrack.core.colour")
+def test_card_moved_relative_to_skin_is_kept_out_of_the_alignment() -> None:
+    from skintrack.core.align import transfer_error
+    from skintrack.core.card import render_card_rgb
+
+    card = render_card_rgb(dpi=110)
+    c = canvas(31)
+    ref = shoot(c, 0.0).copy()
+    later = shoot(c, 10.0, (25, -15)).copy()
+    ch, cw = card.shape[:2]
+    ref[20 : 20 + ch, 20 : 20 + cw] = card  # taped elsewhere on the second date
+    later[280 : 280 + ch, 320 : 320 + cw] = card
+    a = analysis.align_analysed(analysis.Analysed(ref, (W, H)), analysis.Analysed(later, (W, H)))
+    assert a.ok and a.method == "ecc", a.message
+    cw_, ch_ = 2 * W, 2 * H
+
+    def cam(rot_deg: float, shift) -> np.ndarray:
+        t = math.radians(rot_deg)
+        t_c = np.array([[1, 0, -(cw_ - 1) / 2 - shift[0]], [0, 1, -(ch_ - 1) / 2 - shift[1]], [0, 0, 1]])
+        r = np.array([[math.cos(t), -math.sin(t), 0], [math.sin(t), math.cos(t), 0], [0, 0, 1]])
+        t_p = np.array([[1, 0, (W - 1) / 2], [0, 1, (H - 1) / 2], [0, 0, 1]])
+        return t_p @ r @ t_c
+
+    h_true = cam(0.0, (0, 0)) @ np.linalg.inv(cam(10.0, (25, -15)))
+    assert transfer_error(a.homography, h_true / h_true[2, 2], (H, W)) < 0.3

@@ -272,9 +272,15 @@ def _label(name: str) -> str:
     return name if name == "sift" else ("akaze" if hasattr(cv2, "AKAZE_create") else "orb")
 
 
-def _match(name: str, ref_img: np.ndarray, mov_img: np.ndarray, ref_mask: np.ndarray | None) -> _Match | str:
+def _match(
+    name: str,
+    ref_img: np.ndarray,
+    mov_img: np.ndarray,
+    ref_mask: np.ndarray | None,
+    mov_mask: np.ndarray | None = None,
+) -> _Match | str:
     kp_r, des_r = _detect(name, ref_img, ref_mask)
-    kp_m, des_m = _detect(name, mov_img, None)
+    kp_m, des_m = _detect(name, mov_img, mov_mask)
     if des_r is None or des_m is None or len(kp_r) < MIN_INLIERS or len(kp_m) < MIN_INLIERS:
         return "too few distinctive details in one of the photos"
     norm = cv2.NORM_L2 if name == "sift" else cv2.NORM_HAMMING
@@ -398,14 +404,17 @@ def align(
     *,
     exclude_mask: np.ndarray | None = None,
     cancel: CancelToken | None = None,
+    moving_exclude_mask: np.ndarray | None = None,
 ) -> Alignment:
     """Register ``moving_rgb`` onto ``reference_rgb``; never raises on failure (ok=False instead).
 
     ``exclude_mask`` (reference size, nonzero = ignore) marks areas that may have changed or that
-    belong to something else (a calibration card) so they do not steer the alignment.
+    belong to something else (a calibration card) so they do not steer the alignment;
+    ``moving_exclude_mask`` does the same in the moving photo (e.g. the card there: a card moved
+    relative to the skin would otherwise pull the alignment onto the card plane).
     """
     try:
-        return _align(reference_rgb, moving_rgb, exclude_mask, cancel)
+        return _align(reference_rgb, moving_rgb, exclude_mask, cancel, moving_exclude_mask)
     except cv2.error as exc:
         return _failed(f"alignment failed inside OpenCV: {str(exc).strip().splitlines()[-1]}")
     except (ValueError, np.linalg.LinAlgError) as exc:
@@ -422,6 +431,7 @@ def _align(
     moving_rgb: np.ndarray,
     exclude_mask: np.ndarray | None,
     cancel: CancelToken | None,
+    moving_exclude_mask: np.ndarray | None = None,
 ) -> Alignment:
     ref_shape, mov_shape = reference_rgb.shape[:2], moving_rgb.shape[:2]
     if min(ref_shape) < 32 or min(mov_shape) < 32:
@@ -440,11 +450,13 @@ def _align(
 
     excl_f = _small_mask(exclude_mask, ref_f.shape)
     feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
+    mexcl_f = _small_mask(moving_exclude_mask, mov_f.shape)
+    mov_feat_mask = None if mexcl_f is None else (~mexcl_f).astype(np.uint8) * 255
     ref_fi, mov_fi = _feature_image(ref_f), _feature_image(mov_f)
     best: _Match | None = None
     notes: list[str] = []
     for name in ("sift", "fallback"):
-        res = _match(name, ref_fi, mov_fi, feat_mask)
+        res = _match(name, ref_fi, mov_fi, feat_mask, mov_feat_mask)
         _check(cancel)
         if isinstance(res, str):
             notes.append(f"{_label(name)}: {res}")
@@ -471,6 +483,9 @@ def _align(
     excl_e = _small_mask(exclude_mask, ref_hp.shape)
     if excl_e is not None:
         mask &= ~excl_e
+    mexcl_e = _small_mask(moving_exclude_mask, mov_hp.shape)
+    if mexcl_e is not None:
+        mov_ok &= ~mexcl_e
     _check(cancel)
     h_ecc, corr_final, corr_feat, note = _ecc_refine(ref_hp, mov_hp, h_feat_e, mask, mov_ok)
     _check(cancel)

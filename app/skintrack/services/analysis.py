@@ -239,11 +239,33 @@ def _detect_card(rgb: np.ndarray) -> Any | None:
         return None
 
 
+def _card_mask(card: Any) -> np.ndarray | None:
+    m = getattr(card, "mask", None) if card is not None else None
+    return None if m is None else np.asarray(m) > 0
+
+
 def align_analysed(
-    ref: Analysed, mov: Analysed, *, exclude: np.ndarray | None = None, token: CancelToken | None = None
+    ref: Analysed,
+    mov: Analysed,
+    *,
+    exclude: np.ndarray | None = None,
+    token: CancelToken | None = None,
+    cards: tuple[Any, Any] | None = None,
 ) -> Alignment:
-    """core.align on analysis images; the returned homography is in full-resolution pixels."""
-    a = align_mod.align(ref.rgb, mov.rgb, exclude_mask=exclude, cancel=token)
+    """core.align on analysis images; the returned homography is in full-resolution pixels.
+
+    A calibration card found in either photo is kept out of the alignment (it may have moved
+    relative to the skin). ``cards`` passes detections the caller already made.
+    """
+    ref_card, mov_card = cards if cards is not None else (_detect_card(ref.rgb), _detect_card(mov.rgb))
+    excl = exclude
+    rm = _card_mask(ref_card)
+    if rm is not None and rm.shape == ref.rgb.shape[:2]:
+        excl = rm if excl is None else (np.asarray(excl) > 0) | rm
+    mm = _card_mask(mov_card)
+    if mm is not None and mm.shape != mov.rgb.shape[:2]:
+        mm = None
+    a = align_mod.align(ref.rgb, mov.rgb, exclude_mask=excl, cancel=token, moving_exclude_mask=mm)
     if a.ok and a.homography is not None:
         a.homography = to_full(a.homography, ref, mov)
     return a
@@ -300,12 +322,9 @@ def compare_files(
     ref = load(reference_path)
     mov = load(later_path)
     shape = ref.rgb.shape
-    card = _detect_card(ref.rgb) if use_card else None
-    excl = _resize_mask(exclude, shape)
-    if card is not None and getattr(card, "mask", None) is not None:
-        cm = np.asarray(card.mask) > 0
-        excl = cm if excl is None else (excl | cm)
-    a = align_analysed(ref, mov, exclude=excl, token=token)
+    cards = (_detect_card(ref.rgb), _detect_card(mov.rgb)) if use_card else (None, None)
+    card = cards[0]
+    a = align_analysed(ref, mov, exclude=_resize_mask(exclude, shape), token=token, cards=cards)
     out = CompareOutcome(
         a, None, ref.analysis_scale, ref.full_size, (shape[1], shape[0]), reference_rgb=ref.rgb
     )
