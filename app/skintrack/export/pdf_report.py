@@ -254,11 +254,16 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
                         Paragraph("Change heatmap (latest vs reference, ΔL*)", st["h2"]),
                         _image(heat, CONTENT_W * 0.7, 95 * mm),
                         Paragraph(
-                            "Blue: darker than the reference; outlines: patches above the noise threshold.",
+                            "Colours show ΔL* against the reference (see the legend); "
+                            "outlines mark patches above the noise threshold.",
                             st["small"],
                         ),
                     ]
                 )
+            )
+        elif not latest.is_reference:
+            story.append(
+                Paragraph("No change heatmap: the change map is not available for this pair.", st["small"])
             )
 
     png = _trend_png(lib, plan.region_id)
