@@ -461,7 +461,9 @@ def detect_card(rgb: np.ndarray, *, fit_colour: bool = True) -> CardDetection | 
     ]
     if fit_colour and len(usable) >= 4:
         target = np.asarray(srgb_to_linear(np.array([PATCHES[k].srgb for k in usable], np.float64) / 255.0))
-        correction = fit_colour_correction(patch_linear[usable], target)
+        names = [PATCHES[k].name for k in usable]
+        white = names.index("white") if "white" in names else None  # paper white maps exactly: stays neutral
+        correction = fit_colour_correction(patch_linear[usable], target, white_index=white)
         mean_de = float(correction.residual_delta_e_mean)
         max_de = float(correction.residual_delta_e_max)
 
