@@ -1,0 +1,389 @@
+"""Colour science for skin measurements: sRGB <-> linear <-> XYZ (D65) <-> CIELAB and friends.
+
+Everything is vectorised over leading axes (the last axis holds the 3 channels) and works on
+float arrays. Arithmetic that models light (gains, colour correction, illumination fields) is done
+on *linear* RGB, never on gamma-encoded values (DESIGN.md, measurement definitions).
+
+Conventions: IEC 61966-2-1 sRGB transfer function; sRGB primaries with the D65 white
+(X, Y, Z) = (0.95047, 1, 1.08883), so sRGB white maps to L* = 100, a* = b* = 0 exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+FloatArray = np.ndarray
+
+D65_WHITE = np.array([0.95047, 1.0, 1.08883])
+# sRGB (linear) -> XYZ, D65, rows sum to D65_WHITE (Lindbloom's matrix, 7 decimals).
+M_RGB_TO_XYZ = np.array(
+    [
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ]
+)
+M_XYZ_TO_RGB = np.linalg.inv(M_RGB_TO_XYZ)
+
+_EPS = 216.0 / 24389.0  # CIE epsilon (6/29)^3
+_KAPPA = 24389.0 / 27.0  # CIE kappa
+
+
+def _float(x: FloatArray) -> FloatArray:
+    a = np.asarray(x)
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    return a
+
+
+# --------------------------------------------------------------------------- transfer function
+
+
+def srgb_to_linear(rgb: FloatArray) -> FloatArray:
+    """Decode sRGB values in 0..1 to linear light (IEC 61966-2-1 piecewise curve)."""
+    c = _float(rgb)
+    lo = c * (1.0 / 12.92)
+    hi = np.power((np.maximum(c, 0.04045) + 0.055) / 1.055, 2.4)
+    return np.where(c <= 0.04045, lo, hi).astype(c.dtype, copy=False)
+
+
+def linear_to_srgb(linear: FloatArray) -> FloatArray:
+    """Encode linear light to sRGB 0..1 (values outside 0..1 are extrapolated, not clipped)."""
+    c = _float(linear)
+    lo = c * 12.92
+    hi = 1.055 * np.power(np.maximum(c, 0.0031308), 1.0 / 2.4) - 0.055
+    return np.where(c <= 0.0031308, lo, hi).astype(c.dtype, copy=False)
+
+
+# --------------------------------------------------------------------------- XYZ and CIELAB
+
+
+def _matmul(x: FloatArray, m: np.ndarray) -> FloatArray:
+    a = _float(x)
+    return (a @ m.T.astype(a.dtype)).astype(a.dtype, copy=False)
+
+
+def linear_to_xyz(linear: FloatArray) -> FloatArray:
+    """Linear sRGB -> CIE XYZ (D65, Y of white = 1)."""
+    return _matmul(linear, M_RGB_TO_XYZ)
+
+
+def xyz_to_linear(xyz: FloatArray) -> FloatArray:
+    """CIE XYZ (D65) -> linear sRGB (may leave 0..1 for out-of-gamut colours)."""
+    return _matmul(xyz, M_XYZ_TO_RGB)
+
+
+def _f(t: FloatArray) -> FloatArray:
+    return np.where(t > _EPS, np.cbrt(np.maximum(t, _EPS)), (_KAPPA * t + 16.0) / 116.0)
+
+
+def _f_inv(f: FloatArray) -> FloatArray:
+    f3 = f * f * f
+    return np.where(f3 > _EPS, f3, (116.0 * f - 16.0) / _KAPPA)
+
+
+def xyz_to_lab(xyz: FloatArray, white: FloatArray = D65_WHITE) -> FloatArray:
+    """CIE XYZ -> CIELAB (CIE 15 with the exact epsilon/kappa constants)."""
+    a = _float(xyz)
+    t = a / np.asarray(white, a.dtype)
+    f = _f(t)
+    out = np.empty_like(f)
+    out[..., 0] = 116.0 * f[..., 1] - 16.0
+    out[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
+    out[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
+    return out
+
+
+def lab_to_xyz(lab: FloatArray, white: FloatArray = D65_WHITE) -> FloatArray:
+    """CIELAB -> CIE XYZ (inverse of :func:`xyz_to_lab`)."""
+    a = _float(lab)
+    fy = (a[..., 0] + 16.0) / 116.0
+    fx = fy + a[..., 1] / 500.0
+    fz = fy - a[..., 2] / 200.0
+    out = np.stack([_f_inv(fx), _f_inv(fy), _f_inv(fz)], axis=-1)
+    return (out * np.asarray(white, a.dtype)).astype(a.dtype, copy=False)
+
+
+def linear_to_lab(linear: FloatArray) -> FloatArray:
+    """Linear sRGB -> CIELAB (D65)."""
+    return xyz_to_lab(linear_to_xyz(linear))
+
+
+def lab_to_linear(lab: FloatArray) -> FloatArray:
+    """CIELAB (D65) -> linear sRGB."""
+    return xyz_to_linear(lab_to_xyz(lab))
+
+
+def srgb_to_lab(rgb: FloatArray) -> FloatArray:
+    """sRGB 0..1 -> CIELAB (D65)."""
+    return linear_to_lab(srgb_to_linear(rgb))
+
+
+def lab_to_srgb(lab: FloatArray) -> FloatArray:
+    """CIELAB (D65) -> sRGB 0..1 (not clipped)."""
+    return linear_to_srgb(lab_to_linear(lab))
+
+
+# --------------------------------------------------------------------------- skin descriptors
+
+ITA_CLASSES: tuple[tuple[float, str], ...] = (
+    (55.0, "very light"),
+    (41.0, "light"),
+    (28.0, "intermediate"),
+    (10.0, "tan"),
+    (-30.0, "brown"),
+)
+
+
+def ita(L: FloatArray, b: FloatArray) -> FloatArray:
+    """Individual typology angle ITA° = atan2(L* - 50, b*) in degrees (Chardon 1991)."""
+    return np.degrees(np.arctan2(np.asarray(L, np.float64) - 50.0, np.asarray(b, np.float64)))
+
+
+def ita_class(ita_deg: float) -> str:
+    """Del Bino 2006 skin class of an ITA° value (boundaries belong to the darker class)."""
+    v = float(ita_deg)
+    for limit, name in ITA_CLASSES:
+        if v > limit:
+            return name
+    return "dark"
+
+
+def hue_angle(a: FloatArray, b: FloatArray) -> FloatArray:
+    """CIELAB hue angle h_ab = atan2(b*, a*) in degrees, 0..360."""
+    return np.mod(np.degrees(np.arctan2(np.asarray(b, np.float64), np.asarray(a, np.float64))), 360.0)
+
+
+def delta_e2000(
+    lab1: FloatArray, lab2: FloatArray, kL: float = 1.0, kC: float = 1.0, kH: float = 1.0
+) -> FloatArray:
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005 formulation), vectorised."""
+    l1 = np.asarray(lab1, np.float64)
+    l2 = np.asarray(lab2, np.float64)
+    L1, a1, b1 = l1[..., 0], l1[..., 1], l1[..., 2]
+    L2, a2, b2 = l2[..., 0], l2[..., 1], l2[..., 2]
+    c1 = np.hypot(a1, b1)
+    c2 = np.hypot(a2, b2)
+    cbar7 = ((c1 + c2) / 2.0) ** 7
+    g = 0.5 * (1.0 - np.sqrt(cbar7 / (cbar7 + 25.0**7)))
+    a1p, a2p = (1.0 + g) * a1, (1.0 + g) * a2
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.mod(np.degrees(np.arctan2(b1, a1p)), 360.0)
+    h2p = np.mod(np.degrees(np.arctan2(b2, a2p)), 360.0)
+    zero = (c1p * c2p) == 0.0
+
+    dLp = L2 - L1
+    dCp = c2p - c1p
+    dh = h2p - h1p
+    dh = np.where(dh > 180.0, dh - 360.0, np.where(dh < -180.0, dh + 360.0, dh))
+    dh = np.where(zero, 0.0, dh)
+    dHp = 2.0 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2.0))
+
+    Lbar = (L1 + L2) / 2.0
+    cbarp = (c1p + c2p) / 2.0
+    hsum = h1p + h2p
+    hbar = np.where(
+        np.abs(h1p - h2p) <= 180.0,
+        hsum / 2.0,
+        np.where(hsum < 360.0, (hsum + 360.0) / 2.0, (hsum - 360.0) / 2.0),
+    )
+    hbar = np.where(zero, hsum, hbar)
+    t = (
+        1.0
+        - 0.17 * np.cos(np.radians(hbar - 30.0))
+        + 0.24 * np.cos(np.radians(2.0 * hbar))
+        + 0.32 * np.cos(np.radians(3.0 * hbar + 6.0))
+        - 0.20 * np.cos(np.radians(4.0 * hbar - 63.0))
+    )
+    dtheta = 30.0 * np.exp(-(((hbar - 275.0) / 25.0) ** 2))
+    cbarp7 = cbarp**7
+    rc = 2.0 * np.sqrt(cbarp7 / (cbarp7 + 25.0**7))
+    lb50 = (Lbar - 50.0) ** 2
+    sl = 1.0 + 0.015 * lb50 / np.sqrt(20.0 + lb50)
+    sc = 1.0 + 0.045 * cbarp
+    sh = 1.0 + 0.015 * cbarp * t
+    rt = -np.sin(np.radians(2.0 * dtheta)) * rc
+    tl, tc, th = dLp / (kL * sl), dCp / (kC * sc), dHp / (kH * sh)
+    return np.sqrt(tl * tl + tc * tc + th * th + rt * tc * th)
+
+
+def melanin_index(linear_rgb: FloatArray) -> FloatArray:
+    """Melanin index MI = 100·log10(1/R), estimated from RGB (white-referenced linear red channel).
+
+    A camera is not a narrow-band reflectance meter: this is an RGB estimate for trends only.
+    """
+    r = np.clip(np.asarray(linear_rgb, np.float64)[..., 0], 1e-6, None)
+    return 100.0 * np.log10(1.0 / r)
+
+
+def erythema_index(linear_rgb: FloatArray) -> FloatArray:
+    """Erythema index EI = 100·log10(R/G), estimated from RGB (white-referenced linear values)."""
+    c = np.clip(np.asarray(linear_rgb, np.float64), 1e-6, None)
+    return 100.0 * np.log10(c[..., 0] / c[..., 1])
+
+
+# --------------------------------------------------------------------------- colour correction
+
+
+@dataclass
+class ColourCorrection:
+    """A 3x3 matrix on linear RGB (``corrected = measured @ matrix.T``) and its fit quality.
+
+    The residuals are CIEDE2000 differences between the corrected patches and their targets.
+    """
+
+    matrix: np.ndarray
+    residual_delta_e_mean: float
+    residual_delta_e_max: float
+
+    def apply(self, linear: FloatArray) -> FloatArray:
+        return apply_colour_correction(linear, self)
+
+
+def fit_colour_correction(
+    measured_linear: FloatArray,
+    target_linear: FloatArray,
+    weights: FloatArray | None = None,
+    white_index: int | None = None,
+) -> ColourCorrection:
+    """Least-squares 3x3 matrix mapping measured patch colours to their known colours (linear RGB).
+
+    ``weights`` (N,) weight the patches; ``white_index`` makes that patch (the white one) map
+    exactly onto its target (equality-constrained least squares), so whites stay neutral.
+    """
+    m = np.asarray(measured_linear, np.float64).reshape(-1, 3)
+    t = np.asarray(target_linear, np.float64).reshape(-1, 3)
+    if len(m) < 3:
+        raise ValueError("a colour correction needs at least 3 patches")
+    w = np.ones(len(m)) if weights is None else np.asarray(weights, np.float64).reshape(-1)
+    sw = np.sqrt(np.clip(w, 0.0, None))[:, None]
+    a, y = m * sw, t * sw
+    if white_index is None:
+        mat, *_ = np.linalg.lstsq(a, y, rcond=None)
+        matrix = mat.T
+    else:
+        # KKT system: minimise |A x - y|^2 subject to m_white . x = t_white (per output channel)
+        c = m[white_index][None, :]
+        kkt = np.zeros((4, 4))
+        kkt[:3, :3] = 2.0 * a.T @ a
+        kkt[:3, 3:] = c.T
+        kkt[3:, :3] = c
+        rhs = np.zeros((4, 3))
+        rhs[:3] = 2.0 * a.T @ y
+        rhs[3] = t[white_index]
+        sol = np.linalg.lstsq(kkt, rhs, rcond=None)[0]
+        matrix = sol[:3].T
+    corrected = m @ matrix.T
+    de = delta_e2000(linear_to_lab(np.clip(corrected, 0.0, None)), linear_to_lab(np.clip(t, 0.0, None)))
+    return ColourCorrection(matrix, float(np.mean(de)), float(np.max(de)))
+
+
+def apply_colour_correction(linear: FloatArray, cc: ColourCorrection) -> FloatArray:
+    """Apply a :class:`ColourCorrection` to linear RGB (any leading shape)."""
+    return _matmul(linear, np.asarray(cc.matrix, np.float64))
+
+
+# --------------------------------------------------------------------------- illumination model
+
+
+def _poly_terms(degree: int) -> list[tuple[int, int]]:
+    return [(i, j) for total in range(degree + 1) for j in range(total + 1) for i in [total - j]]
+
+
+@dataclass
+class IlluminationModel:
+    """Per-channel smooth log-gain field: log(moving / reference) ≈ Σ c_ij x^i y^j.
+
+    x and y are normalised to -1..1 over the image (``shape`` = (H, W)). The constant term
+    absorbs any UNIFORM change of the whole frame (exposure, or skin that darkened everywhere):
+    with this model alone a uniform darkening is not measurable, only local patches are.
+    """
+
+    coefficients: np.ndarray  # (3, n_terms)
+    degree: int
+    shape: tuple[int, int]
+    inlier_fraction: float = 1.0
+    residual_sigma: float = 0.0
+
+    def log_gain(self, shape: tuple[int, int] | None = None) -> FloatArray:
+        """The (H, W, 3) float32 log-gain field, evaluated on ``shape`` (default: the fitted shape).
+
+        A different shape samples the same field scaled to the new size (pixel-centre convention).
+        """
+        h, w = shape or self.shape
+        x = _norm_coords(w).astype(np.float32)
+        y = _norm_coords(h).astype(np.float32)
+        out = np.zeros((h, w, 3), np.float32)
+        for k, (i, j) in enumerate(_poly_terms(self.degree)):
+            basis = np.outer(y**j, x**i)
+            for c in range(3):
+                coef = float(self.coefficients[c, k])
+                if coef:
+                    out[..., c] += coef * basis
+        return out
+
+    def apply(self, mov_linear: FloatArray) -> FloatArray:
+        """Divide the fitted illumination out of ``mov_linear`` (any size: the field is rescaled)."""
+        g = np.exp(-self.log_gain(mov_linear.shape[:2]))
+        return (np.asarray(mov_linear, np.float32) * g).astype(np.float32, copy=False)
+
+
+def _norm_coords(n: int) -> np.ndarray:
+    return (np.arange(n, dtype=np.float64) + 0.5) / n * 2.0 - 1.0
+
+
+def fit_illumination_model(
+    ref_linear: FloatArray,
+    mov_linear: FloatArray,
+    weight_mask: FloatArray | None,
+    degree: int = 2,
+    iterations: int = 5,
+    max_side: int = 256,
+) -> IlluminationModel:
+    """Fit the smooth field taking ``ref_linear`` to ``mov_linear`` robustly (IRLS, Tukey biweight).
+
+    Both images are block-averaged to ``max_side`` (the samples: averaging also suppresses noise
+    and residual misregistration); only blocks fully inside ``weight_mask`` and neither clipped
+    nor black are used. Pixels whose log-ratio departs from the field (the changed skin) get
+    weight 0 after a few iterations, so a localised darkening does not bend the field.
+    """
+    h, w = ref_linear.shape[:2]
+    f = min(1.0, max_side / max(h, w))
+    sw, sh = max(4, round(w * f)), max(4, round(h * f))
+    ref_s = cv2.resize(np.asarray(ref_linear, np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    mov_s = cv2.resize(np.asarray(mov_linear, np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+    if weight_mask is None:
+        wm = np.ones((sh, sw), np.float32)
+    else:
+        wm = cv2.resize(
+            (np.asarray(weight_mask) > 0).astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA
+        )
+    ok = (wm > 0.999) & np.all((ref_s > 0.003) & (mov_s > 0.003) & (ref_s < 0.97) & (mov_s < 0.97), axis=2)
+    ys, xs = np.nonzero(ok)
+    terms = _poly_terms(degree)
+    if len(ys) < 4 * len(terms):
+        return IlluminationModel(np.zeros((3, len(terms))), degree, (h, w), 0.0, 0.0)
+    r = np.log(mov_s[ys, xs].astype(np.float64)) - np.log(ref_s[ys, xs].astype(np.float64))  # (N, 3)
+    xn = (xs + 0.5) / sw * 2.0 - 1.0
+    yn = (ys + 0.5) / sh * 2.0 - 1.0
+    a = np.stack([xn**i * yn**j for i, j in terms], axis=1)  # (N, T)
+
+    # start from the per-channel median (robust constant), then reweight
+    coef = np.zeros((3, len(terms)))
+    coef[:, 0] = np.median(r, axis=0)
+    weights = np.ones(len(r))
+    sigma = 0.0
+    for _ in range(max(1, iterations)):
+        res = r - a @ coef.T
+        dev = np.max(np.abs(res - np.median(res, axis=0)), axis=1)
+        sigma = max(1.4826 * float(np.median(dev)), 0.004)
+        u = dev / (4.685 * sigma)
+        weights = np.where(u < 1.0, (1.0 - u * u) ** 2, 0.0)
+        if weights.sum() < 4 * len(terms):
+            break
+        sw_ = np.sqrt(weights)[:, None]
+        coef = np.linalg.lstsq(a * sw_, r * sw_, rcond=None)[0].T
+    return IlluminationModel(coef, degree, (h, w), float(np.mean(weights > 0)), float(sigma))
