@@ -328,3 +328,18 @@ def test_card_moved_relative_to_skin_is_kept_out_of_the_alignment() -> None:
 
     h_true = cam(0.0, (0, 0)) @ np.linalg.inv(cam(10.0, (25, -15)))
     assert transfer_error(a.homography, h_true / h_true[2, 2], (H, W)) < 0.3
+
+
+@needs_change
+def test_stale_measurement_is_voided_when_alignment_fails(lib, files, monkeypatch) -> None:
+    rid, (p0, p1) = _region(lib, files, ("ref", "later"))
+    run(analysis.analyze_region(lib, rid))
+    assert lib.measurement(p1, p0).metrics["darkened_fraction"] is not None
+    monkeypatch.setattr(
+        analysis, "align_analysed", lambda *a, **k: Alignment(False, None, message="no trustworthy alignment")
+    )
+    _, report = run(analysis.analyze_region(lib, rid, force=True))
+    assert report.failed == 1
+    m = lib.measurement(p1, p0)
+    assert m.metrics["darkened_fraction"] is None and m.metrics["alignment"]["ok"] is False
+    assert not lib.alignment(p1, p0).ok

@@ -473,6 +473,10 @@ def analyze_region(
         if not a.ok or a.homography is None:
             report.failed += 1
             report.messages.append(f"{label}: {a.message}")
+            if meas is not None:  # an older measurement must not outlive the alignment it relied on
+                lib.save_measurement(
+                    MeasurementRecord(photo.id, rid, "none", _unmeasured(a), algorithm_version=version)
+                )
             continue
         if token is not None:
             token.raise_if_cancelled()
@@ -495,6 +499,21 @@ def analyze_region(
         report.analysed += 1
     yield Progress(total, total, "analysis complete")
     return report
+
+
+def _unmeasured(a: Alignment) -> dict[str, Any]:
+    """Metrics of a pair that could not be measured (every value null, the alignment says why)."""
+    keys = (
+        "darkened_fraction",
+        "darkened_area_px",
+        "darkened_area_mm2",
+        "mean_delta_L",
+        "mean_delta_b",
+        "mean_delta_ita",
+        "mean_delta_e2000",
+        "noise_delta_L",
+    )
+    return {"alignment": a.to_json(), "calibration": "none", "patches": [], **dict.fromkeys(keys)}
 
 
 def _masks_for(
