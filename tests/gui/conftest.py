@@ -140,8 +140,13 @@ def main_window(qtbot: Any, make_library: Callable[..., Library]) -> Iterator[Ca
             else make_library(regions, measure=measure, name=f"lib{len(windows)}")
         )
         win = MainWindow(lib)
+        win.messages = []  # message boxes are recorded instead of blocking the test
+        win.show_message = lambda title, text, warning=False: win.messages.append((title, text))
+        win.confirm = lambda title, text: True
         win.show()
         qtbot.waitExposed(win)
+        win.activateWindow()
+        qtbot.waitUntil(win.isActiveWindow, timeout=5000)  # shortcuts only fire in the active window
         windows.append(win)
         return win
 
@@ -164,3 +169,11 @@ def main_window(qtbot: Any, make_library: Callable[..., Library]) -> Iterator[Ca
             w.deleteLater()
     drain()
     assert not leaked, f"top-level widgets leaked: {leaked}"
+
+
+@pytest.fixture
+def helpers() -> Any:
+    """The helper functions above for test modules (tests/ is not a package)."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(drain=drain, make_jpeg=make_jpeg, populate=populate)

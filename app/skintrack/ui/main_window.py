@@ -1065,7 +1065,8 @@ class MainWindow(QMainWindow):
         progress = QProgressDialog("Building the demo library…", "Cancel", 0, 0, self)
         progress.setObjectName("demoProgress")
         progress.setWindowTitle("Demo library")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        # not modal: a modal QProgressDialog.setValue() processes events (re-entrancy)
+        progress.setWindowModality(Qt.WindowModality.NonModal)
         progress.setMinimumDuration(0)
         progress.setAutoClose(False)
         progress.setAutoReset(False)
@@ -1155,12 +1156,23 @@ class MainWindow(QMainWindow):
         state = self.window_state.load_bytes("state")
         if state is not None:
             self.restoreState(state)
+        self._splitters_restored = False
+
+    def _restore_splitters(self) -> None:
+        """Splitter sizes only stick once the window has its restored size (first show)."""
+        self._splitters_restored = True
         sizes = self.window_state.load_int_list("splitter")
         if sizes and len(sizes) == self.splitter.count():
             self.splitter.setSizes(sizes)
         dsizes = self.window_state.load_int_list("details_splitter")
         if dsizes and len(dsizes) == self.details.splitter.count():
             self.details.splitter.setSizes(dsizes)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._splitters_restored:
+            self._splitters_restored = True
+            QTimer.singleShot(0, self, self._restore_splitters)  # after the first layout pass
 
     def save_window_state(self) -> None:
         ws = self.window_state
