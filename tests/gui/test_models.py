@@ -13,7 +13,7 @@ from skintrack.ui.delegates import indicator
 from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
 from skintrack.ui.thumbnails import ThumbnailLoader
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
 
 
 def test_region_model_passes_model_tester(qtmodeltester: Any, make_library: Any) -> None:
