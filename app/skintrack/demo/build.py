@@ -175,7 +175,7 @@ def build_demo_library(
             from skintrack.services.analysis import analyze_region
 
             for region_id, spec in zip(region_ids, REGIONS, strict=True):
-                yield from _shifted(analyze_region(lib, region_id, token=token), done, total)
+                yield from _shifted(analyze_region(lib, region_id, token=token), done, spec.check_ins, total)
                 done += spec.check_ins
     return {
         "library": str(root),
@@ -185,15 +185,15 @@ def build_demo_library(
 
 
 def _shifted(
-    job: Generator[Progress, None, object], offset: int, total: int
+    job: Generator[Progress, None, object], offset: int, span: int, total: int
 ) -> Generator[Progress, None, object]:
-    """Re-express a sub-job's progress as part of the whole build; returns the sub-job's result."""
+    """Re-express a sub-job's progress as ``span`` units of the whole build; returns its result."""
     while True:
         try:
             step = next(job)
         except StopIteration as stop:
             return stop.value
-        yield Progress(offset + step.done, total, step.message)
+        yield Progress(offset + round(step.fraction * span), total, step.message)
 
 
 def _add_journal(lib: object) -> None:
