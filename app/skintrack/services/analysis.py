@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import json
 from collections.abc import Generator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -319,8 +320,10 @@ def compare_files(
     Returns an outcome with ``change=None`` when no trustworthy alignment exists (the caller
     decides: the CLI exits 3). Raises InvalidInputError for unusable files.
     """
-    ref = load(reference_path)
-    mov = load(later_path)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # Pillow decodes without the GIL
+        fut = pool.submit(load, later_path)
+        ref = load(reference_path)
+        mov = fut.result()
     shape = ref.rgb.shape
     cards = (_detect_card(ref.rgb), _detect_card(mov.rgb)) if use_card else (None, None)
     card = cards[0]
