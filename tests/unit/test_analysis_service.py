@@ -130,7 +130,7 @@ def test_rasterise_polygon_at_analysis_scale() -> None:
 
 
 def test_align_analysed_reports_full_resolution_homography(files) -> None:
-    ref = analysis.load(files["ref"], max_side=360)  # half size
+    ref = analysis.load(files["ref"], max_side=360)  # half size (the files are 720x540)
     mov = analysis.load(files["later"], max_side=360)
     assert ref.analysis_scale == pytest.approx(0.5)
     a_small = analysis.align_analysed(ref, mov)

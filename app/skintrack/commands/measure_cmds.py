@@ -172,9 +172,11 @@ def _print_compare(args: argparse.Namespace, d: dict[str, Any]) -> None:
         "none": "none (raw colours)",
     }
     print(f"  calibration: {cal.get(d.get('calibration'), d.get('calibration'))}")
+    sc = float(d.get("analysis_scale") or 1.0)
+    rw, rh = d.get("reference_size") or (0, 0)
     print(
-        f"  analysed at {d['analysis_size'][0]}x{d['analysis_size'][1]} px "
-        f"(scale {d['analysis_scale']:.3f} of the reference); positions in reference pixels"
+        f"  resolution:  colour measured at {sc:.3f}x the reference ({round(rw * sc)}x{round(rh * sc)} px); "
+        "areas and positions below in reference pixels"
     )
     frac = d.get("darkened_fraction")
     area_mm = d.get("darkened_area_mm2")

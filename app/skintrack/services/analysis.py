@@ -1,10 +1,12 @@
 """Align and measure: the use cases behind ``compare``, ``analyze`` and the compare window.
 
 Everything is measured at an *analysis resolution*: photos are decoded with ``max_side =
-ANALYSIS_SIDE`` (2000 px: a 12 MP 4000x3000 photo is measured at 2000x1500, i.e. 1/2 scale, 3 MP),
-aligned there (features at ~1000 px and ECC at half the analysis resolution inside
-``core.align``), and compared there. 2000 px keeps the 12 MP ``compare`` within ~1 s on 2 cores;
-pigment patches of the minimum reported area (0.05 % of the frame) still span ~1500 px.
+ANALYSIS_SIDE`` (1500 px, the resolution ``core.change`` measures colour at by default, so nothing
+is decoded or warped that would be thrown away: a 12 MP 4000x3000 JPEG is decoded with JPEG DCT
+scaling to 2000x1500 and area-resized to 1500x1125, scale 0.375), aligned there (features at
+~1000 px and ECC at ~1000 px inside ``core.align``; the ECC result is accurate to a few hundredths
+of a pixel at that scale, ~0.05 px at full resolution on the synthetic benchmark) and compared
+there. Pigment patches of the minimum reported area (0.05 % of the frame) still span ~850 px.
 Homographies are stored and reported in full-resolution pixels; masks and polygons are converted
 with the exact pixel-centre scaling of ``core.align.scale_matrix``. ``analysis_scale`` (analysis
 long side / original long side) is reported with every result so nobody mistakes it for a
@@ -31,7 +33,7 @@ from skintrack.core.align import Alignment, scale_matrix, warp_to_reference
 from skintrack.errors import AlignmentFailedError
 from skintrack.progress import CancelToken, Progress
 
-ANALYSIS_SIDE = 2000
+ANALYSIS_SIDE = 1500  # = core.change.ChangeSettings.analysis_side
 MEASURE_VERSION = "measure-1"
 SETTING_KEYS = ("threshold_L", "noise_k", "min_area_fraction", "min_area_mm2")
 
@@ -94,7 +96,10 @@ class CompareOutcome:
                 noise_delta_L=None,
                 patches=[],
             )
-        out["analysis_scale"] = round(self.analysis_scale, 6)
+        # colour is measured at decode scale x core.change's own analysis scale (1 when it keeps the size)
+        change_scale = float(getattr(self.change, "analysis_scale", 1.0) or 1.0)
+        out["analysis_scale"] = round(self.analysis_scale * change_scale, 6)
+        out["decode_scale"] = round(self.analysis_scale, 6)
         out["analysis_size"] = list(self.analysis_size)
         out["reference_size"] = list(self.reference_size)
         return out
@@ -489,7 +494,9 @@ def analyze_region(
         result, _, _ = measure(ref, mov, a.homography, roi=roi, control=control, settings=settings)
         metrics = to_reference_px(result.to_json(), (ref.rgb.shape[1], ref.rgb.shape[0]), ref.full_size)
         metrics["alignment"] = a.to_json()
-        metrics["analysis_scale"] = round(ref.analysis_scale, 6)
+        metrics["analysis_scale"] = round(
+            ref.analysis_scale * float(getattr(result, "analysis_scale", 1.0) or 1.0), 6
+        )
         lib.save_measurement(
             MeasurementRecord(
                 photo_id=photo.id,
