@@ -39,12 +39,12 @@ def test_preview_appears_in_a_worker(qtbot: Any, lib) -> None:
     dlg = ExportDialog(db, rid)
     qtbot.addWidget(dlg)
     dlg.show()
-    qtbot.waitUntil(dlg.has_preview_image, timeout=10_000)  # real thread pool
+    qtbot.waitUntil(dlg.has_preview_image, timeout=30_000)  # real thread pool
     dlg.set_format("csv")
-    qtbot.waitUntil(lambda: dlg.preview.text().startswith("region,"), timeout=10_000)
+    qtbot.waitUntil(lambda: dlg.preview.text().startswith("region,"), timeout=30_000)
     dlg.set_format("gif")
     dlg._check_all(False)
-    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview.text(), timeout=30_000)
     dlg.close()
     tasks.pool("work").waitForDone(10_000)
 

@@ -49,7 +49,7 @@ def test_pdf_report_contents(tmp_path: Path) -> None:
     assert "L* units" in text and "Noise" in text
     pdf = pypdfium2.PdfDocument(str(out))
     page = np.asarray(pdf[0].render(scale=0.6).to_pil().convert("L"))
-    assert page.std() > 20 and (page < 128).mean() > 0.02  # real content, not a blank page
+    assert page.std() > 20 and (page < 250).mean() > 0.05  # real content, not a blank page
     pdf.close()
 
 

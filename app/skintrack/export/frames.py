@@ -31,7 +31,7 @@ GREY = (128, 128, 128)
 CAPTION_BG = (20, 20, 20)
 CAPTION_FG = (245, 245, 245)
 WARN_FG = (255, 190, 90)
-MAX_WORK_SIDE = 2400
+WORK_OVERSAMPLE = 1.25  # analysis long side <= 1.25 x frame size: export speed over sharp tight crops
 CROP_MARGIN = 0.35
 
 
@@ -66,6 +66,7 @@ class Frame:
     normalised: bool
     exif: bytes | None = None
     notes: list[str] = field(default_factory=list)
+    heatmap_full: np.ndarray | None = None  # whole reference frame with legend (PDF report)
 
     @property
     def caption(self) -> str:
@@ -346,7 +347,7 @@ def _fallback_change(ref: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> 
         return None
 
 
-def heatmap_of(change: Any, base: np.ndarray) -> np.ndarray | None:
+def heatmap_of(change: Any, base: np.ndarray, *, legend: bool = False) -> np.ndarray | None:
     if change is None:
         return None
     try:
@@ -354,7 +355,7 @@ def heatmap_of(change: Any, base: np.ndarray) -> np.ndarray | None:
     except ImportError:
         return None
     try:
-        return as_uint8(heatmap_image(change, base_rgb=base, alpha=0.6, legend=True))
+        return as_uint8(heatmap_image(change, base_rgb=base, alpha=0.6, legend=legend))
     except Exception:
         log.warning("heatmap for an export frame failed", exc_info=True)
         return None
@@ -366,10 +367,13 @@ def heatmap_of(change: Any, base: np.ndarray) -> np.ndarray | None:
 class FrameRenderer:
     """Renders the frames of one plan; keeps the crop box and frame size identical for all."""
 
-    def __init__(self, lib: Any, plan: ExportPlan, *, heatmap: bool | None = None) -> None:
+    def __init__(
+        self, lib: Any, plan: ExportPlan, *, heatmap: bool | None = None, full_heatmap_ids: Any = ()
+    ) -> None:
         self.lib = lib
         self.plan = plan
         self.heatmap = plan.options.heatmap if heatmap is None else heatmap
+        self.full_heatmap_ids = set(full_heatmap_ids)
         self.size = int(plan.options.size)
         region = lib.region(plan.region_id)
         ref_id = plan.reference_id if plan.reference_id is not None else plan.photos[0].photo_id
@@ -379,8 +383,11 @@ class FrameRenderer:
         self.box = crop_box(region, self.ref_size)
         box_long = max(self.box[2] - self.box[0], self.box[3] - self.box[1])
         full_long = max(self.ref_size)
-        self.work_side = int(min(full_long, MAX_WORK_SIDE, max(self.size, self.size * full_long / box_long)))
-        self._out_wh: tuple[int, int] | None = None
+        want = self.size * full_long / box_long  # the crop at full frame size
+        self.work_side = int(min(full_long, max(self.size, min(want, self.size * WORK_OVERSAMPLE))))
+        bw, bh = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        scale = self.size / max(bw, bh)
+        self._out_wh = (max(2, round(bw * scale)), max(2, round(bh * scale)))  # same for every frame
 
     def _crop(self, img: np.ndarray) -> np.ndarray:
         sx = img.shape[1] / self.ref_size[0]
@@ -390,12 +397,9 @@ class FrameRenderer:
             round(y0 * sy) : max(round(y0 * sy) + 1, round(y1 * sy)),
             round(x0 * sx) : max(round(x0 * sx) + 1, round(x1 * sx)),
         ]
-        out = resize_long(np.ascontiguousarray(c), self.size)
-        if self._out_wh is None:
-            self._out_wh = (out.shape[1], out.shape[0])
-        elif (out.shape[1], out.shape[0]) != self._out_wh:
-            out = cv2.resize(out, self._out_wh, interpolation=cv2.INTER_AREA)
-        return out
+        shrink = c.shape[1] > self._out_wh[0]
+        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        return cv2.resize(np.ascontiguousarray(c), self._out_wh, interpolation=interp)
 
     def render(self, planned: PlannedPhoto, token: CancelToken | None = None) -> Frame:
         if token is not None:
@@ -412,18 +416,17 @@ class FrameRenderer:
         if al.ok:
             picture = self._crop(al.rgb)
         else:
-            if self._out_wh is None:  # size of the crop, from a dummy reference-shaped image
-                self._crop(np.zeros((self.ref_size[1] // 8 or 1, self.ref_size[0] // 8 or 1, 3), np.uint8))
-            assert self._out_wh is not None
             picture = fit_into(al.rgb, *self._out_wh)
             notes.append(f"not aligned: {al.message}")
-        heat = None
+        heat = heat_full = None
         if self.heatmap and al.ok and not planned.is_reference:
-            full = heatmap_of(al.change, al.rgb)
+            full = heatmap_of(al.change, al.rgb)  # no legend: a crop would cut it
             if full is not None:
                 heat = self._crop(cv2.resize(full, (al.rgb.shape[1], al.rgb.shape[0])))
             else:
                 notes.append("heatmap unavailable")
+        if planned.photo_id in self.full_heatmap_ids and al.ok and not planned.is_reference:
+            heat_full = heatmap_of(al.change, al.rgb, legend=True)
         rec = None if planned.is_reference else self.lib.measurement(planned.photo_id, self.reference_id)
         metrics = dict(rec.metrics) if rec is not None else None
         if metrics is None and al.change is not None and hasattr(al.change, "to_json"):
@@ -445,6 +448,7 @@ class FrameRenderer:
             normalised=al.normalised,
             exif=exif,
             notes=notes,
+            heatmap_full=heat_full,
         )
         shown = heat if heat is not None else picture
         frame.image = add_caption(shown, caption_text(frame), warn=not al.ok)

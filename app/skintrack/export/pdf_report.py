@@ -241,10 +241,11 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
                 st["small"],
             )
         )
-        heat = latest.heatmap
+        heat = latest.heatmap_full if latest.heatmap_full is not None else latest.heatmap
         if heat is None and not latest.is_reference and latest.aligned:
             try:
-                heat = FrameRenderer(lib, plan, heatmap=True).render(_planned(plan, latest.photo_id)).heatmap
+                renderer = FrameRenderer(lib, plan, heatmap=False, full_heatmap_ids={latest.photo_id})
+                heat = renderer.render(_planned(plan, latest.photo_id)).heatmap_full
             except Exception:
                 log.warning("heatmap for the PDF failed", exc_info=True)
         if heat is not None:
@@ -252,7 +253,7 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
                 KeepTogether(
                     [
                         Paragraph("Change heatmap (latest vs reference, ΔL*)", st["h2"]),
-                        _image(heat, CONTENT_W * 0.7, 95 * mm),
+                        _image(heat, CONTENT_W * 0.7, 85 * mm),
                         Paragraph(
                             "Colours show ΔL* against the reference (see the legend); "
                             "outlines mark patches above the noise threshold.",

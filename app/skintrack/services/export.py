@@ -11,6 +11,7 @@ import contextlib
 import os
 import zipfile
 from collections.abc import Callable, Generator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from skintrack import NOT_A_DIAGNOSIS
 from skintrack.core.fsutil import fsync_dir, temp_path_for
 from skintrack.export.plan import ExportPlan, check_out_path
 from skintrack.progress import CancelToken, Progress
+
+RENDER_THREADS = max(1, min(2, os.cpu_count() or 1))
 
 Writer = Callable[[Any, ExportPlan, list[Any], Path, Path], None]
 
@@ -109,6 +112,38 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
+def _render_all(
+    lib: Any, plan: ExportPlan, token: CancelToken, total: int
+) -> Generator[Progress, None, list[Any]]:
+    """Render every frame on RENDER_THREADS threads (numpy/OpenCV release the GIL), in plan order."""
+    from skintrack.export.frames import FrameRenderer
+
+    full = {plan.photos[-1].photo_id} if plan.format == "pdf" and plan.photos else set()
+    renderer = FrameRenderer(lib, plan, full_heatmap_ids=full)
+    photos = plan.photos
+    results: list[Any] = [None] * len(photos)
+    yield Progress(0, total, f"rendering {len(photos)} check-ins")
+    with ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="skintrack-export") as pool:
+        running: dict[Future[Any], int] = {}
+        submitted = finished = 0
+        try:
+            while finished < len(photos):
+                while submitted < len(photos) and len(running) < RENDER_THREADS + 1:  # bounded memory
+                    running[pool.submit(renderer.render, photos[submitted], token)] = submitted
+                    submitted += 1
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    results[running.pop(fut)] = fut.result()  # re-raises Cancelled or a failure
+                    finished += 1
+                token.raise_if_cancelled()
+                yield Progress(finished, total, f"rendered {finished} of {len(photos)} check-ins")
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            raise
+    return results
+
+
 def run_export(
     lib: Any, plan: ExportPlan, out_path: str | os.PathLike[str], token: CancelToken | None = None
 ) -> Generator[Progress, None, Path]:
@@ -120,13 +155,7 @@ def run_export(
     frames: list[Any] = []
     try:
         if plan.renders_frames:
-            from skintrack.export.frames import FrameRenderer
-
-            renderer = FrameRenderer(lib, plan)
-            for i, planned in enumerate(plan.photos):
-                token.raise_if_cancelled()
-                yield Progress(i, total, f"rendering {planned.taken_at.date().isoformat()}")
-                frames.append(renderer.render(planned, token))
+            frames = yield from _render_all(lib, plan, token, total)
         token.raise_if_cancelled()
         yield Progress(total - 1, total, f"writing {out.name}")
         WRITERS[plan.format](lib, plan, frames, tmp, out)
