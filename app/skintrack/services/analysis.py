@@ -597,6 +597,8 @@ def aligned_pair(
         )
         if usable:
             a = _alignment_from_record(rec)
+        elif rec is not None and not rec.ok and rec.algorithm_version == align_mod.ALGORITHM_VERSION:
+            a = _alignment_from_record(rec)  # a current failure: trying again would fail the same way
         else:
             a = align_analysed(ref, mov)
             lib.save_alignment(
