@@ -113,10 +113,11 @@ class ChangeResult:
     noise_delta_L: float | None
     uniform_change_measurable: bool
     patches: list[Patch]
-    mask: np.ndarray = field(repr=False)  # uint8 0/255
-    delta_L: np.ndarray = field(repr=False)  # float32, NaN outside the compared area
-    delta_b: np.ndarray = field(repr=False)
-    compared_mask: np.ndarray = field(repr=False)  # bool
+    mask: np.ndarray = field(repr=False)  # uint8 0/255, input size
+    delta_L_small: np.ndarray = field(repr=False)  # float32 at analysis resolution, NaN outside
+    delta_b_small: np.ndarray = field(repr=False)
+    compared_small: np.ndarray = field(repr=False)  # bool at analysis resolution
+    compared_input: np.ndarray = field(repr=False)  # bool, input size: overlap ∩ ROI minus control/card
     ref_lab_mean: list[float] | None = None
     later_lab_mean: list[float] | None = None
     ref_ita: float | None = None
@@ -136,6 +137,32 @@ class ChangeResult:
     _normaliser: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
     _labs: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ---------------------------------------------------------------- maps at input size (lazy)
+
+    def _up(self, name: str, small: np.ndarray, interp: int) -> np.ndarray:
+        if name not in self._cache:
+            h, w = self.mask.shape[:2]
+            self._cache[name] = _resize(small, (w, h), interp)
+        return self._cache[name]
+
+    @property
+    def delta_L(self) -> np.ndarray:
+        """ΔL* map (float32, input size, NaN outside the compared area), upsampled on first use."""
+        return self._up("delta_L", self.delta_L_small, cv2.INTER_LINEAR)
+
+    @property
+    def delta_b(self) -> np.ndarray:
+        """Δb* map (float32, input size, NaN outside the compared area)."""
+        return self._up("delta_b", self.delta_b_small, cv2.INTER_LINEAR)
+
+    @property
+    def compared_mask(self) -> np.ndarray:
+        """Pixels actually compared (bool, input size): excludes highlights and the overlap's rim."""
+        if "compared_mask" not in self._cache:
+            up = self._up("_compared_up", self.compared_small.astype(np.uint8), cv2.INTER_NEAREST) > 0
+            self._cache["compared_mask"] = up & self.compared_input
+        return self._cache["compared_mask"]
 
     # ---------------------------------------------------------------- lazy extras
 
@@ -166,7 +193,7 @@ class ChangeResult:
             else:
                 m = colour.delta_e2000(ref_lab, later_lab).astype(np.float32)
             m = np.where(compared, m, np.nan).astype(np.float32)
-            h, w = self.delta_L.shape
+            h, w = self.mask.shape[:2]
             self._cache[name] = _resize(m, (w, h), cv2.INTER_LINEAR)
         return self._cache[name]
 
@@ -272,14 +299,14 @@ def _srgb_to_linear_fast(rgb: np.ndarray) -> np.ndarray:
 def _to_analysis_linear(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Linear RGB at analysis ``size``, area-averaged in linear light.
 
-    Inputs more than twice the analysis size are first area-reduced to twice it in sRGB (the
-    gamma error of averaging 2x2-ish blocks of skin texture is far below 0.1 L* and the same for
-    both photos), which keeps a 12 MP compare fast.
+    Inputs more than twice the analysis size are area-reduced in sRGB before linearising: the
+    gamma error of averaging small blocks of skin texture is a small bias shared by both photos
+    (it cancels in ΔL*), and it keeps a 12 MP compare fast.
     """
     a = np.asarray(rgb)
     w, h = size
     if a.shape[1] > 2 * w and a.shape[0] > 2 * h:
-        a = cv2.resize(a, (2 * w, 2 * h), interpolation=cv2.INTER_AREA)
+        return _srgb_to_linear_fast(cv2.resize(a, size, interpolation=cv2.INTER_AREA))
     return _resize(_srgb_to_linear_fast(a), size, cv2.INTER_AREA)
 
 
@@ -311,8 +338,8 @@ def _down_mask(m: np.ndarray, size: tuple[int, int], strict: bool) -> np.ndarray
     """Bool mask to analysis size; ``strict`` keeps only pixels fully inside (for the overlap)."""
     if (m.shape[1], m.shape[0]) == tuple(size):
         return m
-    f = cv2.resize(m.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    return f > (0.999 if strict else 0.5)
+    f = cv2.resize(m.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA)
+    return f >= 255 if strict else f > 127
 
 
 def _cc_of(obj: Any) -> ColourCorrection | None:
@@ -696,10 +723,7 @@ def compare_aligned(
     if card_mask_full is not None:
         compared_full &= ~card_mask_full
     mask_full = _resize(mask_small, (W, H), cv2.INTER_LINEAR)
-    mask_full = np.where((mask_full > 127) & compared_full, 255, 0).astype(np.uint8)
-    compared_up = _resize(compared.astype(np.uint8), (W, H), cv2.INTER_NEAREST) > 0
-    dL_full = _resize(dL, (W, H), cv2.INTER_LINEAR)
-    db_full = _resize(db, (W, H), cv2.INTER_LINEAR)
+    mask_full = ((mask_full > 127) & compared_full).view(np.uint8) * np.uint8(255)
     darkened_px = float(sum(p.area_px for p in patches))
     compared_px = n_compared * area_scale
 
@@ -732,9 +756,10 @@ def compare_aligned(
         uniform_change_measurable=uniform,
         patches=patches,
         mask=mask_full,
-        delta_L=dL_full,
-        delta_b=db_full,
-        compared_mask=compared_up & compared_full,
+        delta_L_small=dL,
+        delta_b_small=db,
+        compared_small=compared,
+        compared_input=compared_full,
         ref_lab_mean=None if ref_mean is None else [float(v) for v in ref_mean],
         later_lab_mean=None if later_mean is None else [float(v) for v in later_mean],
         ref_ita=ref_ita,
@@ -829,10 +854,10 @@ def heatmap_image(
     overlay's opacity grows with |ΔL*| (full ``alpha`` from the threshold on), so sub-threshold
     fluctuations stay faint; flagged patches are outlined (white with a dark edge).
     """
-    dmap = result.delta_L
+    in_h, in_w = result.mask.shape[:2]
     if base_rgb is None:
         base_rgb = (
-            result._ref_input if result._ref_input is not None else np.full((*dmap.shape, 3), 0.5, np.float32)
+            result._ref_input if result._ref_input is not None else np.full((in_h, in_w, 3), 0.5, np.float32)
         )
     base = np.asarray(base_rgb)
     if base.dtype != np.uint8:
@@ -840,17 +865,24 @@ def heatmap_image(
     if base.ndim == 2:
         base = np.repeat(base[..., None], 3, axis=2)
     bh, bw = base.shape[:2]
-    grey = cv2.cvtColor(base[..., :3], cv2.COLOR_RGB2GRAY).astype(np.float32)
-    grey = 40.0 + 0.7 * grey
+    grey = cv2.cvtColor(np.ascontiguousarray(base[..., :3]), cv2.COLOR_RGB2GRAY)
+    grey = cv2.cvtColor(cv2.convertScaleAbs(grey, alpha=0.7, beta=40.0), cv2.COLOR_GRAY2RGB)
+    # ΔL* at the base size (from the cached input-size map when there is one), quantised into a
+    # 256-step table of colours and opacities; index 256 = not compared (NaN), fully transparent
+    dmap = result._cache.get("delta_L", result.delta_L_small)
     d = _resize(dmap, (bw, bh), cv2.INTER_LINEAR)
-    finite = np.isfinite(d)
-    col = diverging_colours(d, HEATMAP_CLIP_L)
+    steps = np.linspace(-HEATMAP_CLIP_L, HEATMAP_CLIP_L, 256, dtype=np.float32)
     thr = max(float(result.threshold_applied_L or 3.0), 1e-3)
-    a = np.where(finite, alpha * np.clip(np.abs(np.nan_to_num(d)) / thr, 0.0, 1.0), 0.0)[..., None]
-    out = grey[..., None] * (1.0 - a) + col * a
-    img = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    col_lut = np.vstack([diverging_colours(steps), np.zeros((1, 3), np.float32)]).astype(np.uint8)
+    a_lut = np.append(alpha * np.clip(np.abs(steps) / thr, 0.0, 1.0), 0.0).astype(np.float32)
+    q = d * np.float32(127.5 / HEATMAP_CLIP_L)
+    q += np.float32(128.0)
+    np.clip(q, 0.0, 255.0, out=q)
+    idx = np.where(np.isfinite(q), q, 256.0).astype(np.uint16)
+    a = a_lut[idx]
+    img = cv2.blendLinear(grey, col_lut[idx], 1.0 - a, a)
     img = np.ascontiguousarray(img)
-    sx, sy = bw / dmap.shape[1], bh / dmap.shape[0]
+    sx, sy = bw / in_w, bh / in_h
     th = max(1, round(min(bw, bh) / 500))
     for p in result.patches:
         if len(p.contour) < 2:
