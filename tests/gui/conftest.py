@@ -98,9 +98,10 @@ def drain() -> None:
     """Wait for every worker pool, deliver queued signals and deferred deletes."""
     from skintrack.ui import tasks
 
-    for p in tasks._pools.values():
-        p.waitForDone(10_000)
     for _ in range(3):
+        QCoreApplication.processEvents()  # also starts tasks queued for the next loop turn
+        for p in tasks._pools.values():
+            p.waitForDone(10_000)
         QCoreApplication.processEvents()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -112,6 +113,7 @@ class DetailsPanel(QWidget):
         self.region_id: int | None = None
         self.threshold_L = 3.0
         self._preview_task: TaskHandle | None = None
+        self._running: set[TaskHandle] = set()
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -320,7 +322,8 @@ class DetailsPanel(QWidget):
                 raise OSError(f"cannot read {path}")
             return img
 
-        handle = run_task(job, name=f"preview {photo.id}", kind="thumbs", parent=self)
+        handle = run_task(job, name=f"preview {photo.id}", kind="thumbs")  # no parent: see thumbnails.py
+        self._running.add(handle)
         self._preview_task = handle
         pid = photo.id
         if handle.done:
@@ -329,6 +332,9 @@ class DetailsPanel(QWidget):
         handle.finished.connect(lambda h=handle: self._preview_done(pid, h))
 
     def _preview_done(self, photo_id: int, handle: TaskHandle) -> None:
+        self._running.discard(handle)
+        if not shiboken6.isValid(self):
+            return
         if self._preview_task is handle:
             self._preview_task = None
         handle.deleteLater()

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable, Generator
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
 
 from skintrack.errors import Cancelled
 from skintrack.progress import CancelToken, Progress
@@ -131,7 +131,14 @@ def set_pool(kind: str, replacement: Any) -> None:
 def run_task(job: Job, *, name: str = "task", kind: str = "work", parent: QObject | None = None) -> TaskHandle:
     """Start ``job`` off the GUI thread and return its handle; connect to the handle's signals."""
     handle = TaskHandle(name, parent)
-    pool(kind).start(_Runnable(job, handle))
+    runnable = _Runnable(job, handle)
+    target = pool(kind)
+    if isinstance(target, QThreadPool):
+        # Start on the next turn of the event loop: a signal emitted by a worker only reaches the
+        # slots connected at that moment, so the caller must get the chance to connect first.
+        QTimer.singleShot(0, handle, lambda: target.start(runnable))
+    else:
+        target.start(runnable)
     return handle
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QPixmapCache
 
@@ -82,7 +83,8 @@ class ThumbnailLoader(QObject):
                 raise OSError(f"cannot read thumbnail {path}")
             return img
 
-        handle = run_task(job, name=f"thumb {photo_id}", kind="thumbs", parent=self)
+        # no Qt parent: the runnable holds the handle, so it outlives this loader if that goes first
+        handle = run_task(job, name=f"thumb {photo_id}", kind="thumbs")
         if handle.done:  # SyncPool: already finished
             self._deliver(photo_id, handle)
             handle.deleteLater()
@@ -91,6 +93,8 @@ class ThumbnailLoader(QObject):
         handle.finished.connect(lambda pid=photo_id, h=handle: self._finished(pid, h))
 
     def _finished(self, photo_id: int, handle: TaskHandle) -> None:
+        if not shiboken6.isValid(self):  # the loader was deleted while the job ran
+            return
         if self._pending.get(photo_id) is handle:
             del self._pending[photo_id]
         self._deliver(photo_id, handle)
