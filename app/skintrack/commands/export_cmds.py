@@ -59,7 +59,8 @@ def _export(args: argparse.Namespace) -> int:
             options=options,
         )
         out = _drive(run_export(lib, plan, args.out, CancelToken()))
-    print(f"exported {len(plan.photos)} check-ins of {region.name} to {out}")
+    n = len(plan.photos)
+    print(f"exported {n} check-in{'' if n == 1 else 's'} of {region.name} to {out}")
     return EXIT_OK
 
 
