@@ -125,3 +125,25 @@ def test_backup_with_dialog(qtbot: Any, lib, sync_pool, tmp_path: Path) -> None:
     handle = backup_with_dialog(db, None, out)
     assert handle is not None and handle.done and handle.result.originals == 4
     assert out.is_file()
+
+
+def test_main_window_opens_the_real_dialog_and_backs_up(qtbot: Any, main_window: Any, tmp_path: Path) -> None:
+    import zipfile
+
+    win = main_window({"Arm": 2})
+    win.actions_by_name["export"].trigger()
+    dlg = win.children_windows[-1]
+    assert isinstance(dlg, ExportDialog) and dlg.isVisible()
+    assert dlg.photo_model.rowCount() == 2
+    qtbot.waitUntil(dlg.has_preview_image, timeout=30_000)
+    dlg.reject()
+    out = tmp_path / "win-backup.zip"
+    win._ask_backup_path = lambda: str(out)
+    handle = win.backup()  # File ▸ Back up… calls export.backup.backup_library(lib, path, token=...)
+    assert handle is not None
+    qtbot.waitUntil(out.is_file, timeout=30_000)
+    tasks.pool("work").waitForDone(10_000)
+    assert not [m for m in win.messages if "failed" in m[0].lower()]
+    with zipfile.ZipFile(out) as zf:
+        assert "manifest.json" in zf.namelist()
+    tasks.pool("work").waitForDone(10_000)
