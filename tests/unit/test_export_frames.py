@@ -44,7 +44,7 @@ def test_fallback_warp_puts_photos_in_reference_geometry(lib, no_service) -> Non
     a, b = ref.picture[:25].astype(int), later.picture[:25].astype(int)
     aligned_err = np.abs(a - b).mean()
     assert aligned_err < 8, aligned_err
-    assert later.caption.startswith("2025-04-30") and "ΔL* -2.2" in later.caption
+    assert later.caption == "2025-04-30  darker patches ΔL* -4.0 over 2.0 % (noise 0.5)"
 
 
 def test_crop_box_follows_the_watched_area() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from skintrack import NOT_A_DIAGNOSIS
-from skintrack.export.frames import Frame, font, metric, resize_long
+from skintrack.export.frames import Frame, font, metric, patch_depth, resize_long
 
 BG = (250, 250, 250)
 FG = (25, 25, 25)
@@ -29,10 +29,13 @@ def metrics_line(frame: Frame) -> str:
     if not m:
         return "not measured yet"
     parts = []
+    depth = patch_depth(m)
+    if depth is not None:
+        parts.append(f"patches ΔL* {depth:+.1f}")
     for key, label in (("mean_delta_L", "ΔL*"), ("mean_delta_b", "Δb*")):
         v = metric(m, key)
         if v is not None:
-            parts.append(f"{label} {v:+.1f}")
+            parts.append(f"{'mean ' if depth is not None and key == 'mean_delta_L' else ''}{label} {v:+.1f}")
     mm2 = metric(m, "darkened_area_mm2")
     frac = metric(m, "darkened_fraction")
     if mm2 is not None:

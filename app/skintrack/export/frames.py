@@ -153,6 +153,20 @@ def metric(metrics: dict[str, Any] | None, key: str) -> float | None:
     return None if np.isnan(value) else value
 
 
+def patch_depth(metrics: dict[str, Any] | None) -> float | None:
+    """Area-weighted mean ΔL* of the darkened patches (None without patches): the change itself,
+    where the mean over the whole compared area dilutes it."""
+    patches = (metrics or {}).get("patches") or []
+    total = weighted = 0.0
+    for p in patches:
+        area = metric(p, "area_px") or 0.0
+        dl = metric(p, "mean_delta_L")
+        if area > 0 and dl is not None:
+            total += area
+            weighted += area * dl
+    return weighted / total if total else None
+
+
 def caption_text(frame: Frame) -> str:
     day = frame.taken_at.date().isoformat()
     if frame.is_reference:
@@ -163,8 +177,12 @@ def caption_text(frame: Frame) -> str:
     if dl is None:
         return day
     noise = metric(frame.metrics, "noise_delta_L")
-    txt = f"{day}  ΔL* {dl:+.1f}"
-    return txt + (f" (noise {noise:.1f})" if noise is not None else "")
+    noise_txt = f" (noise {noise:.1f})" if noise is not None else ""
+    depth = patch_depth(frame.metrics)
+    frac = metric(frame.metrics, "darkened_fraction")
+    if depth is not None and frac:
+        return f"{day}  darker patches ΔL* {depth:+.1f} over {100 * frac:.1f} %{noise_txt}"
+    return f"{day}  ΔL* {dl:+.1f}{noise_txt}"
 
 
 def add_caption(img: np.ndarray, text: str, *, warn: bool = False) -> np.ndarray:
