@@ -74,6 +74,11 @@ def test_indicator_colours_by_threshold() -> None:
     assert indicator({"mean_delta_L": -1.6}, 3.0)[2].startswith("slightly")
     assert indicator({"mean_delta_L": 0.3}, 3.0)[2].startswith("no darkening")
     assert indicator({"mean_delta_L": -0.5, "darkened_fraction": 0.02}, 3.0)[2].startswith("darker")
+    patches = [{"area_px": 300, "mean_delta_L": -6.0}, {"area_px": 100, "mean_delta_L": -8.0}]
+    text, _colour, meaning = indicator(
+        {"mean_delta_L": -0.5, "darkened_fraction": 0.139, "patches": patches}, 3.0
+    )
+    assert text == "−6.5 L* · 13.9 %" and meaning.startswith("darker patches")
     assert indicator({"mean_delta_L": -4.0}, 5.0)[2].startswith("slightly")
 
 

@@ -15,12 +15,31 @@ from skintrack.ui.thumbnails import placeholder
 Index = QModelIndex | QPersistentModelIndex
 
 
+def _patch_depth(metrics: dict[str, Any]) -> float | None:
+    """Area-weighted mean ΔL* of the darkened patches (what the plain-language reading reports)."""
+    total = weighted = 0.0
+    for p in metrics.get("patches") or []:
+        a, dl = p.get("area_px"), p.get("mean_delta_L")
+        if isinstance(a, (int, float)) and isinstance(dl, (int, float)):
+            total += a
+            weighted += a * dl
+    return weighted / total if total > 0 else None
+
+
 def indicator(metrics: dict[str, Any] | None, threshold: float) -> tuple[str, QColor, str]:
-    """(chip text, colour, plain-language meaning) for a stored measurement vs the reference."""
+    """(chip text, colour, plain-language meaning) for a stored measurement vs the reference.
+
+    Darkened patches win (they passed the threshold and the minimum area): "−6.6 L* · 13.9 %".
+    Otherwise the mean ΔL* of the compared area, coloured against the threshold T.
+    """
     if not metrics:
         return "not analysed", theme.UNKNOWN, "not analysed yet"
     dl = metrics.get("mean_delta_L")
     frac = metrics.get("darkened_fraction") or 0.0
+    depth = _patch_depth(metrics)
+    if frac > 0 and depth is not None:
+        text = f"{depth:+.1f} L* · {100 * frac:.1f} %".replace("-", "−")
+        return text, theme.DARKENING, "darker patches beyond the threshold"
     if not isinstance(dl, (int, float)):
         return "no result", theme.UNKNOWN, "the measurement has no result"
     text = f"ΔL* {dl:+.1f}".replace("-", "−")
@@ -95,10 +114,10 @@ class RegionDelegate(QStyledItemDelegate):
     """Thumbnail, name, last check-in and an "overdue" badge."""
 
     THUMB = 52
-    HEIGHT = 68
+    HEIGHT = 70
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        return QSize(240, self.HEIGHT)
+        return QSize(180, self.HEIGHT)
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         rect = option.rect
@@ -136,20 +155,23 @@ class RegionDelegate(QStyledItemDelegate):
         p.setPen(theme.muted(pal))
         count = int(index.data(RegionRole.PhotoCount) or 0)
         last = index.data(RegionRole.LastTakenAt)
-        line = f"{count} check-in{'s' if count != 1 else ''}"
+        lines = [f"{count} check-in{'s' if count != 1 else ''}"]
         if last is not None:
-            line += f" · last {fmt_date(last)}"
+            lines.append(f"last {fmt_date(last)}")
         sfm = QFontMetrics(small)
-        line = sfm.elidedText(line, Qt.TextElideMode.ElideRight, rect.right() - x - 10)
-        p.drawText(QRect(x, rect.top() + 14 + fm.height(), rect.right() - x - 10, sfm.height()), 0, line)
+        y = rect.top() + 12 + fm.height()
+        for line in lines:
+            line = sfm.elidedText(line, Qt.TextElideMode.ElideRight, rect.right() - x - 10)
+            p.drawText(QRect(x, y, rect.right() - x - 10, sfm.height()), 0, line)
+            y += sfm.height()
         p.restore()
 
 
 class PhotoDelegate(QStyledItemDelegate):
     """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement."""
 
-    WIDTH = 176
-    THUMB_H = 122
+    WIDTH = 164
+    THUMB_H = 114
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)

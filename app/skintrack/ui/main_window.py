@@ -284,6 +284,7 @@ class MainWindow(QMainWindow):
         self.region_view.setModel(self.region_model)
         self.region_view.setItemDelegate(RegionDelegate(self.region_view))
         self.region_view.setUniformItemSizes(True)
+        self.region_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.region_view.setMouseTracking(True)
         self.region_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.region_view.selectionModel().currentChanged.connect(self._region_changed)
@@ -332,7 +333,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 1)
-        self.splitter.setSizes([250, 520, 520])
+        self.splitter.setSizes([240, 580, 580])
         self.stack.addWidget(self.splitter)
 
         self.task_status = TaskStatus(self)
