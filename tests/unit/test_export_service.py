@@ -73,6 +73,8 @@ def test_preview_first_frame_and_data(lib) -> None:
     db, rid, _ = lib
     img = export_service.render_preview(db, plan_for_region(db, rid, "gif", options=ExportOptions(size=160)))
     assert img.ndim == 3 and max(img.shape[:2]) >= 150
+    pdf = export_service.render_preview(db, plan_for_region(db, rid, "pdf", options=ExportOptions(size=160)))
+    assert pdf.shape[1] > 2 * img.shape[1]  # reference and latest side by side
     text = export_service.render_preview(db, plan_for_region(db, rid, "csv"))
     assert text.startswith("region,")
 

@@ -172,7 +172,10 @@ def run_export(
 
 
 def render_preview(lib: Any, plan: ExportPlan, token: CancelToken | None = None) -> Any:
-    """First frame (image formats) or the first lines of the data (CSV/JSON), for the dialog."""
+    """What the dialog shows: the first frame (GIF, MP4, zip), the first tile (contact sheet), the
+    report's reference-vs-latest pair (PDF), or the first lines of the data (CSV/JSON)."""
+    import numpy as np
+
     token = token or CancelToken()
     if plan.format in ("csv", "json"):
         from skintrack.export.data import to_csv, to_json
@@ -183,12 +186,18 @@ def render_preview(lib: Any, plan: ExportPlan, token: CancelToken | None = None)
 
     if not plan.photos:
         return None
+    renderer = FrameRenderer(lib, plan)
     token.raise_if_cancelled()
-    frame = FrameRenderer(lib, plan).render(
-        plan.photos[-1] if plan.format == "pdf" else plan.photos[0], token
-    )
+    if plan.format == "pdf":
+        first = next((p for p in plan.photos if p.is_reference), plan.photos[0])
+        pair = [renderer.render(first, token)]
+        if plan.photos[-1] is not first:
+            token.raise_if_cancelled()
+            pair.append(renderer.render(plan.photos[-1], token))
+        gap = np.full((pair[0].image.shape[0], 12, 3), 255, np.uint8)
+        parts = [pair[0].image] + ([gap, pair[1].image] if len(pair) > 1 else [])
+        return np.hstack(parts)
+    frame = renderer.render(plan.photos[0], token)
     if plan.format == "contact-sheet" and frame.heatmap is not None:
-        import numpy as np
-
         return np.hstack([frame.picture, frame.heatmap])
     return frame.image
