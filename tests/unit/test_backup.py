@@ -273,3 +273,13 @@ def test_newer_database_is_refused(lib: Library, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="newer"):
         run(restore_library(newer, tmp_path / "t"))
     assert not (tmp_path / "t").exists()
+
+
+def test_backup_refuses_bad_targets(lib: Library, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"\.zip"):
+        run(backup_library(lib, tmp_path / "b.tar"))
+    with pytest.raises(UsageError, match="outside the library"):
+        run(backup_library(lib, lib.root / "inside.zip"))
+    with pytest.raises(UsageError, match="does not exist"):
+        run(backup_library(lib, tmp_path / "missing" / "b.zip"))
+    assert not (lib.root / "inside.zip").exists()
