@@ -339,3 +339,13 @@ def test_diverging_colours() -> None:
     assert c[0][0] > c[0][2] and c[2][2] > c[2][0]
     assert np.allclose(c[1], c[4]) and np.allclose(c[0], c[3])
     assert np.ptp(c[1]) < 1  # white at 0
+
+
+def test_large_central_patch_does_not_bend_the_illumination_model() -> None:
+    """A quarter of the frame darkening in the middle: a quadratic field could absorb it if fitted naively."""
+    lab = skin_lab(seed=16)
+    d = disc(centre=(200, 150), r=110)  # ~32 % of the frame
+    r = compare_aligned(photo(lab), photo(darkened(lab, d, -5.0, -3.0), lighting(grad=0.3), seed=2), ONES)
+    assert iou(r.mask > 0, d) > 0.85
+    assert abs(np.nanmedian(r.delta_L[~d])) < 0.3
+    assert r.noise_delta_L < 1.0

@@ -255,3 +255,15 @@ def test_illumination_field_rescales_to_other_sizes() -> None:
     big = model.log_gain((400, 600))
     small = model.log_gain()
     np.testing.assert_allclose(big[::2, ::2], small, atol=0.01)
+
+
+def test_illumination_model_survives_a_large_central_patch() -> None:
+    rng = np.random.default_rng(8)
+    h, w = 240, 320
+    ref = (0.35 + 0.1 * rng.random((h, w, 3))).astype(np.float32)
+    mov = ref * _field(h, w)
+    yy, xx = np.mgrid[0:h, 0:w]
+    blob = (xx - 160) ** 2 + (yy - 120) ** 2 < 95**2  # ~37 % of the frame, in the middle
+    mov[blob] *= 0.8
+    corrected = c.fit_illumination_model(ref, mov, None).apply(mov)
+    np.testing.assert_allclose(corrected[~blob], ref[~blob], rtol=0.01)

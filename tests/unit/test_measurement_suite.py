@@ -121,6 +121,25 @@ def test_darkened_patch_iou(dl: float, kind: str, seed: int) -> None:
     assert big.mean_delta_L == pytest.approx(dl, abs=max(1.0, 0.2 * abs(dl)))
 
 
+@pytest.mark.parametrize(("dl", "kind"), [(-5.0, "grey-blue"), (-3.0, "brown")])
+def test_large_patch_quarter_of_the_frame(dl: float, kind: str) -> None:
+    """A patch covering ~25 % of the frame must not be absorbed by the illumination model."""
+    pair = synth.make_pair(
+        seed=91, size=SIZE, change=synth.Darkening(dl, kind), patch_radius=170, later_pose=POSES[0]
+    )
+    a = align_true(pair)
+    r, ms = timed(a.ref, a.later, a.valid)
+    score = iou(r.mask > 0, a.truth)
+    ROWS.append(
+        (
+            f"ΔL* {dl:+.0f} {kind:<9} large patch ({100 * a.truth.sum() / a.valid.sum():.0f} %)",
+            f"IoU {score:.3f} (goal {GOAL[dl]})  noise {r.noise_delta_L:.2f}  {ms:.0f} ms",
+        )
+    )
+    assert score >= GOAL[dl]
+    assert r.patches[0].kind == kind
+
+
 @pytest.mark.parametrize("kind", ["grey-blue", "brown"])
 def test_misregistered_by_0_7_px(kind: str) -> None:
     """Alignment's goal is <= 1 px: a 0.7 px residual must neither hide ΔL* -3 nor paint false patches."""

@@ -379,19 +379,95 @@ def fit_illumination_model(
     yn = (ys + 0.5) / sh * 2.0 - 1.0
     a = np.stack([xn**i * yn**j for i, j in terms], axis=1)  # (N, T)
 
-    # start from the per-channel median (robust constant), then reweight
-    coef = np.zeros((3, len(terms)))
-    coef[:, 0] = np.median(r, axis=0)
+    # robust start: least trimmed squares (C-steps on the best half) from three starts: the plain
+    # least-squares fit, the per-channel median and a least-median-of-squares fit to tile medians
+    # (random minimal subsets); the lowest trimmed cost wins. A large changed patch (up to ~40 %
+    # of the samples) cannot pull it, whereas plain IRLS from a bent start settles on a compromise
+    starts = [_lstsq(a, r), np.zeros((3, len(terms))), _lmeds_tiles(xn, yn, r, terms)]
+    starts[1][:, 0] = np.median(r, axis=0)
+    fits = [_lts(a, r, s0) for s0 in starts if s0 is not None]
+    coef = min(fits, key=lambda cf: _trimmed_cost(a, r, cf))
+    # then Tukey-biweight IRLS for efficiency on the inliers
     weights = np.ones(len(r))
     sigma = 0.0
     for _ in range(max(1, iterations)):
         res = r - a @ coef.T
-        dev = np.max(np.abs(res - np.median(res, axis=0)), axis=1)
+        dev = np.max(np.abs(res), axis=1)
         sigma = max(1.4826 * float(np.median(dev)), 0.004)
         u = dev / (4.685 * sigma)
         weights = np.where(u < 1.0, (1.0 - u * u) ** 2, 0.0)
         if weights.sum() < 4 * len(terms):
             break
-        aw = a * weights[:, None]
-        coef = np.linalg.solve(aw.T @ a + 1e-9 * np.eye(len(terms)), aw.T @ r).T  # weighted normal equations
+        coef = _lstsq(a, r, weights)
     return IlluminationModel(coef, degree, (h, w), float(np.mean(weights > 0)), float(sigma))
+
+
+def _lstsq(a: np.ndarray, r: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """(3, T) coefficients of the (weighted) least-squares fit of r (N, 3) on the basis a (N, T)."""
+    aw = a if weights is None else a * weights[:, None]
+    return np.linalg.solve(aw.T @ a + 1e-9 * np.eye(a.shape[1]), aw.T @ r).T
+
+
+def _trimmed_cost(a: np.ndarray, r: np.ndarray, coef: np.ndarray, keep: float = 0.5) -> float:
+    dev = np.max(np.abs(r - a @ coef.T), axis=1)
+    k = max(1, int(keep * len(dev)))
+    return float(np.sum(np.partition(dev, k - 1)[:k] ** 2))
+
+
+def _lts(a: np.ndarray, r: np.ndarray, coef: np.ndarray, keep: float = 0.5, steps: int = 10) -> np.ndarray:
+    """Least-trimmed-squares concentration steps: refit on the ``keep`` best-fitting samples."""
+    k = max(a.shape[1] * 2, int(keep * len(r)))
+    prev = None
+    for _ in range(steps):
+        dev = np.max(np.abs(r - a @ coef.T), axis=1)
+        idx = np.argpartition(dev, k - 1)[:k]
+        key = np.sort(idx)
+        if prev is not None and np.array_equal(key, prev):
+            break
+        prev = key
+        coef = _lstsq(a[idx], r[idx])
+    return coef
+
+
+def _lmeds_tiles(
+    xn: np.ndarray,
+    yn: np.ndarray,
+    r: np.ndarray,
+    terms: list[tuple[int, int]],
+    grid: int = 10,
+    trials: int = 400,
+) -> np.ndarray | None:
+    """Least-median-of-squares polynomial through per-tile median log-ratios (seeded, deterministic).
+
+    Tiles make the spatial compactness of pigment patches work for us: a patch spoils a few tiles,
+    and random minimal subsets of clean tiles find the light's field.
+    """
+    tx = np.clip(((xn + 1.0) / 2.0 * grid).astype(int), 0, grid - 1)
+    ty = np.clip(((yn + 1.0) / 2.0 * grid).astype(int), 0, grid - 1)
+    tile = ty * grid + tx
+    order = np.argsort(tile, kind="stable")
+    bounds = np.searchsorted(tile[order], np.arange(grid * grid + 1))
+    cx, cy, med = [], [], []
+    for t in range(grid * grid):
+        idx = order[bounds[t] : bounds[t + 1]]
+        if len(idx) >= 5:
+            cx.append(np.median(xn[idx]))
+            cy.append(np.median(yn[idx]))
+            med.append(np.median(r[idx], axis=0))
+    n_terms = len(terms)
+    if len(med) < 2 * n_terms:
+        return None
+    cx_a, cy_a, m = np.array(cx), np.array(cy), np.array(med)
+    basis = np.stack([cx_a**i * cy_a**j for i, j in terms], axis=1)
+    rng = np.random.default_rng(12345)
+    best, best_cost = None, np.inf
+    for _ in range(trials):
+        pick = rng.choice(len(m), n_terms, replace=False)
+        sub = basis[pick]
+        if np.linalg.cond(sub) > 1e6:
+            continue
+        coef = np.linalg.solve(sub, m[pick]).T
+        cost = float(np.median(np.max(np.abs(m - basis @ coef.T), axis=1)))
+        if cost < best_cost:
+            best, best_cost = coef, cost
+    return best
