@@ -434,3 +434,30 @@ def test_state_restored_across_windows(qtbot: Any, main_window: Any, make_librar
     assert win2.region_model.index(win2.region_view.currentIndex().row()).data() == "Leg"
     assert win2.splitter.sizes() == sizes
     assert win2.size().width() == 760
+
+
+def test_configure_application_sets_identity(qtbot: Any) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    from skintrack import APP_NAME, DESKTOP_FILE_NAME, ORG_NAME
+    from skintrack.ui.app import configure_application, fix_signal_emit_refcount
+
+    app = configure_application()
+    assert app.applicationName() == APP_NAME
+    assert app.organizationName() == ORG_NAME
+    assert QGuiApplication.desktopFileName() == DESKTOP_FILE_NAME
+    assert fix_signal_emit_refcount() in (True, False)  # idempotent
+
+
+def test_emit_does_not_leak_true(qtbot: Any) -> None:
+    """Regression: PySide6 6.12 on Python 3.11 dropped a reference to True on every emit()."""
+    from PySide6.QtCore import QObject, Signal
+
+    class Emitter(QObject):
+        ping = Signal(int)
+
+    e = Emitter()
+    before = sys.getrefcount(True)
+    for i in range(2000):
+        e.ping.emit(i)
+    assert sys.getrefcount(True) >= before - 5

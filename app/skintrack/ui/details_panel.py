@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -205,6 +205,10 @@ class DetailsPanel(QWidget):
             self.chart = QLabel("The trend chart will appear here.", self.splitter)
             self.chart.setObjectName("trendChartPlaceholder")
             self.chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._chart_timer = QTimer(self)
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.setInterval(0)
+        self._chart_timer.timeout.connect(self.refresh_chart)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.show_photo(None)
@@ -214,9 +218,15 @@ class DetailsPanel(QWidget):
         if region_id == self.region_id:
             return
         self.region_id = region_id
-        self.refresh_chart()
+        self.refresh_chart_soon()
 
+    def refresh_chart_soon(self) -> None:
+        """Coalesce refreshes: the chart draws with matplotlib on this thread (~100-300 ms)."""
+        self._chart_timer.start()
+
+    @Slot()
     def refresh_chart(self) -> None:
+        self._chart_timer.stop()
         setter = getattr(self.chart, "set_region", None)
         if setter is not None:
             try:

@@ -754,9 +754,8 @@ class MainWindow(QMainWindow):
             if row >= 0:
                 self.region_view.setCurrentIndex(self.region_model.index(row))
             self.region_view.selectionModel().blockSignals(False)
-            self.details.region_id = -1
             self._show_region(region_id if row >= 0 else None, select_photo=select_photo)
-            self.details.refresh_chart()
+            self.details.refresh_chart_soon()  # measurements or the reference may have changed
         finally:
             self._restoring = False
         self.stack.setCurrentWidget(self.splitter if regions else self.empty_state)
@@ -982,7 +981,7 @@ class MainWindow(QMainWindow):
             return None
         dlg = JournalDialog(self.lib, self)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dlg.changed.connect(self.details.refresh_chart)
+        dlg.changed.connect(self.details.refresh_chart_soon)
         self._keep_window(dlg)
         dlg.show()
         return dlg
