@@ -147,3 +147,35 @@ def test_main_window_opens_the_real_dialog_and_backs_up(qtbot: Any, main_window:
     with zipfile.ZipFile(out) as zf:
         assert "manifest.json" in zf.namelist()
     tasks.pool("work").waitForDone(10_000)
+
+
+def test_closing_mid_export_cancels_and_leaves_nothing(
+    qtbot: Any, lib, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from PySide6.QtCore import Qt
+
+    from skintrack.export import frames
+
+    db, rid, _ = lib
+    real_render = frames.FrameRenderer.render
+
+    def slow_render(self, planned, token=None):
+        time.sleep(0.15)
+        return real_render(self, planned, token)
+
+    monkeypatch.setattr(frames.FrameRenderer, "render", slow_render)
+    dlg = ExportDialog(db, rid)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dlg.set_format("pdf")
+    dlg.show()
+    out = tmp_path / "closed.pdf"
+    handle = dlg.start_export(out)
+    assert handle is not None
+    qtbot.waitUntil(lambda: dlg.progress.value() >= 1, timeout=10_000)
+    dlg.close()  # deletes the dialog while the worker is still rendering
+    qtbot.waitUntil(lambda: handle.done, timeout=20_000)
+    tasks.pool("work").waitForDone(10_000)
+    assert handle.token.cancelled
+    assert list(tmp_path.glob("closed*")) == [] and not list(tmp_path.glob("*.skt-tmp"))

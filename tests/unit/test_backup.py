@@ -283,3 +283,20 @@ def test_backup_refuses_bad_targets(lib: Library, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         run(backup_library(lib, tmp_path / "missing" / "b.zip"))
     assert not (lib.root / "inside.zip").exists()
+
+
+def test_cli_restore_damaged_archive_exit_4(
+    lib: Library, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from skintrack.cli import main
+
+    out = tmp_path / "b.zip"
+    run(backup_library(lib, out))
+    bad = tmp_path / "bad.zip"
+    with zipfile.ZipFile(out) as zf:
+        name = next(n for n in zf.namelist() if n.startswith("originals/"))
+    _rewrite_with(out, bad, name, lambda d: d[:-1] + bytes([d[-1] ^ 1]))
+    assert main(["restore", str(bad), "--library", str(tmp_path / "t")]) == 4
+    err = capsys.readouterr().err
+    assert "bad.zip" in err and "nothing was restored" in err
+    assert not (tmp_path / "t").exists()
