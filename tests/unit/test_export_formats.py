@@ -74,9 +74,10 @@ def _ffmpeg_info(path: Path) -> str:
     return proc.stderr
 
 
-def test_mp4_is_h264_yuv420p_even_and_complete(lib, tmp_path: Path) -> None:
+@pytest.mark.parametrize("use_ffprobe", [True, False], ids=["ffprobe", "opencv+ffmpeg"])
+def test_mp4_is_h264_yuv420p_even_and_complete(lib, tmp_path: Path, use_ffprobe: bool) -> None:
     out = export(lib, "mp4", tmp_path / "t.mp4", options={"size": 241, "frame_ms": 500})
-    probe = shutil.which("ffprobe")
+    probe = shutil.which("ffprobe") if use_ffprobe else None
     if probe:
         info = json.loads(
             subprocess.run(
