@@ -32,12 +32,13 @@ def _title(plan: ExportPlan) -> str:
 def _write_contact_sheet(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
     from PIL import Image
 
-    from skintrack.export.contact_sheet import render_contact_sheet
+    from skintrack.export.contact_sheet import MAX_TILE, render_contact_sheet
 
     sheet = render_contact_sheet(
         frames,
         title=_title(plan),
         subtitle=f"{len(frames)} check-ins, {plan.date_range_text()} · aligned to the reference photo",
+        tile=min(MAX_TILE, plan.options.size),
     )
     fmt = "PNG" if out.suffix.lower() == ".png" else "JPEG"
     params: dict[str, Any] = {"quality": 90} if fmt == "JPEG" else {"compress_level": 6}
