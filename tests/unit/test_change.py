@@ -349,3 +349,32 @@ def test_large_central_patch_does_not_bend_the_illumination_model() -> None:
     assert iou(r.mask > 0, d) > 0.85
     assert abs(np.nanmedian(r.delta_L[~d])) < 0.3
     assert r.noise_delta_L < 1.0
+
+
+def test_reference_card_detection_is_completed_in_the_later_photo() -> None:
+    """The service passes the reference's CardDetection: the card is found again in the warped later photo."""
+    card = pytest.importorskip("skintrack.core.card")
+    h, w = 600, 800
+    src = card.render_card_rgb(320 / card.CARD_SIZE_MM[0] * 25.4)
+    sh, sw = src.shape[:2]
+    card_lin = colour.srgb_to_linear(src.astype(np.float32) / 255.0)
+    x0, y0 = w - sw - 20, h - sh - 20
+
+    def shoot(lab: np.ndarray, light: tuple[float, float, float], seed: int) -> np.ndarray:
+        lin = colour.lab_to_linear(lab).astype(np.float32)
+        lin[y0 : y0 + sh, x0 : x0 + sw] = card_lin
+        lin = lin * np.asarray(light, np.float32)
+        noise = np.random.default_rng(seed).normal(0, 1 / 255, lin.shape)
+        return np.clip(np.round((colour.linear_to_srgb(np.clip(lin, 0, 1)) + noise) * 255) / 255, 0, 1)
+
+    lab = skin_lab((h, w), seed=3)
+    ref = shoot(lab, (0.9, 0.9, 0.9), 1).astype(np.float32)
+    later = shoot(darkened(lab, np.ones((h, w), bool), -4.0, -2.5), (0.75, 0.72, 0.62), 2).astype(np.float32)
+    det = card.detect_card((ref * 255).astype(np.uint8))
+    assert det is not None and det.colour_correction is not None
+    r = compare_aligned(ref, later, np.ones((h, w), bool), card=det)
+    assert r.calibration == "card" and r.uniform_change_measurable
+    assert r.mean_delta_L == pytest.approx(-4.0, abs=0.6)
+    assert r.mean_delta_b < -1.5
+    assert r.darkened_area_mm2 == pytest.approx(r.darkened_area_px * det.mm_per_px**2, rel=1e-6)
+    assert not r.mask[y0 : y0 + sh, x0 : x0 + sw].any()
