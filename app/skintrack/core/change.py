@@ -692,7 +692,8 @@ def compare_aligned(
                 )
                 contour = []
                 if cnts:
-                    c = max(cnts, key=cv2.contourArea).reshape(-1, 2)
+                    c = max(cnts, key=cv2.contourArea)
+                    c = cv2.approxPolyDP(c, 0.75, True).reshape(-1, 2)  # compact JSON, < 1 px error
                     contour = [[(px + 0.5) / fx - 0.5, (py + 0.5) / fy - 0.5] for px, py in c]
                 area_in = area * area_scale
                 mdb = float(np.mean(pdb))
