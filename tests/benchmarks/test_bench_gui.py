@@ -124,15 +124,22 @@ class Heartbeat:
         self.clock = QElapsedTimer()
         self.last = 0
         self.gaps: list[int] = []
+        self.times: list[int] = []
         self.timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
         now = self.clock.elapsed()
         self.gaps.append(now - self.last)
+        self.times.append(now)
         self.last = now
+
+    def max_gap_until(self, t_ms: int) -> float:
+        g = [gap for gap, t in zip(self.gaps[1:], self.times[1:], strict=True) if t <= t_ms]
+        return float(max(g or [0]))
 
     def start(self) -> None:
         self.gaps.clear()
+        self.times.clear()
         self.clock.start()
         self.last = 0
         self.timer.start()
@@ -207,16 +214,22 @@ def test_heartbeat_while_analysis_runs(qtbot: Any, tmp_path: Path) -> None:
         win = MainWindow(lib)
         win.show()
         qtbot.waitExposed(win)
+        qtbot.waitUntil(lambda: win.thumbs.pending_count() == 0, timeout=20_000)
+        qtbot.wait(1000)  # first chart draw and preview happen before the measurement
         hb = Heartbeat()
         hb.start()
         t = time.perf_counter()
+        last_step: list[int] = [0]
         with qtbot.waitSignal(win.analysisFinished, timeout=300_000) as blocker:
-            win.analyse_region(force=True)
+            handle = win.analyse_region(force=True)
+            handle.progress.connect(lambda _p: last_step.__setitem__(0, hb.clock.elapsed()))
         elapsed = time.perf_counter() - t
+        during = hb.max_gap_until(last_step[0])
         stats = hb.stop()
         print(
-            f"\n[bench] analysis of 5 photos (1200x900) took {elapsed:.1f} s ({blocker.args[0]}); "
-            f"heartbeat max gap {stats['max_ms']:.0f} ms, p99 {stats['p99_ms']:.0f} ms (goal < 50 ms)"
+            f"\n[bench] analysis of 5 photos (1200x900) took {elapsed:.1f} s ({blocker.args[0]}); heartbeat "
+            f"max gap while it ran {during:.0f} ms; including the final refresh (timeline + matplotlib trend "
+            f"chart) {stats['max_ms']:.0f} ms; p99 {stats['p99_ms']:.0f} ms (goal < 50 ms)"
         )
         win.close()
         gui.drain()
