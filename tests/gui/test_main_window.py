@@ -461,3 +461,40 @@ def test_emit_does_not_leak_true(qtbot: Any) -> None:
     for i in range(2000):
         e.ping.emit(i)
     assert sys.getrefcount(True) >= before - 5
+
+
+def test_change_date_resorts_timeline(qtbot: Any, main_window: Any) -> None:
+    win = main_window({"Arm": 3})
+    first = win.photo_model.photo(0)
+    win.select_photo(first.id)
+
+    def run(dlg: QDialog) -> int:
+        from PySide6.QtCore import QDate
+
+        dlg.edit.setDate(QDate(2027, 6, 1))
+        return QDialog.DialogCode.Accepted
+
+    win._run_dialog = run
+    key(qtbot, win, "Ctrl+D")
+    moved = win.lib.photo(first.id)
+    assert moved.taken_at.date().isoformat() == "2027-06-01"
+    assert moved.taken_at_source == "user"
+    assert win.photo_model.photo(2).id == first.id  # now the latest
+    assert win.current_photo().id == first.id
+
+
+def test_reanalyse_forces(qtbot: Any, main_window: Any, monkeypatch: Any) -> None:
+    from skintrack.services import analysis
+
+    forced: list[bool] = []
+
+    def fake(lib: Any, region_id: int, *, token: Any = None, force: bool = False) -> Any:
+        forced.append(force)
+        yield Progress(1, 1, "done")
+        return analysis.AnalysisReport(analysed=2)
+
+    monkeypatch.setattr(analysis, "analyze_region", fake)
+    win = main_window({"Arm": 3})
+    with qtbot.waitSignal(win.analysisFinished, timeout=10_000):
+        win.actions_by_name["reanalyse"].trigger()
+    assert forced == [True]

@@ -13,13 +13,15 @@ import importlib
 import logging
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QDateTime, QItemSelectionModel, QModelIndex, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -131,6 +133,32 @@ class NewRegionDialog(QDialog):
             "body_site": self.body_site.text().strip(),
             "interval_days": self.interval.value() or None,
         }
+
+
+class DateDialog(QDialog):
+    """Correct when a check-in was taken (the time zone of the original date is kept)."""
+
+    def __init__(self, when: datetime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dateDialog")
+        self.setWindowTitle("Change date")
+        self.original = when
+        form = QFormLayout(self)
+        self.edit = QDateTimeEdit(QDateTime(when.date(), when.time().replace(microsecond=0)), self)
+        self.edit.setObjectName("dateEdit")
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        form.addRow("Taken on", self.edit)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+
+    def value(self) -> datetime:
+        d, t = self.edit.date(), self.edit.time()
+        return datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), tzinfo=self.original.tzinfo)
 
 
 class TrashDialog(QDialog):
@@ -407,7 +435,21 @@ class MainWindow(QMainWindow):
             shortcut="Ctrl+R",
             tip="Align and measure every check-in against the reference",
         )
+        a(
+            "reanalyse",
+            "Re-analyse region from scratch",
+            lambda: self.analyse_region(force=True),
+            icon="refresh",
+            tip="Measure every check-in again (after changing thresholds or areas)",
+        )
         a("set_reference", "Set as reference", self.set_reference, icon="reference")
+        a(
+            "edit_date",
+            "Change date…",
+            self.edit_date,
+            shortcut="Ctrl+D",
+            tip="Correct the date of this check-in",
+        )
         a("reveal", "Reveal original", self.reveal_original, icon="folder")
         a("export", "Export…", self.export, icon="export", shortcut="Ctrl+Shift+E")
         a("backup", "Back up…", self.backup, icon="backup")
@@ -433,10 +475,20 @@ class MainWindow(QMainWindow):
         for k in ("open_library", "demo", None, "backup", "export", None, "quit"):
             m.addSeparator() if k is None else m.addAction(act[k])
         m = mb.addMenu("&Region")
-        for k in ("add_region", "edit_region", "analyse", None, "new_checkin", "compare", None, "restore"):
+        for k in (
+            "add_region",
+            "edit_region",
+            "analyse",
+            "reanalyse",
+            None,
+            "new_checkin",
+            "compare",
+            None,
+            "restore",
+        ):
             m.addSeparator() if k is None else m.addAction(act[k])
         m = mb.addMenu("&Check-in")
-        for k in ("previous", "next", None, "set_reference", "reveal", None, "trash"):
+        for k in ("previous", "next", None, "edit_date", "set_reference", "reveal", None, "trash"):
             m.addSeparator() if k is None else m.addAction(act[k])
         m = mb.addMenu("&View")
         for k in ("fullscreen", "refresh"):
@@ -638,8 +690,9 @@ class MainWindow(QMainWindow):
         for k in ("new_checkin", "edit_region", "restore", "export"):
             act[k].setEnabled(region)
         act["analyse"].setEnabled(region and n > 1 and self.analysis_task is None)
+        act["reanalyse"].setEnabled(region and n > 1 and self.analysis_task is None)
         act["compare"].setEnabled(region and n > 1)
-        for k in ("trash", "set_reference", "reveal"):
+        for k in ("trash", "set_reference", "reveal", "edit_date"):
             act[k].setEnabled(photo)
         act["next"].setEnabled(photo and row < n - 1)
         act["previous"].setEnabled(photo and row > 0)
@@ -846,6 +899,17 @@ class MainWindow(QMainWindow):
             "the others against it.",
             8000,
         )
+        self.reload_region(select_photo=photo.id)
+
+    def edit_date(self) -> None:
+        photo = self.current_photo()
+        if self.lib is None or photo is None:
+            return
+        dlg = DateDialog(photo.taken_at, self)
+        if self._run_dialog(dlg) != QDialog.DialogCode.Accepted:
+            return
+        self.lib.update_photo(photo.id, taken_at=dlg.value())
+        self.statusBar().showMessage("Date changed; the timeline is re-sorted.", 5000)
         self.reload_region(select_photo=photo.id)
 
     def reveal_original(self) -> bool:
