@@ -31,11 +31,15 @@ def test_bench_export_per_check_in(tmp_path: Path) -> None:
     from skintrack.export import frames
 
     t0 = time.perf_counter()
-    lib, rid, _ids = make_library(tmp_path / "lib", tmp_path / "src", N, size=SIZE)
-    print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    lib, rid, ids = make_library(tmp_path / "lib", tmp_path / "src", N, size=SIZE)
+    print(
+        f"\nbest of 2 runs after a warm-up; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(f"built a library of {N} x {SIZE[0]}x{SIZE[1]} JPEGs in {time.perf_counter() - t0:.1f} s")
     results = {}
     with lib:
+        warm = plan_for_region(lib, rid, "pdf", selected=ids[:2], options=ExportOptions(heatmap=True))
+        drive(lambda tok: run_export(lib, warm, tmp_path / "warm.pdf", tok), CancelToken(), lambda _p: None)
         for fmt, name, heat in (
             ("gif", "t.gif", False),
             ("mp4", "t.mp4", False),
@@ -44,11 +48,14 @@ def test_bench_export_per_check_in(tmp_path: Path) -> None:
             ("mp4", "h.mp4", True),
         ):
             plan = plan_for_region(lib, rid, fmt, options=ExportOptions(heatmap=heat))
-            frames._cached_ref.cache_clear()
-            t, cpu = time.perf_counter(), time.process_time()
-            job = lambda tok, p=plan, n=name: run_export(lib, p, tmp_path / n, tok)  # noqa: E731
-            drive(job, CancelToken(), lambda _p: None)
-            dt, dcpu = time.perf_counter() - t, time.process_time() - cpu
+            best = (float("inf"), 0.0)
+            for _ in range(2):  # best of two: the machine is shared
+                frames._cached_ref.cache_clear()
+                t, cpu = time.perf_counter(), time.process_time()
+                job = lambda tok, p=plan, n=name: run_export(lib, p, tmp_path / n, tok)  # noqa: E731
+                drive(job, CancelToken(), lambda _p: None)
+                best = min(best, (time.perf_counter() - t, time.process_time() - cpu))
+            dt, dcpu = best
             label = fmt + (" +heatmap" if heat else "")
             results[label] = dt
             mb = (tmp_path / name).stat().st_size / 1e6
