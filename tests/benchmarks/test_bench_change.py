@@ -56,9 +56,12 @@ def test_bench_compare_aligned(size: tuple[int, int]) -> None:
     r = compare_aligned(ref, lat, valid)
     med, best = _time(lambda: heatmap_image(r, legend=True), repeat=3)
     print(f"  {'heatmap_image':<16} median {med:6.0f} ms  best {best:6.0f} ms")
-    med, best = _time(
-        lambda: r.later_normalised if r._cache.pop("later_normalised", None) is None else None, 3
-    )
+
+    def normalise() -> None:
+        r._cache.pop("later_normalised", None)  # computed on demand and cached: time a fresh one
+        assert r.later_normalised is not None
+
+    med, best = _time(normalise, 3)
     print(f"  {'later_normalised':<16} median {med:6.0f} ms  best {best:6.0f} ms")
     full = ChangeSettings(analysis_side=0)
     if size[0] <= 2000:

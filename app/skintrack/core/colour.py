@@ -460,14 +460,13 @@ def _lmeds_tiles(
     cx_a, cy_a, m = np.array(cx), np.array(cy), np.array(med)
     basis = np.stack([cx_a**i * cy_a**j for i, j in terms], axis=1)
     rng = np.random.default_rng(12345)
-    best, best_cost = None, np.inf
-    for _ in range(trials):
-        pick = rng.choice(len(m), n_terms, replace=False)
-        sub = basis[pick]
-        if np.linalg.cond(sub) > 1e6:
-            continue
-        coef = np.linalg.solve(sub, m[pick]).T
-        cost = float(np.median(np.max(np.abs(m - basis @ coef.T), axis=1)))
-        if cost < best_cost:
-            best, best_cost = coef, cost
+    picks = np.argsort(rng.random((trials, len(m))), axis=1)[:, :n_terms]  # distinct tiles per trial
+    subs = basis[picks]  # (T, n, n)
+    scale = np.abs(subs).max(axis=(1, 2)) ** n_terms
+    ok = np.abs(np.linalg.det(subs)) > 1e-9 * np.maximum(scale, 1e-12)
+    if not ok.any():
+        return None
+    coefs = np.linalg.solve(subs[ok], m[picks[ok]])  # (T', n, 3)
+    dev = np.max(np.abs(m[None] - basis[None] @ coefs), axis=2)  # (T', tiles)
+    best = coefs[int(np.argmin(np.median(dev, axis=1)))].T
     return best
