@@ -280,3 +280,29 @@ def test_synthetic_skin_pairs(kw: dict) -> None:
         kw["change"] = synth.Darkening(-8.0, kw["change"])
     pair = synth.make_pair(seed=21, size=(W, H), **kw)
     check_ok(pair.reference, pair.later, pair.h_later_to_reference, limit=0.6)
+
+
+def test_card_anchor_when_skin_features_fail(monkeypatch: pytest.MonkeyPatch) -> None:
+    import skintrack.core.align as align_mod
+
+    ref, mov, h_true = make(15, pose(6.0, 1.05, (20, -10)))
+    monkeypatch.setattr(align_mod, "_match", lambda *a, **k: "too few matching details (0)")
+    assert not align(ref, mov).ok
+    nudge = np.array([[1, 0, 0.8], [0, 1, -0.6], [0, 0, 1.0]])  # card corners are a little off
+    a = align(ref, mov, card_homography=nudge @ h_true)
+    assert a.ok and a.method == "card", a.message
+    assert transfer_error(a.homography, h_true, ref.shape) < 0.3  # ECC polished it on the skin
+    # a card that moved relative to the skin between the dates must not be trusted
+    moved = np.array([[1, 0, 40.0], [0, 1, 25.0], [0, 0, 1.0]]) @ h_true
+    b = align(ref, mov, card_homography=moved)
+    assert not b.ok and b.homography is None, b.message
+
+
+def test_alignment_from_homography() -> None:
+    from skintrack.core.align import alignment_from_homography
+
+    h = pose(5.0, 1.1, (10, 5)) @ np.linalg.inv(pose())
+    a = alignment_from_homography(h, (H, W), (H, W))
+    assert a.ok and a.method == "manual" and np.allclose(a.homography, h / h[2, 2])
+    assert not alignment_from_homography(np.diag([4.0, 4.0, 1.0]), (H, W), (H, W)).ok
+    assert not alignment_from_homography(np.diag([-1.0, 1.0, 1.0]), (H, W), (H, W)).ok

@@ -59,6 +59,7 @@ SCALE_RANGE = (0.5, 2.0)
 MAX_CONDITION = 3.0
 DENOMINATOR_RANGE = (0.5, 2.0)
 MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
+MAX_ECC_SHIFT_CARD = 12.0  # from a card anchor ECC may travel further (its result must still correlate)
 MAX_FEATURES = 3000
 SIFT_CONTRAST = 0.02  # below the 0.04 default: smooth skin has low-contrast texture
 
@@ -329,7 +330,12 @@ def _ecc_score(
 
 
 def _ecc_refine(
-    ref_hp: np.ndarray, mov_hp: np.ndarray, h0: np.ndarray, mask: np.ndarray, mov_ok: np.ndarray
+    ref_hp: np.ndarray,
+    mov_hp: np.ndarray,
+    h0: np.ndarray,
+    mask: np.ndarray,
+    mov_ok: np.ndarray,
+    max_shift: float = MAX_ECC_SHIFT,
 ) -> tuple[np.ndarray | None, float, float, str]:
     """Refine ``h0`` (moving -> reference at ECC scale). Returns (h or None, corr_ecc, corr_feat, note)."""
     corr0, m0 = _ecc_score(ref_hp, mov_hp, h0, mask, mov_ok)
@@ -362,8 +368,13 @@ def _ecc_refine(
     if not inside.any():
         return None, corr0, corr0, "overlap too small for refinement"
     shift = float(np.max(np.linalg.norm(_project(h1, grid[inside]) - p0[inside], axis=1)))
-    if shift > MAX_ECC_SHIFT:
-        return None, corr0, corr0, f"refinement moved {shift:.1f} px; kept the feature estimate"
+    if shift > max_shift:
+        return (
+            None,
+            corr0,
+            corr0,
+            f"refinement moved {shift:.1f} px, more than the {max_shift:.0f} px allowed",
+        )
     corr1, _ = _ecc_score(ref_hp, mov_hp, h1, m0.astype(bool), mov_ok)
     if corr1 < corr0:
         return None, corr1, corr0, "refinement did not improve the match"
@@ -409,6 +420,7 @@ def align(
     exclude_mask: np.ndarray | None = None,
     cancel: CancelToken | None = None,
     moving_exclude_mask: np.ndarray | None = None,
+    card_homography: np.ndarray | None = None,
 ) -> Alignment:
     """Register ``moving_rgb`` onto ``reference_rgb``; never raises on failure (ok=False instead).
 
@@ -416,9 +428,14 @@ def align(
     belong to something else (a calibration card) so they do not steer the alignment;
     ``moving_exclude_mask`` does the same in the moving photo (e.g. the card there: a card moved
     relative to the skin would otherwise pull the alignment onto the card plane).
+
+    ``card_homography`` (moving -> reference, from a calibration card detected in both photos)
+    anchors the alignment when skin features alone fail. It goes through the same checks as a
+    feature estimate, ECC refinement on the skin (card masked out) and the texture-correlation
+    check, so a card that moved relative to the skin is refused rather than trusted.
     """
     try:
-        return _align(reference_rgb, moving_rgb, exclude_mask, cancel, moving_exclude_mask)
+        return _align(reference_rgb, moving_rgb, exclude_mask, cancel, moving_exclude_mask, card_homography)
     except cv2.error as exc:
         return _failed(f"alignment failed inside OpenCV: {str(exc).strip().splitlines()[-1]}")
     except (ValueError, np.linalg.LinAlgError) as exc:
@@ -436,6 +453,7 @@ def _align(
     exclude_mask: np.ndarray | None,
     cancel: CancelToken | None,
     moving_exclude_mask: np.ndarray | None = None,
+    card_homography: np.ndarray | None = None,
 ) -> Alignment:
     ref_shape, mov_shape = reference_rgb.shape[:2], moving_rgb.shape[:2]
     if min(ref_shape) < 32 or min(mov_shape) < 32:
@@ -475,6 +493,14 @@ def _align(
             best = res
             break
         notes.append(f"{_label(name)}: {why}")
+    if best is None and card_homography is not None:
+        h_card = _normalise(np.asarray(card_homography, np.float64))
+        why = _sane(h_card, ref_shape, mov_shape)
+        if why is None:
+            h_card_f = _normalise(s_ref_f @ h_card @ np.linalg.inv(s_mov_f))
+            best = _Match(h_card_f, 16, 1.0, 0.5, "card")  # 4 markers x 4 corners
+        else:
+            notes.append(f"card: {why}")
     if best is None:
         return _failed("no trustworthy alignment: " + "; ".join(notes))
 
@@ -491,14 +517,18 @@ def _align(
     if mexcl_e is not None:
         mov_ok &= ~mexcl_e
     _check(cancel)
-    h_ecc, corr_final, corr_feat, note = _ecc_refine(ref_hp, mov_hp, h_feat_e, mask, mov_ok)
+    max_shift = MAX_ECC_SHIFT_CARD if best.detector == "card" else MAX_ECC_SHIFT
+    h_ecc, corr_final, corr_feat, note = _ecc_refine(ref_hp, mov_hp, h_feat_e, mask, mov_ok, max_shift)
     _check(cancel)
-    method = "features"
+    method = "card" if best.detector == "card" else "features"
     h_e = h_feat_e
     if h_ecc is not None:
-        method, h_e = "ecc", h_ecc
+        method, h_e = ("card" if best.detector == "card" else "ecc"), h_ecc
     else:
         corr_final = corr_feat
+    if best.detector == "card" and h_ecc is None:
+        # card corners alone are not sub-pixel evidence about the skin: ECC must confirm them
+        return _failed(f"no trustworthy alignment: the card-based estimate was not confirmed ({note})")
     h_full = _normalise(np.linalg.inv(s_ref_e) @ h_e @ s_mov_e)
     why = _sane(h_full, ref_shape, mov_shape)
     if why is not None:
@@ -510,11 +540,14 @@ def _align(
             best.inliers,
         )
     quality = _quality(best.inliers, best.ratio, best.rms, corr_final)
-    msg = (
-        f"{best.detector.upper()} {best.inliers} inliers ({best.ratio:.0%}), RMS {best.rms:.2f} px at "
-        f"{max(ref_f.shape)} px; texture correlation {corr_feat:.3f}"
-    )
-    msg += f" -> {corr_final:.3f} after ECC" if method == "ecc" else f" ({note})" if note else ""
+    if best.detector == "card":
+        msg = f"anchored on the calibration card (skin features failed); texture correlation {corr_feat:.3f}"
+    else:
+        msg = (
+            f"{best.detector.upper()} {best.inliers} inliers ({best.ratio:.0%}), RMS {best.rms:.2f} px at "
+            f"{max(ref_f.shape)} px; texture correlation {corr_feat:.3f}"
+        )
+    msg += f" -> {corr_final:.3f} after ECC" if h_ecc is not None else f" ({note})" if note else ""
     return Alignment(True, h_full, quality, method, best.inliers, msg)
 
 
@@ -562,6 +595,21 @@ def alignment_from_points(
     note = " (exact fit: 4 pairs cannot show clicking errors)" if n == 4 else ""
     msg = f"manual alignment from {n} point pairs, RMS {rms:.2f} px{note}"
     return Alignment(True, h, quality, "manual", n, msg)
+
+
+def alignment_from_homography(
+    h: Any, reference_shape: tuple[int, ...], moving_shape: tuple[int, ...], message: str = ""
+) -> Alignment:
+    """A user-adjusted homography (moving -> reference, full-resolution px) as a manual alignment,
+    after the same plausibility checks as an automatic one."""
+    hm = np.asarray(h, np.float64).reshape(3, 3)
+    if not np.all(np.isfinite(hm)) or abs(hm[2, 2]) < 1e-12:
+        return _failed("the homography is not usable", method="manual")
+    hm = _normalise(hm)
+    why = _sane(hm, reference_shape, moving_shape)
+    if why is not None:
+        return _failed(f"implausible manual alignment: {why}", method="manual")
+    return Alignment(True, hm, 1.0, "manual", 0, message or "homography adjusted by hand")
 
 
 def warp_to_reference(

@@ -271,7 +271,17 @@ def align_analysed(
     mm = _card_mask(mov_card)
     if mm is not None and mm.shape != mov.rgb.shape[:2]:
         mm = None
-    a = align_mod.align(ref.rgb, mov.rgb, exclude_mask=excl, cancel=token, moving_exclude_mask=mm)
+    card_h = None
+    if ref_card is not None and mov_card is not None:
+        try:  # card mm -> image px in each photo: moving -> reference through the card plane
+            card_h = np.asarray(ref_card.homography, np.float64) @ np.linalg.inv(
+                np.asarray(mov_card.homography, np.float64)
+            )
+        except (AttributeError, np.linalg.LinAlgError, ValueError):
+            card_h = None
+    a = align_mod.align(
+        ref.rgb, mov.rgb, exclude_mask=excl, cancel=token, moving_exclude_mask=mm, card_homography=card_h
+    )
     if a.ok and a.homography is not None:
         a.homography = to_full(a.homography, ref, mov)
     return a
