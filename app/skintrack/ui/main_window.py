@@ -687,8 +687,9 @@ class MainWindow(QMainWindow):
         row = self.timeline.currentIndex().row()
         n = self.photo_model.rowCount()
         act = self.actions_by_name
-        for k in ("new_checkin", "edit_region", "restore", "export"):
+        for k in ("edit_region", "restore", "export"):
             act[k].setEnabled(region)
+        act["new_checkin"].setEnabled(has_lib)  # the check-in dialog can create the region
         act["analyse"].setEnabled(region and n > 1 and self.analysis_task is None)
         act["reanalyse"].setEnabled(region and n > 1 and self.analysis_task is None)
         act["compare"].setEnabled(region and n > 1)
