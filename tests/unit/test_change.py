@@ -378,3 +378,17 @@ def test_reference_card_detection_is_completed_in_the_later_photo() -> None:
     assert r.mean_delta_b < -1.5
     assert r.darkened_area_mm2 == pytest.approx(r.darkened_area_px * det.mm_per_px**2, rel=1e-6)
     assert not r.mask[y0 : y0 + sh, x0 : x0 + sw].any()
+
+
+def test_touching_grey_blue_and_brown_patches_are_reported_separately() -> None:
+    lab = skin_lab(seed=17)
+    gb = disc(centre=(170, 150), r=45)
+    br = disc(centre=(250, 150), r=45) & ~gb
+    later = darkened(darkened(lab, gb, -5.0, -3.0), br, -6.0, 4.0)
+    r = compare_aligned(photo(lab), photo(later, seed=2), ONES)
+    kinds = sorted(p.kind for p in r.patches)
+    assert kinds == ["brown", "grey-blue"]
+    by_kind = {p.kind: p for p in r.patches}
+    assert by_kind["grey-blue"].centroid[0] < 185 and by_kind["brown"].centroid[0] > 235
+    assert by_kind["brown"].mean_delta_b > 2 and by_kind["grey-blue"].mean_delta_b < -2
+    assert iou(r.mask > 0, gb | br) > 0.85

@@ -420,6 +420,81 @@ def _kind(mean_db: float) -> str:
     return "neutral"
 
 
+@dataclass
+class _Geometry:
+    """Analysis -> input pixel scaling and the optional mm scale of input pixels."""
+
+    fx: float
+    fy: float
+    area_scale: float
+    mm_per_px: float | None
+
+
+def _split_by_kind(sel: np.ndarray, db: np.ndarray, min_area: float) -> list[np.ndarray]:
+    """Split a flagged region where a grey-blue part (b* down) touches a brown part (b* up).
+
+    Each side must be a real patch (>= the minimum area and >= 15 % of the region), otherwise the
+    region stays whole and its mean Δb* decides; the split follows the sign of a smoothed Δb*.
+    """
+    area = int(sel.sum())
+    vals = db[sel]
+    need = max(min_area, 0.15 * area)
+    if (vals > KIND_DELTA_B).sum() < need or (vals < -KIND_DELTA_B).sum() < need:
+        return [sel]
+    smooth = cv2.GaussianBlur(np.where(sel, np.nan_to_num(db), 0).astype(np.float32), (0, 0), 3.0)
+    weight = cv2.GaussianBlur(sel.astype(np.float32), (0, 0), 3.0)
+    sign = smooth / np.maximum(weight, 1e-6) >= 0.0
+    parts = []
+    for half in (sel & sign, sel & ~sign):
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(half.astype(np.uint8), connectivity=8)
+        parts += [labels == i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_area]
+    return parts or [sel]
+
+
+def _make_patch(
+    sel: np.ndarray,
+    win: tuple[slice, slice],
+    dL: np.ndarray,
+    db: np.ndarray,
+    labs: tuple[np.ndarray, np.ndarray],
+    g: _Geometry,
+) -> Patch | None:
+    """Statistics and geometry (in input pixels) of one flagged region ``sel`` inside window ``win``."""
+    area = int(sel.sum())
+    if area == 0:
+        return None
+    pdl = dL[win][sel]
+    mdb = float(np.mean(db[win][sel]))
+    ys, xs = np.nonzero(sel)
+    x0, y0 = win[1].start, win[0].start
+    cx, cy = float(xs.mean()) + x0, float(ys.mean()) + y0
+    x, y = x0 + int(xs.min()), y0 + int(ys.min())
+    bw, bh = int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
+    cnts, _ = cv2.findContours(
+        sel.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0)
+    )
+    contour: list[list[float]] = []
+    if cnts:
+        c = cv2.approxPolyDP(max(cnts, key=cv2.contourArea), 0.75, True).reshape(-1, 2)  # < 1 px error
+        contour = [[(px + 0.5) / g.fx - 0.5, (py + 0.5) / g.fy - 0.5] for px, py in c]
+    area_in = area * g.area_scale
+    ref, lat = labs[0][win][sel], labs[1][win][sel]
+    return Patch(
+        area_px=area_in,
+        area_mm2=area_in * g.mm_per_px * g.mm_per_px if g.mm_per_px else None,
+        bbox=(round(x / g.fx), round(y / g.fy), round(bw / g.fx), round(bh / g.fy)),
+        centroid=((cx + 0.5) / g.fx - 0.5, (cy + 0.5) / g.fy - 0.5),
+        mean_delta_L=float(np.mean(pdl)),
+        min_delta_L=float(np.min(pdl)),
+        mean_delta_b=mdb,
+        mean_delta_ita=float(
+            np.mean(colour.ita(lat[..., 0], lat[..., 2]) - colour.ita(ref[..., 0], ref[..., 2]))
+        ),
+        kind=_kind(mdb),
+        contour=contour,
+    )
+
+
 def _shape_only(model: IlluminationModel, anchor: np.ndarray | None) -> IlluminationModel:
     """The field's shape: zero at the anchor pixels' mean (or with its constant term dropped)."""
     coef = model.coefficients.copy()
@@ -656,7 +731,7 @@ def compare_aligned(
         n, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
         if n > 1:
             core_counts = np.bincount(labels[core], minlength=n)
-            ita_map = None
+            geo = _Geometry(fx, fy, area_scale, mm_per_px)
             for lab_id in range(1, n):
                 area = int(stats[lab_id, cv2.CC_STAT_AREA])
                 if area < min_area or core_counts[lab_id] < max(0.5 * min_area, 0.2 * area):
@@ -669,48 +744,13 @@ def compare_aligned(
                 # hysteresis level, whichever is stricter), so strong patches keep their true edge
                 depth = float(np.median(pdl_all[sel & core[win]]))
                 sel &= core[win] | (pdl_all <= min(-weak_thr, 0.5 * depth))
-                area = int(sel.sum())
-                if area < min_area:
+                if sel.sum() < min_area:
                     continue
-                pdl = pdl_all[sel]
-                pdb = db[win][sel]
-                if ita_map is None:
-                    ita_map = (
-                        colour.ita(later_lab[..., 0], later_lab[..., 2])
-                        - colour.ita(ref_lab[..., 0], ref_lab[..., 2])
-                    ).astype(np.float32)
-                mask_small[win][sel] = 255
-                ys_, xs_ = np.nonzero(sel)
-                cx, cy = float(xs_.mean()) + x, float(ys_.mean()) + y
-                x, y = x + int(xs_.min()), y + int(ys_.min())
-                bw, bh = int(xs_.max() - xs_.min()) + 1, int(ys_.max() - ys_.min()) + 1
-                cnts, _ = cv2.findContours(
-                    sel.astype(np.uint8),
-                    cv2.RETR_EXTERNAL,
-                    cv2.CHAIN_APPROX_SIMPLE,
-                    offset=(win[1].start, win[0].start),
-                )
-                contour = []
-                if cnts:
-                    c = max(cnts, key=cv2.contourArea)
-                    c = cv2.approxPolyDP(c, 0.75, True).reshape(-1, 2)  # compact JSON, < 1 px error
-                    contour = [[(px + 0.5) / fx - 0.5, (py + 0.5) / fy - 0.5] for px, py in c]
-                area_in = area * area_scale
-                mdb = float(np.mean(pdb))
-                patches.append(
-                    Patch(
-                        area_px=area_in,
-                        area_mm2=area_in * mm_per_px * mm_per_px if mm_per_px else None,
-                        bbox=(round(x / fx), round(y / fy), round(bw / fx), round(bh / fy)),
-                        centroid=((cx + 0.5) / fx - 0.5, (cy + 0.5) / fy - 0.5),
-                        mean_delta_L=float(np.mean(pdl)),
-                        min_delta_L=float(np.min(pdl)),
-                        mean_delta_b=mdb,
-                        mean_delta_ita=float(np.mean(ita_map[win][sel])),
-                        kind=_kind(mdb),
-                        contour=contour,
-                    )
-                )
+                for part in _split_by_kind(sel, db[win], min_area):
+                    patch = _make_patch(part, win, dL, db, (ref_lab, later_lab), geo)
+                    if patch is not None and patch.area_px >= min_area * area_scale:
+                        mask_small[win][part] = 255
+                        patches.append(patch)
         patches.sort(key=lambda p: -p.area_px)
     else:
         notes.append("too few comparable pixels: no measurement")
