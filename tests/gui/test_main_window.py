@@ -498,3 +498,17 @@ def test_reanalyse_forces(qtbot: Any, main_window: Any, monkeypatch: Any) -> Non
     with qtbot.waitSignal(win.analysisFinished, timeout=10_000):
         win.actions_by_name["reanalyse"].trigger()
     assert forced == [True]
+
+
+def test_text_editing_keys_stay_in_the_notes(qtbot: Any, main_window: Any) -> None:
+    """Del, Left and Right edit the notes; they must not trash or switch check-ins there."""
+    win = main_window({"Arm": 3})
+    photo = win.current_photo()
+    win.details.notes.setFocus()
+    qtbot.keyClicks(win.details.notes, "abc")
+    qtbot.keyClick(win.details.notes, Qt.Key.Key_Left)
+    qtbot.keyClick(win.details.notes, Qt.Key.Key_Left)
+    qtbot.keyClick(win.details.notes, Qt.Key.Key_Delete)
+    assert win.details.notes.toPlainText() == "ac"
+    assert win.current_photo().id == photo.id
+    assert not win.lib.photo(photo.id).in_trash
