@@ -122,3 +122,16 @@ def test_preferences_through_main_window_switch_theme(qtbot: Any, main_window: A
         assert "analyse" in win.statusBar().currentMessage()
     finally:
         theme.apply("system")
+
+
+def test_changing_library_location_reopens(qtbot: Any, main_window: Any, tmp_path: Path) -> None:
+    win = main_window({"Arm": 1})
+    dlg = win.open_preferences()
+    other = tmp_path / "other-library"
+    dlg.library_edit.setText(str(other))
+    with qtbot.waitSignal(win.libraryChanged, timeout=5000) as blocker:
+        qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    assert blocker.args == [other]
+    assert win.lib.root == other and (other / "skintrack.sqlite3").exists()
+    assert win.stack.currentWidget() is win.empty_state
+    assert load_preferences().library_dir == str(other)
