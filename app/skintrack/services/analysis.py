@@ -74,6 +74,9 @@ class CompareOutcome:
         if self.change is None or getattr(self.change, "mask", None) is None:
             return np.zeros((h, w), np.uint8)
         m = (np.asarray(self.change.mask) > 0).astype(np.uint8) * 255
+        compared = getattr(self.change, "compared_mask", None)
+        if compared is not None and np.shape(compared) == m.shape:
+            m[~np.asarray(compared, bool)] = 0  # nothing outside the compared overlap, whatever change did
         if m.shape[:2] == (h, w):
             return m
         return cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST)
