@@ -178,7 +178,9 @@ class JournalDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self.edit_selected)
         lay.addWidget(self.table, 1)
@@ -221,6 +223,8 @@ class JournalDialog(QDialog):
 
     def reload(self) -> None:
         self.model.set_entries(self.library.list_journal())
+        for col in range(len(COLUMNS) - 1):
+            self.table.resizeColumnToContents(col)
         self._update_buttons()
 
     def selected(self) -> JournalEntry | None:
