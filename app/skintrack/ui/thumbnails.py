@@ -16,6 +16,7 @@ import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QPixmapCache
 
+from skintrack.library.db import THUMB_SIZE as LIBRARY_THUMB_SIZE
 from skintrack.progress import CancelToken
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.tasks import TaskHandle, run_task
@@ -24,7 +25,7 @@ fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a referenc
 
 log = logging.getLogger(__name__)
 
-THUMB_SIZE = 256
+THUMB_SIZE = LIBRARY_THUMB_SIZE  # made during import: no decode of the original on first view
 CACHE_LIMIT_KB = 96 * 1024
 MAX_IN_FLIGHT = 64  # older requests are dropped when the user scrolls far
 
