@@ -392,3 +392,17 @@ def test_touching_grey_blue_and_brown_patches_are_reported_separately() -> None:
     assert by_kind["grey-blue"].centroid[0] < 185 and by_kind["brown"].centroid[0] > 235
     assert by_kind["brown"].mean_delta_b > 2 and by_kind["grey-blue"].mean_delta_b < -2
     assert iou(r.mask > 0, gb | br) > 0.85
+
+
+def test_later_normalised_with_a_card_is_in_the_reference_colours() -> None:
+    lab = skin_lab(seed=18)
+    rng = np.random.default_rng(1)
+    target = rng.uniform(0.05, 0.9, (10, 3))
+    ref_light, later_light = np.array([0.9, 0.85, 0.8]), np.array([0.7, 0.72, 0.8])
+    ref_cc = colour.fit_colour_correction(target * ref_light, target)
+    later_cc = colour.fit_colour_correction(target * later_light, target)
+    ref = photo(lab, np.broadcast_to(ref_light.astype(np.float32), (H, W, 3)), seed=1)
+    later = photo(lab, np.broadcast_to(later_light.astype(np.float32), (H, W, 3)), seed=2)
+    r = compare_aligned(ref, later, ONES, card=CardCalibration(ref_cc, later_cc))
+    assert r.calibration == "card" and abs(r.mean_delta_L) < 0.3
+    assert np.abs(r.later_normalised - ref).mean() < 0.01

@@ -168,7 +168,11 @@ class ChangeResult:
 
     @property
     def later_normalised(self) -> np.ndarray | None:
-        """The later photo after the calibration used (float32 sRGB 0..1, input size), on demand."""
+        """The later photo under the reference photo's light (float32 sRGB 0..1, input size), on demand.
+
+        The calibration used, expressed in the reference photo's own colours, so the two can be shown
+        side by side (with a card: later card correction, then the inverse of the reference's).
+        """
         if "later_normalised" not in self._cache:
             if self._later_input is None or self._normaliser is None:
                 return None
@@ -777,7 +781,11 @@ def compare_aligned(
             out = colour.apply_colour_correction(out, later_cc)
         if model is not None:
             out = model.apply(out)
-        return out * gains
+        out = out * gains
+        if ref_cc is not None:  # back into the reference photo's own colours, for side-by-side display
+            inv = np.linalg.inv(np.asarray(ref_cc.matrix, np.float64))
+            out = colour.apply_colour_correction(out, ColourCorrection(inv, 0.0, 0.0))
+        return out
 
     ref_ita = later_ita = None
     if ref_mean is not None and later_mean is not None:
