@@ -16,11 +16,14 @@ Recipe (issue 4):
    projective denominator stays within 0.5-2 over the moving image) and an overlap of at least 40 %
    of the smaller of the reference and the projected moving image.
 4. Sub-pixel refinement with ``cv2.findTransformECCWithMask`` (MOTION_HOMOGRAPHY) on a high-pass
-   lightness image (L* minus a Gaussian blur of sigma ``HIGHPASS_SIGMA``), at half the reference
-   resolution capped to ``ECC_SIDE`` px on the long side (the cap keeps 12 MP photos within the
-   time budget; see ``ECC_SIDE``), masked to the overlap and away from ``exclude_mask``. The ECC
-   result is kept only when it converged, stayed close to the feature estimate and its correlation
-   (computed for both estimates on the same mask) is not worse than the feature result's.
+   lightness image (L* minus a Gaussian blur of sigma ``HIGHPASS_SIGMA``; bright specular
+   outliers masked, values clipped), at half the input resolution but at least ``FEATURE_SIDE``
+   and at most ``ECC_SIDE`` px on the long side (the cap keeps big inputs within the time budget;
+   the analysis service passes 1500 px images, so ECC runs at 1000 px = 2/3 of its input),
+   masked to the overlap and away from ``exclude_mask``. The ECC result is kept only when it
+   converged, moved the feature estimate by less than ``MAX_ECC_SHIFT`` px inside the overlap and
+   its correlation (computed for both estimates on the same mask) is not worse than the feature
+   result's; otherwise the feature estimate stays (method "features").
 5. A final photometric check: the high-pass correlation over the overlap must reach
    ``MIN_CORRELATION``; unrelated images that slipped through the geometric checks fail here.
 
@@ -30,6 +33,9 @@ scaling), so the scaling matrix is S = [[sx, 0, (sx−1)/2], [0, sy, (sy−1)/2]
 H_full = S_ref⁻¹ · H_work · S_mov is exact (a plain diag(s, s, 1) would be off by (1/s − 1)/2 px).
 
 Quality (0..1) is the geometric mean of four scores, documented in ``_quality``.
+
+A calibration card seen in both photos can anchor the alignment when skin features fail
+(``card_homography``); ECC on the skin must then confirm it, or the result is refused.
 """
 
 from __future__ import annotations
