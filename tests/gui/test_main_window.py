@@ -131,6 +131,29 @@ def test_demo_button_builds_in_worker_and_opens(
     assert win.lib.root == tmp_path / "demo-library"
 
 
+def test_failed_demo_build_is_removed(qtbot: Any, main_window: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    win = main_window({})
+
+    def failing_build(root: Path, token: Any, analyse: bool = True) -> Any:
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "half.txt").write_text("partial")
+        yield Progress(1, 3, "step 1")
+        raise RuntimeError("disk full")
+
+    mod = types.ModuleType("skintrack.demo.build")
+    mod.build_demo_library = failing_build  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "skintrack.demo.build", mod)
+    demo = tmp_path / "cache" / "demo-library"
+    monkeypatch.setattr(type(win), "demo_dir", lambda self: demo)
+    demo.mkdir(parents=True)
+    (demo / "skintrack.sqlite3").write_text("left by an interrupted build")
+    win.open_demo()
+    qtbot.waitUntil(lambda: win.demo_task is None, timeout=10_000)
+    assert win.messages and "disk full" in win.messages[0][1]
+    assert not demo.exists()
+    assert win.empty_state.demo_button.isEnabled()
+
+
 def test_regions_timeline_and_details(qtbot: Any, main_window: Any) -> None:
     win = main_window({"Arm": 4, "Cheek": 2}, measure=True)
     assert win.region_model.rowCount() == 2

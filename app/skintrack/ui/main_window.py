@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import shutil
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
@@ -1107,8 +1108,11 @@ class MainWindow(QMainWindow):
             self.open_library(root)
             return None
         if root.exists() and any(root.iterdir()):
-            root.parent.mkdir(parents=True, exist_ok=True)
-            root = Path(tempfile.mkdtemp(prefix="demo-library-", dir=root.parent))
+            if root == self.demo_dir():  # our cache folder, left half-built by an interrupted build
+                shutil.rmtree(root, ignore_errors=True)
+            else:
+                root.parent.mkdir(parents=True, exist_ok=True)
+                root = Path(tempfile.mkdtemp(prefix="demo-library-", dir=root.parent))
         try:
             from skintrack.demo.build import build_demo_library
         except ImportError:
@@ -1163,8 +1167,10 @@ class MainWindow(QMainWindow):
             self.show_message(
                 "Demo library", f"The demo library could not be built: {handle.error}", warning=True
             )
-        elif handle.result is not None:
+        if handle.result is not None and handle.error is None:
             self.open_library(root)
+        else:  # failed or cancelled: remove what this build created (never a user's folder)
+            shutil.rmtree(root, ignore_errors=True)
         handle.deleteLater()
 
     # ================================================================= notes
