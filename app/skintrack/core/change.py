@@ -177,9 +177,7 @@ class ChangeResult:
             if self._later_input is None or self._normaliser is None:
                 return None
             lin = _srgb_to_linear_fast(self._later_input)
-            self._cache["later_normalised"] = np.clip(
-                colour.linear_to_srgb(self._normaliser(lin)), 0.0, 1.0
-            ).astype(np.float32)
+            self._cache["later_normalised"] = _linear_to_srgb_fast(self._normaliser(lin))
         return self._cache["later_normalised"]
 
     def _map(self, name: str) -> np.ndarray | None:
@@ -298,6 +296,20 @@ def _srgb_to_linear_fast(rgb: np.ndarray) -> np.ndarray:
     idx += np.float32(0.5)
     np.clip(idx, 0, _LUT_N - 1, out=idx)
     return _SRGB_LUT[idx.astype(np.uint16)]
+
+
+_ENC_LUT: np.ndarray | None = None
+
+
+def _linear_to_srgb_fast(linear: np.ndarray) -> np.ndarray:
+    """Linear -> sRGB float32 0..1 (clipped) via a 16-bit table: < 3e-4 error, for display."""
+    global _ENC_LUT
+    if _ENC_LUT is None:
+        _ENC_LUT = colour.linear_to_srgb(np.linspace(0.0, 1.0, _LUT_N)).astype(np.float32)
+    idx = np.asarray(linear, np.float32) * np.float32(_LUT_N - 1)
+    idx += np.float32(0.5)
+    np.clip(idx, 0, _LUT_N - 1, out=idx)
+    return _ENC_LUT[idx.astype(np.uint16)]
 
 
 def _to_analysis_linear(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
