@@ -42,10 +42,11 @@ import numpy as np
 from skintrack.core import colour
 from skintrack.core.colour import ColourCorrection, IlluminationModel
 
-ALGORITHM_VERSION = "change-1"
+ALGORITHM_VERSION = "change-2"
 CALIBRATIONS = ("card", "control", "model", "none")
 KIND_DELTA_B = 1.0  # |mean Δb*| above which a patch is called grey-blue or brown
 CLIP_SRGB = 0.98  # highlights at or above this (either photo, any channel) are not compared
+HIGHLIGHT_L = 10.0  # L* above the local median skin, and whiter than it: a specular reflection
 MIN_CONTROL_PX = 30  # control patch pixels (analysis resolution) needed to use it
 
 
@@ -331,6 +332,25 @@ def _chan_max(img: np.ndarray) -> np.ndarray:
     return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
 
 
+def _highlights(lin: np.ndarray) -> np.ndarray:
+    """Specular reflections that are not clipped: brighter than the surrounding skin and whiter.
+
+    They belong to the light, not to the skin, and move between photos; a highlight in the
+    reference would otherwise read as "darkening" in every later photo.
+    """
+    luminance = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+    light = np.cbrt(np.clip(luminance, 0.008856, None)) * 116.0 - 16.0  # L* (exact above L* = 8)
+    top = _chan_max(lin)
+    bottom = np.minimum(np.minimum(lin[..., 0], lin[..., 1]), lin[..., 2])
+    saturation = (top - bottom) / np.maximum(top, 1e-4)
+    kernel = max(15, round(max(lin.shape[:2]) * 0.02)) | 1
+    light8 = np.clip(light * 2.55, 0, 255).astype(np.uint8)
+    sat8 = np.clip(saturation * 255, 0, 255).astype(np.uint8)
+    brighter = light8.astype(np.int16) - cv2.medianBlur(light8, kernel) > HIGHLIGHT_L * 2.55
+    whiter = sat8.astype(np.float32) < 0.8 * cv2.medianBlur(sat8, kernel)
+    return brighter & whiter
+
+
 def _resize(img: np.ndarray, size: tuple[int, int], interp: int) -> np.ndarray:
     if (img.shape[1], img.shape[0]) == tuple(size):
         return img
@@ -580,10 +600,17 @@ def compare_aligned(
     # highlights (either photo) are not skin colour: leave them out of fitting and comparing
     clip_lin = float(colour.srgb_to_linear(np.array(CLIP_SRGB)))
     clipped = (_chan_max(ref_lin) >= clip_lin) | (_chan_max(later_lin) >= clip_lin)
+    specular = _highlights(ref_lin) | _highlights(later_lin)
+    notes: list[str] = []
+    if specular.any():
+        clipped |= specular
+        notes.append(
+            f"{_r(float(specular.sum()) / (fx * fy), 0):.0f} px of specular highlights (either photo) "
+            "left out: reflections are not skin colour"
+        )
     if clipped.any():
         clipped = cv2.dilate(clipped.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
 
-    notes: list[str] = []
     fit_mask = valid & ~clipped
     if card_m is not None:
         fit_mask &= ~card_m
