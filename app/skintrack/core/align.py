@@ -67,6 +67,7 @@ DENOMINATOR_RANGE = (0.5, 2.0)
 MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
 MAX_ECC_SHIFT_CARD = 12.0  # from a card anchor ECC may travel further (its result must still correlate)
 MAX_FEATURES = 3000
+ECC_ITERATIONS = 40  # cap; from a feature estimate ECC converges in far fewer
 SIFT_CONTRAST = 0.02  # below the 0.04 default: smooth skin has low-contrast texture
 
 
@@ -348,7 +349,7 @@ def _ecc_refine(
     if int(m0.sum()) < 2000:
         return None, corr0, corr0, "overlap too small for refinement"
     warp = np.linalg.inv(h0).astype(np.float32)  # template (reference) -> input (moving)
-    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 1e-5)
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, ECC_ITERATIONS, 1e-5)
     try:
         _, warp = cv2.findTransformECCWithMask(
             ref_hp,
