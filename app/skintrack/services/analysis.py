@@ -4,7 +4,7 @@ Everything is measured at an *analysis resolution*: photos are decoded with ``ma
 ANALYSIS_SIDE`` (1500 px, the resolution ``core.change`` measures colour at by default, so nothing
 is decoded or warped that would be thrown away: a 12 MP 4000x3000 JPEG is decoded with JPEG DCT
 scaling to 2000x1500 and area-resized to 1500x1125, scale 0.375), aligned there (features at
-~1000 px and ECC at ~1000 px inside ``core.align``; the ECC result is accurate to a few hundredths
+800 px and ECC at 800 px inside ``core.align``; the ECC result is accurate to a few hundredths
 of a pixel at that scale, ~0.05 px at full resolution on the synthetic benchmark) and compared
 there. Pigment patches of the minimum reported area (0.05 % of the frame) still span ~850 px.
 Homographies are stored and reported in full-resolution pixels; masks and polygons are converted
