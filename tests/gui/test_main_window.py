@@ -535,3 +535,21 @@ def test_text_editing_keys_stay_in_the_notes(qtbot: Any, main_window: Any) -> No
     assert win.details.notes.toPlainText() == "ac"
     assert win.current_photo().id == photo.id
     assert not win.lib.photo(photo.id).in_trash
+
+
+def test_failed_alignment_is_explained(qtbot: Any, main_window: Any) -> None:
+    from skintrack.library import AlignmentRecord
+
+    win = main_window({"Arm": 3})
+    photos = win.photo_model.photos()
+    win.lib.save_alignment(
+        AlignmentRecord(
+            photos[2].id, photos[0].id, False, None, 0.0, "features", 3, "too few matches", None, "t"
+        )
+    )
+    win.select_photo(photos[1].id)
+    assert "Not analysed yet" in win.details.reading_label.text()
+    win.select_photo(photos[2].id)
+    assert win.details.values["alignment"].text() == "failed (features)"
+    assert "could not be aligned" in win.details.reading_label.text()
+    assert "too few matches" in win.details.reading_label.text()

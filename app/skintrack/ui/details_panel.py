@@ -240,7 +240,9 @@ class DetailsPanel(QWidget):
         metrics: dict[str, Any] | None = None,
         *,
         is_reference: bool = False,
+        alignment: Any = None,
     ) -> None:
+        """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement."""
         same = photo is not None and self.photo is not None and photo.id == self.photo.id
         self.photo = photo
         if not same:
@@ -264,9 +266,9 @@ class DetailsPanel(QWidget):
         self.source_label.setText(("Reference · " if is_reference else "") + source)
         if not same:
             self._load_preview(photo)
-        self._show_metrics(metrics, is_reference)
+        self._show_metrics(metrics, is_reference, alignment)
 
-    def _show_metrics(self, m: dict[str, Any] | None, is_reference: bool) -> None:
+    def _show_metrics(self, m: dict[str, Any] | None, is_reference: bool, alignment: Any = None) -> None:
         v = self.values
         if is_reference:
             for label in v.values():
@@ -277,8 +279,16 @@ class DetailsPanel(QWidget):
         if not m:
             for label in v.values():
                 label.setText(NONE)
-            v["alignment"].setText("not analysed yet")
-            self.reading_label.setText("Not analysed yet: use Analyse region.")
+            if alignment is not None and not alignment.ok:
+                v["alignment"].setText(f"failed ({alignment.method})")
+                why = f" ({alignment.message})" if alignment.message else ""
+                self.reading_label.setText(
+                    f"No measurement: this photo could not be aligned with the reference{why}. "
+                    "Try manual alignment in Compare, or retake it framed like the reference."
+                )
+            else:
+                v["alignment"].setText("not analysed yet")
+                self.reading_label.setText("Not analysed yet: use Analyse region (Ctrl+R).")
             return
         al = m.get("alignment") or {}
         if al:

@@ -674,11 +674,12 @@ class MainWindow(QMainWindow):
             self.details.show_photo(None)
         else:
             photo = current.data(PhotoRole.Photo)
-            self.details.show_photo(
-                photo,
-                current.data(PhotoRole.Measurement),
-                is_reference=bool(current.data(PhotoRole.IsReference)),
-            )
+            metrics = current.data(PhotoRole.Measurement)
+            is_ref = bool(current.data(PhotoRole.IsReference))
+            alignment = None
+            if metrics is None and not is_ref and self.lib is not None and self.photo_model.reference_id:
+                alignment = self.lib.alignment(photo.id, self.photo_model.reference_id)  # one indexed row
+            self.details.show_photo(photo, metrics, is_reference=is_ref, alignment=alignment)
         self._update_actions()
 
     def _update_actions(self) -> None:
