@@ -724,7 +724,10 @@ class MainWindow(QMainWindow):
         self.show_message(what, f"{what} is not available in this build yet.")
 
     def _keep_window(self, w: QWidget) -> QWidget:
-        """Keep a reference to a non-modal child window until it is destroyed."""
+        """Keep a reference to a non-modal child window until it is destroyed (a plain widget from
+        another module is made a top-level window rather than drawn inside this one)."""
+        if not w.isWindow():
+            w.setWindowFlag(Qt.WindowType.Window, True)
         self.children_windows.append(w)
         w.destroyed.connect(
             lambda *_a, w=w: self.children_windows.remove(w) if w in self.children_windows else None
@@ -775,8 +778,6 @@ class MainWindow(QMainWindow):
             b = photos[0].id if photos[0].id != ref else photos[1].id
         win = cls(self.lib, region_id, ref, b, self)
         win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        if win.windowFlags() & Qt.WindowType.Window != Qt.WindowType.Window:
-            win.setWindowFlag(Qt.WindowType.Window, True)
         self._keep_window(win)
         win.show()
         return win
