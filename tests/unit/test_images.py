@@ -444,3 +444,23 @@ def test_supported_suffixes() -> None:
         ".heic",
         ".heif",
     }
+
+
+def test_reduced_decode_uses_jpeg_dct_scaling_for_non_square_photos(tmp_path, monkeypatch) -> None:
+    """A 4:3 photo decoded for a 2000 px analysis must ask libjpeg for the 1/2 scale (2000x1500)."""
+    from PIL import JpegImagePlugin
+
+    path = tmp_path / "wide.jpg"
+    Image.fromarray(np.full((3000, 4000, 3), 128, np.uint8)).save(path, quality=80)
+    boxes = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = original(self, mode, size)
+        boxes.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    decoded = images.decode(path, max_side=2000)
+    assert decoded.rgb.shape == (1500, 2000, 3)
+    assert boxes == [(2000, 1500)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import struct
@@ -538,7 +539,11 @@ def decode(
                 arr = _decode_16bit_colour(p, im)
             else:
                 if max_side is not None and im.format in _JPEG_FORMATS:
-                    im.draft(im.mode if im.mode in ("RGB", "L") else None, (max_side, max_side))
+                    # the box follows the aspect ratio: draft keeps *both* sides >= the box, so a
+                    # square box would stop a 4:3 photo from using the DCT's 1/2 scaling
+                    f = min(1.0, max_side / max(im.size))
+                    box = (max(1, math.ceil(im.size[0] * f)), max(1, math.ceil(im.size[1] * f)))
+                    im.draft(im.mode if im.mode in ("RGB", "L") else None, box)
                 im.load()
                 arr = _pil_to_float_or_u8(p, im)
         except InvalidInputError:
