@@ -108,15 +108,21 @@ def run(gen):
 def test_to_reference_px_scales_areas_and_positions() -> None:
     m = {
         "darkened_area_px": 100,
+        "compared_area_px": 5000,
+        "thresholds": {"threshold_L": 3.0, "min_area_px": 10},
+        "control": {"area_px": 50, "mean_delta_L": -0.2},
         "patches": [{"area_px": 100, "bbox": [10, 20, 30, 40], "centroid": [10.0, 20.0]}],
     }
     out = analysis.to_reference_px(m, (500, 400), (1000, 800))
     assert out["darkened_area_px"] == 400
+    assert out["compared_area_px"] == 20000  # every area in one unit: reference pixels
+    assert out["thresholds"] == {"threshold_L": 3.0, "min_area_px": 40}
+    assert out["control"] == {"area_px": 200, "mean_delta_L": -0.2}
     p = out["patches"][0]
     assert p["area_px"] == 400
     assert p["bbox"] == [20, 40, 60, 80]
     assert p["centroid"] == [20.5, 40.5]  # pixel centres: (x + 0.5) / s - 0.5
-    assert m["darkened_area_px"] == 100  # input untouched
+    assert m["darkened_area_px"] == 100 and m["control"]["area_px"] == 50  # input untouched
 
 
 def test_rasterise_polygon_at_analysis_scale() -> None:

@@ -146,13 +146,18 @@ def to_reference_px(
         return [round((x + 0.5) / sx - 0.5, 2), round((y + 0.5) / sy - 0.5, 2)]
 
     out = dict(metrics)
-    if isinstance(out.get("darkened_area_px"), int | float):
-        out["darkened_area_px"] = round(out["darkened_area_px"] / (sx * sy), 1)
+    area = sx * sy
+    for key in ("darkened_area_px", "compared_area_px"):
+        if isinstance(out.get(key), int | float):
+            out[key] = round(out[key] / area, 1)
+    for group, key in (("thresholds", "min_area_px"), ("control", "area_px")):
+        if isinstance(out.get(group), dict) and isinstance(out[group].get(key), int | float):
+            out[group] = {**out[group], key: round(out[group][key] / area, 1)}
     patches = []
     for p in out.get("patches") or []:
         q = dict(p)
         if isinstance(q.get("area_px"), int | float):
-            q["area_px"] = round(q["area_px"] / (sx * sy), 1)
+            q["area_px"] = round(q["area_px"] / area, 1)
         if q.get("bbox") is not None and len(q["bbox"]) == 4:
             x, y, w, h = q["bbox"]
             # pixel edges scale without the half-pixel offset of pixel centres
