@@ -553,3 +553,24 @@ def test_failed_alignment_is_explained(qtbot: Any, main_window: Any) -> None:
     assert win.details.values["alignment"].text() == "failed (features)"
     assert "could not be aligned" in win.details.reading_label.text()
     assert "too few matches" in win.details.reading_label.text()
+
+
+def test_checked_in_signal_selects_the_new_photo(
+    qtbot: Any, helpers: Any, main_window: Any, monkeypatch: Any
+) -> None:
+    from PySide6.QtCore import Signal
+
+    class SignallingDialog(FakeDialog):
+        checkedIn = Signal(list)
+
+    fake_module(monkeypatch, "skintrack.ui.checkin_dialog", "CheckInDialog", SignallingDialog)
+    win = main_window({"Arm": 2, "Cheek": 1})
+    select_region(win, "Arm")
+    dlg = win.new_checkin()
+    cheek = win.lib.region_by_name("Cheek").id
+    src = helpers.make_jpeg(win.lib.root.parent / "late.jpg", 77)
+    photo = win.lib.import_file(cheek, src).photo
+    dlg.checkedIn.emit([photo.id])
+    assert win.current_region_id() == cheek
+    assert win.current_photo().id == photo.id
+    dlg.reject()

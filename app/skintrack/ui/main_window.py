@@ -702,6 +702,20 @@ class MainWindow(QMainWindow):
         for k in ("journal", "backup", "add_region", "refresh"):
             act[k].setEnabled(has_lib)
 
+    def show_check_in(self, photo_id: int) -> None:
+        """Select a (new) check-in, switching to its region first."""
+        if self.lib is None:
+            return
+        try:
+            photo = self.lib.photo(photo_id)
+        except Exception:  # deleted meanwhile: nothing to show
+            return
+        self.reload()
+        row = self.region_model.row_of(photo.region_id)
+        if row >= 0 and row != self.region_view.currentIndex().row():
+            self.region_view.setCurrentIndex(self.region_model.index(row))
+        self.select_photo(photo.id)
+
     @Slot(int)
     def select_photo(self, photo_id: int) -> None:
         row = self.photo_model.row_of(photo_id)
@@ -758,6 +772,9 @@ class MainWindow(QMainWindow):
             sig = getattr(dlg, sig_name, None)
             if sig is not None and hasattr(sig, "connect"):
                 sig.connect(lambda *_a: self.reload())
+        checked_in = getattr(dlg, "checkedIn", None)
+        if checked_in is not None and hasattr(checked_in, "connect"):
+            checked_in.connect(lambda ids: self.show_check_in(ids[-1]) if ids else None)
         self._keep_window(dlg)
         dlg.show()
         return dlg
