@@ -574,3 +574,32 @@ def test_checked_in_signal_selects_the_new_photo(
     assert win.current_region_id() == cheek
     assert win.current_photo().id == photo.id
     dlg.reject()
+
+
+def test_region_editor_requests_analysis(qtbot: Any, main_window: Any, monkeypatch: Any) -> None:
+    from PySide6.QtCore import Signal
+
+    from skintrack.services import analysis
+
+    class Editor(FakeDialog):
+        analysisRequested = Signal(int)
+        regionChanged = Signal(int)
+
+    ran: list[int] = []
+
+    def fake(lib: Any, region_id: int, *, token: Any = None, force: bool = False) -> Any:
+        ran.append(region_id)
+        yield Progress(1, 1, "done")
+        return analysis.AnalysisReport(analysed=1)
+
+    monkeypatch.setattr(analysis, "analyze_region", fake)
+    fake_module(monkeypatch, "skintrack.ui.region_editor", "RegionEditor", Editor)
+    win = main_window({"Arm": 2})
+    editor = win.edit_region()
+    win.lib.update_region(win.current_region_id(), name="Left arm")
+    editor.regionChanged.emit(win.current_region_id())
+    assert win.region_model.index(0).data() == "Left arm"
+    with qtbot.waitSignal(win.analysisFinished, timeout=10_000):
+        editor.analysisRequested.emit(win.current_region_id())
+    assert ran == [win.current_region_id()]
+    editor.reject()

@@ -888,6 +888,9 @@ class MainWindow(QMainWindow):
             sig = getattr(dlg, sig_name, None)
             if sig is not None and hasattr(sig, "connect"):
                 sig.connect(lambda *_a: self.reload_region())
+        wants_analysis = getattr(dlg, "analysisRequested", None)
+        if wants_analysis is not None and hasattr(wants_analysis, "connect"):
+            wants_analysis.connect(self._analyse_requested)
         self._keep_window(dlg)
         dlg.show()
         return dlg
@@ -956,6 +959,16 @@ class MainWindow(QMainWindow):
             return analyze_region(lib, region_id, token=token, force=force)
 
         return self._start_analysis(job, "Analysing…")
+
+    def _analyse_requested(self, region_id: int | None = None) -> None:
+        """The region editor changed the reference or the areas: measure again (in the background)."""
+        if region_id is not None and region_id != self.current_region_id():
+            row = self.region_model.row_of(region_id)
+            if row < 0:
+                return
+            self.region_view.setCurrentIndex(self.region_model.index(row))
+        self.reload_region()
+        self.analyse_region()
 
     def _start_analysis(self, job: Callable[[CancelToken], Any], text: str) -> TaskHandle:
         handle = run_task(job, name="analyse", kind="work", parent=self)
