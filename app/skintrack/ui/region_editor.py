@@ -1,0 +1,399 @@
+"""Region editor: name, body site, interval, notes, the reference photo and the two painted areas.
+
+Areas are painted on a reduced preview of the reference (decoded in a worker) and saved as
+polygons in full reference pixels (:mod:`skintrack.services.areas`, run in a worker). When the
+areas or the reference change, the region is re-analysed from scratch (``force=True``) with a
+progress bar, and ``analysisRequested(region_id)`` tells anyone listening.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QSlider,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skintrack.progress import CancelToken, Progress
+from skintrack.ui.app import fix_signal_emit_refcount
+from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
+from skintrack.ui.tasks import TaskHandle, run_task
+
+fix_signal_emit_refcount()
+log = logging.getLogger(__name__)
+
+PREVIEW_SIDE = 1600  # the canvas shows the reference at most this large
+THUMB = 96
+
+
+def load_preview(path: Path) -> tuple[QImage, int, int]:
+    """Worker: the reference reduced for painting, plus its full upright size."""
+    from skintrack.core.images import decode, read_meta
+    from skintrack.ui.image_convert import rgb_to_qimage
+
+    meta = read_meta(path)
+    img = decode(path, max_side=PREVIEW_SIDE)
+    return rgb_to_qimage(img.rgb), meta.width, meta.height
+
+
+def load_thumb(lib: Any, photo: Any) -> QImage:
+    """Worker: the cached 320 px thumbnail of a photo (QImage is fine off the GUI thread)."""
+    return QImage(str(lib.thumbnail_path(photo)))
+
+
+def masks_to_reference_polygons(mask: np.ndarray, scale: float) -> list[list[list[float]]] | None:
+    """Worker: a preview mask -> polygons in reference pixels (None when empty)."""
+    from skintrack.services.areas import mask_to_polygons
+
+    polys = mask_to_polygons(mask)
+    return [[[x * scale, y * scale] for x, y in p] for p in polys] or None
+
+
+class RegionEditor(QDialog):
+    """Edit a region; paint its watched area and control patch on the reference photo."""
+
+    regionChanged = Signal(int)
+    analysisRequested = Signal(int)
+
+    def __init__(self, library: Any, region_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.lib = library
+        self.region_id = region_id
+        self.region = library.region(region_id)
+        self.photos = library.list_photos(region_id)
+        self.setObjectName("regionEditor")
+        self.setWindowTitle(f"Edit region — {self.region.name}")
+        self.resize(1100, 720)
+        self.reference_id: int | None = self.region.reference_photo_id or (
+            self.photos[0].id if self.photos else None
+        )
+        self.scale = 1.0  # reference pixels per canvas pixel
+        self.areas_dirty = False
+        self.task: TaskHandle | None = None
+        self._handles: list[TaskHandle] = []
+        self._loading_preview = False
+
+        # --- details form
+        self.name_edit = QLineEdit(self.region.name, self)
+        self.name_edit.setObjectName("name")
+        self.site_edit = QLineEdit(self.region.body_site, self)
+        self.site_edit.setObjectName("bodySite")
+        self.site_edit.setPlaceholderText("e.g. inner left forearm")
+        self.interval = QSpinBox(self)
+        self.interval.setObjectName("interval")
+        self.interval.setRange(0, 365)
+        self.interval.setSuffix(" days")
+        self.interval.setSpecialValueText("no reminder")
+        self.interval.setValue(self.region.interval_days or 0)
+        self.notes_edit = QPlainTextEdit(self.region.notes, self)
+        self.notes_edit.setObjectName("notes")
+        self.notes_edit.setMaximumHeight(80)
+        self.ref_list = QListWidget(self)
+        self.ref_list.setObjectName("referencePicker")
+        self.ref_list.setViewMode(QListView.ViewMode.IconMode)
+        self.ref_list.setIconSize(QSize(THUMB, THUMB))
+        self.ref_list.setGridSize(QSize(THUMB + 16, THUMB + 30))
+        self.ref_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.ref_list.setMovement(QListView.Movement.Static)
+        for photo in self.photos:
+            item = QListWidgetItem(f"{photo.taken_at:%d %b %Y}")
+            item.setData(Qt.ItemDataRole.UserRole, photo.id)
+            item.setSizeHint(QSize(THUMB + 12, THUMB + 26))
+            self.ref_list.addItem(item)
+            if photo.id == self.reference_id:
+                self.ref_list.setCurrentItem(item)
+            h = run_task(
+                lambda _t, p=photo: load_thumb(self.lib, p), name="ref-thumb", kind="thumbs", parent=self
+            )
+            h.succeeded.connect(lambda img, it=item: it.setIcon(QIcon(QPixmap.fromImage(img))))
+            self._keep(h)
+        self.ref_list.currentItemChanged.connect(self._reference_picked)
+
+        form = QFormLayout()
+        form.addRow("Name", self.name_edit)
+        form.addRow("Body site", self.site_edit)
+        form.addRow("Check-in every", self.interval)
+        form.addRow("Notes", self.notes_edit)
+        left = QWidget(self)
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addLayout(form)
+        ll.addWidget(QLabel("<b>Reference photo</b> — every check-in is compared with it", left))
+        ll.addWidget(self.ref_list, 1)
+
+        # --- canvas and tools
+        self.canvas = MaskCanvas(self)
+        self.canvas.maskChanged.connect(self._mask_changed)
+        self.watched_radio = QRadioButton("Watched area", self)
+        self.watched_radio.setObjectName("layerWatched")
+        self.watched_radio.setChecked(True)
+        self.watched_radio.setStyleSheet("QRadioButton { color: #e07b00; font-weight: bold; }")
+        self.control_radio = QRadioButton("Control patch (unaffected skin)", self)
+        self.control_radio.setObjectName("layerControl")
+        self.control_radio.setStyleSheet("QRadioButton { color: #1f9d4c; font-weight: bold; }")
+        self.watched_radio.toggled.connect(lambda on: self.canvas.set_layer(WATCHED if on else CONTROL))
+        self.tool_buttons: dict[str, QToolButton] = {}
+        group = QButtonGroup(self)
+        for tool, text, tip in (
+            (BRUSH, "Brush", "Paint the area"),
+            (ERASER, "Eraser", "Erase from the area"),
+            (POLYGON, "Polygon", "Click corners; double-click or Enter closes, Esc drops"),
+        ):
+            b = QToolButton(self)
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setCheckable(True)
+            b.setObjectName(f"tool_{tool}")
+            b.clicked.connect(lambda _c=False, t=tool: self.canvas.set_tool(t))
+            group.addButton(b)
+            self.tool_buttons[tool] = b
+        self.tool_buttons[BRUSH].setChecked(True)
+        self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.size_slider.setObjectName("brushSize")
+        self.size_slider.setRange(2, 300)
+        self.size_slider.setValue(int(self.canvas.brush_size))
+        self.size_slider.setMaximumWidth(160)
+        self.size_slider.valueChanged.connect(self.canvas.set_brush_size)
+        self.clear_button = QPushButton("Clear layer", self)
+        self.clear_button.clicked.connect(lambda: self.canvas.clear())
+        fit = QToolButton(self)
+        fit.setText("Fit")
+        fit.setToolTip("Fit the photo in the view (wheel zooms, right-drag pans)")
+        fit.clicked.connect(self.canvas.fit)
+        tools = QHBoxLayout()
+        tools.addWidget(self.watched_radio)
+        tools.addWidget(self.control_radio)
+        tools.addSpacing(12)
+        for b in self.tool_buttons.values():
+            tools.addWidget(b)
+        tools.addWidget(QLabel("Size", self))
+        tools.addWidget(self.size_slider)
+        tools.addWidget(self.clear_button)
+        tools.addWidget(fit)
+        tools.addStretch(1)
+        self.canvas_hint = QLabel(self)
+        self.canvas_hint.setObjectName("canvasHint")
+        self.canvas_hint.setWordWrap(True)
+        right = QWidget(self)
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(tools)
+        rl.addWidget(self.canvas, 1)
+        rl.addWidget(self.canvas_hint)
+
+        splitter = QSplitter(self)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([330, 770])
+
+        # --- bottom
+        self.reanalyse_box = QCheckBox("Re-analyse the region when the areas or the reference change", self)
+        self.reanalyse_box.setObjectName("reanalyse")
+        self.reanalyse_box.setChecked(True)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.status = QLabel(self)
+        self.status.setObjectName("status")
+        self.save_button = QPushButton("Save", self)
+        self.save_button.setObjectName("save")
+        self.save_button.setDefault(True)
+        self.save_button.clicked.connect(self.save)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setObjectName("cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.reanalyse_box)
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.progress)
+        bottom.addWidget(self.cancel_button)
+        bottom.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+        self._load_reference(initial=True)
+
+    def _keep(self, handle: TaskHandle) -> None:
+        self._handles.append(handle)
+        handle.finished.connect(lambda h=handle: self._handles.remove(h) if h in self._handles else None)
+
+    # ------------------------------------------------------------------ reference
+    def _load_reference(self, initial: bool = False) -> None:
+        if self.reference_id is None:
+            self.canvas.set_image(QImage())
+            self.canvas_hint.setText(
+                "This region has no photos yet: add a check-in, then paint its areas here."
+            )
+            self.canvas.setEnabled(False)
+            return
+        path = self.lib.original_path(self.lib.photo(self.reference_id))
+        self._loading_preview = True
+        self.canvas_hint.setText("Loading the reference photo…")
+        h = run_task(lambda _t: load_preview(path), name="ref-preview", kind="thumbs", parent=self)
+        h.succeeded.connect(lambda res: self._preview_ready(res, initial))
+        h.failed.connect(lambda msg, _tb: self.canvas_hint.setText(f"Cannot show the reference photo: {msg}"))
+        self._keep(h)
+
+    def _preview_ready(self, res: tuple[QImage, int, int], initial: bool) -> None:
+        image, full_w, _full_h = res
+        self.canvas.set_image(image)
+        self.scale = full_w / max(1, image.width())
+        self.canvas.setEnabled(True)
+        if initial:
+            self.canvas.set_polygons(WATCHED, self.region.watched_area, 1 / self.scale)
+            self.canvas.set_polygons(CONTROL, self.region.control_area, 1 / self.scale)
+        self._loading_preview = False
+        self.canvas_hint.setText(
+            "Paint the <b>watched area</b> (orange) where you expect change and a <b>control patch</b> "
+            "(green) of unaffected skin nearby; the control makes uniform darkening measurable."
+        )
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _reference_picked(self, current: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
+        if current is None:
+            return
+        new_id = int(current.data(Qt.ItemDataRole.UserRole))
+        if new_id == self.reference_id:
+            return
+        had_areas = not (self.canvas.is_empty(WATCHED) and self.canvas.is_empty(CONTROL))
+        self.reference_id = new_id
+        self.areas_dirty = True  # areas belong to the old reference's pixels
+        self._load_reference()
+        if had_areas:
+            self.status.setText("New reference: paint the areas again on it.")
+
+    def reference_changed(self) -> bool:
+        return self.reference_id != self.region.reference_photo_id and self.reference_id is not None
+
+    @Slot(str)
+    def _mask_changed(self, _layer: str) -> None:
+        self.areas_dirty = True
+
+    # ------------------------------------------------------------------ save
+    @Slot()
+    def save(self) -> None:
+        if self.task is not None or self._loading_preview:
+            return
+        name = self.name_edit.text().strip()
+        if not name:
+            self.status.setText("The region needs a name.")
+            return
+        lib, rid = self.lib, self.region_id
+        fields = {
+            "name": name,
+            "body_site": self.site_edit.text().strip(),
+            "notes": self.notes_edit.toPlainText().strip(),
+            "interval_days": self.interval.value() or None,
+        }
+        ref_changed = self.reference_changed()
+        new_ref = self.reference_id
+        areas = self.areas_dirty and self.canvas.isEnabled()
+        watched = self.canvas.mask(WATCHED) if areas else None
+        control = self.canvas.mask(CONTROL) if areas else None
+        scale = self.scale
+        reanalyse = self.reanalyse_box.isChecked() and (ref_changed or areas)
+
+        def job(token: CancelToken) -> Generator[Progress, None, bool]:
+            yield Progress(0, 1000, "Saving…")
+            lib.update_region(rid, **fields)
+            if ref_changed:
+                lib.set_reference(rid, new_ref)
+            if areas:
+                lib.set_areas(
+                    rid,
+                    watched=masks_to_reference_polygons(watched, scale),
+                    control=masks_to_reference_polygons(control, scale),
+                )
+            if not reanalyse:
+                return False
+            from skintrack.services.analysis import analyze_region
+
+            gen = analyze_region(lib, rid, token=token, force=True)
+            try:
+                while True:
+                    step = next(gen)
+                    if isinstance(step, Progress) and step.total > 0:
+                        yield Progress(int(1000 * step.fraction), 1000, step.message or "Analysing…")
+            except StopIteration:
+                pass
+            return True
+
+        self.status.setText("Saving…")
+        self.save_button.setEnabled(False)
+        if reanalyse:
+            self.analysisRequested.emit(rid)
+            self.progress.setValue(0)
+            self.progress.show()
+        self.task = run_task(job, name="region-save", kind="work", parent=self)
+        self.task.progress.connect(self._on_progress)
+        self.task.succeeded.connect(self._on_saved)
+        self.task.failed.connect(self._on_failed)
+        self.task.cancelled.connect(self._on_cancelled)
+        self.task.finished.connect(self._on_finished)
+
+    @Slot(object)
+    def _on_progress(self, p: Progress) -> None:
+        self.progress.setValue(p.done)
+        if p.message:
+            self.status.setText(p.message)
+
+    @Slot(object)
+    def _on_saved(self, _analysed: bool) -> None:
+        self.regionChanged.emit(self.region_id)
+        self.accept()
+
+    @Slot(str, str)
+    def _on_failed(self, message: str, _tb: str) -> None:
+        self.status.setText(f"Could not save: {message}")
+        self.regionChanged.emit(self.region_id)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.status.setText("Saved; the re-analysis was cancelled (run it again from the region menu).")
+        self.regionChanged.emit(self.region_id)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self.task = None
+        self.progress.hide()
+        self.save_button.setEnabled(True)
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            return
+        self.reject()
+
+    def done(self, code: int) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        for h in list(self._handles):
+            h.cancel()
+        super().done(code)

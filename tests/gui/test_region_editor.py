@@ -1,0 +1,175 @@
+"""Region editor: details, reference picker, painting the areas with real mouse events, re-analysis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtTest import QTest
+
+from skintrack.services.areas import polygons_to_mask
+from skintrack.ui.mask_canvas import CONTROL, POLYGON, WATCHED
+from skintrack.ui.region_editor import RegionEditor
+
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.qt_log_ignore("does not support propagateSizeHints", "does not support raise"),
+]
+
+SHAPE = (120, 160)  # the generated photos (h, w)
+
+
+@pytest.fixture
+def editor(qtbot: Any, make_library: Any) -> Any:
+    made: list[RegionEditor] = []
+
+    def factory(count: int = 2) -> tuple[RegionEditor, Any, int]:
+        lib = make_library({"Arm": count})
+        rid = lib.list_regions()[0].region.id
+        dlg = RegionEditor(lib, rid)
+        qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        if count:
+            qtbot.waitUntil(lambda: dlg.canvas.isEnabled() and not dlg._loading_preview, timeout=5000)
+        made.append(dlg)
+        return dlg, lib, rid
+
+    yield factory
+    for dlg in made:
+        dlg.close()
+
+
+def vp(dlg: RegionEditor, x: float, y: float) -> QPoint:
+    return dlg.canvas.mapFromScene(QPointF(x, y))
+
+
+def drag(dlg: RegionEditor, points: list[tuple[float, float]]) -> None:
+    viewport = dlg.canvas.viewport()
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, *points[0]))
+    for p in points[1:]:
+        QTest.mouseMove(viewport, vp(dlg, *p))
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, *points[-1])
+    )
+
+
+def save(qtbot: Any, dlg: RegionEditor) -> None:
+    with qtbot.waitSignal(dlg.regionChanged, timeout=20000):
+        qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+
+
+def test_paint_saves_polygon_covering_stroke(qtbot: Any, editor: Any) -> None:
+    dlg, lib, rid = editor()
+    assert dlg.canvas.image_size() == (SHAPE[1], SHAPE[0])
+    dlg.size_slider.setValue(20)
+    drag(dlg, [(40, 60), (70, 60), (100, 60)])
+    painted = dlg.canvas.mask(WATCHED)
+    assert painted[60, 40:101].all() and not painted[10, 10]
+    dlg.control_radio.click()
+    drag(dlg, [(130, 20), (140, 20)])
+    dlg.reanalyse_box.setChecked(False)
+    save(qtbot, dlg)
+    region = lib.region(rid)
+    watched = polygons_to_mask(region.watched_area, SHAPE)
+    control = polygons_to_mask(region.control_area, SHAPE)
+    assert watched[55:66, 42:99].all()  # the stroke, inside the brush radius
+    assert not watched[100:, :].any() and not watched[:, :25].any()
+    overlap = np.logical_and(watched > 0, painted > 0).sum() / max(1, (painted > 0).sum())
+    assert overlap > 0.95
+    assert control[20, 130:141].all() and not control[60, 60]
+
+
+def test_eraser_removes_paint(qtbot: Any, editor: Any) -> None:
+    dlg, lib, rid = editor()
+    dlg.size_slider.setValue(30)
+    drag(dlg, [(30, 60), (130, 60)])
+    qtbot.mouseClick(dlg.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
+    drag(dlg, [(80, 20), (80, 100)])
+    mask = dlg.canvas.mask(WATCHED)
+    assert mask[60, 40] and mask[60, 120] and not mask[60, 80]
+    dlg.reanalyse_box.setChecked(False)
+    save(qtbot, dlg)
+    polys = lib.region(rid).watched_area
+    assert len(polys) == 2  # the eraser cut the stroke in two
+
+
+def test_polygon_tool_and_enter(qtbot: Any, editor: Any) -> None:
+    dlg, lib, rid = editor()
+    qtbot.mouseClick(dlg.tool_buttons[POLYGON], Qt.MouseButton.LeftButton)
+    viewport = dlg.canvas.viewport()
+    for x, y in [(20, 20), (80, 20), (80, 80)]:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, x, y))
+    QTest.mouseDClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, 20, 80))
+    mask = dlg.canvas.mask(WATCHED)
+    assert mask[50, 50] and mask[30, 70] and not mask[100, 120]
+    dlg.control_radio.click()
+    for x, y in [(100, 90), (150, 90), (150, 115)]:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, x, y))
+    dlg.canvas.setFocus()
+    QTest.keyClick(dlg.canvas, Qt.Key.Key_Return)
+    assert dlg.canvas.mask(CONTROL)[100, 140]
+    dlg.reanalyse_box.setChecked(False)
+    save(qtbot, dlg)
+    watched = polygons_to_mask(lib.region(rid).watched_area, SHAPE)
+    assert watched[25:75, 25:75].sum() / 255 > 0.9 * 50 * 50 * 0.9
+
+
+def test_details_saved_and_existing_areas_shown(qtbot: Any, editor: Any, make_library: Any) -> None:
+    dlg, lib, rid = editor()
+    dlg.name_edit.setText("Right forearm")
+    dlg.site_edit.setText("forearm, inner")
+    dlg.interval.setValue(14)
+    dlg.notes_edit.setPlainText("watch the spot by the wrist")
+    save(qtbot, dlg)
+    r = lib.region(rid)
+    assert (r.name, r.body_site, r.interval_days, r.notes) == (
+        "Right forearm",
+        "forearm, inner",
+        14,
+        "watch the spot by the wrist",
+    )
+    lib.set_areas(rid, watched=[[[10, 10], [60, 10], [60, 60], [10, 60]]])
+    again = RegionEditor(lib, rid)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.canvas.isEnabled() and not again._loading_preview, timeout=5000)
+    assert again.canvas.mask(WATCHED)[30, 30] and not again.canvas.mask(WATCHED)[90, 90]
+    assert not again.areas_dirty
+
+
+def test_reference_change_and_reanalysis_signal(qtbot: Any, editor: Any, monkeypatch: Any) -> None:
+    import skintrack.services.analysis as analysis
+
+    calls: list[tuple[int, bool]] = []
+
+    def fake_analyze(lib: Any, region_id: int, *, token: Any = None, force: bool = False) -> Any:
+        calls.append((region_id, force))
+        yield analysis.Progress(1, 2, "aligning")  # type: ignore[attr-defined]
+        return analysis.AnalysisReport(analysed=1)
+
+    monkeypatch.setattr(analysis, "analyze_region", fake_analyze, raising=True)
+    if not hasattr(analysis, "Progress"):
+        from skintrack.progress import Progress
+
+        monkeypatch.setattr(analysis, "Progress", Progress, raising=False)
+    dlg, lib, rid = editor(count=3)
+    assert dlg.ref_list.count() == 3
+    third = lib.list_photos(rid)[2]
+    dlg.ref_list.setCurrentRow(2)
+    qtbot.waitUntil(lambda: not dlg._loading_preview, timeout=5000)
+    assert dlg.reference_changed()
+    with qtbot.waitSignal(dlg.analysisRequested, timeout=5000) as sig:
+        qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert sig.args == [rid]
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=10000)
+    assert lib.region(rid).reference_photo_id == third.id
+    assert calls == [(rid, True)]
+
+
+def test_no_photos_yet(qtbot: Any, editor: Any) -> None:
+    dlg, lib, rid = editor(count=0)
+    assert not dlg.canvas.isEnabled() and "no photos" in dlg.canvas_hint.text()
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert not dlg.isVisible()
