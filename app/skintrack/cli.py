@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - last resort: say what went wrong, exit 1
+    except Exception as exc:
         import traceback
 
         traceback.print_exc()

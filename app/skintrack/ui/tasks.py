@@ -83,7 +83,7 @@ class _Runnable(QRunnable):
             result = drive(self.job, handle.token, handle.progress.emit)
         except Cancelled:
             handle.cancelled.emit()
-        except Exception as exc:  # noqa: BLE001 - delivered to the GUI, never swallowed
+        except Exception as exc:
             log.exception("task %s failed", handle.name)
             handle.error = str(exc)
             handle.failed.emit(str(exc) or type(exc).__name__, traceback.format_exc())
@@ -103,7 +103,7 @@ class SyncPool:
     def start(self, runnable: QRunnable) -> None:
         runnable.run()
 
-    def waitForDone(self, msecs: int = -1) -> bool:  # noqa: N802 - Qt naming
+    def waitForDone(self, msecs: int = -1) -> bool:
         return True
 
     def clear(self) -> None:
@@ -118,7 +118,9 @@ def pool(kind: str = "work") -> Any:
     if kind not in _pools:
         p = QThreadPool()
         p.setObjectName(f"skintrack-{kind}")
-        p.setMaxThreadCount(1 if kind == "write" else max(1, min(2, QThreadPool.globalInstance().maxThreadCount())))
+        p.setMaxThreadCount(
+            1 if kind == "write" else max(1, min(2, QThreadPool.globalInstance().maxThreadCount()))
+        )
         _pools[kind] = p
     return _pools[kind]
 
@@ -128,7 +130,9 @@ def set_pool(kind: str, replacement: Any) -> None:
     _pools[kind] = replacement
 
 
-def run_task(job: Job, *, name: str = "task", kind: str = "work", parent: QObject | None = None) -> TaskHandle:
+def run_task(
+    job: Job, *, name: str = "task", kind: str = "work", parent: QObject | None = None
+) -> TaskHandle:
     """Start ``job`` off the GUI thread and return its handle; connect to the handle's signals."""
     handle = TaskHandle(name, parent)
     runnable = _Runnable(job, handle)
