@@ -169,7 +169,7 @@ def test_reference_change_and_reanalysis_signal(qtbot: Any, editor: Any, monkeyp
 
 
 def test_no_photos_yet(qtbot: Any, editor: Any) -> None:
-    dlg, lib, rid = editor(count=0)
+    dlg, _lib, _rid = editor(count=0)
     assert not dlg.canvas.isEnabled() and "no photos" in dlg.canvas_hint.text()
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
     assert not dlg.isVisible()

@@ -373,7 +373,7 @@ class CheckInDialog(QDialog):
             label = QLabel(f"The camera is not available in this installation ({exc}).")
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             return label
-        panel = CameraPanel(source_factory=factory, parent=self)
+        panel = CameraPanel(source_factory=factory, parent=self, capture_dir=Path(self._tmp.name) / "camera")
         panel.captured.connect(lambda p: self.add_files([Path(p)]))
         self.tabs.currentChanged.connect(lambda i: panel.set_active(self.tabs.widget(i) is panel))
         return panel
