@@ -157,7 +157,7 @@ def test_bad_files_listed_good_ones_kept(qtbot: Any, dialog: Any, tmp_path: Path
     empty.write_bytes(b"")
     dlg.add_files([good, not_image, empty])
     wait_rows_read(qtbot, dlg, 3)
-    assert dlg.rows[1].problem and "⚠" in dlg.table.item(1, 3).text()
+    assert dlg.rows[1].problem and "⚠" in dlg.table.item(1, 1).text()
     rid = dlg.selected_region_id()
     with qtbot.waitSignal(dlg.checkedIn, timeout=20000) as sig:
         qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)

@@ -21,6 +21,7 @@ from PySide6.QtCore import QDateTime, QMimeData, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
+    QColor,
     QGuiApplication,
     QIcon,
     QImage,
@@ -65,7 +66,7 @@ NEW_REGION = -1
 THUMB = 64
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)) + ";;All files (*)"
 DATE_FORMAT = "yyyy-MM-dd HH:mm"
-COL_THUMB, COL_NAME, COL_DATE, COL_STATUS = range(4)
+COL_THUMB, COL_NAME, COL_DATE = range(3)
 
 
 @dataclass
@@ -244,9 +245,9 @@ class CheckInDialog(QDialog):
             buttons.addWidget(w)
         buttons.addWidget(hint)
         buttons.addStretch(1)
-        self.table = QTableWidget(0, 4, files_tab)
+        self.table = QTableWidget(0, 3, files_tab)
         self.table.setObjectName("fileTable")
-        self.table.setHorizontalHeaderLabels(["", "File", "Taken", ""])
+        self.table.setHorizontalHeaderLabels(["", "File", "Taken"])
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(THUMB + 8)
         self.table.setIconSize(QSize(THUMB, THUMB))
@@ -257,7 +258,8 @@ class CheckInDialog(QDialog):
         header.resizeSection(COL_THUMB, THUMB + 12)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_DATE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         fl = QVBoxLayout(files_tab)
         fl.addLayout(buttons)
         fl.addWidget(self.table, 1)
@@ -408,8 +410,11 @@ class CheckInDialog(QDialog):
         name = QTableWidgetItem(path.name)
         name.setToolTip(str(path))
         self.table.setItem(r, COL_NAME, name)
-        self.table.setCellWidget(r, COL_DATE, edit)
-        self.table.setItem(r, COL_STATUS, QTableWidgetItem("reading…"))
+        holder = QWidget(self.table)  # keeps the edit its natural height, centred in the tall row
+        hl = QHBoxLayout(holder)
+        hl.setContentsMargins(6, 0, 6, 0)
+        hl.addWidget(edit, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.table.setCellWidget(r, COL_DATE, holder)
         handle = run_task(
             lambda _t, p=path: read_file_info(p), name="checkin-meta", kind="thumbs", parent=self
         )
@@ -432,12 +437,11 @@ class CheckInDialog(QDialog):
             )
             row.edit.setDateTime(QDateTime(row.auto))
         row.edit.setEnabled(problem is None)
-        status = self.table.item(r, COL_STATUS)
         if problem:
-            status.setText(f"⚠ {problem}")
-            status.setToolTip(problem)
-        else:
-            status.setText("")
+            item = self.table.item(r, COL_NAME)
+            item.setText(f"{row.path.name}\n⚠ {problem}")
+            item.setToolTip(f"{row.path}\n{problem}")
+            item.setForeground(QColor(200, 60, 40))
         if thumb is not None:
             self.table.item(r, COL_THUMB).setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))))
 

@@ -48,7 +48,7 @@ fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 1600  # the canvas shows the reference at most this large
-THUMB = 96
+THUMB_W, THUMB_H = 120, 90  # 4:3, like most photos
 
 
 def load_preview(path: Path) -> tuple[QImage, int, int]:
@@ -116,14 +116,15 @@ class RegionEditor(QDialog):
         self.ref_list = QListWidget(self)
         self.ref_list.setObjectName("referencePicker")
         self.ref_list.setViewMode(QListView.ViewMode.IconMode)
-        self.ref_list.setIconSize(QSize(THUMB, THUMB))
-        self.ref_list.setGridSize(QSize(THUMB + 16, THUMB + 30))
+        self.ref_list.setIconSize(QSize(THUMB_W, THUMB_H))
+        self.ref_list.setGridSize(QSize(THUMB_W + 14, THUMB_H + 30))
+        self.ref_list.setWordWrap(True)
         self.ref_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.ref_list.setMovement(QListView.Movement.Static)
         for photo in self.photos:
             item = QListWidgetItem(f"{photo.taken_at:%d %b %Y}")
             item.setData(Qt.ItemDataRole.UserRole, photo.id)
-            item.setSizeHint(QSize(THUMB + 12, THUMB + 26))
+            item.setToolTip(photo.original_name)
             self.ref_list.addItem(item)
             if photo.id == self.reference_id:
                 self.ref_list.setCurrentItem(item)
@@ -177,7 +178,9 @@ class RegionEditor(QDialog):
         self.size_slider.setObjectName("brushSize")
         self.size_slider.setRange(2, 300)
         self.size_slider.setValue(int(self.canvas.brush_size))
-        self.size_slider.setMaximumWidth(160)
+        self.size_slider.setMinimumWidth(110)
+        self.size_slider.setMaximumWidth(200)
+        self.size_slider.setToolTip("Brush size in photo pixels")
         self.size_slider.valueChanged.connect(self.canvas.set_brush_size)
         self.clear_button = QPushButton("Clear layer", self)
         self.clear_button.clicked.connect(lambda: self.canvas.clear())
@@ -185,10 +188,12 @@ class RegionEditor(QDialog):
         fit.setText("Fit")
         fit.setToolTip("Fit the photo in the view (wheel zooms, right-drag pans)")
         fit.clicked.connect(self.canvas.fit)
+        layers = QHBoxLayout()
+        layers.addWidget(QLabel("Paint:", self))
+        layers.addWidget(self.watched_radio)
+        layers.addWidget(self.control_radio)
+        layers.addStretch(1)
         tools = QHBoxLayout()
-        tools.addWidget(self.watched_radio)
-        tools.addWidget(self.control_radio)
-        tools.addSpacing(12)
         for b in self.tool_buttons.values():
             tools.addWidget(b)
         tools.addWidget(QLabel("Size", self))
@@ -202,6 +207,7 @@ class RegionEditor(QDialog):
         right = QWidget(self)
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(layers)
         rl.addLayout(tools)
         rl.addWidget(self.canvas, 1)
         rl.addWidget(self.canvas_hint)
