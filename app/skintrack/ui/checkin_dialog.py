@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QDateTime, QMimeData, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
+    QColor,
     QDragEnterEvent,
     QDropEvent,
-    QColor,
     QGuiApplication,
     QIcon,
     QImage,
