@@ -128,7 +128,8 @@ def test_paste_image_becomes_png_and_imports(qtbot: Any, dialog: Any) -> None:
     image.fill(0xFFC89070)
     QGuiApplication.clipboard().setImage(image)
     dlg.activateWindow()
-    qtbot.mouseClick(dlg.paste_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dlg.isActiveWindow, timeout=5000)
+    qtbot.keyClick(dlg, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)  # the Paste shortcut
     wait_rows_read(qtbot, dlg, 1)
     assert dlg.rows[0].path.suffix == ".png" and dlg.rows[0].path.exists()
     with qtbot.waitSignal(dlg.checkedIn, timeout=20000):

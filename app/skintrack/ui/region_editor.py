@@ -92,6 +92,7 @@ class RegionEditor(QDialog):
         self.reference_id: int | None = self.region.reference_photo_id or (
             self.photos[0].id if self.photos else None
         )
+        self._initial_reference = self.reference_id
         self.scale = 1.0  # reference pixels per canvas pixel
         self.areas_dirty = False
         self.task: TaskHandle | None = None
@@ -295,7 +296,8 @@ class RegionEditor(QDialog):
             self.status.setText("New reference: paint the areas again on it.")
 
     def reference_changed(self) -> bool:
-        return self.reference_id != self.region.reference_photo_id and self.reference_id is not None
+        """True when the user picked another photo than the one the editor opened with."""
+        return self.reference_id is not None and self.reference_id != self._initial_reference
 
     @Slot(str)
     def _mask_changed(self, _layer: str) -> None:
