@@ -522,8 +522,9 @@ class CheckInDialog(QDialog):
         if not self.journal_box.isChecked():
             return None
         amount = self.journal_amount.value()
-        rows = self.file_dates()
-        when = next((d for _p, d in rows if d is not None), None) or datetime.now().astimezone()
+        # dated like the check-in itself (the first photo's date as shown), else now
+        shown = [r.edit.dateTime().toPython() for r in self.rows if r.edit.isEnabled()]
+        when = shown[0].astimezone() if shown else datetime.now().astimezone()
         return {
             "at": when,
             "kind": self.journal_kind.currentData(),
