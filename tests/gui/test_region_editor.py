@@ -139,33 +139,54 @@ def test_details_saved_and_existing_areas_shown(qtbot: Any, editor: Any, make_li
     assert not again.areas_dirty
 
 
-def test_reference_change_and_reanalysis_signal(qtbot: Any, editor: Any, monkeypatch: Any) -> None:
+@pytest.fixture
+def fake_analysis(monkeypatch: Any) -> list[tuple[int, bool]]:
     import skintrack.services.analysis as analysis
+    from skintrack.progress import Progress
 
     calls: list[tuple[int, bool]] = []
 
     def fake_analyze(lib: Any, region_id: int, *, token: Any = None, force: bool = False) -> Any:
         calls.append((region_id, force))
-        yield analysis.Progress(1, 2, "aligning")  # type: ignore[attr-defined]
+        yield Progress(1, 2, "aligning")
         return analysis.AnalysisReport(analysed=1)
 
-    monkeypatch.setattr(analysis, "analyze_region", fake_analyze, raising=True)
-    if not hasattr(analysis, "Progress"):
-        from skintrack.progress import Progress
+    monkeypatch.setattr(analysis, "analyze_region", fake_analyze)
+    return calls
 
-        monkeypatch.setattr(analysis, "Progress", Progress, raising=False)
+
+def test_reference_change_requests_analysis_after_saving(qtbot: Any, editor: Any, fake_analysis: Any) -> None:
     dlg, lib, rid = editor(count=3)
     assert dlg.ref_list.count() == 3
     third = lib.list_photos(rid)[2]
+    seen_reference: list[int | None] = []
+    dlg.analysisRequested.connect(lambda r: seen_reference.append(lib.region(r).reference_photo_id))
     dlg.ref_list.setCurrentRow(2)
     qtbot.waitUntil(lambda: not dlg._loading_preview, timeout=5000)
     assert dlg.reference_changed()
     with qtbot.waitSignal(dlg.analysisRequested, timeout=5000) as sig:
         qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
     assert sig.args == [rid]
+    assert seen_reference == [third.id]  # emitted once the new reference is saved
     qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=10000)
-    assert lib.region(rid).reference_photo_id == third.id
-    assert calls == [(rid, True)]
+    assert fake_analysis == []  # the listener (main window) analyses, not the editor
+
+
+def test_areas_change_without_listener_reanalyses_here(qtbot: Any, editor: Any, fake_analysis: Any) -> None:
+    dlg, lib, rid = editor()
+    drag(dlg, [(40, 60), (100, 60)])
+    with qtbot.waitSignal(dlg.regionChanged, timeout=10000):
+        qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
+    assert fake_analysis == [(rid, True)]
+    assert lib.region(rid).watched_area
+
+
+def test_name_only_change_does_not_reanalyse(qtbot: Any, editor: Any, fake_analysis: Any) -> None:
+    dlg, lib, rid = editor()
+    dlg.name_edit.setText("Renamed")
+    with qtbot.assertNotEmitted(dlg.analysisRequested):
+        save(qtbot, dlg)
+    assert fake_analysis == [] and lib.region(rid).name == "Renamed"
 
 
 def test_no_photos_yet(qtbot: Any, editor: Any) -> None:

@@ -2,8 +2,9 @@
 
 Areas are painted on a reduced preview of the reference (decoded in a worker) and saved as
 polygons in full reference pixels (:mod:`skintrack.services.areas`, run in a worker). When the
-areas or the reference change, the region is re-analysed from scratch (``force=True``) with a
-progress bar, and ``analysisRequested(region_id)`` tells anyone listening.
+areas or the reference change, ``analysisRequested(region_id)`` is emitted once the change is
+saved; when nothing is connected to it (the editor used on its own), the editor re-analyses the
+region itself (``force=True``) with a progress bar.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class RegionEditor(QDialog):
         self.task: TaskHandle | None = None
         self._handles: list[TaskHandle] = []
         self._loading_preview = False
+        self._request_analysis = False
 
         # --- details form
         self.name_edit = QLineEdit(self.region.name, self)
@@ -326,6 +328,8 @@ class RegionEditor(QDialog):
         control = self.canvas.mask(CONTROL) if areas else None
         scale = self.scale
         reanalyse = self.reanalyse_box.isChecked() and (ref_changed or areas)
+        self._request_analysis = reanalyse and self._has_analysis_listener()
+        run_here = reanalyse and not self._request_analysis
 
         def job(token: CancelToken) -> Generator[Progress, None, bool]:
             yield Progress(0, 1000, "Saving…")
@@ -338,7 +342,7 @@ class RegionEditor(QDialog):
                     watched=masks_to_reference_polygons(watched, scale),
                     control=masks_to_reference_polygons(control, scale),
                 )
-            if not reanalyse:
+            if not run_here:
                 return False
             from skintrack.services.analysis import analyze_region
 
@@ -354,8 +358,7 @@ class RegionEditor(QDialog):
 
         self.status.setText("Saving…")
         self.save_button.setEnabled(False)
-        if reanalyse:
-            self.analysisRequested.emit(rid)
+        if run_here:
             self.progress.setValue(0)
             self.progress.show()
         self.task = run_task(job, name="region-save", kind="work", parent=self)
@@ -371,9 +374,15 @@ class RegionEditor(QDialog):
         if p.message:
             self.status.setText(p.message)
 
+    def _has_analysis_listener(self) -> bool:
+        meta = self.metaObject()
+        return self.isSignalConnected(meta.method(meta.indexOfSignal("analysisRequested(int)")))
+
     @Slot(object)
     def _on_saved(self, _analysed: bool) -> None:
         self.regionChanged.emit(self.region_id)
+        if self._request_analysis:  # after the commit, so the listener measures the new areas
+            self.analysisRequested.emit(self.region_id)
         self.accept()
 
     @Slot(str, str)
