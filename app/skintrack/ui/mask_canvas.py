@@ -138,10 +138,15 @@ class MaskCanvas(QGraphicsView):
         h, w = img.height(), img.width()
         buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).reshape(h, img.bytesPerLine())
         alpha = buf[:, : w * 4].reshape(h, w, 4)[..., 3]  # ARGB32 little-endian: B, G, R, A
-        return np.where(alpha > 127, 255, 0).astype(np.uint8)
+        out = np.empty((h, w), np.uint8)
+        np.greater(alpha, 127, out=out.view(bool))
+        out *= 255
+        return out
 
     def is_empty(self, name: str) -> bool:
-        return not self.mask(name).any()
+        img = self.layers[name]
+        buf = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+        return not buf.any()
 
     # ------------------------------------------------------------------ tools
     def set_layer(self, name: str) -> None:
