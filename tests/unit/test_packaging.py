@@ -95,6 +95,18 @@ def test_metainfo() -> None:
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_metainfo_screenshots_are_in_the_repository() -> None:
+    """Every screenshot the metainfo names is a real PNG under packaging/screenshots/."""
+    root = ET.parse(PACKAGING / "io.github.skintrack.Skintrack.metainfo.xml").getroot()
+    images = [el.text or "" for el in root.iter("image")]
+    assert images
+    for url in images:
+        name = url.rsplit("/packaging/screenshots/", 1)[-1]
+        path = PACKAGING / "screenshots" / name
+        assert path.is_file(), url
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_app_icon_svg_and_pngs() -> None:
     svg = ROOT / "resources" / "icons" / "skintrack.svg"
     root = ET.parse(svg).getroot()
