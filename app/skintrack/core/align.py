@@ -41,13 +41,13 @@ A calibration card seen in both photos can anchor the alignment when skin featur
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
+from skintrack.core.parallel import both
 from skintrack.progress import CancelToken
 
 ALGORITHM_VERSION = "align-1"
@@ -291,14 +291,13 @@ def _match(
     mov_mask: np.ndarray | None = None,
 ) -> _Match | str:
     # both images at once: OpenCV releases the GIL, so two cores halve the wall time
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fut = pool.submit(_detect, name, mov_img, mov_mask)
-        kp_r, des_r = _detect(name, ref_img, ref_mask)
-        kp_m, des_m = fut.result()
+    (kp_r, des_r), (kp_m, des_m) = both(
+        lambda im_mask: _detect(name, *im_mask), (ref_img, ref_mask), (mov_img, mov_mask)
+    )
     if des_r is None or des_m is None or len(kp_r) < MIN_INLIERS or len(kp_m) < MIN_INLIERS:
         return "too few distinctive details in one of the photos"
     norm = cv2.NORM_L2 if name == "sift" else cv2.NORM_HAMMING
-    knn = cv2.BFMatcher(norm).knnMatch(des_m, des_r, k=2)
+    knn = cv2.BFMatcher(norm).knnMatch(des_m, des_r, k=2)  # OpenCV spreads it over the cores
     good = [p[0] for p in knn if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
     if len(good) < MIN_INLIERS:
         return f"too few matching details ({len(good)})"
@@ -469,11 +468,15 @@ def _align(
         return _failed("an image is too small to align")
     # one downscale serves features and ECC
     ecc_side = min(ECC_SIDE, max(FEATURE_SIDE, (max(ref_shape) + 1) // 2))
-    ref_e, rex, rey = _resize_long(_to_u8(reference_rgb), ecc_side)
-    mov_e, mex, mey = _resize_long(_to_u8(moving_rgb), ecc_side)
-    ref_l, mov_l = lightness(ref_e), lightness(mov_e)
-    ref_f, rfx, rfy = _resize_long(ref_l, FEATURE_SIDE)
-    mov_f, mfx, mfy = _resize_long(mov_l, FEATURE_SIDE)
+
+    def prepare(rgb: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray, float, float]:
+        small, sx, sy = _resize_long(_to_u8(rgb), ecc_side)
+        light = lightness(small)
+        return (light, sx, sy, *_resize_long(light, FEATURE_SIDE))
+
+    (ref_l, rex, rey, ref_f, rfx, rfy), (mov_l, mex, mey, mov_f, mfx, mfy) = both(
+        prepare, reference_rgb, moving_rgb
+    )
     s_ref_f = scale_matrix(rfx, rfy) @ scale_matrix(rex, rey)
     s_mov_f = scale_matrix(mfx, mfy) @ scale_matrix(mex, mey)
     s_ref_e, s_mov_e = scale_matrix(rex, rey), scale_matrix(mex, mey)
@@ -483,7 +486,7 @@ def _align(
     feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
     mexcl_f = _small_mask(moving_exclude_mask, mov_f.shape)
     mov_feat_mask = None if mexcl_f is None else (~mexcl_f).astype(np.uint8) * 255
-    ref_fi, mov_fi = _feature_image(ref_f), _feature_image(mov_f)
+    ref_fi, mov_fi = both(_feature_image, ref_f, mov_f)
     best: _Match | None = None
     notes: list[str] = []
     for name in ("sift", "fallback"):
@@ -515,7 +518,7 @@ def _align(
 
     # ECC at the refinement scale, masked to the overlap and away from excluded areas
     h_feat_e = _normalise(s_ref_e @ rescale_homography(best.h, s_ref_f, s_mov_f) @ np.linalg.inv(s_mov_e))
-    (ref_hp, ref_ok), (mov_hp, mov_ok) = _highpass(ref_l), _highpass(mov_l)
+    (ref_hp, ref_ok), (mov_hp, mov_ok) = both(_highpass, ref_l, mov_l)
     mask = ref_ok.copy()
     border = max(3, int(HIGHPASS_SIGMA))
     mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = False, False, False, False

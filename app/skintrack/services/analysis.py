@@ -20,7 +20,6 @@ import hashlib
 import itertools
 import json
 from collections.abc import Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import numpy as np
 
 from skintrack.core import align as align_mod
 from skintrack.core.align import Alignment, scale_matrix, warp_to_reference
+from skintrack.core.parallel import both
 from skintrack.errors import AlignmentFailedError
 from skintrack.progress import CancelToken, Progress
 
@@ -343,13 +343,15 @@ def compare_files(
     Returns an outcome with ``change=None`` when no trustworthy alignment exists (the caller
     decides: the CLI exits 3). Raises InvalidInputError for unusable files.
     """
-    with ThreadPoolExecutor(max_workers=2) as pool:  # Pillow decodes without the GIL
-        fut = pool.submit(load, later_path)
-        ref = load(reference_path)
-        mov = fut.result()
+
+    def load_and_find_card(path: str | Path) -> tuple[Analysed, Any | None]:
+        photo = load(path)
+        return photo, _detect_card(photo.rgb) if use_card else None
+
+    (ref, ref_card), (mov, mov_card) = both(load_and_find_card, reference_path, later_path)
     shape = ref.rgb.shape
-    cards = (_detect_card(ref.rgb), _detect_card(mov.rgb)) if use_card else (None, None)
-    card = cards[0]
+    cards = (ref_card, mov_card)
+    card = ref_card
     a = align_analysed(ref, mov, exclude=_resize_mask(exclude, shape), token=token, cards=cards)
     out = CompareOutcome(
         a, None, ref.analysis_scale, ref.full_size, (shape[1], shape[0]), reference_rgb=ref.rgb
