@@ -10,7 +10,7 @@
 # 4. a tarball with that folder, install.sh / uninstall.sh, the .desktop file, AppStream metainfo
 #    and icons; the version in its name comes from the installed package metadata only.
 # With --smoke (or SKINTRACK_BUNDLE_TEST=1) the unpacked tarball is smoke-tested afterwards.
-# SKINTRACK_BUNDLE_FFMPEG=0 leaves out imageio-ffmpeg's 173 MB ffmpeg (MP4 export then needs ffmpeg
+# SKINTRACK_BUNDLE_FFMPEG=0 leaves out imageio-ffmpeg's 80 MB ffmpeg (MP4 export then needs ffmpeg
 # on the PATH).
 set -euo pipefail
 
@@ -36,9 +36,13 @@ if [ "${SKINTRACK_REUSE_VENV:-0}" != 1 ] || [ ! -x "$VENV/bin/python" ]; then
 fi
 echo "== pip install pyinstaller + skintrack"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q "pyinstaller>=6.3" "$ROOT"
+"$VENV/bin/python" -m pip install -q -c "$HERE/bundle-constraints.txt" "pyinstaller>=6.3" "$ROOT"
 # same version number, newer code: make sure the venv holds the tree being built
 "$VENV/bin/python" -m pip install -q --no-deps --force-reinstall "$ROOT"
+# HEIC decoding through pi-heif (pillow-heif's decode-only build, same API): pillow-heif carries a
+# 23 MB HEVC encoder the app never uses. skintrack.core.images takes whichever is installed.
+"$VENV/bin/python" -m pip uninstall -q -y pillow-heif
+"$VENV/bin/python" -m pip install -q -c "$HERE/bundle-constraints.txt" pi-heif
 
 VERSION=$("$VENV/bin/python" -c 'from importlib.metadata import version; print(version("skintrack"))')
 ARCH=$(uname -m)

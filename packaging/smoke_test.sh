@@ -33,6 +33,15 @@ run "$APP/skintrack" demo --library "$TMP/lib"
 run "$APP/skintrack" region list --library "$TMP/lib" --json > "$TMP/regions.json"
 grep -q '"name"' "$TMP/regions.json" || { echo "demo library has no regions" >&2; exit 1; }
 
+echo "== bundled MP4 export (H.264 yuv420p through the bundled ffmpeg)"
+run "$APP/skintrack" export --library "$TMP/lib" --region "Left forearm" --format mp4 --out "$TMP/forearm.mp4"
+test -s "$TMP/forearm.mp4" || { echo "MP4 export wrote nothing" >&2; exit 1; }
+if command -v ffprobe >/dev/null; then
+  probe=$(ffprobe -v error -select_streams v:0 -show_entries stream=codec_name,pix_fmt -of csv=p=0 "$TMP/forearm.mp4")
+  echo "$probe"
+  [ "$probe" = "h264,yuv420p" ] || { echo "MP4 is not H.264 yuv420p: $probe" >&2; exit 1; }
+fi
+
 if run "$APP/skintrack" --help | grep -q -E "^ +card "; then
   echo "== bundled skintrack card (reportlab, OpenCV ArUco)"
   run "$APP/skintrack" card --out "$TMP/card.pdf"

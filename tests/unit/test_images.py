@@ -139,6 +139,30 @@ def test_heic_write_and_read(tmp_path: Path) -> None:
     assert np.abs(out.rgb.astype(int) - rgb).mean() < 4
 
 
+def test_heif_opener_falls_back_to_pi_heif(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The standalone bundle ships pi-heif (decode-only) instead of pillow-heif: either registers."""
+    import importlib
+    import types
+
+    registered: list[str] = []
+    fake = types.ModuleType("pi_heif")
+    fake.register_heif_opener = lambda: registered.append("pi_heif")  # type: ignore[attr-defined]
+    real_import = importlib.import_module
+
+    def fake_import(name: str, *args: object) -> types.ModuleType:
+        if name == "pillow_heif":
+            raise ImportError("not in this bundle")
+        if name == "pi_heif":
+            return fake
+        return real_import(name, *args)
+
+    monkeypatch.setattr(images.importlib, "import_module", fake_import)
+    monkeypatch.setattr(images, "_heif_registered", False)
+    images._ensure_heif()
+    images._ensure_heif()  # once is enough
+    assert registered == ["pi_heif"]
+
+
 def test_sixteen_bit_tiff_keeps_precision(tmp_path: Path) -> None:
     rng = np.random.default_rng(1)
     truth = rng.integers(0, 65536, size=(30, 40, 3), dtype=np.uint16)

@@ -8,6 +8,7 @@ message that names the file. Pure Pillow/pillow-heif/OpenCV/numpy: no Qt.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import math
 import os
@@ -94,18 +95,22 @@ class DecodedImage:
 
 
 def _ensure_heif() -> None:
-    """Register pillow-heif's opener on first use (importing it costs ~50 ms we don't pay for JPEGs)."""
+    """Register the HEIF opener on first use (importing it costs ~50 ms we don't pay for JPEGs).
+
+    pillow-heif is the dependency; the standalone bundle ships pi-heif instead, the same API built
+    for decoding only (no 23 MB HEVC encoder: Skintrack reads phone photos, it never writes HEIC).
+    """
     global _heif_registered
     if _heif_registered:
         return
     with _heif_lock:
         if not _heif_registered:
-            try:
-                from pillow_heif import register_heif_opener
-
-                register_heif_opener()
-            except ImportError:  # pragma: no cover - pillow-heif is a hard dependency
-                pass
+            for module in ("pillow_heif", "pi_heif"):
+                try:
+                    importlib.import_module(module).register_heif_opener()
+                    break
+                except ImportError:
+                    continue
             _heif_registered = True
 
 
