@@ -22,9 +22,9 @@ DEFAULT_NOISE_K = 3.0
 
 METRICS: dict[str, tuple[str, str]] = {
     # key: (metrics-dict key, axis label)
-    "L": ("mean_delta_L", "ΔL* vs reference (L* units)"),
+    "L": ("mean_delta_L", "ΔL* vs reference\n(L* units)"),
     "b": ("mean_delta_b", "Δb* vs reference"),
-    "ITA": ("mean_delta_ita", "ΔITA° vs reference (degrees)"),
+    "ITA": ("mean_delta_ita", "ΔITA° vs reference\n(degrees)"),
 }
 METRIC_TITLES = {"L": "Lightness L*", "b": "Yellow–blue b*", "ITA": "ITA°"}
 
@@ -132,7 +132,7 @@ class TrendSeries:
             return [0.0 if p.is_reference else p.area_mm2 for p in self.points], "Darkened area (mm²)"
         if measured and all(p.area_fraction is not None for p in measured):
             vals = [0.0 if p.is_reference else 100.0 * (p.area_fraction or 0.0) for p in self.points]
-            return vals, "Darkened area (% of compared area)"
+            return vals, "Darkened area\n(% of compared area)"
         return [0.0 if p.is_reference else p.area_px for p in self.points], "Darkened area (px)"
 
 
@@ -226,7 +226,7 @@ def trend_figure(
             width=width,
             color=AREA_COLOUR,
             alpha=0.55,
-            label=area_label.split(" (")[0],
+            label=area_label.split("(")[0].strip(),
             gid="area",
         )
         ax2.set_ylabel(area_label, color="#3182bd")
