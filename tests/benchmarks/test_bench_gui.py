@@ -3,7 +3,7 @@
 - main window on a 1,000-photo region (rows inserted directly, tiny cached thumbnails): time until
   the window is shown with the timeline filled and the latest check-in selected (goal < 1.5 s);
 - QTimer heartbeat (10 ms) max gap while the timeline scrolls and while an analysis runs (goal < 50 ms);
-- resident memory after opening and closing 50 dialogs (goal: flat).
+- resident memory after opening and closing 50 dialogs and 50 compare views (goal: flat).
 """
 
 from __future__ import annotations
@@ -275,3 +275,40 @@ def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
         f"\n[bench] RSS after 150 dialog open/close (50 x journal+about+preferences): {before:.1f} -> "
         f"{after:.1f} MB ({after - before:+.1f} MB); dialogs alive: {left}"
     )
+
+
+def test_memory_after_50_comparisons(qtbot: Any, tmp_path: Path) -> None:
+    """Open the compare view (pair aligned, normalised and rendered in its worker), close it; x50."""
+    from skintrack.ui.main_window import MainWindow
+
+    (tmp_path / "src").mkdir()
+    lib = gui.populate(tmp_path / "lib", {"Arm": 3}, tmp=tmp_path / "src", measure=True)
+    win = MainWindow(lib)
+    win.show()
+    qtbot.waitExposed(win)
+
+    def cycle() -> None:
+        cmp = win.compare()
+        assert cmp is not None
+        gui.drain()  # the pair is loaded and shown before it is closed
+        cmp.close()
+        gui.drain()
+
+    for _ in range(3):  # warm-up: caches, fonts, lazy imports
+        cycle()
+    gc.collect()
+    before = _rss_mb()
+    t = time.perf_counter()
+    for _ in range(50):
+        cycle()
+    elapsed = time.perf_counter() - t
+    gc.collect()
+    after = _rss_mb()
+    left = len([w for w in QApplication.topLevelWidgets() if type(w).__name__ == "CompareWindow"])
+    print(
+        f"\n[bench] RSS after 50 compare views opened and closed: {before:.1f} -> {after:.1f} MB "
+        f"({after - before:+.1f} MB); compare windows alive: {left}; {elapsed / 50 * 1000:.0f} ms per cycle"
+    )
+    win.close()
+    gui.drain()
+    lib.close()

@@ -603,3 +603,25 @@ def test_region_editor_requests_analysis(qtbot: Any, main_window: Any, monkeypat
         editor.analysisRequested.emit(win.current_region_id())
     assert ran == [win.current_region_id()]
     editor.reject()
+
+
+def test_closed_compare_views_free_their_photos(main_window: Any, helpers: Any) -> None:
+    """A task handle's connections (lambdas holding the view) and its result are let go once the
+    task is delivered: closed compare views and their decoded pairs do not pile up."""
+    import gc
+
+    from skintrack.ui.compare.source import PairData
+    from skintrack.ui.compare.window import CompareWindow
+
+    win = main_window({"Arm": 3}, measure=True)
+    for _ in range(4):
+        view = win.compare()
+        assert view is not None
+        helpers.drain()
+        assert view.isVisible()
+        view.close()
+        helpers.drain()
+    del view
+    gc.collect()
+    assert [o for o in gc.get_objects() if isinstance(o, CompareWindow)] == []
+    assert [o for o in gc.get_objects() if isinstance(o, PairData)] == []
