@@ -239,7 +239,8 @@ def test_heartbeat_while_analysis_runs(qtbot: Any, tmp_path: Path) -> None:
         lib.close()
 
 
-def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
+def _small_window(qtbot: Any, tmp_path: Path) -> tuple[Library, Any]:
+    """A shown main window on a measured 3-photo region (the memory benchmarks' subject)."""
     from skintrack.ui.main_window import MainWindow
 
     (tmp_path / "src").mkdir()
@@ -247,6 +248,11 @@ def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
     win = MainWindow(lib)
     win.show()
     qtbot.waitExposed(win)
+    return lib, win
+
+
+def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
+    lib, win = _small_window(qtbot, tmp_path)
 
     def cycle() -> None:
         for opener in (win.open_journal, win.open_about, win.open_preferences):
@@ -275,17 +281,14 @@ def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
         f"\n[bench] RSS after 150 dialog open/close (50 x journal+about+preferences): {before:.1f} -> "
         f"{after:.1f} MB ({after - before:+.1f} MB); dialogs alive: {left}"
     )
+    win.close()
+    gui.drain()
+    lib.close()
 
 
 def test_memory_after_50_comparisons(qtbot: Any, tmp_path: Path) -> None:
     """Open the compare view (pair aligned, normalised and rendered in its worker), close it; x50."""
-    from skintrack.ui.main_window import MainWindow
-
-    (tmp_path / "src").mkdir()
-    lib = gui.populate(tmp_path / "lib", {"Arm": 3}, tmp=tmp_path / "src", measure=True)
-    win = MainWindow(lib)
-    win.show()
-    qtbot.waitExposed(win)
+    lib, win = _small_window(qtbot, tmp_path)
 
     def cycle() -> None:
         cmp = win.compare()
