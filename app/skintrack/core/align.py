@@ -486,7 +486,7 @@ def _align(
     feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
     mexcl_f = _small_mask(moving_exclude_mask, mov_f.shape)
     mov_feat_mask = None if mexcl_f is None else (~mexcl_f).astype(np.uint8) * 255
-    ref_fi, mov_fi = both(_feature_image, ref_f, mov_f)
+    ref_fi, mov_fi = _feature_image(ref_f), _feature_image(mov_f)
     best: _Match | None = None
     notes: list[str] = []
     for name in ("sift", "fallback"):

@@ -93,12 +93,9 @@ class _Runnable(QRunnable):
         self.setAutoDelete(True)
 
     def run(self) -> None:  # worker thread
-        handle, job = self.handle, self.job
-        # PySide may keep this wrapper alive after the pool has run and deleted the C++ runnable:
-        # let go of the job (its closure) and the handle (its result) so they can be freed.
-        self.handle = self.job = None  # type: ignore[assignment]
+        handle = self.handle
         try:
-            result = drive(job, handle.token, handle.progress.emit)
+            result = drive(self.job, handle.token, handle.progress.emit)
         except Cancelled:
             handle.cancelled.emit()
         except Exception as exc:
