@@ -25,7 +25,7 @@ from typing import Any
 
 from skintrack.core.fsutil import is_temp_name, sha256_file, temp_owner_alive
 from skintrack.errors import InvalidInputError, LibraryError, UsageError
-from skintrack.library import schema
+from skintrack.library import lock, schema, swap
 from skintrack.library.models import (
     JOURNAL_KINDS,
     TAKEN_AT_SOURCES,
@@ -191,6 +191,7 @@ class Library:
         self._lock = threading.RLock()
         self._store = OriginalStore(self.originals_dir)
         self._thumbs = ThumbnailCache(self.cache_dir)
+        self._use_lock: lock.LibraryLock | None = None  # shared: no restore swaps it while open
 
     # ------------------------------------------------------------ open / close
     @classmethod
@@ -203,6 +204,7 @@ class Library:
         giving up with a LibraryError.
         """
         root = Path(root).expanduser()
+        swap.prepare_open(root)
         db_path = root / DB_NAME
         if not db_path.exists():
             if not create:
@@ -232,13 +234,23 @@ class Library:
             raise
         (root / "originals").mkdir(exist_ok=True)
         (root / "cache").mkdir(exist_ok=True)
-        return cls(root, conn, timeout)
+        try:
+            use_lock = lock.acquire(root)
+        except BaseException:
+            conn.close()
+            raise
+        library = cls(root, conn, timeout)
+        library._use_lock = use_lock
+        return library
 
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._use_lock is not None:
+                self._use_lock.release()
+                self._use_lock = None
 
     def __enter__(self) -> Library:
         return self
