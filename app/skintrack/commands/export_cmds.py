@@ -74,7 +74,10 @@ def _backup(args: argparse.Namespace) -> int:
         raise UsageError(f"no Skintrack library in {root}")
     report = _drive(backup_library(root, args.out, force=args.force, allow_damaged=args.allow_damaged))
     if report.damaged:
-        print(f"WARNING: {len(report.damaged)} damaged original(s) were left out of the backup:", file=sys.stderr)
+        print(
+            f"WARNING: {len(report.damaged)} damaged original(s) were left out of the backup:",
+            file=sys.stderr,
+        )
         for name, why in sorted(report.damaged.items()):
             print(f"  {root / name}: {why}", file=sys.stderr)
     print(f"backed up {report.originals} originals and the database to {report.path}")
@@ -144,7 +147,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--force",
         action="store_true",
-        help="replace the Skintrack library in DIR (the old one goes to the trash once the new one is verified)",
+        help="replace the Skintrack library in DIR (trashed once the new one is verified)",
     )
     r.add_argument(
         "--keep-old", action="store_true", help="keep the replaced library beside DIR instead of trashing it"

@@ -172,7 +172,9 @@ def _files(raw: object, path: Path) -> dict[str, tuple[str, int]]:
 
 
 def _damaged_list(raw: object, path: Path) -> dict[str, str]:
-    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
         raise damaged(path, "the manifest's list of damaged originals is invalid")
     return {k: v[:200] for k, v in raw.items()}
 

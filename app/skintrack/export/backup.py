@@ -211,8 +211,7 @@ def _write(
         check_database(snap, lambda _name, _sha: True)
     except sqlite3.DatabaseError as exc:
         raise LibraryError(
-            f"cannot read the library database {db} ({exc}); no backup was written. "
-            "Run `skintrack check`."
+            f"cannot read the library database {db} ({exc}); no backup was written. Run `skintrack check`."
         ) from exc
     except UnusableDatabase as exc:
         reason = str(exc).replace("the database in it", "the library database")

@@ -71,7 +71,9 @@ def _check_target(archive: Path, target: Path, force: bool) -> bool:
     check_replaceable(target)
     with contextlib.suppress(OSError):
         if archive.resolve().is_relative_to(target.resolve()):
-            raise UsageError(f"the archive {archive} is inside the library it would replace; move it out first")
+            raise UsageError(
+                f"the archive {archive} is inside the library it would replace; move it out first"
+            )
     return True
 
 
@@ -136,7 +138,9 @@ def restore_library(
     )
 
 
-def _unpack(path: Path, staging: Path, contents: Contents, token: CancelToken) -> Generator[Progress, None, None]:
+def _unpack(
+    path: Path, staging: Path, contents: Contents, token: CancelToken
+) -> Generator[Progress, None, None]:
     total = len(contents.files)
     root = staging.resolve()
     with open_archive(path) as zf:
@@ -170,7 +174,9 @@ def _read_back(root: Path, contents: Contents, archive: Path) -> None:
         except OSError:
             ok = False
         if not ok:
-            raise LibraryError(f"{file} does not read back as it was restored from {archive}; nothing changed")
+            raise LibraryError(
+                f"{file} does not read back as it was restored from {archive}; nothing changed"
+            )
     try:
         conn = sqlite3.connect(f"file:{root / DB_NAME}?mode=ro", uri=True)
         try:

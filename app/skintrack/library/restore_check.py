@@ -112,14 +112,16 @@ def _check(conn: sqlite3.Connection, present: Callable[[str, str], bool]) -> dic
     tables = {name for _t, name, _tb, _s in expected_schema(version) if _t == "table"}
     problems: list[str] = []
     for table in sorted(tables):
-        for row in conn.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from our own schema
+        for row in conn.execute(f'SELECT * FROM "{table}"'):
             problems += _row_problems(table, row)
             if len(problems) >= _MAX_PROBLEMS:
                 break
     problems += _photo_problems(conn.execute("SELECT id, sha256, suffix FROM photo"), present)
     if problems:
         more = "" if len(problems) <= _MAX_PROBLEMS else " and more"
-        raise UnusableDatabase("the database in it has invalid rows: " + "; ".join(problems[:_MAX_PROBLEMS]) + more)
+        raise UnusableDatabase(
+            "the database in it has invalid rows: " + "; ".join(problems[:_MAX_PROBLEMS]) + more
+        )
     return {t: int(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in sorted(tables)}
 
 
