@@ -162,7 +162,10 @@ def _library_dir(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Library:
+    from skintrack.library.swap import prepare_open
+
     root = _library_dir(args)
+    prepare_open(root)  # an interrupted restore may have left the library beside its folder
     if not create and not (root / DB_NAME).exists():
         from skintrack.errors import LibraryError
 

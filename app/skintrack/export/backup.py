@@ -118,7 +118,7 @@ def _check_target(root: Path, out: Path, force: bool) -> None:
     if out.is_dir():
         raise UsageError(f"{out} is a folder")
     if out.exists() and not force:
-        raise UsageError(f"{out} already exists; choose another name or use --force to replace it")
+        raise UsageError(f"{out} already exists; choose another name, or replace it (--force)")
 
 
 def _damaged_originals(

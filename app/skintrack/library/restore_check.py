@@ -128,8 +128,8 @@ def _check(conn: sqlite3.Connection, present: Callable[[str, str], bool]) -> dic
 def _compare_schema(conn: sqlite3.Connection, version: int) -> None:
     actual = _master(conn)
     expected = expected_schema(version)
-    extra = sorted(actual - expected)
-    missing = sorted(expected - actual)
+    extra = sorted(actual - expected, key=_tables_first)
+    missing = sorted(expected - actual, key=_tables_first)
     if extra:
         kind, name = extra[0][0], extra[0][1]
         raise UnusableDatabase(
@@ -141,6 +141,10 @@ def _compare_schema(conn: sqlite3.Connection, version: int) -> None:
         raise UnusableDatabase(
             f"the database in it lacks or has an altered {kind} {name!r} ({len(missing)} object(s) differ)"
         )
+
+
+def _tables_first(obj: tuple[str, str, str, str | None]) -> tuple[bool, str, str]:
+    return obj[0] != "table", obj[0], obj[1]
 
 
 def _row_problems(table: str, row: sqlite3.Row) -> list[str]:
