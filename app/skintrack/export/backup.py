@@ -38,6 +38,7 @@ from skintrack.export.archive import (
 from skintrack.export.restore import RestoreReport, restore_library
 from skintrack.library import lock
 from skintrack.library.restore_check import UnusableDatabase, check_database, original_member, originals_of
+from skintrack.library.swap import fault_point
 from skintrack.progress import CancelToken, Progress
 
 __all__ = [
@@ -254,6 +255,7 @@ def _write(
         zf.close()
         raw.flush()
         os.fsync(raw.fileno())
+    fault_point("backup-written")
     token.raise_if_cancelled()
     yield Progress(total - 1, total, "reading the archive back")
     yield from verify_backup(tmp, token)

@@ -150,7 +150,7 @@ def _unpack(
             dest = (staging / safe_member(name)).resolve()
             if not dest.is_relative_to(root):
                 raise damaged(path, f"unsafe file name {name!r}")
-            dest.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+            _private_dirs(root, dest.parent)
             digest = hashlib.sha256()
             fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
             with zf.open(name) as fin, os.fdopen(fd, "wb") as fout:
@@ -163,6 +163,13 @@ def _unpack(
                 raise damaged(path, f"{name} changed while it was being restored")
     for folder in ("cache", "originals"):
         (staging / folder).mkdir(mode=PRIVATE_DIR, exist_ok=True)
+
+
+def _private_dirs(root: Path, folder: Path) -> None:
+    """Create ``folder`` and its missing parents below ``root``, each 0700 (mkdir's parents ignore mode)."""
+    for part in reversed([folder, *folder.parents]):
+        if part.is_relative_to(root) and part != root:
+            part.mkdir(mode=PRIVATE_DIR, exist_ok=True)
 
 
 def _read_back(root: Path, contents: Contents, archive: Path) -> None:
