@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 DB_NAME = "skintrack.sqlite3"
 FAULT_ENV = "SKINTRACK_FAULT_AT"
-"""Test hook: the name of a swap step at which this process SIGKILLs itself (kill-safety tests)."""
+"""Test hook: the name of a step (``fault_point``) at which this process SIGKILLs itself."""
 
 _LIBRARY_FILES = re.compile(
     r"^(skintrack\.sqlite3(-wal|-shm|-journal|\.v\d+\.bak)?|skintrack\.lock|\..*\.skt-tmp)$"
