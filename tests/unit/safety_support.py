@@ -99,6 +99,7 @@ def rebuild(
     *,
     drop: Callable[[str], bool] = lambda _n: False,
     db_bytes: bytes | None = None,
+    extra: dict[str, bytes] | None = None,
 ) -> None:
     """Copy archive ``src`` to ``dst`` with its database changed, and a manifest that matches again.
 
@@ -121,6 +122,7 @@ def rebuild(
         finally:
             conn.close()
         data[DB] = db.read_bytes()
+    data.update(extra or {})
     manifest["files"] = {
         n: {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b)} for n, b in data.items()
     }

@@ -144,6 +144,19 @@ CRAFTED: dict[str, tuple[Callable | None, bytes | None, str]] = {
 }
 
 
+@pytest.mark.parametrize(
+    "member", ["skintrack.sqlite3-wal", "skintrack.sqlite3-journal", "cache/x.jpg", "originals/ab/notes.txt"]
+)
+def test_archive_members_other_than_database_and_originals_are_refused(
+    tmp_path: Path, archive: Path, member: str
+) -> None:
+    crafted = tmp_path / "extra.zip"
+    rebuild(archive, crafted, extra={member: b"\x00" * 64})
+    res = cli(tmp_path, "restore", crafted, "--library", tmp_path / "restored")
+    assert res.returncode == 4 and "not a file a Skintrack backup contains" in res.stderr, res.stderr
+    assert not (tmp_path / "restored").exists() and hidden(tmp_path) == []
+
+
 @pytest.mark.parametrize("case", sorted(CRAFTED))
 def test_crafted_database_is_refused_and_nothing_is_written(tmp_path: Path, archive: Path, case: str) -> None:
     mutate, raw, reason = CRAFTED[case]

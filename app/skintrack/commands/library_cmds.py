@@ -165,7 +165,8 @@ def _open(args: argparse.Namespace, *, create: bool) -> Library:
     from skintrack.library.swap import prepare_open
 
     root = _library_dir(args)
-    prepare_open(root)  # an interrupted restore may have left the library beside its folder
+    for line in prepare_open(root):  # an interrupted restore may have left the library beside its folder
+        print(f"skintrack: {line}", file=sys.stderr)
     if not create and not (root / DB_NAME).exists():
         from skintrack.errors import LibraryError
 

@@ -19,6 +19,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.errors import InvalidInputError
 from skintrack.progress import CancelToken, Progress
 
@@ -28,6 +29,7 @@ FORMAT = "skintrack-backup"
 FORMAT_VERSION = 1
 CHUNK = 1024 * 1024
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_ORIGINAL_RE = re.compile(r"^originals/([0-9a-f]{2})/(\1[0-9a-f]{62})(\.[a-z0-9]{1,10})$")
 _GIB = 1024**3
 
 
@@ -167,8 +169,16 @@ def _files(raw: object, path: Path) -> dict[str, tuple[str, int]]:
             safe_member(name)
         except ValueError as exc:
             raise damaged(path, str(exc)) from exc
+        if not _expected_member(name):
+            raise damaged(path, f"{str(name)[:80]!r} is not a file a Skintrack backup contains")
         files[name] = (sha, size)
     return files
+
+
+def _expected_member(name: str) -> bool:
+    """Only the database and originals named by their hash (no ``-wal``, no cache, nothing else)."""
+    match = _ORIGINAL_RE.match(name)
+    return name == DB_NAME or (match is not None and match.group(3) in SUPPORTED_SUFFIXES)
 
 
 def _damaged_list(raw: object, path: Path) -> dict[str, str]:

@@ -34,7 +34,13 @@ from skintrack.export.archive import (
 )
 from skintrack.library import lock
 from skintrack.library.restore_check import UnusableDatabase, check_database
-from skintrack.library.swap import check_replaceable, recover_interrupted_swap, staging_prefix, swap_in
+from skintrack.library.swap import (
+    check_replaceable,
+    pending_swaps,
+    recover_interrupted_swap,
+    staging_prefix,
+    swap_in,
+)
 from skintrack.progress import CancelToken, Progress
 
 PRIVATE_FILE = 0o600
@@ -103,6 +109,8 @@ def restore_library(
     path = Path(zip_path)
     target = Path(os.path.abspath(Path(library_dir).expanduser()))
     recovered = recover_interrupted_swap(target)
+    if any(swap.live and swap.kind == "journal" for swap in pending_swaps(target)):
+        raise LibraryError(f"another restore into {target} is running; wait until it has finished")
     replacing = _check_target(path, target, force)
     with contextlib.ExitStack() as held:
         if replacing:
@@ -122,7 +130,11 @@ def restore_library(
                 raise damaged(path, str(exc)) from exc
             token.raise_if_cancelled()
             held.enter_context(lock.locked(staging, exclusive=True, purpose="skintrack restore"))
-            if target.is_dir() and not replacing:
+            if not replacing and target.exists():
+                if _is_nonempty_dir(target):
+                    raise UsageError(
+                        f"{target} was filled while the backup was being checked; nothing was restored"
+                    )
                 target.rmdir()  # an empty folder the user chose
             result = swap_in(
                 staging, target, keep_old=keep_old, verify=lambda root: _read_back(root, contents, path)

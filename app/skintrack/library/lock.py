@@ -231,9 +231,9 @@ def acquire(
             return LibraryLock(key)
         try:
             fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        except OSError:
+        except OSError as exc:
             if exclusive:
-                raise
+                raise LibraryError(f"cannot {action}: cannot lock {lock_path(key)} ({exc.strerror})") from exc
             return None
         try:
             if not _try_lock(fd, exclusive):
