@@ -94,6 +94,49 @@ def test_keep_old_keeps_the_replaced_library_beside_the_new_one(
     assert regions(existing / DB) == ["Left forearm"]
 
 
+def test_force_replaces_a_library_that_lost_its_database(
+    tmp_path: Path, archive: Path, existing: Path
+) -> None:
+    (existing / DB).unlink()  # the case a backup is for
+    (existing / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")  # left by a file manager
+    old = tree(existing)
+    res = cli(tmp_path, "restore", archive, "--library", existing, "--force")
+    assert res.returncode == 0, res.stderr
+    assert regions(existing / DB) == ["Left forearm"]
+    [in_trash] = trashed(tmp_path)
+    assert tree(in_trash) == old
+
+
+def test_kills_at_random_moments_never_lose_either_library(
+    tmp_path: Path, archive: Path, existing: Path
+) -> None:
+    import random
+    import time
+
+    old_originals = {k: v for k, v in tree(existing).items() if k.startswith("originals/")}
+    new_originals = {k: v for k, v in tree(tmp_path / "source").items() if k.startswith("originals/")}
+    cmd = [sys.executable, "-m", "skintrack", "restore", str(archive), "--library", str(existing), "--force"]
+    env = cli_env(tmp_path)
+    rng = random.Random(12)
+    for _round in range(2):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.6, 1.2))  # the kill moment itself; every outcome is checked below
+        proc.kill()
+        proc.wait()
+        listed = cli(tmp_path, "region", "list", "--library", existing)
+        assert listed.returncode == 0, listed.stderr
+        assert pending_swaps(existing) == [] and hidden(tmp_path) == []
+        now = {k: v for k, v in tree(existing).items() if k.startswith("originals/")}
+        assert now in (old_originals, new_originals)
+        places = [p for p in tmp_path.iterdir() if p.name.startswith("existing (replaced ")] + trashed(
+            tmp_path
+        )
+        everything = [now] + [
+            {k: v for k, v in tree(p).items() if k.startswith("originals/")} for p in places
+        ]
+        assert old_originals in everything  # the replaced library is never lost
+
+
 # ---------------------------------------------------------------- 3 and 8: the database is input
 def _insert_photo(sha: str, suffix: str = ".jpg", taken: str = "2025-01-01T09:00:00") -> Callable:
     def mutate(conn: sqlite3.Connection) -> None:

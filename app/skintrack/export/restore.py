@@ -19,7 +19,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from skintrack.core.fsutil import sha256_file
+from skintrack.core.fsutil import fsync_dir, sha256_file
 from skintrack.errors import LibraryError, UsageError
 from skintrack.export.archive import (
     CHUNK,
@@ -175,6 +175,8 @@ def _unpack(
                 raise damaged(path, f"{name} changed while it was being restored")
     for folder in ("cache", "originals"):
         (staging / folder).mkdir(mode=PRIVATE_DIR, exist_ok=True)
+    for folder, _dirs, _files in os.walk(staging):  # the new names survive a power cut too
+        fsync_dir(Path(folder))
 
 
 def _private_dirs(root: Path, folder: Path) -> None:

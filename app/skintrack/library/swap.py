@@ -39,7 +39,8 @@ FAULT_ENV = "SKINTRACK_FAULT_AT"
 """Test hook: the name of a step (``fault_point``) at which this process SIGKILLs itself."""
 
 _LIBRARY_FILES = re.compile(
-    r"^(skintrack\.sqlite3(-wal|-shm|-journal|\.v\d+\.bak)?|skintrack\.lock|\..*\.skt-tmp)$"
+    r"^(skintrack\.sqlite3(-wal|-shm|-journal|\.v\d+\.bak)?|skintrack\.lock|\..*\.skt-tmp"
+    r"|\.DS_Store|Thumbs\.db|desktop\.ini)$"  # what file managers leave in any folder they show
 )
 _LIBRARY_DIRS = {"originals", "cache"}
 
@@ -106,11 +107,17 @@ def foreign_entries(folder: Path) -> list[str]:
 
 
 def check_replaceable(folder: Path) -> None:
-    """UsageError unless ``folder`` is a Skintrack library (database and nothing foreign)."""
+    """UsageError unless ``folder`` is a Skintrack library: nothing foreign beside its database.
+
+    A library that lost its database (only ``originals/`` left) is still one: restoring it from
+    a backup is exactly what its owner needs.
+    """
     db = folder / DB_NAME
     if folder.is_symlink():
         raise UsageError(f"{folder} is a symbolic link; restore into the real folder")
-    if not db.is_file() or db.is_symlink() or not _looks_like_sqlite(db):
+    has_db = db.is_file() and not db.is_symlink() and _looks_like_sqlite(db)
+    lost_db = not db.exists() and (folder / "originals").is_dir() and not (folder / "originals").is_symlink()
+    if not (has_db or lost_db):
         raise UsageError(
             f"{folder} is not a Skintrack library (no {DB_NAME} in it); --force only replaces a "
             "Skintrack library, so nothing was changed. Restore into a new or empty folder."
