@@ -243,12 +243,14 @@ def swap_in(
     parent = target.parent
     journal = parent / _journal_name(target)
     old = replaced_path(target) if target.exists() else None
-    fd = os.open(journal, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    pending = parent / f"{staging_prefix(target)}journal"  # locked and complete before it is seen
+    fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         _try_flock(fd)
         record = {"target": target.name, "new": staging.name, "old": old and old.name, "keep_old": keep_old}
         os.write(fd, json.dumps(record).encode())
         os.fsync(fd)
+        os.replace(pending, journal)
         fsync_dir(parent)
         fault_point("swap-journal")
         moved_old = placed = False
@@ -337,7 +339,10 @@ def recover_interrupted_swap(library_dir: Path) -> list[str]:
         if kind == "replaced":
             done.append(_place_replaced(path, target))
         elif kind == "staging" and not _journal_names_new(target, path.name):
-            shutil.rmtree(path, ignore_errors=True)
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
             done.append(f"removed {path.name}, a partly unpacked restore whose process is gone")
     return done
 
