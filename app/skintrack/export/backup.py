@@ -190,6 +190,12 @@ def backup_library(
         try:
             report = yield from _write(root, db, snap, tmp, token, allow_damaged)
             os.replace(tmp, out)
+        except OSError as exc:  # a full disk, a folder that cannot be written
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise LibraryError(
+                f"backup to {out} failed: {exc.strerror or exc} ({exc.filename or out}); nothing was written"
+            ) from exc
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()

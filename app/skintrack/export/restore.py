@@ -121,7 +121,10 @@ def restore_library(
         target.parent.mkdir(parents=True, exist_ok=True)
         _check_space(target.parent, contents.total_bytes)
         staging = target.parent / f"{staging_prefix(target)}{secrets.token_hex(4)}"
-        staging.mkdir(mode=PRIVATE_DIR)
+        try:
+            staging.mkdir(mode=PRIVATE_DIR)
+        except OSError as exc:
+            raise LibraryError(f"cannot restore beside {target}: {exc.strerror or exc}") from exc
         try:
             yield from _unpack(path, staging, contents, token)
             try:
@@ -139,6 +142,12 @@ def restore_library(
             result = swap_in(
                 staging, target, keep_old=keep_old, verify=lambda root: _read_back(root, contents, path)
             )
+        except OSError as exc:  # a full disk, a folder that cannot be written
+            shutil.rmtree(staging, ignore_errors=True)
+            raise LibraryError(
+                f"cannot restore into {target}: {exc.strerror or exc} ({exc.filename or target}); "
+                "the library there is unchanged"
+            ) from exc
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
