@@ -33,7 +33,13 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
     def _try_lock(fd: int, exclusive: bool) -> bool:
-        """Windows has no shared flock: every holder locks byte 0 exclusively."""
+        """Windows has no shared flock: only the exclusive holder locks (byte 0).
+
+        Users of the library take no lock there; Windows itself refuses to rename a folder in
+        which another process has files open, so a restore cannot swap it away from them.
+        """
+        if not exclusive:
+            return True
         try:
             os.lseek(fd, 0, os.SEEK_SET)
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
@@ -97,15 +103,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def set_process_purpose(purpose: str) -> None:
-    """How this process is named to others who find the library busy (e.g. "the Skintrack app")."""
-    _process_purpose[:] = [purpose]
+def set_process_purpose(purpose: str | None) -> None:
+    """How this process is named to others who find the library busy (e.g. "the Skintrack app").
+
+    None goes back to the default, the command name.
+    """
+    _process_purpose[:] = [] if purpose is None else [purpose]
 
 
 def _default_purpose() -> str:
     if _process_purpose:
         return _process_purpose[0]
-    words = [w for w in sys.argv[1:] if not w.startswith("-") and os.sep not in w]
+    args = sys.argv[1:]
+    words = [
+        w
+        for i, w in enumerate(args)
+        if not w.startswith("-") and os.sep not in w and (i == 0 or args[i - 1] != "--library")
+    ]
     return "skintrack " + (words[0] if words else "command")
 
 
@@ -119,14 +133,18 @@ def read_holders(library_dir: Path) -> list[Holder]:
     held = _registry.get(key)
     try:
         if held is not None:  # read through our own descriptor
-            size = os.fstat(held.fd).st_size
-            raw = os.pread(held.fd, min(size, 1 << 20), 0)
+            raw = _read_all(held.fd)
         else:
             with open(lock_path(library_dir), "rb") as fh:
                 raw = fh.read(1 << 20)
     except OSError:
         return []
     return _holders_in(raw)
+
+
+def _read_all(fd: int) -> bytes:
+    os.lseek(fd, 0, os.SEEK_SET)
+    return os.read(fd, 1 << 20)
 
 
 def _holders_in(raw: bytes) -> list[Holder]:
@@ -255,7 +273,7 @@ def _record(fd: int, exclusive: bool, purpose: str) -> None:
         if exclusive:
             os.ftruncate(fd, 0)
         elif os.fstat(fd).st_size > _COMPACT_BYTES:
-            alive = [json.dumps(h.__dict__) for h in reversed(_holders_in(os.pread(fd, 1 << 20, 0)))]
+            alive = [json.dumps(h.__dict__) for h in reversed(_holders_in(_read_all(fd)))]
             os.ftruncate(fd, 0)
             os.write(fd, "".join(a + "\n" for a in alive).encode())
         os.write(fd, (line + "\n").encode())
