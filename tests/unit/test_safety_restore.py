@@ -187,6 +187,26 @@ CRAFTED: dict[str, tuple[Callable | None, bytes | None, str]] = {
 }
 
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "libraries"
+
+
+@pytest.mark.parametrize("version", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
+def test_backups_of_every_schema_version_pass_the_validation(tmp_path: Path, version: str) -> None:
+    import shutil
+
+    library = tmp_path / version
+    shutil.copytree(FIXTURES / version, library)
+    out = tmp_path / "b.zip"
+    res = cli(tmp_path, "backup", "--library", library, "--out", out)  # snapshots the old schema as is
+    assert res.returncode == 0, res.stderr
+    res = cli(tmp_path, "restore", out, "--library", tmp_path / "restored")
+    assert res.returncode == 0, res.stderr
+    from skintrack.library import Library
+
+    with Library.open(tmp_path / "restored", create=False) as lib:
+        assert lib.check().ok and lib.list_regions()
+
+
 @pytest.mark.parametrize(
     "member", ["skintrack.sqlite3-wal", "skintrack.sqlite3-journal", "cache/x.jpg", "originals/ab/notes.txt"]
 )
