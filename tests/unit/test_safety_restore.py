@@ -21,13 +21,15 @@ from skintrack.library.swap import pending_swaps
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX renames, flock and SIGKILL")
 
 
-@pytest.fixture
-def archive(tmp_path: Path) -> Path:
-    """A valid backup of a library with region "Left forearm" and three photos."""
-    make_library(tmp_path / "source")
-    out = tmp_path / "good.zip"
-    res = cli(tmp_path, "backup", "--library", tmp_path / "source", "--out", out)
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid backup (read-only for the tests) of ``source``: "Left forearm" with three photos."""
+    base = tmp_path_factory.mktemp("archive")
+    make_library(base / "source")
+    out = base / "good.zip"
+    res = cli(base, "backup", "--library", base / "source", "--out", out)
     assert res.returncode == 0, res.stderr
+    out.chmod(0o400)
     return out
 
 
@@ -74,7 +76,7 @@ def test_force_puts_the_replaced_library_in_the_trash_after_verifying(
     assert res.returncode == 0, res.stderr
     assert "moved to the trash" in res.stdout
     assert regions(existing / DB) == ["Left forearm"]
-    originals = {k: v for k, v in tree(tmp_path / "source").items() if k.startswith("originals/")}
+    originals = {k: v for k, v in tree(archive.parent / "source").items() if k.startswith("originals/")}
     assert {k: v for k, v in tree(existing).items() if k.startswith("originals/")} == originals
     [in_trash] = trashed(tmp_path)
     assert in_trash.name.startswith("existing (replaced ")
@@ -114,13 +116,13 @@ def test_kills_at_random_moments_never_lose_either_library(
     import time
 
     old_originals = {k: v for k, v in tree(existing).items() if k.startswith("originals/")}
-    new_originals = {k: v for k, v in tree(tmp_path / "source").items() if k.startswith("originals/")}
+    new_originals = {k: v for k, v in tree(archive.parent / "source").items() if k.startswith("originals/")}
     cmd = [sys.executable, "-m", "skintrack", "restore", str(archive), "--library", str(existing), "--force"]
     env = cli_env(tmp_path)
     rng = random.Random(12)
     for _round in range(2):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.6, 1.2))  # the kill moment itself; every outcome is checked below
+        time.sleep(rng.uniform(0.5, 1.0))  # the kill moment itself; every outcome is checked below
         proc.kill()
         proc.wait()
         listed = cli(tmp_path, "region", "list", "--library", existing)
@@ -313,29 +315,42 @@ lib.close()
 """
 
 
-def test_restore_refuses_while_another_process_has_the_library_open(
-    tmp_path: Path, archive: Path, existing: Path
-) -> None:
+def hold_open(tmp_path: Path, library: Path) -> subprocess.Popen[str]:
+    """A child process with ``library`` open (as the app or an import would have it)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(existing)],
+        [sys.executable, "-c", HOLD, str(library)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env=cli_env(tmp_path),
     )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_restore_refuses_while_another_process_has_the_library_open(
+    tmp_path: Path, archive: Path, existing: Path
+) -> None:
+    holder = hold_open(tmp_path, existing)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
         before = tree(existing)
         res = cli(tmp_path, "restore", archive, "--library", existing, "--force")
         assert res.returncode == 1, res.stderr
         assert "in use by" in res.stderr and f"process {holder.pid}" in res.stderr
         assert tree(existing) == before and hidden(tmp_path) == []
-        backup = cli(tmp_path, "backup", "--library", existing, "--out", tmp_path / "while-open.zip")
-        assert backup.returncode == 0, backup.stderr  # readers share the library
     finally:
         holder.communicate("", timeout=20)
     res = cli(tmp_path, "restore", archive, "--library", existing, "--force")
     assert res.returncode == 0, res.stderr
+
+
+def test_backup_shares_the_library_with_another_process(tmp_path: Path, existing: Path) -> None:
+    holder = hold_open(tmp_path, existing)
+    try:
+        backup = cli(tmp_path, "backup", "--library", existing, "--out", tmp_path / "while-open.zip")
+        assert backup.returncode == 0, backup.stderr
+    finally:
+        holder.communicate("", timeout=20)
 
 
 HOLD_EXCLUSIVE = """
