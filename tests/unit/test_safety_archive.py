@@ -125,3 +125,19 @@ def test_manifest_entries_must_match_the_zip_directory(tmp_path: Path, archive: 
             zout.writestr(n, zin.read(n) if n != "manifest.json" else json.dumps(listing).encode())
     res = cli(tmp_path, "restore", lying, "--library", tmp_path / "t")
     assert res.returncode == 4 and "size the manifest lists" in res.stderr
+
+
+def test_member_count_is_refused_before_zipfile_loads_the_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    many = tmp_path / "many.zip"
+    with zipfile.ZipFile(many, "w") as zf:
+        for i in range(3000):
+            zf.writestr(f"f{i}", b"")
+
+    def never(*_a: object, **_k: object) -> None:
+        raise AssertionError("the whole directory was loaded")
+
+    monkeypatch.setattr("skintrack.export.archive.zipfile.ZipFile", never)
+    with pytest.raises(InvalidInputError, match="3000 members"):
+        verify(many, ArchiveLimits(members=2000))

@@ -14,6 +14,7 @@ import json
 import os
 import posixpath
 import re
+import struct
 import zipfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ CHUNK = 1024 * 1024
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _ORIGINAL_RE = re.compile(r"^originals/([0-9a-f]{2})/(\1[0-9a-f]{62})(\.[a-z0-9]{1,10})$")
 _GIB = 1024**3
+_EOCD_SEARCH = 65535  # the longest zip comment
 
 
 @dataclass(frozen=True)
@@ -189,13 +191,57 @@ def _damaged_list(raw: object, path: Path) -> dict[str, str]:
     return {k: v[:200] for k, v in raw.items()}
 
 
-def open_archive(path: Path) -> zipfile.ZipFile:
+def open_archive(path: Path, limits: ArchiveLimits = DEFAULT_LIMITS) -> zipfile.ZipFile:
+    """The zip, once its directory is known to be of a reasonable size (zipfile loads it whole)."""
     if not path.is_file():
         raise InvalidInputError(path, "no such file")
+    try:
+        entries, directory_bytes = _directory_size(path)
+    except OSError as exc:
+        raise damaged(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if entries > limits.members + 1:
+        raise damaged(path, f"it has {entries} members, more than the limit of {limits.members}")
+    if directory_bytes > limits.manifest_bytes:
+        raise damaged(path, f"its zip directory takes {_gb(directory_bytes)}, over the limit")
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise damaged(path, f"not a readable zip archive ({exc})") from exc
+
+
+def _directory_size(path: Path) -> tuple[int, int]:
+    """(entries, bytes) of the zip's central directory, read from its end records; (0, 0) if none.
+
+    A zip without end record is left for zipfile to refuse with its own message.
+    """
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        tail_start = max(0, size - (_EOCD_SEARCH + 22))
+        fh.seek(tail_start)
+        tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return 0, 0
+        _disk, _cd_disk, _here, entries, cd_size, _cd_offset, _comment = struct.unpack(
+            "<HHHHIIH", tail[at + 4 : at + 22]
+        )
+        if entries != 0xFFFF and cd_size != 0xFFFFFFFF:
+            return entries, cd_size
+        locator = tail_start + at - 20  # zip64 end-of-directory locator, just before the end record
+        if locator < 0:
+            return entries, cd_size
+        fh.seek(locator)
+        raw = fh.read(20)
+        if raw[:4] != b"PK\x06\x07":
+            return entries, cd_size
+        (record_at,) = struct.unpack("<Q", raw[8:16])
+        fh.seek(record_at)
+        record = fh.read(56)
+        if record[:4] != b"PK\x06\x06" or len(record) < 56:
+            return entries, cd_size
+        entries64, cd_size64 = struct.unpack("<QQ", record[32:48])
+        return entries64, cd_size64
 
 
 def verify_backup(
@@ -206,7 +252,7 @@ def verify_backup(
     """Check names, limits and every sha256 without writing anything; InvalidInputError if damaged."""
     token = token or CancelToken()
     path = Path(zip_path)
-    with open_archive(path) as zf:
+    with open_archive(path, limits) as zf:
         contents = read_manifest(zf, path, limits)
         total = len(contents.files)
         for i, (name, (sha, size)) in enumerate(sorted(contents.files.items()), start=1):

@@ -222,7 +222,12 @@ def _write(
         ) from exc
     except UnusableDatabase as exc:
         reason = str(exc).replace("the database in it", "the library database")
-        raise LibraryError(f"{db}: {reason}; no backup was written. Run `skintrack check`.") from exc
+        hint = "Run `skintrack check`."
+        if "photo row" in reason and "taken_at" in reason:
+            hint = "Correct those dates with `skintrack photo edit ID --date YYYY-MM-DD`, then back up again."
+        raise LibraryError(
+            f"{db}: {reason}; no backup was written (a restore would refuse it). {hint}"
+        ) from exc
     originals = originals_of(snap)
     bad = yield from _damaged_originals(root, originals, token)
     if bad and not allow_damaged:
