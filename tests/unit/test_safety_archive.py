@@ -81,7 +81,7 @@ def test_deflate_bomb_member_is_refused_without_unpacking(tmp_path: Path, archiv
 
 
 def test_huge_manifest_is_refused_before_it_is_read(tmp_path: Path, archive: Path) -> None:
-    padding = b'{"format": "skintrack-backup", "version": 1, "pad": "' + b" " * (160 * 1024 * 1024) + b'"}'
+    padding = b'{"format": "skintrack-backup", "version": 1, "pad": "' + b" " * (100 * 1024 * 1024) + b'"}'
     bomb = tmp_path / "manifest-bomb.zip"
     with zipfile.ZipFile(archive) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
         for n in zin.namelist():
