@@ -60,7 +60,7 @@ def with_extra(src: Path, dst: Path, name: str, data: bytes, *, manifest: bytes 
         members = {n: zin.read(n) for n in zin.namelist()}
     listing = json.loads(members.pop("manifest.json"))
     listing["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
-    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    with zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
         for n, blob in members.items():
             zout.writestr(n, blob)
         zout.writestr(name, data)
@@ -72,6 +72,7 @@ def test_deflate_bomb_member_is_refused_without_unpacking(tmp_path: Path, archiv
     sha = hashlib.sha256(zeros).hexdigest()
     bomb = tmp_path / "bomb.zip"
     with_extra(archive, bomb, f"originals/{sha[:2]}/{sha}.png", zeros)
+    del zeros
     assert bomb.stat().st_size < 2 * 1024 * 1024
     code, peak, err = restore_measured(tmp_path, bomb)
     assert code == 4 and "compression ratio" in err, err
@@ -81,13 +82,20 @@ def test_deflate_bomb_member_is_refused_without_unpacking(tmp_path: Path, archiv
 
 
 def test_huge_manifest_is_refused_before_it_is_read(tmp_path: Path, archive: Path) -> None:
-    padding = b'{"format": "skintrack-backup", "version": 1, "pad": "' + b" " * (100 * 1024 * 1024) + b'"}'
     bomb = tmp_path / "manifest-bomb.zip"
-    with zipfile.ZipFile(archive) as zin, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(archive) as zin,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout,
+    ):
         for n in zin.namelist():
             if n != "manifest.json":
                 zout.writestr(n, zin.read(n))
-        zout.writestr("manifest.json", padding)
+        with zout.open("manifest.json", "w") as fh:  # 100 MB of JSON that deflates to ~0.4 MB
+            fh.write(b'{"format": "skintrack-backup", "version": 1, "pad": "')
+            spaces = b" " * (1024 * 1024)
+            for _ in range(100):
+                fh.write(spaces)
+            fh.write(b'"}')
     code, peak, err = restore_measured(tmp_path, bomb)
     assert code == 4 and "manifest.json" in err, err
     print(f"peak {peak} MB (limit {PEAK_MB} MB)")
