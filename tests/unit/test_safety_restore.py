@@ -6,6 +6,7 @@ child gets a private HOME, so the replaced library goes to a trash inside the te
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -292,6 +293,19 @@ def test_kill_during_the_swap_is_recovered_by_the_next_restore(
     assert "finished an interrupted restore" in again.stderr
     assert regions(existing / DB) == ["Left forearm"]
     assert pending_swaps(existing) == [] and hidden(tmp_path) == []
+
+
+def test_a_journal_naming_other_folders_is_not_followed(tmp_path: Path, existing: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.odt").write_bytes(b"years of work")
+    journal = tmp_path / ".existing.swap-999999999.json"
+    journal.write_text(json.dumps({"target": "existing", "new": "precious", "old": "precious"}))
+    res = cli(tmp_path, "region", "list", "--library", existing)
+    assert res.returncode == 0, res.stderr
+    assert (precious / "thesis.odt").read_bytes() == b"years of work"
+    assert regions(existing / DB) == ["Right cheek"]
+    assert [p.path for p in pending_swaps(existing)] == [journal]  # left for the user, reported by check
 
 
 def test_stale_staging_of_a_killed_restore_is_removed_by_the_next(tmp_path: Path, archive: Path) -> None:

@@ -45,8 +45,14 @@ _LIBRARY_FILES = re.compile(
 _LIBRARY_DIRS = {"originals", "cache"}
 
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+    import msvcrt
 
     def _try_flock(fd: int) -> bool:
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
         return True
 
 else:
@@ -70,8 +76,8 @@ class PendingSwap:
 
     def describe(self) -> str:
         what = {
-            "journal": "an interrupted restore (swap journal)",
-            "replaced": "a previous library set aside by an interrupted restore",
+            "journal": "the swap journal of a restore",
+            "replaced": "a previous library set aside by a restore",
             "staging": "a partly unpacked restore",
         }[self.kind]
         state = "in progress" if self.live else "interrupted"
@@ -368,8 +374,12 @@ def _recover_journal(journal: Path, target: Path, handled: set[str]) -> list[str
             return []  # another process recovered it meanwhile
         try:
             record = json.loads(os.read(fd, 65536) or b"{}")
-            new = target.with_name(str(record["new"]))
-            old = target.with_name(str(record["old"])) if record.get("old") else None
+            new = target.with_name(_own_leftover(target, record["new"], "staging"))
+            old = (
+                target.with_name(_own_leftover(target, record["old"], "replaced"))
+                if record.get("old")
+                else None
+            )
         except (ValueError, KeyError, TypeError):
             log.warning("unreadable swap journal %s; leaving the folders beside it as they are", journal)
             return [f"{journal} is unreadable; the folders beside {target.name} were left as they are"]
@@ -380,6 +390,14 @@ def _recover_journal(journal: Path, target: Path, handled: set[str]) -> list[str
         return done
     finally:
         os.close(fd)
+
+
+def _own_leftover(target: Path, name: object, kind: str) -> str:
+    """``name`` if it is a swap leftover of ``target`` of that kind (a journal names nothing else)."""
+    match = _pattern(target).match(str(name))
+    if match is None or match.group(5 if kind == "staging" else 3) is None:
+        raise ValueError(f"{name!r} is not a {kind} folder of {target.name}")
+    return str(name)
 
 
 def _finish(target: Path, new: Path, old: Path | None) -> list[str]:
