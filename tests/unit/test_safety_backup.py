@@ -6,9 +6,11 @@ corrupted database page, an altered original, a kill before the rename.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import stat
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -103,6 +105,22 @@ def test_killed_backup_leaves_nothing_in_tmp_and_the_next_cleans_up(tmp_path: Pa
     res = cli(tmp_path, "backup", "--library", library, "--out", out_dir / "b.zip")
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in out_dir.iterdir()) == ["b.zip"]
+
+
+def test_snapshots_left_in_tmp_by_earlier_versions_are_removed(tmp_path: Path, library: Path) -> None:
+    tmpdir = tmp_path / "home" / "tmp"
+    tmpdir.mkdir(parents=True)
+    legacy = tmpdir / "skintrack-backup-k3j2h1"
+    legacy.mkdir()
+    (legacy / DB).write_bytes((library / DB).read_bytes())
+    other = tmpdir / "skintrack-backup-notmine"
+    other.mkdir()
+    (other / "report.pdf").write_bytes(b"%PDF")  # not a snapshot: left alone
+    for folder in (legacy, other):
+        os.utime(folder, (time.time() - 7200, time.time() - 7200))
+    res = cli(tmp_path, "backup", "--library", library, "--out", tmp_path / "b.zip")
+    assert res.returncode == 0, res.stderr
+    assert not legacy.exists() and (other / "report.pdf").exists()
 
 
 def test_allow_damaged_backs_up_the_rest_and_lists_what_it_left_out(tmp_path: Path, library: Path) -> None:

@@ -14,8 +14,11 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
+import tempfile
+import time
 import zipfile
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -102,6 +105,27 @@ def remove_stale_temps(folder: Path, name: str) -> list[Path]:
     return removed
 
 
+def remove_legacy_snapshots(min_age_s: float = 3600.0) -> list[Path]:
+    """Delete database snapshots that earlier versions left in the shared temp folder when killed.
+
+    Only folders of this user, holding nothing but a snapshot, untouched for ``min_age_s``.
+    """
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for folder in Path(tempfile.gettempdir()).glob("skintrack-backup-*"):
+            with contextlib.suppress(OSError):
+                info = folder.lstat()
+                if not stat.S_ISDIR(info.st_mode) or now - info.st_mtime < min_age_s:
+                    continue
+                if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                    continue
+                if set(os.listdir(folder)) <= {DB_NAME, f"{DB_NAME}-journal"}:
+                    shutil.rmtree(folder)
+                    removed.append(folder)
+    return removed
+
+
 def _root_of(library_root: str | os.PathLike[str] | _HasRoot) -> Path:
     if isinstance(library_root, (str, os.PathLike)):
         return Path(library_root)
@@ -185,6 +209,7 @@ def backup_library(
     _check_target(root, out, force)
     with lock.locked(root, purpose="skintrack backup", action="back up the library"):
         remove_stale_temps(out.parent, out.name)
+        remove_legacy_snapshots()
         snap = temp_path_for(out.with_name(f"{out.name}.{DB_NAME}"))
         tmp = temp_path_for(out)
         try:
