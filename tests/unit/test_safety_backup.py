@@ -167,7 +167,7 @@ def test_archive_is_read_back_before_it_replaces_anything(
     monkeypatch.setattr(backup_module, "_add_file", add_then_lose_a_byte)
     out = tmp_path / "out"
     out.mkdir()
-    with pytest.raises(Exception, match="does not match its checksum"):
+    with pytest.raises(LibraryError, match=r"does not read back .*does not match its checksum"):
         drive(lambda _t: backup_module.backup_library(library, out / "b.zip"), CancelToken(), lambda _p: None)
     assert list(out.iterdir()) == []
 

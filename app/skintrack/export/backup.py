@@ -28,7 +28,7 @@ from typing import Protocol
 
 from skintrack import __version__
 from skintrack.core.fsutil import TEMP_SUFFIX, fsync_dir, sha256_file, temp_owner_alive, temp_path_for
-from skintrack.errors import LibraryError, UsageError
+from skintrack.errors import InvalidInputError, LibraryError, UsageError
 from skintrack.export.archive import (
     CHUNK,
     DB_NAME,
@@ -294,5 +294,9 @@ def _write(
     fault_point("backup-written")
     token.raise_if_cancelled()
     yield Progress(total - 1, total, "reading the archive back")
-    yield from verify_backup(tmp, token)
+    try:
+        yield from verify_backup(tmp, token)
+    except InvalidInputError as exc:
+        reason = exc.reason.removesuffix("; nothing was restored")
+        raise LibraryError(f"the new backup does not read back ({reason}); no backup was written") from exc
     return BackupReport(tmp, len(files), len(kept), written, bad)
