@@ -39,7 +39,7 @@ FAULT_ENV = "SKINTRACK_FAULT_AT"
 """Test hook: the name of a step (``fault_point``) at which this process SIGKILLs itself."""
 
 _LIBRARY_FILES = re.compile(
-    r"^(skintrack\.sqlite3(-wal|-shm|-journal|\.v\d+\.bak)?|skintrack\.lock|\..*\.skt-tmp"
+    r"^(skintrack\.sqlite3\S*|skintrack\.lock|\..*\.skt-tmp"  # the database, its logs, copies set aside
     r"|\.DS_Store|Thumbs\.db|desktop\.ini)$"  # what file managers leave in any folder they show
 )
 _LIBRARY_DIRS = {"originals", "cache"}
