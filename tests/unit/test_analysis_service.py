@@ -341,8 +341,10 @@ def test_stale_measurement_is_voided_when_alignment_fails(lib, files, monkeypatc
     rid, (p0, p1) = _region(lib, files, ("ref", "later"))
     run(analysis.analyze_region(lib, rid))
     assert lib.measurement(p1, p0).metrics["darkened_fraction"] is not None
+    from skintrack.services import pipeline
+
     monkeypatch.setattr(
-        analysis, "align_analysed", lambda *a, **k: Alignment(False, None, message="no trustworthy alignment")
+        pipeline, "align_analysed", lambda *a, **k: Alignment(False, None, message="no trustworthy alignment")
     )
     _, report = run(analysis.analyze_region(lib, rid, force=True))
     assert report.failed == 1
