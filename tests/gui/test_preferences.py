@@ -94,7 +94,7 @@ def test_dialog_round_trip_and_defaults(qtbot: Any) -> None:
     dlg.threshold_spin.setValue(4.0)
     dlg.area_pct_spin.setValue(0.1)
     assert dlg.preferences() == Preferences(str(Path("~/skin").expanduser()), "dark", 0.8)
-    assert dlg.analysis_settings() == AnalysisSettings(4.0, 0.001, 2.0)
+    assert dlg.analysis_settings() == AnalysisSettings(threshold_L=4.0, min_area_fraction=0.001)
     qtbot.mouseClick(
         dlg.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults), Qt.MouseButton.LeftButton
     )
