@@ -264,3 +264,25 @@ def test_a_failing_detector_is_logged_not_raised(monkeypatch, caplog) -> None:
     monkeypatch.setattr(card, "detect_card", broken)
     assert pipeline.detect_calibration(np.zeros((10, 10, 3), np.uint8)) is None
     assert "calibration card detection failed" in caplog.text
+
+
+# --------------------------------------------------------------------------- shape of the code
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["services/pipeline.py", "services/pair_geometry.py", "services/analysis.py", "services/settings.py"],
+)
+def test_no_function_in_the_measurement_path_is_long(module: str) -> None:
+    import ast
+    from pathlib import Path
+
+    import skintrack
+
+    path = Path(skintrack.__file__).parent / module
+    long = [
+        f"{node.name}: {node.end_lineno - node.lineno + 1} lines"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.end_lineno - node.lineno + 1 > 60
+    ]
+    assert not long, long

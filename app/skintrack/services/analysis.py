@@ -10,7 +10,7 @@ for a full-resolution measurement.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,6 @@ __all__ = [
     "align_analysed",
     "aligned_pair",
     "analyze_region",
-    "change_settings",
     "compare_files",
     "load",
     "measurement_version",
@@ -118,11 +117,6 @@ class AlignedPair:
     normalised: bool = False  # later_normalised really is normalised
 
 
-def change_settings(lib: Any | None = None, overrides: dict[str, Any] | None = None) -> ChangeSettings:
-    """The library's ChangeSettings (see services.settings)."""
-    return load_settings(lib, overrides)
-
-
 # --------------------------------------------------------------------------- compare two files
 
 
@@ -161,6 +155,26 @@ def compare_files(
 # --------------------------------------------------------------------------- a region
 
 
+class PhotoCache:
+    """Decoded photos (and their charts) of one run; the region reference stays, others rotate."""
+
+    def __init__(self, lib: Any, photos: Sequence[Any], keep_id: int, side: int | None, size: int = 3):
+        self.lib = lib
+        self.by_id = {p.id: p for p in photos}
+        self.keep_id = keep_id
+        self.side = side
+        self.size = size
+        self._cache: dict[int, Analysed] = {}
+
+    def get(self, photo_id: int) -> Analysed:
+        if photo_id not in self._cache:
+            if len(self._cache) >= self.size:
+                for k in [k for k in self._cache if k != self.keep_id][:1]:
+                    del self._cache[k]
+            self._cache[photo_id] = pipeline.load(self.lib.original_path(self.by_id[photo_id]), self.side)
+        return self._cache[photo_id]
+
+
 def _region_reference(region: Any, photos: list[Any]) -> Any | None:
     ids = {p.id: p for p in photos}
     if region.reference_photo_id in ids:
@@ -194,7 +208,7 @@ def analyze_region(
         version=version,
         force=force,
     )
-    cache = pipeline.PhotoCache(lib, photos, ref_photo.id, pipeline.decode_side(settings))
+    cache = PhotoCache(lib, photos, ref_photo.id, pipeline.decode_side(settings))
     for i, item in enumerate(plan):
         if token is not None:
             token.raise_if_cancelled()
@@ -217,7 +231,7 @@ def _analyse_pair(
     region: Any,
     region_ref_id: int,
     item: PairPlan,
-    cache: pipeline.PhotoCache,
+    cache: PhotoCache,
     settings: ChangeSettings,
     version: str,
     token: CancelToken | None,
