@@ -10,7 +10,12 @@ for a full-resolution measurement.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+import functools
+import itertools
+import os
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +25,7 @@ import numpy as np
 
 from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult, ChangeSettings
-from skintrack.errors import AlignmentFailedError
+from skintrack.errors import AlignmentFailedError, InvalidInputError, LibraryError
 from skintrack.library.models import MeasurementRecord
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import pipeline
@@ -155,8 +160,21 @@ def compare_files(
 # --------------------------------------------------------------------------- a region
 
 
+ANALYSIS_THREADS = max(1, min(2, os.cpu_count() or 1))  # OpenCV and numpy release the GIL
+
+
+@dataclass
+class _Slot:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    photo: Analysed | None = None
+
+
 class PhotoCache:
-    """Decoded photos (and their charts) of one run; the region reference stays, others rotate."""
+    """Decoded photos (and their charts) of one run, shared by the analysis threads.
+
+    Each photo is decoded and its chart detected once, under its own lock; the region reference
+    stays, other photos rotate out once ``size`` are held.
+    """
 
     def __init__(self, lib: Any, photos: Sequence[Any], keep_id: int, side: int | None, size: int = 3):
         self.lib = lib
@@ -164,15 +182,29 @@ class PhotoCache:
         self.keep_id = keep_id
         self.side = side
         self.size = size
-        self._cache: dict[int, Analysed] = {}
+        self._lock = threading.Lock()
+        self._slots: dict[int, _Slot] = {}
 
     def get(self, photo_id: int) -> Analysed:
-        if photo_id not in self._cache:
-            if len(self._cache) >= self.size:
-                for k in [k for k in self._cache if k != self.keep_id][:1]:
-                    del self._cache[k]
-            self._cache[photo_id] = pipeline.load(self.lib.original_path(self.by_id[photo_id]), self.side)
-        return self._cache[photo_id]
+        with self._lock:
+            slot = self._slots.get(photo_id)
+            if slot is None:
+                while len(self._slots) >= self.size and any(k != self.keep_id for k in self._slots):
+                    del self._slots[next(k for k in self._slots if k != self.keep_id)]
+                slot = self._slots[photo_id] = _Slot()
+        with slot.lock:
+            if slot.photo is None:
+                path = self.lib.original_path(self.by_id[photo_id])
+                slot.photo = pipeline.load(path, self.side, find_card=True)
+            return slot.photo
+
+
+@dataclass
+class _Outcome:
+    item: PairPlan
+    pair: MeasuredPair | None
+    reused: bool  # the stored alignment was used (nothing to store)
+    error: str | None = None
 
 
 def _region_reference(region: Any, photos: list[Any]) -> Any | None:
@@ -188,8 +220,10 @@ def analyze_region(
     """Align and measure every photo of a region; yields Progress, returns an AnalysisReport.
 
     The pairs and what is stale come from ``pipeline.plan_pairs``; up-to-date rows are skipped
-    unless ``force``; a manual alignment is reused and never overwritten. Decoded photos (and
-    their calibration charts) are cached across pairs.
+    unless ``force``; a manual alignment is reused and never overwritten. Pairs are measured on
+    ANALYSIS_THREADS threads; this generator is the one writer, and reports each finished pair.
+    Pairs against the previous photo come second: their areas are carried over through the
+    alignments onto the region reference, which the first round stores.
     """
     region = lib.region(region_id)
     photos = list(lib.list_photos(region_id))
@@ -208,63 +242,94 @@ def analyze_region(
         version=version,
         force=force,
     )
-    cache = PhotoCache(lib, photos, ref_photo.id, pipeline.decode_side(settings))
-    for i, item in enumerate(plan):
-        if token is not None:
-            token.raise_if_cancelled()
-        yield Progress(i, len(plan), f"analysing {item.label}")
-        if not item.stale:
-            report.skipped += 1
-            continue
-        message = _analyse_pair(lib, region, ref_photo.id, item, cache, settings, version, token)
-        if message is None:
-            report.analysed += 1
-        else:
-            report.failed += 1
-            report.messages.append(f"{item.label}: {message}")
+    stale = [item for item in plan if item.stale]
+    report.skipped = len(plan) - len(stale)
+    yield Progress(report.skipped, len(plan), f"analysing {len(stale)} of {len(plan)} pairs")
+    cache = PhotoCache(
+        lib, photos, ref_photo.id, pipeline.decode_side(settings), size=2 * ANALYSIS_THREADS + 1
+    )
+    job = functools.partial(_measure_planned, lib, region, ref_photo.id, cache, settings, token)
+    rounds = (
+        [i for i in stale if i.reference_id == ref_photo.id],
+        [i for i in stale if i.reference_id != ref_photo.id],
+    )
+    for items in rounds:
+        for outcome in _in_parallel(job, items, token):
+            message = _store(lib, outcome, version)
+            if message is None:
+                report.analysed += 1
+            else:
+                report.failed += 1
+                report.messages.append(f"{outcome.item.label}: {message}")
+            done = report.skipped + report.analysed + report.failed
+            yield Progress(done, len(plan), f"analysed {outcome.item.label}")
     yield Progress(len(plan), len(plan), "analysis complete")
     return report
 
 
-def _analyse_pair(
+def _in_parallel(
+    job: Callable[[PairPlan], _Outcome], items: Sequence[PairPlan], token: CancelToken | None
+) -> Iterator[_Outcome]:
+    """``job`` over ``items`` on ANALYSIS_THREADS threads, in the order they finish (bounded)."""
+    if not items:
+        return
+    queue = iter(items)
+    pending: set[Future[_Outcome]] = set()
+    with ThreadPoolExecutor(max_workers=ANALYSIS_THREADS, thread_name_prefix="skintrack-analysis") as pool:
+        try:
+            while True:
+                for item in itertools.islice(queue, ANALYSIS_THREADS - len(pending)):
+                    if token is not None:
+                        token.raise_if_cancelled()
+                    pending.add(pool.submit(job, item))
+                if not pending:
+                    return
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield fut.result()  # re-raises Cancelled or a failure
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+
+def _measure_planned(
     lib: Any,
     region: Any,
     region_ref_id: int,
-    item: PairPlan,
     cache: PhotoCache,
     settings: ChangeSettings,
-    version: str,
     token: CancelToken | None,
-) -> str | None:
-    """Measure and store one planned pair; None when measured, else why not."""
+    item: PairPlan,
+) -> _Outcome:
+    """Measure one planned pair (on an analysis thread: reads the library, never writes)."""
     try:
         ref, mov = cache.get(item.reference_id), cache.get(item.photo_id)
-    except Exception as exc:  # an unreadable original: report it, keep going with the others
-        return str(exc)
+    except (InvalidInputError, LibraryError, OSError) as exc:  # an unreadable original: keep going
+        return _Outcome(item, None, False, str(exc))
     stored = None
     if item.reuse_alignment:
         stored = pipeline.alignment_from_record(lib.alignment(item.photo_id, item.reference_id))
     areas = pipeline.region_areas(lib, region, item.reference_id, region_ref_id)
     pair = pipeline.measure_pair(ref, mov, alignment=stored, areas=areas, settings=settings, token=token)
-    if stored is None:
+    return _Outcome(item, pair, stored is not None)
+
+
+def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
+    """Write one pair's alignment and measurement; None when measured, else why not."""
+    item, pair = outcome.item, outcome.pair
+    if pair is None:
+        return outcome.error or "could not be read"
+    if not outcome.reused:
         lib.save_alignment(pipeline.alignment_record(item.photo_id, item.reference_id, pair.alignment))
     if not pair.ok:
         if lib.measurement(item.photo_id, item.reference_id) is not None:
             # an older measurement must not outlive the alignment it relied on
             lib.save_measurement(
-                MeasurementRecord(
-                    item.photo_id, item.reference_id, "none", pair.metrics(), algorithm_version=version
-                )
+                MeasurementRecord(item.photo_id, item.reference_id, "none", pair.metrics(), version)
             )
         return pair.alignment.message or "no trustworthy alignment"
     lib.save_measurement(
-        MeasurementRecord(
-            photo_id=item.photo_id,
-            reference_id=item.reference_id,
-            calibration=pair.calibration,
-            metrics=pair.metrics(),
-            algorithm_version=version,
-        )
+        MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, pair.metrics(), version)
     )
     return None
 
