@@ -102,6 +102,20 @@ def test_dialog_round_trip_and_defaults(qtbot: Any) -> None:
     assert dlg.preferences().theme == "system"
 
 
+def test_noise_factor_is_edited_stored_and_other_settings_kept(qtbot: Any, make_library: Any) -> None:
+    lib = make_library({})
+    lib.set_setting("illumination_degree", 1)  # a setting without a widget in the dialog
+    dlg = PreferencesDialog(Preferences(), load_analysis_settings(lib))
+    qtbot.addWidget(dlg)
+    assert dlg.noise_k_spin.value() == AnalysisSettings().noise_k
+    dlg.noise_k_spin.setValue(4.5)
+    edited = dlg.analysis_settings()
+    assert edited.noise_k == 4.5 and edited.illumination_degree == 1
+    assert save_analysis_settings(lib, edited)
+    assert lib.get_setting("noise_k") == 4.5
+    assert load_analysis_settings(lib) == edited
+
+
 def test_dialog_without_library_disables_measurements(qtbot: Any) -> None:
     dlg = PreferencesDialog(Preferences(), None)
     qtbot.addWidget(dlg)

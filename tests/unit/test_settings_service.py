@@ -85,3 +85,15 @@ def test_load_migrates_a_library_once(lib, monkeypatch) -> None:
     svc.load_settings(lib)
     svc.load_settings(lib)
     assert len(calls) == 1
+
+
+def test_compare_uses_the_library_settings_when_there_is_a_library(lib, library_dir, tmp_path) -> None:
+    import argparse
+
+    from skintrack.commands import measure_cmds
+
+    lib.set_setting("threshold_L", 5.5)
+    assert measure_cmds._settings(argparse.Namespace(library=str(library_dir))).threshold_L == 5.5
+    nowhere = argparse.Namespace(library=str(tmp_path / "no-library"))
+    assert measure_cmds._settings(nowhere) == ChangeSettings()
+    assert not (tmp_path / "no-library").exists()  # compare never creates a library
