@@ -264,6 +264,9 @@ def test_a_failing_detector_is_logged_not_raised(monkeypatch, caplog) -> None:
     monkeypatch.setattr(card, "detect_card", broken)
     assert pipeline.detect_calibration(np.zeros((10, 10, 3), np.uint8)) is None
     assert "calibration card detection failed" in caplog.text
+    photo = pipeline.Analysed(np.zeros((10, 10, 3), np.uint8), (10, 10))
+    assert photo.calibration() is None
+    assert photo.card_problems and "bad marker corners" in photo.card_problems[0]  # goes into the notes
 
 
 # --------------------------------------------------------------------------- shape of the code

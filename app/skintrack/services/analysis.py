@@ -363,13 +363,16 @@ def aligned_pair(
     """
     region = lib.region(region_id)
     settings = load_settings(lib)
-    side = pipeline.decode_side(settings)
-    ref = load(lib.original_path(lib.photo(photo_a_id)), side)
-    mov = ref if photo_a_id == photo_b_id else load(lib.original_path(lib.photo(photo_b_id)), side)
+    path_a = lib.original_path(lib.photo(photo_a_id))
+    a: Analysed | Path = path_a
+    b: Analysed | Path = lib.original_path(lib.photo(photo_b_id))
+    if photo_a_id == photo_b_id:
+        a = b = load(path_a, pipeline.decode_side(settings))
     stored = _pair_alignment(lib, photo_a_id, photo_b_id)
     ref_photo = _region_reference(region, list(lib.list_photos(region_id)))
     areas = pipeline.region_areas(lib, region, photo_a_id, ref_photo.id if ref_photo else photo_a_id)
-    pair = pipeline.measure_pair(ref, mov, alignment=stored, areas=areas, settings=settings)
+    pair = pipeline.measure_pair(a, b, alignment=stored, areas=areas, settings=settings)
+    ref = pair.reference
     if stored is None:
         lib.save_alignment(pipeline.alignment_record(photo_b_id, photo_a_id, pair.alignment))
     if pair.change is None or pair.later_warped is None or pair.valid is None:

@@ -74,16 +74,19 @@ class PhotoLike(Protocol):
 # --------------------------------------------------------------------------- photos
 
 
-def detect_calibration(rgb: np.ndarray) -> CardDetection | None:
+def detect_calibration(rgb: np.ndarray, problems: list[str] | None = None) -> CardDetection | None:
     """The calibration chart in a photo (analysis resolution), or None when there is none.
 
     Today the Skintrack card; other charts (a ColorChecker) are to be detected here too, so that
-    every caller gets them at once. A detector failure is logged, not hidden in a measurement.
+    every caller gets them at once. A detector failure is logged and added to ``problems`` (the
+    measurement's notes), not hidden.
     """
     try:
         return card_mod.detect_card(rgb)
     except (cv2.error, ValueError, np.linalg.LinAlgError) as exc:
         log.warning("calibration card detection failed: %s", exc)
+        if problems is not None:
+            problems.append(f"calibration card detection failed ({exc}): no card calibration")
         return None
 
 
@@ -95,6 +98,7 @@ class Analysed:
     full_size: tuple[int, int]  # (width, height) after EXIF orientation
     card: CardDetection | None = field(default=None, repr=False)
     card_checked: bool = False  # True once detect_calibration ran (or was declined)
+    card_problems: list[str] = field(default_factory=list, repr=False)
 
     @property
     def scale(self) -> np.ndarray:
@@ -113,7 +117,7 @@ class Analysed:
     def calibration(self) -> CardDetection | None:
         """The photo's calibration chart, detected on first use and kept."""
         if not self.card_checked:
-            self.card = detect_calibration(self.rgb)
+            self.card = detect_calibration(self.rgb, self.card_problems)
             self.card_checked = True
         return self.card
 
@@ -431,6 +435,8 @@ def compare_warped(
         mm_per_px=None if card is None else card.mm_per_px,
         settings=settings,
     )
+    for name, photo in (("reference photo", ref), ("later photo", mov)):
+        result.notes.extend(f"{name}: {problem}" for problem in photo.card_problems)
     return result, warped, valid
 
 
