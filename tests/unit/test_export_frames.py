@@ -59,6 +59,31 @@ def test_a_current_stored_measurement_is_what_the_frame_shows(lib) -> None:
     plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=160))
     f = frames.FrameRenderer(db, plan).render(plan.photos[1])
     assert f.metrics == stored and "ΔL* -7.5 (noise 0.4)" in f.caption
+    assert f.aligned and f.heatmap is None
+
+
+def test_only_frames_that_show_a_change_are_measured_again(lib, monkeypatch) -> None:
+    from skintrack.library import MeasurementRecord
+
+    db, rid, ids = lib
+    version = measurement_version(load_settings(db), db.region(rid))
+    db.save_measurement(MeasurementRecord(ids[1], ids[0], "model", {"mean_delta_L": -7.5}, version))
+    seen = []
+    real = frames.aligned_pair
+
+    def spy(*args, pixels_only=False, **kwargs):
+        seen.append((args[3], pixels_only))
+        return real(*args, pixels_only=pixels_only, **kwargs)
+
+    monkeypatch.setattr(frames, "aligned_pair", spy)
+    for heat in (False, True):
+        plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=160, heatmap=heat))
+        r = frames.FrameRenderer(db, plan)
+        out = [r.render(p) for p in plan.photos[1:]]
+        assert out[0].metrics["mean_delta_L"] == -7.5  # the stored, current measurement either way
+        assert (out[1].metrics or {}).get("change_version")  # not stored: measured by the pipeline
+    # a current stored row and no heatmap: pictures only; a heatmap needs the real measurement
+    assert seen == [(ids[1], True), (ids[2], False), (ids[1], False), (ids[2], False)]
 
 
 def test_crop_box_follows_the_watched_area() -> None:
@@ -72,7 +97,7 @@ def test_aligned_pair_is_used_and_failures_become_captioned_frames(lib, monkeypa
     db, rid, ids = lib
     calls = []
 
-    def fake_pair(lib, region_id, a, b, max_side=None):
+    def fake_pair(lib, region_id, a, b, max_side=None, *, pixels_only=False):
         calls.append((a, b, max_side))
         if b == ids[1]:
             raise AlignmentFailedError("too few matches")

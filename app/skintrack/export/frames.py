@@ -244,17 +244,28 @@ def encode_jpeg(img: np.ndarray, quality: int = 88, exif: bytes | None = None) -
 # --------------------------------------------------------------------------- alignment source
 
 
-def aligned_image(lib: Library, region_id: int, reference_id: int, photo_id: int, max_side: int) -> Aligned:
+def aligned_image(
+    lib: Library,
+    region_id: int,
+    reference_id: int,
+    photo_id: int,
+    max_side: int,
+    *,
+    pixels_only: bool = False,
+) -> Aligned:
     """THE one place export frames come from: ``photo_id`` in ``reference_id`` geometry.
 
     The pixels, the change and the metrics come from ``services.analysis.aligned_pair`` (the
-    measurement pipeline), so an export shows what the app and the CLI measure. Never raises
+    measurement pipeline), so an export shows what the app and the CLI measure; ``pixels_only``
+    when the frame shows a stored measurement and no heatmap (faster, no change). Never raises
     for a failed alignment (``ok=False`` instead).
     """
     if photo_id == reference_id:
         return Aligned(_decode(lib, photo_id, max_side), None, True, quality=1.0, method="reference")
     try:
-        pair = aligned_pair(lib, region_id, reference_id, photo_id, max_side=max_side)
+        pair = aligned_pair(
+            lib, region_id, reference_id, photo_id, max_side=max_side, pixels_only=pixels_only
+        )
     except AlignmentFailedError as exc:
         return Aligned(_decode(lib, photo_id, max_side), None, False, message=str(exc))
     return Aligned(
@@ -324,24 +335,25 @@ class FrameRenderer:
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
         return cv2.resize(np.ascontiguousarray(c), self._out_wh, interpolation=interp)
 
-    def _metrics(self, photo_id: int, al: Aligned) -> dict[str, Any] | None:
-        """The stored measurement while it is current, else the pipeline's own (the same numbers)."""
+    def _stored(self, photo_id: int) -> dict[str, Any] | None:
+        """The stored measurement while it is current (same settings, areas and algorithms)."""
         rec = self.lib.measurement(photo_id, self.reference_id)
         if rec is not None and rec.algorithm_version == self.version:
             return dict(rec.metrics)
-        if al.metrics is not None:
-            return dict(al.metrics)
-        return dict(rec.metrics) if rec is not None else None
+        return None
 
     def render(self, planned: PlannedPhoto, token: CancelToken | None = None) -> Frame:
         if token is not None:
             token.raise_if_cancelled()
+        stored = None if planned.is_reference else self._stored(planned.photo_id)
+        wants_change = self.heatmap or planned.photo_id in self.full_heatmap_ids
         al = aligned_image(
             self.lib,
             self.plan.region_id,
             self.reference_id,
             planned.photo_id,
             self.work_side,
+            pixels_only=stored is not None and not wants_change,
         )
         notes: list[str] = []
         if al.ok:
@@ -358,7 +370,7 @@ class FrameRenderer:
                 notes.append("heatmap unavailable")
         if planned.photo_id in self.full_heatmap_ids and al.ok and not planned.is_reference:
             heat_full = heatmap_of(al.change, al.rgb, legend=True)
-        metrics = None if planned.is_reference else self._metrics(planned.photo_id, al)
+        metrics = stored if stored is not None else al.metrics
         exif = None
         if self.plan.options.keep_exif:
             exif = original_exif(self.lib.original_path(self.lib.photo(planned.photo_id)))

@@ -10,6 +10,7 @@ for a full-resolution measurement.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import os
@@ -344,6 +345,10 @@ def _shrink(img: np.ndarray, size: tuple[int, int], nearest: bool = False) -> np
     return cv2.resize(img, size, interpolation=interp)
 
 
+def _uint8(rgb: np.ndarray) -> np.ndarray:
+    return rgb if rgb.dtype == np.uint8 else (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
 def _pair_alignment(lib: Any, photo_a_id: int, photo_b_id: int) -> Alignment | None:
     """The stored alignment of B onto A when the reuse rule allows it (identity for one photo)."""
     if photo_a_id == photo_b_id:
@@ -353,16 +358,26 @@ def _pair_alignment(lib: Any, photo_a_id: int, photo_b_id: int) -> Alignment | N
 
 
 def aligned_pair(
-    lib: Any, region_id: int, photo_a_id: int, photo_b_id: int, max_side: int | None = None
+    lib: Any,
+    region_id: int,
+    photo_a_id: int,
+    photo_b_id: int,
+    max_side: int | None = None,
+    *,
+    pixels_only: bool = False,
 ) -> AlignedPair:
     """Photo B aligned onto photo A (A's geometry) with its change; raises AlignmentFailedError.
 
     Measured exactly as ``analyze`` measures (analysis resolution, the library's settings, the
     region's areas, both photos' charts); ``max_side`` only shrinks the returned pictures. Uses
     the stored alignment under the reuse rule; otherwise aligns now and stores it.
+    ``pixels_only``: the pictures are all the caller needs (it shows a stored measurement), so
+    the pair is normalised at ``max_side`` and comes without ``change`` and ``metrics``.
     """
     region = lib.region(region_id)
     settings = load_settings(lib)
+    if pixels_only and max_side and max_side < (settings.analysis_side or max_side + 1):
+        settings = dataclasses.replace(settings, analysis_side=int(max_side))
     path_a = lib.original_path(lib.photo(photo_a_id))
     a: Analysed | Path = path_a
     b: Analysed | Path = lib.original_path(lib.photo(photo_b_id))
@@ -379,11 +394,7 @@ def aligned_pair(
         raise AlignmentFailedError(pair.alignment.message or "no trustworthy alignment")
     result = pair.change
     normalised = result.later_normalised
-    later = pair.later_warped
-    if normalised is not None:
-        later = normalised
-        if later.dtype != np.uint8:
-            later = (np.clip(later, 0, 1) * 255 + 0.5).astype(np.uint8)
+    later = pair.later_warped if normalised is None else _uint8(normalised)
     w, h = ref.analysis_size
     f = min(1.0, max_side / max(w, h)) if max_side else 1.0
     size = (max(1, round(w * f)), max(1, round(h * f)))
@@ -393,8 +404,8 @@ def aligned_pair(
         _shrink(pair.later_warped, size),
         _shrink(later, size),
         _shrink(pair.valid.astype(np.uint8), size, nearest=True) > 0,
-        result,
+        None if pixels_only else result,
         ref.analysis_scale * size[0] / w,
-        metrics=pair.metrics(),
+        metrics=None if pixels_only else pair.metrics(),
         normalised=normalised is not None,
     )
