@@ -245,7 +245,8 @@ def analyze_region(
     )
     stale = [item for item in plan if item.stale]
     report.skipped = len(plan) - len(stale)
-    yield Progress(report.skipped, len(plan), f"analysing {len(stale)} of {len(plan)} pairs")
+    todo = f"analysing {len(stale)} of {len(plan)} pairs" if stale else f"all {len(plan)} pairs up to date"
+    yield Progress(report.skipped, len(plan), todo)
     cache = PhotoCache(
         lib, photos, ref_photo.id, pipeline.decode_side(settings), size=2 * ANALYSIS_THREADS + 1
     )
