@@ -77,6 +77,17 @@ def test_plan_skips_current_rows_and_redoes_stale_ones() -> None:
     assert items[3, 2].stale and not items[3, 2].reuse_alignment  # an older aligner: align again
 
 
+def test_a_pair_vs_the_previous_photo_is_redone_when_its_areas_move() -> None:
+    version = "v"
+    alignments = {(2, 1): rec(2, 1, version="align-0"), (3, 1): rec(3, 1), (3, 2): rec(3, 2)}
+    measurements = {k: meas(*k, version) for k in alignments}
+    items = {(i.photo_id, i.reference_id): i for i in plan(photos(3), 1, alignments, measurements, version)}
+    assert items[2, 1].stale and not items[2, 1].reuse_alignment  # photo 2 is aligned onto 1 again
+    assert items[3, 2].stale and items[3, 2].reuse_alignment  # its areas come through that alignment
+    assert "areas carried over" in items[3, 2].reason
+    assert not items[3, 1].stale
+
+
 def test_a_current_failed_alignment_is_not_retried_unless_forced() -> None:
     alignments = {(2, 1): rec(2, 1, ok=False)}
     (item,) = plan(photos(2), 1, alignments, {})

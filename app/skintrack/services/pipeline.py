@@ -17,6 +17,7 @@ in the metrics are converted back to full-resolution reference pixels (:func:`to
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -298,7 +299,18 @@ def plan_pairs(
         reuse = reuse_alignment(rec, force=force)
         stale, reason = _staleness(rec, measurement_of(photo.id, rid), reuse, version, force)
         out.append(PairPlan(photo.id, rid, photo.taken_at, stale, reuse, reason))
-    return out
+    # a pair against the previous photo sees the areas through that photo's alignment onto the
+    # region reference: when that alignment is redone, so is the pair
+    realigned = {
+        i.photo_id for i in out if i.reference_id == reference_id and i.stale and not i.reuse_alignment
+    }
+    carried = "areas carried over through an alignment being redone"
+    return [
+        dataclasses.replace(i, stale=True, reason=carried)
+        if not i.stale and i.reference_id != reference_id and i.reference_id in realigned
+        else i
+        for i in out
+    ]
 
 
 # --------------------------------------------------------------------------- versions
