@@ -94,12 +94,26 @@ def test_dialog_round_trip_and_defaults(qtbot: Any) -> None:
     dlg.threshold_spin.setValue(4.0)
     dlg.area_pct_spin.setValue(0.1)
     assert dlg.preferences() == Preferences(str(Path("~/skin").expanduser()), "dark", 0.8)
-    assert dlg.analysis_settings() == AnalysisSettings(4.0, 0.001, 2.0)
+    assert dlg.analysis_settings() == AnalysisSettings(threshold_L=4.0, min_area_fraction=0.001)
     qtbot.mouseClick(
         dlg.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults), Qt.MouseButton.LeftButton
     )
     assert dlg.analysis_settings() == AnalysisSettings()
     assert dlg.preferences().theme == "system"
+
+
+def test_noise_factor_is_edited_stored_and_other_settings_kept(qtbot: Any, make_library: Any) -> None:
+    lib = make_library({})
+    lib.set_setting("illumination_degree", 1)  # a setting without a widget in the dialog
+    dlg = PreferencesDialog(Preferences(), load_analysis_settings(lib))
+    qtbot.addWidget(dlg)
+    assert dlg.noise_k_spin.value() == AnalysisSettings().noise_k
+    dlg.noise_k_spin.setValue(4.5)
+    edited = dlg.analysis_settings()
+    assert edited.noise_k == 4.5 and edited.illumination_degree == 1
+    assert save_analysis_settings(lib, edited)
+    assert lib.get_setting("noise_k") == 4.5
+    assert load_analysis_settings(lib) == edited
 
 
 def test_dialog_without_library_disables_measurements(qtbot: Any) -> None:

@@ -341,11 +341,40 @@ def test_stale_measurement_is_voided_when_alignment_fails(lib, files, monkeypatc
     rid, (p0, p1) = _region(lib, files, ("ref", "later"))
     run(analysis.analyze_region(lib, rid))
     assert lib.measurement(p1, p0).metrics["darkened_fraction"] is not None
+    from skintrack.services import pipeline
+
     monkeypatch.setattr(
-        analysis, "align_analysed", lambda *a, **k: Alignment(False, None, message="no trustworthy alignment")
+        pipeline, "align_analysed", lambda *a, **k: Alignment(False, None, message="no trustworthy alignment")
     )
     _, report = run(analysis.analyze_region(lib, rid, force=True))
     assert report.failed == 1
     m = lib.measurement(p1, p0)
     assert m.metrics["darkened_fraction"] is None and m.metrics["alignment"]["ok"] is False
     assert not lib.alignment(p1, p0).ok
+
+
+@needs_change
+def test_parallel_analysis_has_one_writer_and_reports_every_pair(lib, files, monkeypatch) -> None:
+    import threading
+
+    rid, (p0, p1, p2) = _region(lib, files)
+    writers: set[str] = set()
+    for name in ("save_alignment", "save_measurement"):
+        real = getattr(lib, name)
+
+        def spy(rec, real=real):
+            writers.add(threading.current_thread().name)
+            return real(rec)
+
+        monkeypatch.setattr(lib, name, spy)
+    monkeypatch.setattr(analysis, "ANALYSIS_THREADS", 2)
+    progress, report = run(analysis.analyze_region(lib, rid))
+    assert report.analysed == 3
+    assert writers == {threading.current_thread().name}  # the generator's thread, never a worker
+    finished = [p for p in progress if p.message.startswith("analysed ")]
+    assert len(finished) == 3 and [p.done for p in finished] == [1, 2, 3]
+    parallel = {k: lib.measurement(*k).metrics for k in ((p1, p0), (p2, p0), (p2, p1))}
+    monkeypatch.setattr(analysis, "ANALYSIS_THREADS", 1)
+    run(analysis.analyze_region(lib, rid, force=True))
+    for k, metrics in parallel.items():
+        assert lib.measurement(*k).metrics == metrics, k  # same numbers, however many threads

@@ -10,11 +10,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from skintrack.errors import EXIT_ALIGNMENT_FAILED, EXIT_OK, InvalidInputError
+
+if TYPE_CHECKING:
+    from skintrack.core.change import ChangeSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -131,6 +134,23 @@ def _write_png(path: str, img: np.ndarray) -> None:
     atomic_write_bytes(Path(path), buf.tobytes())
 
 
+def _settings(args: argparse.Namespace) -> ChangeSettings:
+    """The library's measurement settings when there is a library, else the defaults.
+
+    ``compare`` measures two files, but with the thresholds the user chose, so its numbers match
+    what ``analyze`` stores for the same pair.
+    """
+    from skintrack.library.db import DB_NAME, Library
+    from skintrack.paths import resolve_library_dir
+    from skintrack.services.settings import defaults, load_settings
+
+    root = resolve_library_dir(getattr(args, "library", None))
+    if not (root / DB_NAME).is_file():
+        return defaults()
+    with Library.open(root, create=False) as lib:
+        return load_settings(lib)
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from skintrack.core.images import read_meta
     from skintrack.services.analysis import compare_files
@@ -140,7 +160,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     size = (int(meta.width), int(meta.height))
     roi = read_mask(args.roi, size) if args.roi else None
     control = read_mask(args.control, size) if args.control else None
-    outcome = compare_files(args.reference, args.later, roi=roi, control=control)
+    outcome = compare_files(args.reference, args.later, roi=roi, control=control, settings=_settings(args))
     data = _clean(outcome.to_json())
     if args.mask_out:
         _write_png(args.mask_out, outcome.full_mask())

@@ -17,8 +17,10 @@ import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-DEFAULT_THRESHOLD_L = 3.0
-DEFAULT_NOISE_K = 3.0
+from skintrack.services.settings import defaults, load_settings
+
+DEFAULT_THRESHOLD_L = defaults().threshold_L
+DEFAULT_NOISE_K = defaults().noise_k
 
 METRICS: dict[str, tuple[str, str]] = {
     # key: (metrics-dict key, axis label)
@@ -158,8 +160,10 @@ def trend_series(lib: Any, region_id: int) -> TrendSeries:
         else (photos[0].id if photos else None)
     )
     by_photo = {m.photo_id: m for m in lib.measurements_for_region(region_id) if m.reference_id == ref_id}
-    threshold = _num(lib.get_setting("threshold_L", DEFAULT_THRESHOLD_L)) or DEFAULT_THRESHOLD_L
-    series = TrendSeries(region_id, region.name, ref_id, threshold_L=threshold)
+    settings = load_settings(lib)
+    series = TrendSeries(
+        region_id, region.name, ref_id, threshold_L=settings.threshold_L, noise_k=settings.noise_k
+    )
     for p in photos:
         if p.id == ref_id:
             series.points.append(TrendPoint(p.id, _naive(p.taken_at), True, {}))

@@ -2,9 +2,8 @@
 
 Every frame is in the geometry of the region's reference photo and cropped to the same box
 (the watched area with a margin, else the whole photo), so a timelapse does not jump. The
-pixels come from ``services.analysis.aligned_pair`` (aligned + normalised + change result);
-while that service is not importable, :func:`aligned_image` falls back to the stored
-alignment (or a fresh ``core.align.align``) and plain warping, without normalisation.
+pixels, the change map and the metrics come from ``services.analysis.aligned_pair``: the same
+measurement pipeline as the app and the CLI, with the library's settings and the region's areas.
 """
 
 from __future__ import annotations
@@ -21,9 +20,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from skintrack.core.change import ChangeResult, heatmap_image
+from skintrack.core.images import decode
 from skintrack.errors import AlignmentFailedError
 from skintrack.export.plan import ExportPlan, PlannedPhoto
+from skintrack.library.db import Library
 from skintrack.progress import CancelToken
+from skintrack.services.analysis import aligned_pair
+from skintrack.services.pipeline import measurement_version
+from skintrack.services.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +50,9 @@ class Aligned:
     quality: float | None = None
     method: str = ""
     message: str = ""
-    change: Any = None  # core.change.ChangeResult when available
+    change: ChangeResult | None = None
     normalised: bool = False
+    metrics: dict[str, Any] | None = None  # as the analysis stores them (reference px)
 
 
 @dataclass
@@ -81,14 +87,6 @@ def as_uint8(img: Any) -> np.ndarray:
     if arr.dtype == np.uint8:
         return arr
     return np.clip(np.rint(arr.astype(np.float32) * 255.0), 0, 255).astype(np.uint8)
-
-
-def _first(obj: Any, *names: str) -> Any:
-    for name in names:
-        value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-        if value is not None:
-            return value
-    return None
 
 
 def resize_long(img: np.ndarray, side: int) -> np.ndarray:
@@ -246,131 +244,48 @@ def encode_jpeg(img: np.ndarray, quality: int = 88, exif: bytes | None = None) -
 # --------------------------------------------------------------------------- alignment source
 
 
-_pair_broken = False  # aligned_pair raised ImportError once (core.change missing): do not retry
-
-
-def _analysis_service() -> Any:
-    if _pair_broken:
-        return None
-    try:
-        from skintrack.services import analysis
-    except ImportError:
-        return None
-    return analysis if hasattr(analysis, "aligned_pair") else None
-
-
 def aligned_image(
-    lib: Any, region_id: int, reference_id: int, photo_id: int, max_side: int, *, want_change: bool = False
+    lib: Library,
+    region_id: int,
+    reference_id: int,
+    photo_id: int,
+    max_side: int,
+    *,
+    pixels_only: bool = False,
 ) -> Aligned:
     """THE one place export frames come from: ``photo_id`` in ``reference_id`` geometry.
 
-    Uses ``services.analysis.aligned_pair`` when present (normalised pixels and a change result),
-    else :func:`_aligned_fallback`. Never raises for a failed alignment (``ok=False`` instead).
+    The pixels, the change and the metrics come from ``services.analysis.aligned_pair`` (the
+    measurement pipeline), so an export shows what the app and the CLI measure; ``pixels_only``
+    when the frame shows a stored measurement and no heatmap (faster, no change). Never raises
+    for a failed alignment (``ok=False`` instead).
     """
-    analysis = _analysis_service()
     if photo_id == reference_id:
         return Aligned(_decode(lib, photo_id, max_side), None, True, quality=1.0, method="reference")
-    pair = None
-    if analysis is not None:
-        try:
-            pair = analysis.aligned_pair(lib, region_id, reference_id, photo_id, max_side=max_side)
-        except AlignmentFailedError as exc:
-            return Aligned(_decode(lib, photo_id, max_side), None, False, message=str(exc))
-        except ImportError:  # the service is there but a module it needs (core.change) is not yet
-            global _pair_broken
-            _pair_broken = True
-            log.info("aligned_pair unavailable; export frames use the plain warp", exc_info=True)
-    if pair is not None:
-        al = _first(pair, "alignment")
-        ok = bool(_first(al, "ok")) if al is not None else True
-        later = _first(pair, "later_normalised", "normalised", "later_normalized", "normalized")
-        change = _first(pair, "change", "change_result", "result")
-        normalised = later is not None and getattr(change, "later_normalised", None) is not None
-        if later is None:
-            later = _first(pair, "later_warped", "warped", "later_rgb_warped", "later")
-        if not ok or later is None:
-            msg = str(_first(al, "message") or "not aligned") if al is not None else "not aligned"
-            return Aligned(_decode(lib, photo_id, max_side), None, False, message=msg)
-        valid = _first(pair, "valid_mask", "valid", "mask")
-        return Aligned(
-            as_uint8(later),
-            None if valid is None else np.asarray(valid).astype(bool),
-            True,
-            quality=_first(al, "quality"),
-            method=str(_first(al, "method") or ""),
-            change=change,
-            normalised=normalised,
+    try:
+        pair = aligned_pair(
+            lib, region_id, reference_id, photo_id, max_side=max_side, pixels_only=pixels_only
         )
-    return _aligned_fallback(lib, reference_id, photo_id, max_side, want_change=want_change)
+    except AlignmentFailedError as exc:
+        return Aligned(_decode(lib, photo_id, max_side), None, False, message=str(exc))
+    return Aligned(
+        pair.later_normalised,
+        pair.valid,
+        True,
+        quality=pair.alignment.quality,
+        method=pair.alignment.method,
+        change=pair.change,
+        normalised=pair.normalised,
+        metrics=pair.metrics,
+    )
 
 
-def _decode(lib: Any, photo_id: int, max_side: int) -> np.ndarray:
-    from skintrack.core.images import decode
-
+def _decode(lib: Library, photo_id: int, max_side: int) -> np.ndarray:
     return decode(lib.original_path(lib.photo(photo_id)), max_side=max_side).rgb
 
 
-@functools.lru_cache(maxsize=4)
-def _cached_ref(path: str, mtime: float, max_side: int) -> np.ndarray:
-    from skintrack.core.images import decode
-
-    return decode(path, max_side=max_side).rgb
-
-
-def _aligned_fallback(
-    lib: Any, reference_id: int, photo_id: int, max_side: int, *, want_change: bool = False
-) -> Aligned:
-    """Stored alignment (or a fresh one) and a plain warp; no normalisation, change if core.change exists."""
-    from skintrack.core import align as core_align
-
-    ref_photo = lib.photo(reference_id)
-    ref_path = lib.original_path(ref_photo)
-    ref = _cached_ref(str(ref_path), ref_path.stat().st_mtime, max_side)
-    if photo_id == reference_id:
-        return Aligned(ref, None, True, quality=1.0, method="reference")
-    photo = lib.photo(photo_id)
-    mov = _decode(lib, photo_id, max_side)
-    rec = lib.alignment(photo_id, reference_id)
-    if rec is not None and rec.ok and rec.homography is not None:
-        s_ref = core_align.scale_matrix(ref.shape[1] / ref_photo.width, ref.shape[0] / ref_photo.height)
-        s_mov = core_align.scale_matrix(mov.shape[1] / photo.width, mov.shape[0] / photo.height)
-        h_small = s_ref @ np.asarray(rec.homography, np.float64) @ np.linalg.inv(s_mov)
-        quality, method = float(rec.quality), rec.method
-    elif rec is not None and not rec.ok:
-        return Aligned(mov, None, False, message=rec.message or "alignment failed")
-    else:
-        found = core_align.align(ref, mov)
-        if not found.ok or found.homography is None:
-            return Aligned(mov, None, False, message=found.message)
-        h_small, quality, method = found.homography, found.quality, found.method
-    warped, valid = core_align.warp_to_reference(mov, h_small, ref.shape)
-    warped[~valid] = GREY
-    change = None
-    if want_change:
-        change = _fallback_change(ref, warped, valid)
-    return Aligned(warped, valid, True, quality=quality, method=method, change=change)
-
-
-def _fallback_change(ref: np.ndarray, warped: np.ndarray, valid: np.ndarray) -> Any:
-    try:
-        from skintrack.core.change import compare_aligned
-    except ImportError:
-        return None
-    try:
-        return compare_aligned(
-            ref.astype(np.float32) / 255.0, warped.astype(np.float32) / 255.0, valid.astype(np.uint8) * 255
-        )
-    except Exception:
-        log.warning("change map for an export frame failed", exc_info=True)
-        return None
-
-
-def heatmap_of(change: Any, base: np.ndarray, *, legend: bool = False) -> np.ndarray | None:
+def heatmap_of(change: ChangeResult | None, base: np.ndarray, *, legend: bool = False) -> np.ndarray | None:
     if change is None:
-        return None
-    try:
-        from skintrack.core.change import heatmap_image
-    except ImportError:
         return None
     try:
         return as_uint8(heatmap_image(change, base_rgb=base, alpha=0.6, legend=legend))
@@ -386,7 +301,7 @@ class FrameRenderer:
     """Renders the frames of one plan; keeps the crop box and frame size identical for all."""
 
     def __init__(
-        self, lib: Any, plan: ExportPlan, *, heatmap: bool | None = None, full_heatmap_ids: Any = ()
+        self, lib: Library, plan: ExportPlan, *, heatmap: bool | None = None, full_heatmap_ids: Any = ()
     ) -> None:
         self.lib = lib
         self.plan = plan
@@ -406,6 +321,7 @@ class FrameRenderer:
         bw, bh = self.box[2] - self.box[0], self.box[3] - self.box[1]
         scale = self.size / max(bw, bh)
         self._out_wh = (max(2, round(bw * scale)), max(2, round(bh * scale)))  # same for every frame
+        self.version = measurement_version(load_settings(lib), region)
 
     def _crop(self, img: np.ndarray) -> np.ndarray:
         sx = img.shape[1] / self.ref_size[0]
@@ -419,16 +335,25 @@ class FrameRenderer:
         interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
         return cv2.resize(np.ascontiguousarray(c), self._out_wh, interpolation=interp)
 
+    def _stored(self, photo_id: int) -> dict[str, Any] | None:
+        """The stored measurement while it is current (same settings, areas and algorithms)."""
+        rec = self.lib.measurement(photo_id, self.reference_id)
+        if rec is not None and rec.algorithm_version == self.version:
+            return dict(rec.metrics)
+        return None
+
     def render(self, planned: PlannedPhoto, token: CancelToken | None = None) -> Frame:
         if token is not None:
             token.raise_if_cancelled()
+        stored = None if planned.is_reference else self._stored(planned.photo_id)
+        wants_change = self.heatmap or planned.photo_id in self.full_heatmap_ids
         al = aligned_image(
             self.lib,
             self.plan.region_id,
             self.reference_id,
             planned.photo_id,
             self.work_side,
-            want_change=self.heatmap,
+            pixels_only=stored is not None and not wants_change,
         )
         notes: list[str] = []
         if al.ok:
@@ -445,10 +370,7 @@ class FrameRenderer:
                 notes.append("heatmap unavailable")
         if planned.photo_id in self.full_heatmap_ids and al.ok and not planned.is_reference:
             heat_full = heatmap_of(al.change, al.rgb, legend=True)
-        rec = None if planned.is_reference else self.lib.measurement(planned.photo_id, self.reference_id)
-        metrics = dict(rec.metrics) if rec is not None else None
-        if metrics is None and al.change is not None and hasattr(al.change, "to_json"):
-            metrics = al.change.to_json()
+        metrics = stored if stored is not None else al.metrics
         exif = None
         if self.plan.options.keep_exif:
             exif = original_exif(self.lib.original_path(self.lib.photo(planned.photo_id)))

@@ -34,6 +34,7 @@ from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.export.contact_sheet import render_contact_sheet
 from skintrack.export.frames import Frame, FrameRenderer, encode_jpeg, metric
 from skintrack.export.plan import ExportPlan
+from skintrack.services.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -366,8 +367,8 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
     ]
     failed = sum(1 for f in frames if not f.aligned)
     versions = sorted({str(r.algorithm_version) for r in lib.measurements_for_region(plan.region_id)})
-    threshold = lib.get_setting("threshold_L", 3.0)
-    noise_k = lib.get_setting("noise_k", 3.0)
+    settings = load_settings(lib)
+    threshold, noise_k = settings.threshold_L, settings.noise_k
     calib_text = {
         "card": "a calibration card in the photo (colour correction and mm scale)",
         "control": "a control patch of unaffected skin marked by the user",

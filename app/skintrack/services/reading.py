@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_THRESHOLD_L = 3.0
-DEFAULT_NOISE_K = 3.0
+from skintrack.core.change import ChangeSettings
+
+DEFAULT_THRESHOLD_L = ChangeSettings().threshold_L
+DEFAULT_NOISE_K = ChangeSettings().noise_k
 
 NO_MEASUREMENT = "no measurement: the photos could not be aligned"
 NO_CHANGE = "no change beyond measurement noise"

@@ -8,6 +8,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from skintrack.services.settings import defaults
 from skintrack.ui import theme
 from skintrack.ui.models import PhotoRole, RegionRole, fmt_date
 from skintrack.ui.thumbnails import placeholder
@@ -175,7 +176,7 @@ class PhotoDelegate(QStyledItemDelegate):
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.threshold_L = 3.0
+        self.threshold_L = defaults().threshold_L
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
+from skintrack.services.settings import defaults
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.delegates import indicator
 from skintrack.ui.tasks import TaskHandle, run_task
@@ -111,7 +112,7 @@ class DetailsPanel(QWidget):
         self.library = library
         self.photo: Photo | None = None
         self.region_id: int | None = None
-        self.threshold_L = 3.0
+        self.threshold_L = defaults().threshold_L
         self._preview_task: TaskHandle | None = None
         self._running: set[TaskHandle] = set()
 

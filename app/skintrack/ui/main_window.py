@@ -49,6 +49,7 @@ from skintrack import APP_NAME
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.library import Library, Photo
 from skintrack.progress import CancelToken, Progress
+from skintrack.services.settings import defaults
 from skintrack.ui import icons, theme
 from skintrack.ui.about import AboutDialog
 from skintrack.ui.app import fix_signal_emit_refcount
@@ -262,7 +263,7 @@ class MainWindow(QMainWindow):
         self.thumbs: ThumbnailLoader | None = None
         self.window_state = WindowState()
         self.prefs = load_preferences()
-        self.threshold_L = 3.0
+        self.threshold_L = defaults().threshold_L
         self.analysis_task: TaskHandle | None = None
         self.demo_task: TaskHandle | None = None
         self._tasks: set[TaskHandle] = set()

@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 
 from skintrack.library.models import MeasurementRecord, Photo, RegionSummary
+from skintrack.services.settings import defaults
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.thumbnails import ThumbnailLoader
 
@@ -131,7 +132,7 @@ class PhotoListModel(QAbstractListModel):
         self._metrics: dict[int, dict[str, Any]] = {}
         self._row_of: dict[int, int] = {}
         self.reference_id: int | None = None
-        self.threshold_L = 3.0
+        self.threshold_L = defaults().threshold_L
         self.thumbs = thumbs
         if thumbs is not None:
             thumbs.ready.connect(self._thumb_ready)

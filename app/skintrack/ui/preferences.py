@@ -3,8 +3,9 @@
 Two stores, on purpose:
 - :class:`Preferences` (theme, ghost opacity, library location) belong to the user of this
   computer: QSettings group ``preferences`` with ``schema_version`` and forward migrations.
-- :class:`AnalysisSettings` (darkening threshold, minimum patch area) change what a measurement
-  means, so they live in the library (``Library.set_setting``) and travel with its backups.
+- The measurement settings (``core.change.ChangeSettings``: darkening threshold, noise factor,
+  minimum patch area) change what a measurement means, so they live in the library and travel
+  with its backups; ``services.settings`` loads and saves them for the CLI, the GUI and exports.
 Window geometry and splitter sizes are kept apart in the ``window`` group (:class:`WindowState`).
 Tests point QSettings at a temporary INI file with the ``SKINTRACK_SETTINGS`` environment variable.
 """
@@ -12,7 +13,7 @@ Tests point QSettings at a temporary INI file with the ``SKINTRACK_SETTINGS`` en
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack import APP_NAME, ORG_NAME
+from skintrack.core.change import ChangeSettings
+from skintrack.services.settings import defaults, load_settings, save_settings
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.theme import THEMES
 
@@ -44,11 +47,6 @@ SETTINGS_ENV = "SKINTRACK_SETTINGS"
 SCHEMA_VERSION = 2
 GROUP = "preferences"
 WINDOW_GROUP = "window"
-
-# library setting keys (read by the analysis service and the trend chart)
-KEY_THRESHOLD_L = "threshold_L"
-KEY_MIN_AREA_FRACTION = "min_area_fraction"
-KEY_MIN_AREA_MM2 = "min_area_mm2"
 
 
 def qsettings() -> QSettings:
@@ -113,36 +111,16 @@ def save_preferences(prefs: Preferences, settings: QSettings | None = None) -> N
     s.sync()
 
 
-@dataclass
-class AnalysisSettings:
-    """Settings that change measurements, stored in the library (defaults as in DESIGN.md)."""
-
-    threshold_L: float = 3.0  # a pixel counts as darkened when ΔL* <= -max(T, 3 x noise)
-    min_area_fraction: float = 0.0005  # 0.05 % of the compared area
-    min_area_mm2: float = 2.0  # used instead when the photo has a scale (calibration card)
+AnalysisSettings = ChangeSettings  # the one schema of the settings that change measurements
 
 
-def load_analysis_settings(lib: Any) -> AnalysisSettings:
-    d = AnalysisSettings()
-    out = AnalysisSettings()
-    for key in (KEY_THRESHOLD_L, KEY_MIN_AREA_FRACTION, KEY_MIN_AREA_MM2):
-        try:
-            value = float(lib.get_setting(key, getattr(d, key)))
-        except (TypeError, ValueError):
-            value = getattr(d, key)
-        setattr(out, key, value)
-    return out
+def load_analysis_settings(lib: Any) -> ChangeSettings:
+    return load_settings(lib)
 
 
-def save_analysis_settings(lib: Any, values: AnalysisSettings) -> bool:
+def save_analysis_settings(lib: Any, values: ChangeSettings) -> bool:
     """Store changed values; True when something changed (measurements should be redone)."""
-    old = load_analysis_settings(lib)
-    changed = False
-    for key, value in asdict(values).items():
-        if abs(getattr(old, key) - value) > 1e-12:
-            lib.set_setting(key, float(value))
-            changed = True
-    return changed
+    return save_settings(lib, values)
 
 
 class WindowState:
@@ -202,7 +180,7 @@ class PreferencesDialog(QDialog):
 
     themeChanged = Signal(str)
 
-    def __init__(self, prefs: Preferences, analysis: AnalysisSettings | None, parent: QWidget | None = None):
+    def __init__(self, prefs: Preferences, analysis: ChangeSettings | None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.setObjectName("preferencesDialog")
@@ -245,7 +223,9 @@ class PreferencesDialog(QDialog):
 
         self.analysis_box = QGroupBox("Measurements (stored in this library)", self)
         aform = QFormLayout(self.analysis_box)
-        a = analysis or AnalysisSettings()
+        a = analysis or defaults()
+        d = defaults()
+        self._analysis = a
         self.threshold_spin = QDoubleSpinBox(self.analysis_box)
         self.threshold_spin.setObjectName("thresholdSpin")
         self.threshold_spin.setRange(0.5, 20.0)
@@ -257,9 +237,25 @@ class PreferencesDialog(QDialog):
         aform.addRow(
             "",
             _explain(
-                "Default 3 L*. A spot counts as darker when its lightness fell by at least this much "
-                "(or by three times the photo noise, whichever is larger). About 2–3 L* is the "
-                "smallest change most people can see.",
+                f"Default {d.threshold_L:g} L*. A spot counts as darker when its lightness fell by at "
+                "least this much (or by the noise factor times the photo noise, whichever is larger). "
+                "About 2–3 L* is the smallest change most people can see.",
+                self.analysis_box,
+            ),
+        )
+        self.noise_k_spin = QDoubleSpinBox(self.analysis_box)
+        self.noise_k_spin.setObjectName("noiseKSpin")
+        self.noise_k_spin.setRange(1.0, 10.0)
+        self.noise_k_spin.setSingleStep(0.5)
+        self.noise_k_spin.setDecimals(1)
+        self.noise_k_spin.setSuffix(" × noise")
+        self.noise_k_spin.setValue(a.noise_k)
+        aform.addRow("Noise factor", self.noise_k_spin)
+        aform.addRow(
+            "",
+            _explain(
+                f"Default {d.noise_k:g}. In a noisy pair (blur, a different camera) a spot must be darker "
+                "than this many times the measured noise to count.",
                 self.analysis_box,
             ),
         )
@@ -281,9 +277,9 @@ class PreferencesDialog(QDialog):
         aform.addRow(
             "",
             _explain(
-                "Defaults 0.05 % of the compared area, or 2 mm² when a calibration card gives the "
-                "scale. Smaller darker spots are treated as noise (hair, pores, shadows). Changing "
-                "these redoes the measurements.",
+                f"Defaults {100 * d.min_area_fraction:g} % of the compared area, or {d.min_area_mm2:g} mm² "
+                "when a calibration card gives the scale. Smaller darker spots are treated as noise "
+                "(hair, pores, shadows). Changing these redoes the measurements.",
                 self.analysis_box,
             ),
         )
@@ -311,10 +307,12 @@ class PreferencesDialog(QDialog):
 
     @Slot()
     def restore_defaults(self) -> None:
-        p, a = Preferences(), AnalysisSettings()
+        p, a = Preferences(), defaults()
+        self._analysis = a
         self.theme_combo.setCurrentIndex(THEMES.index(p.theme))
         self.ghost_slider.setValue(round(p.ghost_opacity * 100))
         self.threshold_spin.setValue(a.threshold_L)
+        self.noise_k_spin.setValue(a.noise_k)
         self.area_pct_spin.setValue(a.min_area_fraction * 100)
         self.area_mm_spin.setValue(a.min_area_mm2)
 
@@ -326,9 +324,12 @@ class PreferencesDialog(QDialog):
             ghost_opacity=self.ghost_slider.value() / 100.0,
         ).normalised()
 
-    def analysis_settings(self) -> AnalysisSettings:
-        return AnalysisSettings(
+    def analysis_settings(self) -> ChangeSettings:
+        """The settings shown, edited; settings without a widget keep their stored values."""
+        return replace(
+            self._analysis,
             threshold_L=round(self.threshold_spin.value(), 3),
+            noise_k=round(self.noise_k_spin.value(), 3),
             min_area_fraction=round(self.area_pct_spin.value() / 100.0, 8),
             min_area_mm2=round(self.area_mm_spin.value(), 3),
         )

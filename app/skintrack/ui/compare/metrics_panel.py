@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from skintrack.services.reading import format_area, reading
+from skintrack.services.reading import DEFAULT_NOISE_K, DEFAULT_THRESHOLD_L, format_area, reading
 from skintrack.ui.compare.heatmap_layer import patch_value
 from skintrack.ui.compare.source import AlignmentInfo
 
@@ -139,8 +139,8 @@ class MetricsPanel(QWidget):
         alignment: AlignmentInfo,
         calibration: str,
         *,
-        threshold_l: float = 3.0,
-        noise_k: float = 3.0,
+        threshold_l: float = DEFAULT_THRESHOLD_L,
+        noise_k: float = DEFAULT_NOISE_K,
     ) -> None:
         f = self.fields
         f["alignment"].setText(alignment_text(alignment))

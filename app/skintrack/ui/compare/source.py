@@ -185,23 +185,19 @@ class LibrarySource:
         )
 
     def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None:
-        from skintrack.core.align import ALGORITHM_VERSION
-        from skintrack.library.models import AlignmentRecord
+        from skintrack.core.align import Alignment
+        from skintrack.services.pipeline import alignment_record
 
-        h = np.asarray(alignment.homography, dtype=float)
-        rec = AlignmentRecord(
-            photo_id=b_id,
-            reference_id=a_id,
-            ok=True,
-            homography=h.tolist(),
-            quality=float(getattr(alignment, "quality", 1.0) or 1.0),
-            method="manual",
-            inliers=len(points),
-            message=str(getattr(alignment, "message", "") or "aligned by hand"),
-            manual_points=[[list(map(float, r)), list(map(float, m))] for r, m in points],
-            algorithm_version=ALGORITHM_VERSION,
+        manual = Alignment(
+            True,
+            np.asarray(alignment.homography, dtype=float),
+            float(getattr(alignment, "quality", 1.0) or 1.0),
+            "manual",
+            len(points),
+            str(getattr(alignment, "message", "") or "aligned by hand"),
         )
-        self.library.save_alignment(rec)
+        pts = [[list(map(float, r)), list(map(float, m))] for r, m in points]
+        self.library.save_alignment(alignment_record(b_id, a_id, manual, manual_points=pts))
 
     def reanalyse(self, token: CancelToken) -> Any:
         from skintrack.services.analysis import analyze_region

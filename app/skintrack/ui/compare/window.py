@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.progress import CancelToken
+from skintrack.services.settings import load_settings
 from skintrack.ui.compare._refcount import immortalise_singletons
 from skintrack.ui.compare.blink import BlinkView
 from skintrack.ui.compare.heatmap_layer import HeatmapView
@@ -109,10 +110,8 @@ class CompareWindow(QMainWindow):
         self._pending: tuple[int, int] | None = None
         self._sources: dict[str, TileSource] = {}
         self.load_error: str | None = None
-        self.threshold_l, self.noise_k = 3.0, 3.0  # the library's preferences when it has them
-        with contextlib.suppress(Exception):
-            self.threshold_l = float(library.get_setting("threshold_L", 3.0))
-            self.noise_k = float(library.get_setting("noise_k", 3.0))
+        settings = load_settings(library)
+        self.threshold_l, self.noise_k = settings.threshold_L, settings.noise_k
 
         title = "Compare"
         with contextlib.suppress(Exception):
