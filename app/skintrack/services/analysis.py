@@ -434,6 +434,7 @@ def analyze_region(
     alignment is reused and never overwritten. Decoded images are cached across pairs.
     """
     from skintrack.library.models import AlignmentRecord, MeasurementRecord
+    from skintrack.services.quality import capture_warnings
 
     region = lib.region(region_id)
     photos = list(lib.list_photos(region_id))
@@ -514,6 +515,7 @@ def analyze_region(
         result, _, _ = measure(ref, mov, a.homography, roi=roi, control=control, settings=settings)
         metrics = to_reference_px(result.to_json(), (ref.rgb.shape[1], ref.rgb.shape[0]), ref.full_size)
         metrics["alignment"] = a.to_json()
+        metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(lib, photo.id, rid)
         metrics["analysis_scale"] = round(
             ref.analysis_scale * float(getattr(result, "analysis_scale", 1.0) or 1.0), 6
         )

@@ -7,15 +7,28 @@ defaults apply.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from skintrack.core import charts
 from skintrack.core.images import decode
-from skintrack.core.quality import Prepared, QualityReport, QualityThresholds, assess_quality, prepare
-from skintrack.library import Library
+from skintrack.core.quality import (
+    CHECK_LABELS,
+    Prepared,
+    QualityReport,
+    QualityThresholds,
+    assess_quality,
+    prepare,
+)
+from skintrack.errors import InvalidInputError
+from skintrack.library import Library, Photo
+from skintrack.library.quality_store import load_quality, save_quality
+
+log = logging.getLogger(__name__)
 
 SETTING_KEY = "quality_thresholds"
 DECODE_SIDE = 2048  # px: the checks work at 1024 px at most; a reduced decode is much faster
@@ -35,8 +48,9 @@ def load_for_quality(path: str | os.PathLike[str]) -> np.ndarray:
 
 def prepare_reference(path: str | os.PathLike[str]) -> Prepared:
     """A reference photo prepared once, its chart looked for (card or ColorChecker)."""
-    rgb = load_for_quality(path)
-    return prepare(rgb, charts.chart_name(rgb))
+    prepared = prepare(load_for_quality(path))
+    prepared.chart = charts.chart_name(prepared.mid)
+    return prepared
 
 
 def assess_file(
@@ -45,11 +59,72 @@ def assess_file(
     thresholds: QualityThresholds | None = None,
 ) -> QualityReport:
     """All quality checks of one photo file, against an optional reference (file or prepared)."""
-    rgb = load_for_quality(path)
+    photo = prepare(load_for_quality(path))
+    photo.chart = charts.chart_name(photo.mid)  # the chart search runs at 1024 px: fast enough
     ref = prepare_reference(reference) if isinstance(reference, str | os.PathLike) else reference
-    return assess_quality(rgb, ref, thresholds, chart=charts.chart_name(rgb))
+    return assess_quality(photo, ref, thresholds)
 
 
 def calibrate_file(path: str | os.PathLike[str]) -> charts.ChartDetection | None:
     """The colour chart in a photo file, searched and sampled at full resolution."""
     return charts.detect_chart(decode(Path(path)).rgb)
+
+
+# --------------------------------------------------------------------------- library
+
+
+class ReferenceCache:
+    """The region's reference photo prepared once per job (import, re-check) and reused."""
+
+    def __init__(self, lib: Library) -> None:
+        self.lib = lib
+        self._prepared: dict[int, Prepared] = {}
+
+    def reference_for(self, photo: Photo) -> tuple[int | None, Prepared | None]:
+        """(reference photo id, prepared reference) for a photo; (None, None) without one or for itself."""
+        region = self.lib.region(photo.region_id)
+        ref_id = region.reference_photo_id
+        if ref_id is None or ref_id == photo.id:
+            return None, None
+        if ref_id not in self._prepared:
+            self._prepared[ref_id] = prepare_reference(self.lib.original_path(self.lib.photo(ref_id)))
+        return ref_id, self._prepared[ref_id]
+
+
+def assess_photo(lib: Library, photo: Photo, cache: ReferenceCache | None = None) -> QualityReport:
+    """Assess a library photo against its region's reference and store the result."""
+    cache = cache or ReferenceCache(lib)
+    thresholds = thresholds_for(lib)
+    ref_id, ref = cache.reference_for(photo)
+    report = assess_file(lib.original_path(photo), ref, thresholds)
+    save_quality(lib, photo.id, report, thresholds, ref_id)
+    return report
+
+
+def capture_warnings(lib: Library, photo_id: int, reference_id: int) -> list[str]:
+    """Notes for a measurement whose photo or reference failed a capture-quality check."""
+    notes = []
+    for pid, role in ((photo_id, "photo"), (reference_id, "reference photo")):
+        stored = load_quality(lib, pid)
+        if stored is None or stored.overall != "fail":
+            continue
+        failed = ", ".join(CHECK_LABELS.get(c.name, c.name).lower() for c in stored.report.failed())
+        notes.append(f"capture quality: the {role} failed ({failed}); treat this measurement with caution")
+    return notes
+
+
+def store_after_import(lib: Library, photo: Photo, cache: ReferenceCache) -> tuple[str, str]:
+    """Assess and store a just-imported photo: (overall status or "unknown", note for the progress).
+
+    The import stands whatever happens here: a photo whose quality cannot be computed is imported
+    without a quality row, and the note says why.
+    """
+    try:
+        report = assess_photo(lib, photo, cache)
+    except (InvalidInputError, ValueError, cv2.error) as exc:
+        log.warning("capture quality of photo %s not computed: %s", photo.id, exc)
+        return "unknown", f" (capture quality not checked: {exc})"
+    if report.overall == "pass":
+        return "pass", ""
+    worst = report.problems()[0]
+    return report.overall, f" ({report.overall}: {worst.advice})"
