@@ -344,6 +344,7 @@ def check_framing(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResu
         "rotation_deg": f.rotation_deg,
         "tilt": f.tilt,
         "shift": list(f.shift),
+        "outline": [list(pt) for pt in f.outline],
     }
     if not f.aligned:
         advice = (

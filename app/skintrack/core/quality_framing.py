@@ -35,7 +35,8 @@ class Framing:
     ``tilt`` is the relative change of scale across the frame from perspective (0 = camera held
     as for the reference); ``shift`` is where the reference's centre appears in the photo,
     relative to the photo's centre, in fractions of the photo's width and height (point the camera
-    that way). ``homography`` maps photo pixels (at FRAMING_SIDE) to reference pixels.
+    that way). ``outline`` is the reference's frame as seen in the photo: its four corners (TL,
+    TR, BR, BL) in fractions of the photo's width and height (a guide to line up with).
     """
 
     aligned: bool
@@ -46,6 +47,7 @@ class Framing:
     shift: tuple[float, float] = (0.0, 0.0)
     inliers: int = 0
     message: str = ""
+    outline: tuple[tuple[float, float], ...] = ()
 
 
 def _feature_image(rgb_u8: np.ndarray) -> np.ndarray:
@@ -139,4 +141,6 @@ def describe(
     centre = inv @ np.array([(rw - 1) / 2.0, (rh - 1) / 2.0, 1.0])
     cx, cy = centre[0] / centre[2], centre[1] / centre[2]
     shift = (float((cx - (pw - 1) / 2.0) / pw), float((cy - (ph - 1) / 2.0) / ph))
-    return Framing(True, overlap, scale, rotation, tilt, shift, inliers)
+    ref_in_photo = cv2.perspectiveTransform(_corners(ref_shape).reshape(-1, 1, 2).astype(np.float64), inv)
+    outline = tuple((float((x + 0.5) / pw), float((y + 0.5) / ph)) for x, y in ref_in_photo.reshape(-1, 2))
+    return Framing(True, overlap, scale, rotation, tilt, shift, inliers, outline=outline)

@@ -22,6 +22,7 @@ from skintrack.core.quality import (
     QualityReport,
     QualityThresholds,
     assess_quality,
+    find_card,
     prepare,
 )
 from skintrack.errors import InvalidInputError
@@ -128,3 +129,29 @@ def store_after_import(lib: Library, photo: Photo, cache: ReferenceCache) -> tup
         return "pass", ""
     worst = report.problems()[0]
     return report.overall, f" ({report.overall}: {worst.advice})"
+
+
+# --------------------------------------------------------------------------- live frames
+
+FRAME_SIDE = 640  # px: preview frames are assessed at most at this size
+
+
+def assess_frame(
+    rgb: np.ndarray, reference: Prepared | None, thresholds: QualityThresholds | None = None
+) -> QualityReport:
+    """Quality of a live preview frame (any size; reduced to FRAME_SIDE) against a prepared reference.
+
+    The card is looked for in every frame (fast); a ColorChecker only when the reference shows one,
+    since its search costs tens of milliseconds.
+    """
+    from skintrack.core.quality_measures import resize_long
+
+    frame = resize_long(np.asarray(rgb), FRAME_SIDE)
+    finder = (
+        charts.chart_name
+        if reference is not None and reference.chart not in (None, "skintrack-card")
+        else None
+    )
+    prepared = prepare(frame)
+    prepared.chart = finder(prepared.mid) if finder is not None else find_card(prepared.mid)
+    return assess_quality(prepared, reference, thresholds)
