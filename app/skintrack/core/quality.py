@@ -40,6 +40,7 @@ WORK_SIDE = 512  # px: sharpness and glare
 SMALL_SIDE = 320  # px: clipping, exposure, evenness, cast
 BLUR_UNIT_SIDE = 1024  # the blur index is stated in px of an image with this long side
 STATUSES = ("pass", "warn", "fail")
+PRIORITY = ("exposure", "clipping", "glare", "sharpness", "framing", "evenness", "colour_cast", "chart")
 CHECK_LABELS = {
     "sharpness": "Sharpness",
     "clipping": "Highlights",
@@ -61,7 +62,8 @@ class QualityThresholds:
       blur of sigma 1.6 px 3.1 and of 2.4 px 3.9; sharp phone close-ups of real skin read 1.1-2.5.
       blur_excess_*: the index beyond the reference's, with one (0.7 warn, 1.5 fail).
     clipping_*: fraction of skin pixels clipped in the worst channel (1 % warn, 5 % fail).
-    crushed_*: fraction of skin pixels crushed to black (5 % warn, 20 % fail).
+    crushed_*: fraction of skin pixels crushed to black (5 % warn, 20 % fail); dark_L_*: median
+      L* of the skin (20 warn, 10 fail: below the darkest skin tones, ITA < −30°, at L* ≈ 25-35).
     glare_*: fraction of skin pixels that are specular highlights (0.3 % warn, 1.5 % fail).
     gradient_*: lighting gradient across the frame in stops (0.5 stop ≈ 41 % brighter on one
       side: warn; 1 stop, twice as bright: fail).
@@ -81,6 +83,8 @@ class QualityThresholds:
     clipping_fail: float = 0.05
     crushed_warn: float = 0.05
     crushed_fail: float = 0.20
+    dark_L_warn: float = 20.0
+    dark_L_fail: float = 10.0
     glare_warn: float = 0.003
     glare_fail: float = 0.015
     gradient_warn: float = 0.5
@@ -137,9 +141,11 @@ class QualityReport:
         return [c for c in self.checks.values() if c.status == "fail"]
 
     def problems(self) -> list[CheckResult]:
-        """Checks that did not pass, failures first."""
+        """Checks that did not pass: failures first, then causes before their effects (a dark
+        photo also looks colour-cast and soft; fixing the light fixes those too)."""
         bad = [c for c in self.checks.values() if c.status != "pass"]
-        return sorted(bad, key=lambda c: -STATUSES.index(c.status))
+        order = {name: i for i, name in enumerate(PRIORITY)}
+        return sorted(bad, key=lambda c: (-STATUSES.index(c.status), order.get(c.name, len(order))))
 
     def to_json(self) -> dict[str, Any]:
         return {"overall": self.overall, "checks": {n: c.to_json() for n, c in self.checks.items()}}
@@ -273,12 +279,16 @@ def check_clipping(p: Prepared, t: QualityThresholds) -> CheckResult:
 
 def check_exposure(p: Prepared, t: QualityThresholds) -> CheckResult:
     score = qm.crushed_fraction(p.small, None)
-    status = _grade(score, t.crushed_warn, t.crushed_fail)
     median_l = qm.median_lightness(lightness(p.small), p.small_mask)
+    status = worst(
+        [_grade(score, t.crushed_warn, t.crushed_fail), _grade_low(median_l, t.dark_L_warn, t.dark_L_fail)]
+    )
     if status == "pass":
         advice = "Exposure is fine."
-    else:
+    elif score >= t.crushed_warn:
         advice = f"Too dark: {_pct(score)} of the picture is lost in shadow. Add light or face a window."
+    else:
+        advice = "Too dark to measure well. Add light or face a window."
     return CheckResult("exposure", score, status, advice, {"median_L": median_l})
 
 

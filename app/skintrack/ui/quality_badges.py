@@ -64,7 +64,10 @@ class QualityBadges(QFrame):
                 badge.hide()
                 continue
             colour = STATUS_COLOURS.get(check.status, UNKNOWN)
-            badge.setText(f"{STATUS_SYMBOLS.get(check.status, '?')}  {CHECK_LABELS.get(name, name)}")
+            text = f"{STATUS_SYMBOLS.get(check.status, '?')}  {CHECK_LABELS.get(name, name)}"
+            if name == "chart" and check.status == "pass" and not check.details.get("chart"):
+                colour, text = UNKNOWN, "–  No chart (optional)"  # absent and not expected: neutral
+            badge.setText(text)
             badge.setStyleSheet(_pill_style(colour))
             badge.setToolTip(check.advice)
             badge.setAccessibleName(f"{CHECK_LABELS.get(name, name)}: {check.status}")
