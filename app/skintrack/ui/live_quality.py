@@ -38,14 +38,14 @@ def _assess(frame: QImage, reference: Prepared | None, thresholds: QualityThresh
     return assess_frame(qimage_to_rgb(frame), reference, thresholds)
 
 
-def _start(job: Callable[[CancelToken], object], name: str) -> TaskHandle:
-    """Run a job on the "live" pool with a handle owned by the application, not the monitor.
+def start_detached(job: Callable[[CancelToken], object], name: str, kind: str = "live") -> TaskHandle:
+    """Run a job with a handle owned by the application, not by the widget that shows its result.
 
-    A worker may outlive the monitor (the check-in dialog closed mid-check): the handle must stay
+    A worker may outlive that widget (the check-in dialog closed mid-check): the handle must stay
     valid until the worker has emitted, so it belongs to the application and deletes itself when
-    finished; its slots are bound methods of the monitor, which Qt disconnects when it goes.
+    finished. Connect it to bound methods of QObjects only: Qt disconnects them when they go.
     """
-    handle = run_task(job, name=name, kind="live", parent=QCoreApplication.instance())
+    handle = run_task(job, name=name, kind=kind, parent=QCoreApplication.instance())
     handle.finished.connect(handle.deleteLater)
     return handle
 
@@ -100,7 +100,7 @@ class LiveQualityMonitor(QObject):
             prepared.framing_target()  # features computed once, here, not for the first frame
             return path, prepared
 
-        handle = _start(job, "quality-reference")
+        handle = start_detached(job, "quality-reference")
         handle.succeeded.connect(self._reference_ready)
         handle.failed.connect(self._reference_failed)
         self._reference_task = handle
@@ -151,7 +151,7 @@ class LiveQualityMonitor(QObject):
         self._last_start = time.monotonic()
         reference, thresholds = self.reference, self.thresholds
         self._stamp = stamp
-        handle = _start(lambda _t: _assess(frame, reference, thresholds), "live-quality")
+        handle = start_detached(lambda _t: _assess(frame, reference, thresholds), "live-quality")
         handle.succeeded.connect(self._done)
         handle.failed.connect(self._failed)
         self._task = handle
