@@ -13,12 +13,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from skintrack.core.quality import Prepared, QualityReport, QualityThresholds
 from skintrack.progress import CancelToken
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import TaskHandle, pool, run_task
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ def start_detached(job: Callable[[CancelToken], object], name: str, kind: str = 
     valid until the worker has emitted, so it belongs to the application and deletes itself when
     finished. Connect it to bound methods of QObjects only: Qt disconnects them when they go.
     """
+    target = pool(kind)
+    if kind == "live" and isinstance(target, QThreadPool):
+        target.setMaxThreadCount(1)  # one core at most for quality checks, at low priority:
+        target.setThreadPriority(QThread.Priority.LowPriority)  # the preview and thumbnails come first
     handle = run_task(job, name=name, kind=kind, parent=QCoreApplication.instance())
     handle.finished.connect(handle.deleteLater)
     return handle

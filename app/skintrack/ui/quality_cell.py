@@ -90,7 +90,7 @@ def attach_quality(
 
         return assess_file(path, reference)
 
-    handle = start_detached(job, "checkin-quality", kind="thumbs")
+    handle = start_detached(job, "checkin-quality", kind="live")
     handle.succeeded.connect(cell.show_report)
     handle.failed.connect(cell.show_error)
     return cell, handle
