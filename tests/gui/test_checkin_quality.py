@@ -46,3 +46,30 @@ def test_quality_listed_per_photo_and_poor_one_dropped(qtbot: Any, make_library:
     qtbot.mouseClick(bright_cell.drop_button, Qt.MouseButton.LeftButton)
     assert [r.path for r in dlg.rows] == [good]
     assert dlg.table.rowCount() == 1
+
+
+def test_details_panel_shows_stored_quality(qtbot: Any, tmp_path: Path) -> None:
+    from skintrack.library import Library
+    from skintrack.services.checkin import run_import
+    from skintrack.ui.details_panel import DetailsPanel
+
+    good, bright = write_photos(tmp_path)
+    with Library.open(tmp_path / "lib") as lib:
+        region = lib.add_region("Arm")
+        checked = run_import(lib, region.id, [good, bright]).imported
+        other = tmp_path / "other.jpg"
+        Image.fromarray(
+            synth.photograph(synth.make_skin((900, 700), seed=3), synth.Pose(), (800, 600))[0]
+        ).save(other)
+        unchecked = run_import(lib, region.id, [other], assess=False).imported[0]
+        panel = DetailsPanel(lib)
+        qtbot.addWidget(panel)
+        label = panel.values["quality"]
+        panel.show_photo(checked[1])
+        assert label.text().startswith("✕ Poor") and "Too bright" in label.toolTip()
+        panel.show_photo(checked[0])
+        assert label.text() == "✓ Good"
+        panel.show_photo(None)
+        assert label.text() == "–"
+        panel.show_photo(unchecked)
+        assert label.text() == "not checked"

@@ -14,6 +14,8 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QWidget
 
 from skintrack.core.quality import CHECK_LABELS, QualityReport
+from skintrack.library import Library
+from skintrack.library.quality_store import load_quality
 from skintrack.progress import CancelToken
 from skintrack.ui.live_quality import start_detached
 from skintrack.ui.quality_badges import STATUS_COLOURS, STATUS_SYMBOLS
@@ -94,3 +96,16 @@ def attach_quality(
     handle.succeeded.connect(cell.show_report)
     handle.failed.connect(cell.show_error)
     return cell, handle
+
+
+def show_stored_quality(label: QLabel, lib: Library | None, photo_id: int | None) -> None:
+    """Fill a details-panel label with a library photo's stored capture quality."""
+    stored = None if photo_id is None or lib is None else load_quality(lib, photo_id)
+    if stored is None:
+        label.setText("–" if photo_id is None else "not checked")
+        label.setToolTip("" if photo_id is None else "This photo was imported before capture checks existed.")
+        label.setStyleSheet("")
+        return
+    label.setText(summary_text(stored.report))
+    label.setStyleSheet(f"color: {STATUS_COLOURS[stored.overall].name()}; font-weight: 600;")
+    label.setToolTip(tooltip_text(stored.report))
