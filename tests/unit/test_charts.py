@@ -102,6 +102,10 @@ def test_synthetic_colorchecker_found_and_corrected(illuminant: str) -> None:
         chart_data.NOMINAL_PATCH_PITCH_MM["colorchecker-classic"] / 88.0, rel=0.03
     )
     assert det.mask is not None and det.mask[200, 1000] == 255 and det.mask[700, 300] == 0
+    # chart-plane mm -> image: one pitch along the top row is 88 px (80 px patch + 8 px gap)
+    pitch = chart_data.NOMINAL_PATCH_PITCH_MM["colorchecker-classic"]
+    pts = cv2.perspectiveTransform(np.array([[[0.0, 0.0]], [[pitch, 0.0]]]), det.homography).reshape(-1, 2)
+    assert float(np.linalg.norm(pts[1] - pts[0])) == pytest.approx(88.0, rel=0.04)
 
 
 def test_synthetic_skin_agrees_across_illuminants() -> None:

@@ -56,6 +56,7 @@ class ChartDetection:
     patch_linear: np.ndarray
     target_linear: np.ndarray
     corners: np.ndarray  # the chart's outline in image pixels (4, 2)
+    homography: np.ndarray | None = None  # chart-plane mm -> image pixels (as CardDetection's)
     clipped: list[int] = field(default_factory=list)
     mask: np.ndarray | None = field(default=None, repr=False)  # uint8 255 on the chart, image size
 
@@ -142,6 +143,14 @@ def _fit(measured: np.ndarray, usable: np.ndarray) -> tuple[ColourCorrection, np
     return cc, de
 
 
+def _grid_homography(quads: np.ndarray, pitch_mm: float) -> np.ndarray | None:
+    """Chart-plane mm (patch centres at multiples of the pitch) -> image pixels."""
+    centres = quads.mean(axis=1)
+    grid = np.array([[(i % 6) * pitch_mm, (i // 6) * pitch_mm] for i in range(24)], np.float64)
+    h, _ = cv2.findHomography(grid, centres, 0)
+    return h
+
+
 def _grid_scale_px(quads: np.ndarray) -> float:
     """Patch pitch in pixels at the chart's centre, from a homography grid -> image."""
     centres = quads.mean(axis=1)
@@ -197,6 +206,7 @@ def _detect_colorchecker(rgb: np.ndarray) -> ChartDetection | None:
     pitch_px = _grid_scale_px(quads)
     mm_per_px = NOMINAL_PATCH_PITCH_MM[kind] / pitch_px if np.isfinite(pitch_px) and pitch_px > 0 else None
     corners = _outline(quads)
+    homography = _grid_homography(quads, NOMINAL_PATCH_PITCH_MM[kind])
     mask = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(mask, np.round(corners * 16).astype(np.int32), 255, cv2.LINE_8, 4)
     return ChartDetection(
@@ -210,6 +220,7 @@ def _detect_colorchecker(rgb: np.ndarray) -> ChartDetection | None:
         patch_linear=np.where(usable[:, None], measured, np.nan),
         target_linear=colorchecker_linear(),
         corners=corners,
+        homography=homography,
         clipped=sorted(clipped),
         mask=cv2.dilate(mask, np.ones((9, 9), np.uint8)),
     )
@@ -247,6 +258,7 @@ def _from_card(det: card_mod.CardDetection) -> ChartDetection:
         patch_linear=det.patch_linear,
         target_linear=card_mod.patch_targets_linear(),
         corners=det.corners,
+        homography=det.homography,
         clipped=[k for k, p in enumerate(card_mod.PATCHES) if p.name in det.clipped],
         mask=det.mask,
     )
