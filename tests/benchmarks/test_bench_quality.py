@@ -2,7 +2,9 @@
 
 Run: .venv/bin/python -m pytest -m benchmark -s tests/benchmarks/test_bench_quality.py
 
-Timed from an already decoded image (decoding is benchmarked in test_bench_images.py). "no ref"
+Wall-clock time is the goal; CPU time (all threads of the process) is printed beside it because on a
+shared, loaded machine the wall clock mostly measures the other processes. Timed from an already
+decoded image (decoding is benchmarked in test_bench_images.py). "no ref"
 runs every check that needs no reference, including the search for Skintrack's card; "with ref"
 adds colour cast and framing against a reference prepared once, as the camera tab does.
 """
@@ -19,22 +21,28 @@ import pytest
 
 from skintrack.core import quality as q
 from skintrack.demo import synth
+from skintrack.services.quality import assess_frame
 
 pytestmark = pytest.mark.benchmark
 
 
-def _time_ms(fn: Callable[[], object], repeat: int) -> list[float]:
-    out = []
+def _time_ms(fn: Callable[[], object], repeat: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and process CPU times (ms) of ``repeat`` calls."""
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        out.append((time.perf_counter() - t0) * 1000)
-    return out
+        wall.append((time.perf_counter() - t0) * 1000)
+        cpu.append((time.process_time() - c0) * 1000)
+    return wall, cpu
 
 
-def _report(label: str, times: list[float], goal: float) -> None:
-    med = statistics.median(times)
-    print(f"  {label:34s} median {med:6.1f} ms  min {min(times):6.1f} ms   goal <= {goal:g} ms")
+def _report(label: str, times: tuple[list[float], list[float]], goal: float) -> None:
+    wall, cpu = times
+    print(
+        f"  {label:34s} wall median {statistics.median(wall):6.1f} ms (min {min(wall):6.1f})"
+        f"  cpu median {statistics.median(cpu):6.1f} ms   goal <= {goal:g} ms"
+    )
 
 
 def test_bench_quality() -> None:
@@ -57,6 +65,9 @@ def test_bench_quality() -> None:
     _report("12 MP photo, no ref", _time_ms(lambda: q.assess_quality(photo_12mp), 7), 100)
     _report("12 MP photo, with ref", _time_ms(lambda: q.assess_quality(photo_12mp, ref_12), 7), 100)
     _report("640x480 frame, no ref", _time_ms(lambda: q.assess_quality(frame), 21), 15)
+    _report(
+        "640x480 frame as the camera tab does", _time_ms(lambda: assess_frame(frame_moved, ref_frame), 21), 15
+    )
     _report("640x480 frame, with ref", _time_ms(lambda: q.assess_quality(frame_moved, ref_frame), 21), 15)
     _report(
         "640x480 frame, with ref, no chart",

@@ -37,8 +37,8 @@ from skintrack.core.quality_framing import FramingTarget
 ALGORITHM_VERSION = "quality-1"
 MID_SIDE = 1024  # px: chart search
 WORK_SIDE = 512  # px: sharpness and glare
-SMALL_SIDE = 320  # px: clipping, exposure, evenness, cast
-BLUR_UNIT_SIDE = 1024  # the blur index is stated in px of an image with this long side
+SMALL_SIDE = 320  # px: framing (quality_framing.FRAMING_SIDE), clipping, exposure, evenness, cast
+BLUR_UNIT_SIDE = 1024  # the blur index is stated in px of the photo scaled to this long side
 STATUSES = ("pass", "warn", "fail")
 PRIORITY = ("exposure", "clipping", "glare", "sharpness", "framing", "evenness", "colour_cast", "chart")
 CHECK_LABELS = {
@@ -205,20 +205,21 @@ def _pct(x: float) -> str:
 class Prepared:
     """A photo reduced once for all checks (a reference is prepared once for many photos)."""
 
-    mid: np.ndarray  # uint8 RGB, long side <= MID_SIDE: chart search and framing
+    mid: np.ndarray  # uint8 RGB, long side <= MID_SIDE: chart search
     work: np.ndarray  # uint8 RGB, long side <= WORK_SIDE: sharpness and glare
-    small: np.ndarray  # uint8 RGB, long side <= SMALL_SIDE: the rest
+    small: np.ndarray  # uint8 RGB, long side <= SMALL_SIDE: framing and the rest
     work_light: np.ndarray
     small_mask: np.ndarray
     work_mask: np.ndarray
     blur: float
     chroma: tuple[float, float]
+    median_L: float
     chart: str | None = None
     _target: FramingTarget | None = field(default=None, repr=False)
 
     def framing_target(self) -> FramingTarget:
         if self._target is None:
-            self._target = FramingTarget(self.mid)
+            self._target = FramingTarget(self.small)
         return self._target
 
 
@@ -233,9 +234,11 @@ def prepare(rgb: np.ndarray, chart: str | None = None) -> Prepared:
     work_light = lightness(work)
     small_mask = qm.skin_mask(small)
     work_mask = qm.skin_mask(work)
-    chroma = qm.median_chroma(qm.lab_image(small), small_mask)
-    blur = qm.blur_sigma(work_light, px_scale=BLUR_UNIT_SIDE / max(WORK_SIDE, 1))
-    return Prepared(mid, work, small, work_light, small_mask, work_mask, blur, chroma, chart)
+    small_lab = qm.lab_image(small)
+    chroma = qm.median_chroma(small_lab, small_mask)
+    median_l = qm.median_lightness(small_lab[..., 0], small_mask)
+    blur = qm.blur_sigma(work_light, px_scale=BLUR_UNIT_SIDE / max(work.shape[:2]))
+    return Prepared(mid, work, small, work_light, small_mask, work_mask, blur, chroma, median_l, chart)
 
 
 # --------------------------------------------------------------------------- the checks
@@ -279,7 +282,7 @@ def check_clipping(p: Prepared, t: QualityThresholds) -> CheckResult:
 
 def check_exposure(p: Prepared, t: QualityThresholds) -> CheckResult:
     score = qm.crushed_fraction(p.small, None)
-    median_l = qm.median_lightness(lightness(p.small), p.small_mask)
+    median_l = p.median_L
     status = worst(
         [_grade(score, t.crushed_warn, t.crushed_fail), _grade_low(median_l, t.dark_L_warn, t.dark_L_fail)]
     )
@@ -346,7 +349,7 @@ def check_cast(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResult:
 
 
 def check_framing(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResult:
-    f = ref.framing_target().framing(p.mid)
+    f = ref.framing_target().framing(p.small)
     details: dict[str, Any] = {
         "aligned": f.aligned,
         "overlap": f.overlap,

@@ -19,7 +19,7 @@ import numpy as np
 from skintrack.core.align import lightness
 
 FRAMING_SIDE = 320  # px: long side of both images for the framing match
-ORB_FEATURES = 600
+ORB_FEATURES = 400
 RATIO = 0.8  # Lowe's ratio test
 RANSAC_PX = 3.0  # px at FRAMING_SIDE
 MIN_INLIERS = 12

@@ -133,7 +133,7 @@ def store_after_import(lib: Library, photo: Photo, cache: ReferenceCache) -> tup
 
 # --------------------------------------------------------------------------- live frames
 
-FRAME_SIDE = 640  # px: preview frames are assessed at most at this size
+FRAME_SIDE = 480  # px: preview frames are assessed at most at this size (the framing match uses 320)
 
 
 def assess_frame(
