@@ -73,3 +73,19 @@ def test_details_panel_shows_stored_quality(qtbot: Any, tmp_path: Path) -> None:
         assert label.text() == "–"
         panel.show_photo(unchecked)
         assert label.text() == "not checked"
+
+
+def test_library_thresholds_apply_in_the_dialog(qtbot: Any, make_library: Any, tmp_path: Path) -> None:
+    from skintrack.services.quality import SETTING_KEY
+
+    lib = make_library({})
+    lib.set_setting(SETTING_KEY, {"blur_warn": 0.5, "blur_fail": 1.0})  # impossibly strict
+    dlg = CheckInDialog(lib, None)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert dlg.camera.monitor.thresholds.blur_fail == 1.0
+    good, _bright = write_photos(tmp_path)
+    dlg.add_files([good])
+    cell = dlg.rows[0].quality
+    qtbot.waitUntil(lambda: cell.report is not None, timeout=20000)
+    assert cell.report.checks["sharpness"].status == "fail"

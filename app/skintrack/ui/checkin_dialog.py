@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.progress import CancelToken, Progress
+from skintrack.services.quality import thresholds_for
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.image_convert import rgb_to_qimage
 from skintrack.ui.quality_cell import QUALITY_WIDTH, QualityCell, attach_quality
@@ -381,6 +382,7 @@ class CheckInDialog(QDialog):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             return label
         panel = CameraPanel(source_factory=factory, parent=self, capture_dir=Path(self._tmp.name) / "camera")
+        panel.monitor.thresholds = thresholds_for(self.lib)
         panel.captured.connect(lambda p: self.add_files([Path(p)]))
         self.tabs.currentChanged.connect(lambda i: panel.set_active(self.tabs.widget(i) is panel))
         return panel
@@ -422,7 +424,13 @@ class CheckInDialog(QDialog):
         self.table.setCellWidget(r, COL_DATE, holder)
         reference = self._reference_path(self.selected_region_id())
         row.quality, _ = attach_quality(
-            self.table, r, COL_QUALITY, path, reference, lambda row=row: self._drop(row)
+            self.table,
+            r,
+            COL_QUALITY,
+            path,
+            reference,
+            lambda row=row: self._drop(row),
+            thresholds_for(self.lib),
         )
         handle = run_task(
             lambda _t, p=path: read_file_info(p), name="checkin-meta", kind="thumbs", parent=self

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QWidget
 
-from skintrack.core.quality import CHECK_LABELS, QualityReport
+from skintrack.core.quality import CHECK_LABELS, QualityReport, QualityThresholds
 from skintrack.library import Library
 from skintrack.library.quality_store import load_quality
 from skintrack.progress import CancelToken
@@ -81,6 +81,7 @@ def attach_quality(
     path: Path,
     reference: Path | None,
     on_drop: Callable[[], None],
+    thresholds: QualityThresholds | None = None,
 ) -> tuple[QualityCell, TaskHandle]:
     """Put a QualityCell at (row, column) and assess ``path`` in a worker; returns (cell, task)."""
     cell = QualityCell(table)
@@ -90,7 +91,7 @@ def attach_quality(
     def job(_t: CancelToken) -> QualityReport:
         from skintrack.services.quality import assess_file
 
-        return assess_file(path, reference)
+        return assess_file(path, reference, thresholds)
 
     handle = start_detached(job, "checkin-quality", kind="live")
     handle.succeeded.connect(cell.show_report)
