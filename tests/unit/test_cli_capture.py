@@ -40,6 +40,12 @@ def photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+@pytest.fixture(autouse=True)
+def no_default_library(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The user's own library (and its thresholds) must not leak into these tests."""
+    monkeypatch.setenv("SKINTRACK_LIBRARY", str(tmp_path / "no-library"))
+
+
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     captured = capsys.readouterr()
@@ -106,3 +112,19 @@ def test_calibrate_no_chart(capsys: pytest.CaptureFixture[str], photos: dict[str
 def test_calibrate_invalid_file_exit_4(capsys: pytest.CaptureFixture[str], photos: dict[str, Path]) -> None:
     code, _, err = run(capsys, "calibrate", str(photos["broken"]), "--json")
     assert code == 4 and "broken.jpg" in err
+
+
+def test_quality_uses_the_library_thresholds(
+    capsys: pytest.CaptureFixture[str], photos: dict[str, Path], tmp_path: Path
+) -> None:
+    from skintrack.library import Library
+    from skintrack.services.quality import SETTING_KEY
+
+    root = tmp_path / "lib"
+    with Library.open(root) as lib:
+        lib.set_setting(SETTING_KEY, {"blur_warn": 0.5, "blur_fail": 1.0})
+    code, out, _ = run(capsys, "--library", str(root), "quality", str(photos["good"]), "--json")
+    assert code == 0 and json.loads(out)["checks"]["sharpness"]["status"] == "fail"
+    missing = tmp_path / "nowhere"
+    code, out, _ = run(capsys, "--library", str(missing), "quality", str(photos["good"]), "--json")
+    assert code == 0 and json.loads(out)["overall"] == "pass" and not missing.exists()

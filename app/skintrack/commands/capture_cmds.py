@@ -10,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from skintrack.core.quality import CHECK_LABELS, QualityReport
+from skintrack.core.quality import CHECK_LABELS, QualityReport, QualityThresholds
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=(
             "Check whether PHOTO is good enough to measure. With --reference, colour cast and framing "
             "are judged against the region's reference photo. Each check prints pass, warn or fail and "
-            "one sentence of advice; overall is the worst of them."
+            "one sentence of advice; overall is the worst of them. Thresholds come from the library "
+            "(--library or $SKINTRACK_LIBRARY) when there is one, else the documented defaults."
         ),
     )
     p.add_argument("photo", metavar="PHOTO")
@@ -48,11 +49,24 @@ def _text(path: Path, report: QualityReport) -> str:
     return "\n".join(lines)
 
 
+def _thresholds(args: argparse.Namespace) -> QualityThresholds:
+    """The library's quality thresholds when there is a library, else the defaults (none is created)."""
+    from skintrack.library.db import DB_NAME, Library
+    from skintrack.paths import resolve_library_dir
+    from skintrack.services.quality import thresholds_for
+
+    root = resolve_library_dir(getattr(args, "library", None))
+    if not (root / DB_NAME).exists():
+        return QualityThresholds()
+    with Library.open(root, create=False) as lib:
+        return thresholds_for(lib)
+
+
 def cmd_quality(args: argparse.Namespace) -> int:
     from skintrack.services.quality import assess_file
 
     path = Path(args.photo)
-    report = assess_file(path, Path(args.reference) if args.reference else None)
+    report = assess_file(path, Path(args.reference) if args.reference else None, _thresholds(args))
     if args.json:
         print(json.dumps(report.to_json(), indent=2, allow_nan=False))
     else:
