@@ -226,3 +226,15 @@ def test_relative_correction_refuses_different_charts() -> None:
     assert card is not None and checker is not None
     with pytest.raises(ValueError, match="reference"):
         charts.relative_correction(card, checker)
+
+
+@pytest.mark.parametrize("name", REAL)
+def test_chart_name_on_real_photos(real_detections: dict, name: str) -> None:
+    rgb, det = real_detections[name]
+    assert det is not None and charts.chart_name(rgb) == det.kind
+
+
+def test_chart_name_card_and_nothing() -> None:
+    assert charts.chart_name(card_photo(np.eye(3) * 0.8, np.eye(3))) == "skintrack-card"
+    skin = synth.photograph(synth.make_skin((900, 700), seed=2), synth.Pose(), (800, 600), seed=1)[0]
+    assert charts.chart_name(skin) is None
