@@ -12,6 +12,7 @@ import pytest
 from skintrack.core import quality as q
 from skintrack.core import quality_measures as qm
 from skintrack.core.card import render_card_rgb
+from skintrack.core.quality_types import grade
 from skintrack.demo import synth
 
 SIZE = (1024, 768)
@@ -168,7 +169,7 @@ def test_colour_cast_against_reference(skin: np.ndarray, clean: np.ndarray) -> N
     assert c.status == "fail" and c.score >= T.cast_fail and "warmer" in c.advice
     slight = shot(skin, seed=8, lighting=synth.Lighting(white_balance=(1.04, 1.0, 0.95)))
     c = q.assess_quality(slight, ref).checks["colour_cast"]
-    assert c.status == q._grade(c.score, T.cast_warn, T.cast_fail) and c.score > same.score
+    assert c.status == grade(c.score, T.cast_warn, T.cast_fail) and c.score > same.score
 
 
 def test_framing_checks(skin: np.ndarray, clean: np.ndarray) -> None:
