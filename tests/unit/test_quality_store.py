@@ -72,7 +72,7 @@ def test_v3_fixture_row_survives_the_upgrade(tmp_path: Path) -> None:
         assert stored.report.checks["clipping"].advice == "Too bright."
 
 
-def test_save_load_replace_and_cascade(lib: Library, photos: dict[str, Path]) -> None:
+def test_save_load_replace_and_delete(lib: Library, photos: dict[str, Path]) -> None:
     region = lib.add_region("Arm")
     report = run_import(lib, region.id, [photos["ref"]], assess=False)
     pid = report.imported[0].id
