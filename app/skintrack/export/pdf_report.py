@@ -35,6 +35,7 @@ from skintrack.export.contact_sheet import render_contact_sheet
 from skintrack.export.frames import Frame, FrameRenderer, encode_jpeg, metric
 from skintrack.export.plan import ExportPlan
 from skintrack.services.settings import load_settings
+from skintrack.export.quality_section import quality_story
 
 log = logging.getLogger(__name__)
 
@@ -324,6 +325,8 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
             st["small"],
         )
     )
+
+    story += quality_story(lib, plan.region_id, frames, st, _table, CONTENT_W)
 
     # journal
     entries = _journal_in_range(lib, plan)

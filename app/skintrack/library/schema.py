@@ -104,7 +104,22 @@ def _v2_analysis(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis]
+def _v3_photo_quality(conn: sqlite3.Connection) -> None:
+    """Capture quality of each photo (one row per photo), computed at import."""
+    conn.execute(
+        """CREATE TABLE photo_quality (
+            photo_id INTEGER PRIMARY KEY REFERENCES photo(id) ON DELETE CASCADE,
+            reference_id INTEGER REFERENCES photo(id) ON DELETE SET NULL,
+            overall TEXT NOT NULL CHECK (overall IN ('pass', 'warn', 'fail')),
+            checks TEXT NOT NULL,
+            thresholds TEXT NOT NULL,
+            algorithm_version TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+
+
+MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis, _v3_photo_quality]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -43,6 +43,7 @@ from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the
     rasterise,
     to_reference_px,
 )
+from skintrack.services.quality import capture_warnings
 from skintrack.services.settings import load_settings
 
 __all__ = [
@@ -330,9 +331,11 @@ def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
                 MeasurementRecord(item.photo_id, item.reference_id, "none", pair.metrics(), version)
             )
         return pair.alignment.message or "no trustworthy alignment"
-    lib.save_measurement(
-        MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, pair.metrics(), version)
+    metrics = pair.metrics()
+    metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
+        lib, item.photo_id, item.reference_id
     )
+    lib.save_measurement(MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, metrics, version))
     return None
 
 

@@ -18,6 +18,7 @@ from skintrack.errors import InvalidInputError
 from skintrack.library import Library, Photo
 from skintrack.library.db import PreparedImport, prepare_import
 from skintrack.progress import CancelToken, Progress
+from skintrack.services.quality import ReferenceCache, store_after_import
 
 PREPARE_WORKERS = 2  # files validated/hashed ahead of the one being committed
 
@@ -29,6 +30,7 @@ class ImportReport:
     errors: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
     duplicate_of: list[Photo] = field(default_factory=list)  # the photo each duplicate matched
+    quality: dict[int, str] = field(default_factory=dict)  # photo id -> overall capture quality
 
 
 def import_files(
@@ -39,16 +41,19 @@ def import_files(
     taken_at: datetime | None = None,
     notes: str = "",
     token: CancelToken | None = None,
+    assess: bool = True,
 ) -> Generator[Progress, None, ImportReport]:
     """Import ``paths`` into the region; yields Progress after each file, returns an ImportReport.
 
     Invalid files end up in ``report.errors`` as (path, reason). Cancelling stops between files
-    (never inside one) and returns what was done so far with ``cancelled=True``.
+    (never inside one) and returns what was done so far with ``cancelled=True``. With ``assess``
+    each new photo's capture quality is computed and stored (``services.quality.store_after_import``).
     """
     files = [Path(p) for p in paths]
     report = ImportReport()
     total = len(files)
     lib.region(region_id)  # fail early (UsageError) for an unknown region
+    references = ReferenceCache(lib)
     # Validating, decoding the preview and hashing the next files (GIL-free work in Pillow and
     # hashlib) runs on PREPARE_WORKERS threads while this thread copies and commits, in order.
     with ThreadPoolExecutor(max_workers=PREPARE_WORKERS, thread_name_prefix="skintrack-import") as pool:
@@ -78,6 +83,11 @@ def import_files(
                 else:
                     report.imported.append(outcome.photo)
                     message = f"Imported {path.name}"
+                    if assess:
+                        report.quality[outcome.photo.id], note = store_after_import(
+                            lib, outcome.photo, references
+                        )
+                        message += note
             yield Progress(index + 1, total, message)
     return report
 

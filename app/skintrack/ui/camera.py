@@ -1,5 +1,10 @@
 """The check-in camera tab: live preview with a ghost of the reference photo, and full-resolution capture.
 
+While the preview runs, :class:`~skintrack.ui.live_quality.LiveQualityMonitor` checks downscaled
+frames a few times a second in a worker; badges beside the picture show each check, a framing
+guide over it points towards the reference's framing, and the optional auto-capture takes the
+photo once framing and quality have passed for half a second.
+
 Frames come from a :class:`FrameSource`: :class:`QtCameraSource` (QtMultimedia: QCamera ->
 QMediaCaptureSession -> QVideoSink, stills through ``QImageCapture.captureToFile``) or, in
 tests, :class:`FakeFrameSource` (a QTimer emitting generated images). QtMultimedia is only
@@ -27,9 +32,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core.quality import QualityReport
 from skintrack.progress import CancelToken
 from skintrack.ui.app import fix_signal_emit_refcount
+from skintrack.ui.framing_guide import FramingGuide
 from skintrack.ui.ghost_overlay import GhostOverlay
+from skintrack.ui.live_quality import AutoCapture, LiveQualityMonitor
+from skintrack.ui.quality_badges import QualityBadges
 from skintrack.ui.tasks import TaskHandle, run_task
 
 fix_signal_emit_refcount()
@@ -133,6 +142,22 @@ class FakeFrameSource(FrameSource):
         self._handles.append(handle)
 
 
+class SequenceFrameSource(FakeFrameSource):
+    """Plays given frames (QImages) on a timer, then repeats the last one: scripted tests and demos."""
+
+    def __init__(self, frames: list[QImage], parent: QObject | None = None, interval_ms: int = 30) -> None:
+        first = frames[0]
+        super().__init__(parent, (first.width(), first.height()), interval_ms)
+        self.frames = list(frames)
+
+    @Slot()
+    def _tick(self) -> None:
+        img = self.frames[min(self.count, len(self.frames) - 1)]
+        self.count += 1
+        self.last = img
+        self.frameReady.emit(img)
+
+
 class QtCameraSource(FrameSource):
     """The default camera through QtMultimedia; stills at the camera's largest photo resolution."""
 
@@ -232,16 +257,32 @@ class CameraPanel(QWidget):
         self.capture_button.clicked.connect(self.capture)
         self.ghost_label = QLabel(self)
         self.ghost_label.setObjectName("ghostLabel")
+        self.guide = FramingGuide(self.view)
+        self.badges = QualityBadges(self)
+        self.monitor = LiveQualityMonitor(self)
+        self.monitor.assessed.connect(self._assessed)
+        self.auto = AutoCapture()
+        self.auto_box = QCheckBox("Take it automatically", self)
+        self.auto_box.setObjectName("autoCapture")
+        self.auto_box.setToolTip(
+            "Take the photo by itself once the framing matches the reference and every check has "
+            "passed for half a second"
+        )
+        self.auto_captures = 0
         controls = QHBoxLayout()
         controls.addWidget(QLabel("Ghost", self))
         controls.addWidget(self.opacity_slider, 1)
         controls.addWidget(self.outline_box)
         controls.addStretch(0)
+        controls.addWidget(self.auto_box)
         controls.addWidget(self.capture_button)
         live = QWidget(self)
         lv = QVBoxLayout(live)
         lv.setContentsMargins(0, 0, 0, 0)
-        lv.addWidget(self.view, 1)
+        picture = QHBoxLayout()
+        picture.addWidget(self.view, 1)
+        picture.addWidget(self.badges)
+        lv.addLayout(picture, 1)
         lv.addWidget(self.ghost_label)
         lv.addLayout(controls)
 
@@ -261,6 +302,7 @@ class CameraPanel(QWidget):
         self.status = QLabel(self)
         self.status.setObjectName("cameraStatus")
         self.status.setWordWrap(True)
+        self.monitor.error.connect(self.status.setText)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(live)
         self.stack.addWidget(self.no_camera)
@@ -293,12 +335,16 @@ class CameraPanel(QWidget):
             self.source = self._make_source()
             if self.source is not None:
                 self.source.frameReady.connect(self.view.set_frame)
+                self.source.frameReady.connect(self.monitor.offer)
                 self.source.captured.connect(self._captured)
                 self.source.error.connect(self.status.setText)
         self.stack.setCurrentWidget(self.live_page if self.source is not None else self.no_camera)
         if on:
             self._load_ghost()
         self.capture_button.setEnabled(on and self.source is not None)
+        self.monitor.set_enabled(on)
+        if on:
+            self.monitor.set_reference(self._reference)
         if self.source is not None:
             if on:
                 self.source.start()
@@ -306,6 +352,7 @@ class CameraPanel(QWidget):
                 self.source.stop()
 
     def shutdown(self) -> None:
+        self.monitor.shutdown()
         if self.source is not None:
             self.source.stop()
         if self._ghost_task is not None:
@@ -320,6 +367,7 @@ class CameraPanel(QWidget):
         self._reference = path
         if self.active:
             self._load_ghost()
+            self.monitor.set_reference(path)
 
     def _load_ghost(self) -> None:
         path = self._reference
@@ -341,6 +389,24 @@ class CameraPanel(QWidget):
             return  # the region changed meanwhile
         self.view.set_ghost(*res)
         self.ghost_label.setText("Line the live picture up with the ghost of the reference photo.")
+
+    # ------------------------------------------------------------------ live quality
+    @Slot(object, float)
+    def _assessed(self, report: QualityReport, stamp: float) -> None:
+        """A frame's checks: badges, framing guide and, when enabled, auto-capture."""
+        needs_framing = self._reference is not None
+        fire = self.auto.update(report, stamp, needs_framing) if self.auto_box.isChecked() else False
+        note = ""
+        if self.auto_box.isChecked() and report.overall == "pass" and not fire:
+            note = "Hold still…"
+        self.badges.show_report(report, note)
+        framing = report.checks.get("framing")
+        self.guide.set_framing(
+            None if framing is None else framing.status, None if framing is None else framing.details
+        )
+        if fire and self.source is not None and self.active:
+            self.auto_captures += 1
+            self.capture()
 
     # ------------------------------------------------------------------ capture
     @Slot()

@@ -55,8 +55,10 @@ from PySide6.QtWidgets import (
 
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.progress import CancelToken, Progress
+from skintrack.services.quality import thresholds_for
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.image_convert import rgb_to_qimage
+from skintrack.ui.quality_cell import QUALITY_WIDTH, QualityCell, attach_quality
 from skintrack.ui.tasks import TaskHandle, run_task
 
 fix_signal_emit_refcount()
@@ -66,7 +68,7 @@ NEW_REGION = -1
 THUMB = 64
 IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)) + ";;All files (*)"
 DATE_FORMAT = "yyyy-MM-dd HH:mm"
-COL_THUMB, COL_NAME, COL_DATE = range(3)
+COL_THUMB, COL_NAME, COL_DATE, COL_QUALITY = range(4)
 
 
 @dataclass
@@ -77,6 +79,7 @@ class FileRow:
     edit: QDateTimeEdit
     auto: datetime | None = None
     problem: str | None = None
+    quality: QualityCell | None = None
 
 
 @dataclass
@@ -245,9 +248,9 @@ class CheckInDialog(QDialog):
             buttons.addWidget(w)
         buttons.addWidget(hint)
         buttons.addStretch(1)
-        self.table = QTableWidget(0, 3, files_tab)
+        self.table = QTableWidget(0, 4, files_tab)
         self.table.setObjectName("fileTable")
-        self.table.setHorizontalHeaderLabels(["", "File", "Taken"])
+        self.table.setHorizontalHeaderLabels(["", "File", "Taken", "Quality"])
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(THUMB + 8)
         self.table.setIconSize(QSize(THUMB, THUMB))
@@ -257,7 +260,10 @@ class CheckInDialog(QDialog):
         header.setSectionResizeMode(COL_THUMB, QHeaderView.ResizeMode.Fixed)
         header.resizeSection(COL_THUMB, THUMB + 12)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_DATE, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_DATE, QHeaderView.ResizeMode.Fixed)  # cell widgets: no contents size
+        header.resizeSection(COL_DATE, QDateTimeEdit().sizeHint().width() + 24)
+        header.setSectionResizeMode(COL_QUALITY, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(COL_QUALITY, QUALITY_WIDTH)
         self.table.setWordWrap(True)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         fl = QVBoxLayout(files_tab)
@@ -376,6 +382,7 @@ class CheckInDialog(QDialog):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             return label
         panel = CameraPanel(source_factory=factory, parent=self, capture_dir=Path(self._tmp.name) / "camera")
+        panel.monitor.thresholds = thresholds_for(self.lib)
         panel.captured.connect(lambda p: self.add_files([Path(p)]))
         self.tabs.currentChanged.connect(lambda i: panel.set_active(self.tabs.widget(i) is panel))
         return panel
@@ -415,6 +422,16 @@ class CheckInDialog(QDialog):
         hl.setContentsMargins(6, 0, 6, 0)
         hl.addWidget(edit, 0, Qt.AlignmentFlag.AlignVCenter)
         self.table.setCellWidget(r, COL_DATE, holder)
+        reference = self._reference_path(self.selected_region_id())
+        row.quality, _ = attach_quality(
+            self.table,
+            r,
+            COL_QUALITY,
+            path,
+            reference,
+            lambda row=row: self._drop(row),
+            thresholds_for(self.lib),
+        )
         handle = run_task(
             lambda _t, p=path: read_file_info(p), name="checkin-meta", kind="thumbs", parent=self
         )
@@ -444,6 +461,12 @@ class CheckInDialog(QDialog):
             item.setForeground(QColor(200, 60, 40))
         if thumb is not None:
             self.table.item(r, COL_THUMB).setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))))
+
+    def _drop(self, row: FileRow) -> None:
+        if row in self.rows:
+            self.table.clearSelection()
+            self.table.selectRow(self.rows.index(row))
+            self.remove_selected()
 
     @Slot()
     def remove_selected(self) -> None:

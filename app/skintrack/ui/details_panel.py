@@ -27,6 +27,7 @@ from skintrack.progress import CancelToken
 from skintrack.services.settings import defaults
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.delegates import indicator
+from skintrack.ui.quality_cell import show_stored_quality
 from skintrack.ui.tasks import TaskHandle, run_task
 
 fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
@@ -165,6 +166,7 @@ class DetailsPanel(QWidget):
             ("delta_e", "Mean ΔE2000"),
             ("area", "Darkened area"),
             ("noise", "Noise (ΔL*)"),
+            ("quality", "Capture quality"),
         ):
             label = QLabel(NONE, form_box)
             label.setObjectName(f"metric_{key}")
@@ -256,6 +258,7 @@ class DetailsPanel(QWidget):
             self.reading_label.setText("")
             for label in self.values.values():
                 label.setText(NONE)
+            show_stored_quality(self.values["quality"], self.library, None)
             return
         self.date_label.setText(f"{photo.taken_at:%-d %B %Y, %H:%M}")
         source = {
@@ -268,6 +271,7 @@ class DetailsPanel(QWidget):
         if not same:
             self._load_preview(photo)
         self._show_metrics(metrics, is_reference, alignment)
+        show_stored_quality(self.values["quality"], self.library, photo.id)
 
     def _show_metrics(self, m: dict[str, Any] | None, is_reference: bool, alignment: Any = None) -> None:
         v = self.values
