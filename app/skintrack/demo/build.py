@@ -23,6 +23,7 @@ from PIL import Image
 
 from skintrack.demo import synth
 from skintrack.progress import CancelToken, Progress
+from skintrack.services import formatting
 
 PHOTO_SIZE = (512, 384)  # a phone photo's detail at a size the first run analyses in seconds
 RENDER_THREADS = 2
@@ -217,7 +218,7 @@ def _build(root: Path, token: CancelToken, total: int) -> Generator[Progress, No
                     }
                 )
                 done += 1
-                yield Progress(done, total, f"Photographed {spec.name}, {shot.when:%d %b %Y}")
+                yield Progress(done, total, f"Photographed {spec.name}, {formatting.day(shot.when)}")
             assert ref_homography is not None
             lib.set_reference(region.id, int(region_truth[0]["photo_id"]))  # type: ignore[arg-type]
             # watched area around the patch site, control patch on skin that never changes
