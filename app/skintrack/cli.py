@@ -9,13 +9,22 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from skintrack import __version__
 from skintrack.errors import EXIT_ERROR, EXIT_USAGE, SkintrackError
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits with 2 on usage errors, which matches our contract."""
+    """argparse exits with 2 on usage errors, which matches our contract.
+
+    Prefix matching is off (``--dat`` is not ``--date``): a typo must fail, not guess. Sub-parsers
+    are made with the parent's class, so this holds for every subcommand.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
 
 def build_parser() -> argparse.ArgumentParser:

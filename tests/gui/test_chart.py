@@ -41,7 +41,11 @@ def build(lib: Library, tmp: Path, n: int = 5) -> tuple[int, list[int]]:
             "darkened_area_px": 400 * i,
             "darkened_area_mm2": None,
             "darkened_fraction": 0.004 * i,
-            "patches": [],
+            "patches": [
+                {"area_px": 300 * i, "mean_delta_L": -4.0 - i, "mean_delta_b": -1.5, "kind": "grey-blue"},
+                {"area_px": 100 * i, "mean_delta_L": -8.0 - i, "mean_delta_b": 1.5, "kind": "brown"},
+            ],
+            "thresholds": {"threshold_L": 3.0, "noise_k": 3.0},
             "control": {"mean_delta_L": -0.1 * i, "mean_delta_b": 0.05, "mean_delta_ita": -0.2},
         }
         lib.save_measurement(MeasurementRecord(pid, ids[0], "control", m, "test"))
@@ -70,8 +74,25 @@ def gids(w: TrendChartWidget) -> set[str]:
 
 def test_journal_markers_and_bands(chart) -> None:
     w, _ = chart
-    assert {"watched", "control", "noise-band", "threshold", "journal-dose", "journal-sun", "area"} <= gids(w)
+    assert {"patches", "watched", "control", "noise-band", "journal-dose", "journal-sun", "area"} <= gids(w)
     assert len(w.figure.axes) == 2  # darkened area on a secondary axis
+
+
+def test_chart_plots_what_the_reading_states(chart) -> None:
+    """The patches' line carries the reading's figure; no per-pixel threshold on a chart of means."""
+    from skintrack.services.reading import reading
+
+    w, _ = chart
+    gid_lines = {ln.get_gid(): ln for ax in w.figure.axes for ln in ax.lines}
+    assert "threshold" not in gid_lines
+    patches_y = list(gid_lines["patches"].get_ydata())
+    last = w.series.points[-1]
+    assert patches_y[-1] == pytest.approx(-(300 * 4 * 8.0 + 100 * 4 * 12.0) / 1600)
+    assert f"darker by {-patches_y[-1]:.1f} L* units" in reading(last.metrics)
+    labels = [t.get_text() for t in w.figure.legends[0].get_texts()]
+    assert any("darkened patches" in t for t in labels) and any("watched-area mean" in t for t in labels)
+    # the overall-change limit applies to the mean (control calibration): drawn at −max(T, k·noise)
+    assert gid_lines["overall-limit"].get_ydata()[0] == pytest.approx(-3.0)
 
 
 def test_metric_switch(chart) -> None:
@@ -106,7 +127,8 @@ def test_hover_tooltip_text(chart, qtbot) -> None:
     w, _ = chart
     qtbot.mouseMove(w.canvas, w.display_pos(2))
     qtbot.waitUntil(lambda: w.hover_text != "", timeout=2000)
-    assert "ΔL* -3.2" in w.hover_text and "2026-03-11" in w.hover_text
+    assert "watched-area mean ΔL* −3.2 L*" in w.hover_text and "2026-03-11" in w.hover_text
+    assert "darkened patches ΔL* −7.0 L* (brown, grey-blue)" in w.hover_text
     text = w.tooltip_for(0)
     assert "reference" in text
 
@@ -133,3 +155,66 @@ def test_no_region(qtbot) -> None:
     w = TrendChartWidget(None, None)
     qtbot.addWidget(w)
     assert w.series is None
+
+
+def test_dark_theme_chart_is_dark(chart) -> None:
+    from skintrack.ui import theme
+
+    w, _ = chart
+    w.setPalette(theme.dark_palette())
+    w.refresh()
+    assert w.figure.get_facecolor()[0] < 0.3
+    assert w.figure.skintrack_main_ax.yaxis.label.get_color() != "#222222"
+    w.setPalette(theme.light_palette())
+    w.refresh()
+    assert w.figure.get_facecolor()[0] > 0.9
+
+
+def test_selected_checkin_marked(chart) -> None:
+    w, ids = chart
+    w.set_selected(ids[2])
+    lines = [ln for ln in w.figure.skintrack_main_ax.lines if ln.get_gid() == "selected"]
+    assert len(lines) == 1
+    import matplotlib.dates as mdates
+
+    assert lines[0].get_xdata()[0] == pytest.approx(mdates.date2num(w.series.dates[2]))
+
+
+def test_all_zero_area_axis_has_no_scale(qtbot, library_dir: Path, tmp_path: Path) -> None:
+    lib = Library.open(library_dir)
+    region = lib.add_region("Back")
+    ids = []
+    for i in range(3):
+        path = tmp_path / f"z{i}.png"
+        cv2.imwrite(str(path), np.full((30, 30, 3), 120, np.uint8))
+        ids.append(lib.import_file(region.id, path, taken_at=T0 + timedelta(days=20 * i)).photo.id)
+    lib.set_reference(region.id, ids[0])
+    for pid in ids[1:]:
+        m = {"mean_delta_L": -0.2, "darkened_area_px": 0, "darkened_fraction": 0.0, "patches": []}
+        lib.save_measurement(MeasurementRecord(pid, ids[0], "model", m, "test"))
+    w = TrendChartWidget(lib, region.id)
+    qtbot.addWidget(w)
+    w.resize(820, 380)
+    w.canvas.draw()
+    ax2 = w.figure.skintrack_area_ax
+    assert ax2.yaxis.get_offset_text().get_text() == ""
+    assert [t.get_text() for t in ax2.get_yticklabels()] == ["0"]
+    lib.close()
+
+
+def test_many_weekly_doses_grouped(qtbot, library_dir: Path, tmp_path: Path) -> None:
+    lib = Library.open(library_dir)
+    rid, _ = build(lib, tmp_path)
+    for d in range(0, 120):
+        lib.add_journal(T0 + timedelta(days=d), "dose", substance="kratom", amount=3, unit="g")
+    w = TrendChartWidget(lib, rid)
+    qtbot.addWidget(w)
+    w.resize(820, 380)
+    w.canvas.draw()
+    dose = next(ln for ln in w.figure.skintrack_main_ax.lines if ln.get_gid() == "journal-dose")
+    assert len(dose.get_xdata()) <= 24
+    assert "per week" in dose.get_label()
+    ax = w.figure.skintrack_main_ax
+    px, py = ax.get_xaxis_transform().transform((dose.get_xdata()[1], 0.03))
+    assert any("7 dose entries in the week of" in t for t in w.journal_at(px, py))
+    lib.close()

@@ -297,7 +297,7 @@ def test_patch_click_shows_stats(win: CompareWindow, qtbot) -> None:
     assert win.metrics.patch_box.isVisible()
     fields = win.metrics.patch_fields
     assert fields["kind"].text() == "grey-blue"
-    assert fields["mean"].text() == "-5.0"
+    assert fields["mean"].text() == "\u22125.0 L*"  # one minus sign, with the unit
     assert "px" in fields["area"].text()
     assert view.patch_items[0].selected
 

@@ -265,7 +265,8 @@ def _import(args: argparse.Namespace) -> int:
             )
         else:
             n = len(report.imported)
-            print(f"Imported {n} photo{'s' if n != 1 else ''} into {region.name!r}.")
+            if n or not (report.errors or report.duplicates):
+                print(f"Imported {n} photo{'s' if n != 1 else ''} into {region.name!r}.")
             for photo in report.imported:
                 when = f"{_show_dt(photo.taken_at)} ({photo.taken_at_source})"
                 print(f"  #{photo.id}  {when}  {photo.original_name}")
@@ -542,13 +543,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p_journal.set_defaults(handler=_help_of(p_journal))
     jsub = p_journal.add_subparsers(dest="journal_command", metavar="ACTION")
     p = jsub.add_parser("add", help="add a journal entry")
-    p.add_argument("--date", type=parse_when, required=True, metavar="YYYY-MM-DD[THH:MM]")
-    p.add_argument("--kind", required=True, choices=["dose", "sun", "medication", "note"])
-    p.add_argument("--substance", default="")
-    p.add_argument("--amount", type=_number, default=None)
-    p.add_argument("--unit", default="")
-    p.add_argument("--notes", default="")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--date", type=parse_when, required=True, metavar="YYYY-MM-DD[THH:MM]", help="when it happened"
+    )
+    p.add_argument(
+        "--kind", required=True, choices=["dose", "sun", "medication", "note"], help="what kind of entry"
+    )
+    p.add_argument("--substance", default="", help="what was taken, e.g. kratom (for dose or medication)")
+    p.add_argument("--amount", type=_number, default=None, help="how much, a number (e.g. 3 or 2.5)")
+    p.add_argument("--unit", default="", help="unit of the amount, e.g. g, mg, h")
+    p.add_argument("--notes", default="", help="free text")
+    p.add_argument("--json", action="store_true", help="print the new entry as JSON")
     p.set_defaults(handler=_journal_add)
     p = jsub.add_parser("list", help="list journal entries")
     p.add_argument("--json", action="store_true")

@@ -38,7 +38,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=cmd_compare)
 
-    p = sub.add_parser("analyze", help="align and measure every photo of a region")
+    p = sub.add_parser(
+        "analyze",
+        aliases=["analyse"],
+        help="align and measure every photo of a region (exit 3 when a photo could not be aligned)",
+    )
     p.add_argument("--region", required=True, metavar="NAME")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--force", action="store_true", help="redo rows that are already up to date")
@@ -235,11 +239,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     with Library.open(resolve_library_dir(getattr(args, "library", None)), create=False) as lib:
         region = lib.region_by_name(args.region)
         gen = analyze_region(lib, region.id, force=args.force)
+        last_line = ""
         try:
             while True:
                 prog = next(gen)
-                if not args.json and prog.total:
-                    print(f"[{prog.done}/{prog.total}] {prog.message}", file=sys.stderr)
+                line = f"[{prog.done}/{prog.total}] {prog.message}"
+                if not args.json and prog.total and line != last_line and prog.message != "analysis complete":
+                    print(line, file=sys.stderr)
+                    last_line = line
         except StopIteration as stop:
             report = stop.value
         region = lib.region(region.id)
@@ -271,13 +278,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         "failed": report.failed,
         "messages": report.messages,
         "photos": rows,
+        "not_aligned": sum(1 for r in rows if r["aligned"] is False),
     }
+    code = EXIT_ALIGNMENT_FAILED if out["not_aligned"] else EXIT_OK
     if args.json:
         _dump(_clean(out))
-        return EXIT_OK
+        return code
     print(
-        f"Region {region.name!r}: {report.analysed} analysed, {report.skipped} up to date, "
-        f"{report.failed} failed (reference photo {ref_id})"
+        f"Region {region.name!r}: {_count(report.analysed, 'comparison')} measured, "
+        f"{report.skipped} up to date, {report.failed} failed "
+        f"(each photo against reference photo {ref_id}, and against the photo before it)"
     )
     for msg in report.messages:
         print(f"  ! {msg}")
@@ -292,4 +302,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                 f"darkened, mean ΔL* {_fmt(r['mean_delta_L'])}, calibration {r['calibration']}"
             )
         )
-    return EXIT_OK
+    if out["not_aligned"]:
+        print(
+            f"skintrack: {_count(out['not_aligned'], 'photo')} of region {region.name!r} could not be "
+            "aligned to the reference; align them by hand in the compare window",
+            file=sys.stderr,
+        )
+    return code
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"

@@ -16,7 +16,10 @@ from typing import Any
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from skintrack.services import formatting
+from skintrack.services.reading import patch_mean, stored_thresholds
 from skintrack.services.settings import defaults, load_settings
 
 DEFAULT_THRESHOLD_L = defaults().threshold_L
@@ -25,9 +28,11 @@ DEFAULT_NOISE_K = defaults().noise_k
 METRICS: dict[str, tuple[str, str]] = {
     # key: (metrics-dict key, axis label)
     "L": ("mean_delta_L", "ΔL* vs reference\n(L* units)"),
-    "b": ("mean_delta_b", "Δb* vs reference"),
+    "b": ("mean_delta_b", "Δb* vs reference\n(b* units)"),
     "ITA": ("mean_delta_ita", "ΔITA° vs reference\n(degrees)"),
 }
+METRIC_SYMBOL = {"L": "ΔL*", "b": "Δb*", "ITA": "ΔITA°"}
+METRIC_UNIT = {"L": "L*", "b": "b*", "ITA": "°"}
 METRIC_TITLES = {"L": "Lightness L*", "b": "Yellow–blue b*", "ITA": "ITA°"}
 
 JOURNAL_STYLE: dict[str, tuple[str, str, str]] = {
@@ -37,6 +42,7 @@ JOURNAL_STYLE: dict[str, tuple[str, str, str]] = {
     "medication": ("s", "#1b7837", "medication"),
     "note": ("o", "#777777", "note"),
 }
+PATCH_COLOUR = "#d7301f"
 WATCHED_COLOUR = "#b0127a"
 CONTROL_COLOUR = "#4d4d4d"
 AREA_COLOUR = "#9ecae1"
@@ -77,6 +83,16 @@ class TrendPoint:
             return _num(ctrl.get(key))
         return _num(self.metrics.get("control_" + key.removeprefix("mean_")))
 
+    def patches(self, metric: str) -> float | None:
+        """Area-weighted change of the darkened patches (what the reading states), None without any."""
+        if self.is_reference:
+            return None
+        return patch_mean(self.metrics, METRICS[metric][0])
+
+    @property
+    def kinds(self) -> list[str]:
+        return [str(p.get("kind", "")) for p in self.metrics.get("patches") or [] if isinstance(p, dict)]
+
     @property
     def noise(self) -> float | None:
         return _num(self.metrics.get("noise_delta_L"))
@@ -102,6 +118,51 @@ class JournalMark:
 
 
 @dataclass
+class JournalBin:
+    """Journal entries of one kind shown as one marker: one entry, or a week's or month's worth."""
+
+    at: datetime
+    kind: str
+    entries: list[JournalMark]
+    period: str  # "", "week" or "month"
+
+    @property
+    def text(self) -> str:
+        if not self.period:
+            return f"{formatting.day(self.at)}: {self.entries[0].label}"
+        first, last = self.entries[0].at, self.entries[-1].at
+        n = len(self.entries)
+        entries = "entry" if n == 1 else "entries"
+        head = f"{n} {self.kind} {entries} in the {self.period} of {formatting.day(self.at)}"
+        return f"{head} ({formatting.day(first)} to {formatting.day(last)})"
+
+
+MAX_MARKERS = 24  # more journal markers of one kind than this are grouped by week, then by month
+
+
+def _grouped(marks: list[JournalMark], period: str) -> dict[datetime, list[JournalMark]]:
+    groups: dict[datetime, list[JournalMark]] = {}
+    for m in marks:
+        day0 = m.at.replace(hour=0, minute=0, second=0, microsecond=0)
+        key = day0 - timedelta(days=day0.weekday()) if period == "week" else day0.replace(day=1)
+        groups.setdefault(key, []).append(m)
+    return groups
+
+
+def journal_bins(marks: list[JournalMark], kind: str, max_markers: int = MAX_MARKERS) -> list[JournalBin]:
+    """The ``kind`` entries as markers: single ones while few, grouped by week or month when many."""
+    mine = sorted((m for m in marks if m.kind == kind), key=lambda m: m.at)
+    if len(mine) <= max_markers:
+        return [JournalBin(m.at, kind, [m], "") for m in mine]
+    period = "week"
+    groups = _grouped(mine, period)
+    if len(groups) > max_markers:
+        period = "month"
+        groups = _grouped(mine, period)
+    return [JournalBin(k, kind, v, period) for k, v in sorted(groups.items())]
+
+
+@dataclass
 class TrendSeries:
     region_id: int
     region_name: str
@@ -112,11 +173,30 @@ class TrendSeries:
     noise_k: float = DEFAULT_NOISE_K
 
     @property
+    def uniform_measurable(self) -> bool:
+        """Every measured point can see an overall change (card or control calibration)."""
+        measured = [p for p in self.points if not p.is_reference]
+        return bool(measured) and all(
+            bool(
+                p.metrics.get(
+                    "uniform_change_measurable", p.metrics.get("calibration") in ("card", "control")
+                )
+            )
+            for p in measured
+        )
+
+    @property
     def dates(self) -> list[datetime]:
         return [p.taken_at for p in self.points]
 
     def values(self, metric: str) -> list[float | None]:
         return [p.value(metric) for p in self.points]
+
+    def patch_values(self, metric: str) -> list[float | None]:
+        return [p.patches(metric) for p in self.points]
+
+    def index_of(self, photo_id: int | None) -> int | None:
+        return next((i for i, p in enumerate(self.points) if p.photo_id == photo_id), None)
 
     def controls(self, metric: str) -> list[float | None]:
         if not self.has_control:
@@ -161,9 +241,11 @@ def trend_series(lib: Any, region_id: int) -> TrendSeries:
     )
     by_photo = {m.photo_id: m for m in lib.measurements_for_region(region_id) if m.reference_id == ref_id}
     settings = load_settings(lib)
-    series = TrendSeries(
-        region_id, region.name, ref_id, threshold_L=settings.threshold_L, noise_k=settings.noise_k
-    )
+    threshold_l, noise_k = settings.threshold_L, settings.noise_k
+    latest = [m for m in by_photo.values() if isinstance(m.metrics, dict) and m.metrics.get("thresholds")]
+    if latest:
+        threshold_l, noise_k = stored_thresholds(latest[-1].metrics, threshold_l, noise_k)
+    series = TrendSeries(region_id, region.name, ref_id, threshold_L=threshold_l, noise_k=noise_k)
     for p in photos:
         if p.id == ref_id:
             series.points.append(TrendPoint(p.id, _naive(p.taken_at), True, {}))
@@ -179,6 +261,113 @@ def trend_series(lib: Any, region_id: int) -> TrendSeries:
     return series
 
 
+@dataclass(frozen=True)
+class ChartStyle:
+    """Colours of the chart's frame, so it follows the app's light or dark theme."""
+
+    face: str
+    text: str
+    muted: str
+    grid: str
+    zero: str
+    area: str
+    area_text: str
+    watched: str
+    control: str
+    patches: str
+    noise: str
+
+
+LIGHT = ChartStyle(
+    "#ffffff", "#222222", "#666666", "#e5e5e5", "#999999", AREA_COLOUR, "#3182bd",
+    WATCHED_COLOUR, CONTROL_COLOUR, PATCH_COLOUR, "#bdbdbd",
+)  # fmt: skip
+DARK = ChartStyle(
+    "#2b2b2b", "#e6e6e6", "#b0b0b0", "#3d3d3d", "#777777", "#3e6f91", "#8cc4ec",
+    "#f06fc0", "#cfcfcf", "#ff7a5c", "#6b6b6b",
+)  # fmt: skip
+
+
+def _style_axes(ax: Axes, style: ChartStyle) -> None:
+    ax.set_facecolor(style.face)
+    ax.tick_params(colors=style.text, which="both")
+    for spine in ax.spines.values():
+        spine.set_color(style.muted)
+    ax.xaxis.label.set_color(style.text)
+    ax.yaxis.label.set_color(style.text)
+    ax.title.set_color(style.text)
+
+
+def _area_axis(ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle) -> Axes:
+    """Darkened area as bars on the right axis, in the lower third; no odd scale when all zero."""
+    area, area_label = series.area()
+    values = [a or 0.0 for a in area]
+    ax2 = ax.twinx()
+    ax2.set_facecolor(style.face)
+    ax.set_zorder(ax2.get_zorder() + 1)
+    ax.patch.set_visible(False)
+    width = max(1.5, 0.35 * (max(xs) - min(xs)) / max(1, len(xs)))
+    ax2.bar(xs, values, width=width, color=style.area, alpha=0.55, label=area_label, gid="area")
+    ax2.set_ylabel(area_label, color=style.area_text)
+    ax2.tick_params(axis="y", colors=style.area_text)
+    ax2.spines["top"].set_visible(False)
+    for side in ("left", "bottom", "right"):
+        ax2.spines[side].set_color(style.muted)
+    top = max(values)
+    if top <= 0:
+        ax2.set_ylim(0, 1)
+        ax2.set_yticks([0])
+    else:
+        ax2.set_ylim(0, top * 3.0)
+    ax2.yaxis.get_major_formatter().set_useOffset(False)
+    ax2.ticklabel_format(axis="y", style="plain")
+    return ax2
+
+
+def _noise_band(ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle) -> None:
+    """±k·noise around zero: changes of the watched-area mean inside it are not meaningful."""
+    noise = [p.noise for p in series.points]
+    known = sorted(n for n in noise if n is not None)
+    if not known:
+        return
+    typical = known[len(known) // 2]  # the reference has no noise of its own: use the median
+    band = [series.noise_k * (n if n is not None else typical) for n in noise]
+    ax.fill_between(
+        xs, [-b for b in band], band, color=style.noise, alpha=0.35, lw=0,
+        label=f"measurement noise (±{formatting.number(series.noise_k, 0)} × noise)", gid="noise-band",
+    )  # fmt: skip
+    if series.uniform_measurable:
+        limit = max(series.threshold_L, series.noise_k * typical)
+        ax.axhline(
+            -limit, color=style.patches, lw=1.0, ls=":",
+            label=f"overall darkening limit ({formatting.delta_l(-limit)})", gid="overall-limit",
+        )  # fmt: skip
+
+
+def _line(ax: Axes, xs: list[float], ys: list[float | None], **kw: Any) -> None:
+    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
+    if pts:
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], **kw)
+
+
+def _journal(ax: Axes, series: TrendSeries) -> None:
+    """Journal markers along the bottom of the time axis, grouped when there are many."""
+    trans = ax.get_xaxis_transform()
+    for kind, (marker, colour, label) in JOURNAL_STYLE.items():
+        bins = journal_bins(series.journal, kind)
+        if not bins:
+            continue
+        grouped = bins[0].period
+        xs = [
+            mdates.date2num(b.at + (timedelta(days=3) if grouped == "week" else timedelta(0))) for b in bins
+        ]
+        ax.plot(
+            xs, [0.03] * len(xs), linestyle="none", marker=marker, color=colour,
+            ms=9, transform=trans, label=f"{label} (per {grouped})" if grouped else label,
+            gid=f"journal-{kind}", clip_on=False, zorder=6,
+        )  # fmt: skip
+
+
 def trend_figure(
     series: TrendSeries,
     metric: str = "L",
@@ -188,152 +377,91 @@ def trend_figure(
     dpi: float = 100.0,
     title: str | None = None,
     show_area: bool = True,
+    style: ChartStyle = LIGHT,
+    selected_photo_id: int | None = None,
 ) -> Figure:
-    """Draw the trend of ``metric`` ("L", "b" or "ITA"); reuses ``fig`` (cleared) when given."""
+    """Draw the trend of ``metric`` ("L", "b" or "ITA"); reuses ``fig`` (cleared) when given.
+
+    Plots what the reading states, the darkened patches' change, beside the watched-area mean
+    (and the control patch); the only thresholds drawn are those that apply to a mean.
+    """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}")
     if fig is None:
         fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
     else:
         fig.clear()
+    fig.set_facecolor(style.face)
     ax: Axes = fig.add_subplot()
     fig.skintrack_main_ax = ax  # type: ignore[attr-defined] - the GUI hit-tests on this axes
     fig.skintrack_series = series  # type: ignore[attr-defined]
     fig.skintrack_metric = metric  # type: ignore[attr-defined]
     ax.set_title(title if title is not None else f"{series.region_name}: {METRIC_TITLES[metric]}", loc="left")
     ax.set_ylabel(METRICS[metric][1])
-    ax.axhline(0.0, color="#999999", lw=0.8, zorder=1)
-    ax.grid(True, axis="y", color="#e5e5e5", lw=0.8)
+    _style_axes(ax, style)
+    ax.axhline(0.0, color=style.zero, lw=0.8, zorder=1)
+    ax.grid(True, axis="y", color=style.grid, lw=0.8)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
     if not series.points:
         ax.text(
-            0.5, 0.5, "No measurements yet", ha="center", va="center", transform=ax.transAxes, color="#777"
-        )
+            0.5, 0.5, "No measurements yet", ha="center", va="center",
+            transform=ax.transAxes, color=style.muted,
+        )  # fmt: skip
         ax.set_yticks([])
         return fig
 
     xs = [mdates.date2num(d) for d in series.dates]
     ys = series.values(metric)
-
-    # secondary axis first so the lines are drawn above the bars
-    if show_area:
-        area, area_label = series.area()
-        ax2 = ax.twinx()
-        ax.set_zorder(ax2.get_zorder() + 1)
-        ax.patch.set_visible(False)
-        width = max(1.5, 0.35 * (max(xs) - min(xs)) / max(1, len(xs)))
-        ax2.bar(
-            xs,
-            [a or 0.0 for a in area],
-            width=width,
-            color=AREA_COLOUR,
-            alpha=0.55,
-            label=area_label.split("(")[0].strip(),
-            gid="area",
-        )
-        ax2.set_ylabel(area_label, color="#3182bd")
-        ax2.tick_params(axis="y", colors="#3182bd")
-        ax2.spines["top"].set_visible(False)
-        top = max([a or 0.0 for a in area] + [1e-9])
-        ax2.set_ylim(0, top * 3.0)  # bars in the lower third, out of the lines' way
+    patch_ys = series.patch_values(metric)
+    ax2 = _area_axis(ax, series, xs, style) if show_area else None
+    if ax2 is not None:
         fig.skintrack_area_ax = ax2  # type: ignore[attr-defined]
-
-    # noise band (±k·noise around zero) and the darkening threshold, in L* units
-    noise = [p.noise for p in series.points]
-    if metric == "L" and any(n is not None for n in noise):
-        known = sorted(n for n in noise if n is not None)
-        typical = known[len(known) // 2]  # the reference has no noise of its own: use the median
-        band = [series.noise_k * (n if n is not None else typical) for n in noise]
-        ax.fill_between(
-            xs,
-            [-b for b in band],
-            band,
-            color="#bdbdbd",
-            alpha=0.35,
-            lw=0,
-            step=None,
-            label=f"noise (±{series.noise_k:g}σ)",
-            gid="noise-band",
-        )
     if metric == "L":
-        ax.axhline(
-            -series.threshold_L,
-            color="#d7301f",
-            lw=1.0,
-            ls="--",
-            label=f"threshold (−{series.threshold_L:g})",
-            gid="threshold",
-        )
+        _noise_band(ax, series, xs, style)
+    _line(
+        ax, xs, patch_ys, linestyle="-", marker="D", color=style.patches, lw=2, ms=6,
+        label=f"darkened patches ({METRIC_SYMBOL[metric]})", gid="patches", zorder=6,
+    )  # fmt: skip
+    _line(
+        ax, xs, ys, linestyle="-", marker="o", color=style.watched, lw=1.6, ms=5,
+        label=f"watched-area mean ({METRIC_SYMBOL[metric]})", gid="watched", zorder=5,
+    )  # fmt: skip
+    ctrl = series.controls(metric)
+    if sum(c is not None for c in ctrl) > 1:
+        _line(
+            ax, xs, ctrl, linestyle="--", marker="s", color=style.control, lw=1.4, ms=4,
+            label="control patch", gid="control", zorder=4,
+        )  # fmt: skip
+    sel = series.index_of(selected_photo_id)
+    if sel is not None:
+        ax.axvline(xs[sel], color=style.text, lw=1.0, alpha=0.6, gid="selected", zorder=2)
+    _journal(ax, series)
 
-    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
-    if pts:
-        ax.plot(
-            [p[0] for p in pts],
-            [p[1] for p in pts],
-            "-o",
-            color=WATCHED_COLOUR,
-            lw=2,
-            ms=6,
-            label="watched area",
-            gid="watched",
-            zorder=5,
-        )
-    ctrl = [(x, c) for x, c in zip(xs, series.controls(metric), strict=True) if c is not None]
-    if len(ctrl) > 1:
-        ax.plot(
-            [p[0] for p in ctrl],
-            [p[1] for p in ctrl],
-            "--s",
-            color=CONTROL_COLOUR,
-            lw=1.4,
-            ms=4,
-            label="control patch",
-            gid="control",
-            zorder=4,
-        )
-
-    # journal markers along the bottom of the time axis
-    trans = ax.get_xaxis_transform()
-    for kind, (marker, colour, label) in JOURNAL_STYLE.items():
-        marks = [mdates.date2num(j.at) for j in series.journal if j.kind == kind]
-        if marks:
-            ax.plot(
-                marks,
-                [0.03] * len(marks),
-                linestyle="none",
-                marker=marker,
-                color=colour,
-                ms=9,
-                transform=trans,
-                label=label,
-                gid=f"journal-{kind}",
-                clip_on=False,
-                zorder=6,
-            )
-
-    finite = [y for y in ys if y is not None]
-    lo = min([*finite, -series.threshold_L if metric == "L" else 0.0, 0.0])
+    finite = [y for y in [*ys, *patch_ys, *[c for c in ctrl if c is not None]] if y is not None]
+    lo = min([*finite, 0.0])
     hi = max([*finite, 0.0])
     pad = max(1.0, 0.15 * (hi - lo))
     ax.set_ylim(lo - 1.8 * pad, hi + pad)
-    span = max(xs) - min(xs)
-    ax.set_xlim(min(xs) - max(5.0, 0.04 * span), max(xs) + max(5.0, 0.04 * span))
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+    xj = [mdates.date2num(j.at) for j in series.journal]
+    x0, x1 = min(xs + xj), max(xs + xj)
+    span = x1 - x0
+    ax.set_xlim(x0 - max(5.0, 0.04 * span), x1 + max(5.0, 0.04 * span))
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=6 if fig.get_figwidth() >= 7.0 else 4)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(formatting.DATE_FORMAT))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: formatting.number(v, 1 if abs(v) < 10 else 0)))
 
     handles, labels = ax.get_legend_handles_labels()
-    if show_area:
-        h2, l2 = fig.skintrack_area_ax.get_legend_handles_labels()  # type: ignore[attr-defined]
-        handles, labels = handles + h2, labels + l2
-    fig.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncol=min(4, len(handles)),
-        frameon=False,
-        fontsize="small",
-    )
+    if ax2 is not None:
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + [lab.replace("\n", " ") for lab in l2]
+    legend = fig.legend(
+        handles, labels, loc="outside lower center",
+        ncol=min(3 if fig.get_figwidth() >= 7.0 else 2, len(handles)),
+        frameon=False, fontsize="small",
+    )  # fmt: skip
+    for text in legend.get_texts():
+        text.set_color(style.text)
     return fig

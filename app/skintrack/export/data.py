@@ -16,6 +16,7 @@ from typing import Any
 
 from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.export.plan import ExportPlan
+from skintrack.services.reading import patch_delta_l
 
 #: (column, unit) in output order; metric columns are read from the measurement's metrics dict
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -40,6 +41,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("darkened_area_px", "px"),
     ("darkened_area_mm2", "mm²"),
     ("patch_count", "count"),
+    ("patches_delta_L", "L* units, area-weighted"),
+    ("patch_kinds", ""),
     ("uniform_change_measurable", ""),
     ("algorithm_version", ""),
 )
@@ -69,6 +72,10 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
         return None
     return value
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _metric_set(reference_id: int, region_ref: int | None, previous_id: int | None) -> str:
@@ -122,6 +129,8 @@ def measurement_rows(lib: Any, plan: ExportPlan) -> tuple[list[dict[str, Any]], 
                 "alignment_method": None if al is None else al.method,
                 "alignment_quality": None if al is None else round(float(al.quality), 4),
                 "patch_count": len(metrics.get("patches") or []),
+                "patches_delta_L": _rounded(patch_delta_l(metrics)),
+                "patch_kinds": " ".join(str(p.get("kind", "")) for p in metrics.get("patches") or []) or None,
                 "algorithm_version": m.algorithm_version,
             }
             for key in METRIC_KEYS:

@@ -34,8 +34,11 @@ from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.export.contact_sheet import render_contact_sheet
 from skintrack.export.frames import Frame, FrameRenderer, encode_jpeg, metric
 from skintrack.export.plan import ExportPlan
-from skintrack.services.settings import load_settings
 from skintrack.export.quality_section import quality_story
+from skintrack.export.report_figures import dose_summary, patch_rows
+from skintrack.services import formatting
+from skintrack.services.reading import patch_delta_l
+from skintrack.services.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ def _styles() -> dict[str, ParagraphStyle]:
             "SkSmall", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#444444")
         ),
         "cell": ParagraphStyle("SkCell", parent=body, fontSize=7.8, leading=9.5),
+        "head": ParagraphStyle("SkHead", parent=body, fontSize=7.2, leading=8.6),
         "notice": ParagraphStyle(
             "SkNotice",
             parent=body,
@@ -109,19 +113,13 @@ def _image(rgb: Any, width: float, max_height: float | None = None) -> Image:
     return Image(io.BytesIO(encode_jpeg(rgb, 88)), width=draw_w, height=draw_h)
 
 
-def _fmt(value: float | None, fmt: str = "{:+.1f}") -> str:
-    return "–" if value is None else fmt.format(value)
-
-
 def _area(m: dict[str, Any] | None) -> str:
     mm2 = metric(m, "darkened_area_mm2")
-    if mm2 is not None:
-        return f"{mm2:.1f} mm²"
     frac = metric(m, "darkened_fraction")
-    if frac is not None:
-        return f"{100 * frac:.2f} %"
+    if mm2 is None and frac is not None:
+        return formatting.number(100 * frac, 2) + " %"
     px = metric(m, "darkened_area_px")
-    return "–" if px is None else f"{px:.0f} px"
+    return formatting.area(mm2, px, None) if mm2 is not None or px is not None else formatting.DASH
 
 
 def _table(data: list[list[Any]], widths: list[float], *, header_rows: int = 1) -> Table:
@@ -151,7 +149,7 @@ def _trend_png(lib: Any, region_id: int) -> bytes | None:
     except ImportError:
         return None
     try:
-        fig = trend_figure(trend_series(lib, region_id), "L", figsize=(7.4, 3.6), dpi=150)
+        fig = trend_figure(trend_series(lib, region_id), "L", figsize=(7.4, 3.1), dpi=150)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=150)
         return buf.getvalue()
@@ -182,7 +180,7 @@ def _journal_in_range(lib: Any, plan: ExportPlan) -> list[Any]:
 def _footer(canvas: Any, doc: Any) -> None:
     regular, _bold = _fonts()
     canvas.saveState()
-    canvas.setFont(regular, 6.8)
+    canvas.setFont(regular, 7.2)
     canvas.setFillColor(colors.HexColor("#555555"))
     canvas.drawString(
         MARGIN, 9 * mm, "Not a medical device and not a diagnosis. Talk to a clinician about any change."
@@ -201,7 +199,7 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
         ["Body site", plan.body_site or "–"],
         ["Check-ins", f"{len(plan.photos)} ({plan.date_range_text()})"],
         ["Date range asked", f"{plan.start or 'first'} to {plan.end or 'latest'}"],
-        ["Created", datetime.now().strftime("%Y-%m-%d %H:%M")],
+        ["Created", formatting.day_time(datetime.now())],
     ]
     if region.notes:
         facts.append(["Notes", region.notes])
@@ -214,110 +212,50 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
     )
     story.append(Paragraph(_esc(NOT_A_DIAGNOSIS), st["notice"]))
 
-    # reference vs latest, side by side
-    ref = next((f for f in frames if f.is_reference), frames[0] if frames else None)
-    latest = frames[-1] if frames else None
-    if ref is not None and latest is not None:
-        half = (CONTENT_W - 6 * mm) / 2
-        cells = [
-            [_image(ref.picture, half, 80 * mm), _image(latest.picture, half, 80 * mm)],
-            [
-                Paragraph(
-                    f"<b>{'Reference' if ref.is_reference else 'First'}</b> · "
-                    f"{ref.taken_at.date().isoformat()}",
-                    st["cell"],
-                ),
-                Paragraph(f"<b>Latest</b> · {latest.taken_at.date().isoformat()}", st["cell"]),
-            ],
-        ]
-        story.append(Paragraph("Reference and latest check-in", st["h2"]))
-        story.append(Table(cells, colWidths=[half + 3 * mm, half + 3 * mm], hAlign="LEFT"))
-        said = _reading(latest.metrics) if not latest.is_reference else ""
-        if said:
-            story.append(Paragraph(f"Latest compared with the reference: {_esc(said)}.", st["body"]))
-        story.append(
-            Paragraph(
-                "Both photos are shown in the geometry of the reference photo "
-                "(the later one is aligned to it)"
-                + (" and the later one is lighting-normalised." if latest.normalised else "."),
-                st["small"],
-            )
-        )
-        heat = latest.heatmap_full if latest.heatmap_full is not None else latest.heatmap
-        if heat is None and not latest.is_reference and latest.aligned:
-            try:
-                renderer = FrameRenderer(lib, plan, heatmap=False, full_heatmap_ids={latest.photo_id})
-                heat = renderer.render(_planned(plan, latest.photo_id)).heatmap_full
-            except Exception:
-                log.warning("heatmap for the PDF failed", exc_info=True)
-        if heat is not None:
-            story.append(
-                KeepTogether(
-                    [
-                        Paragraph("Change heatmap (latest vs reference, ΔL*)", st["h2"]),
-                        _image(heat, CONTENT_W * 0.7, 85 * mm),
-                        Paragraph(
-                            "Colours show ΔL* against the reference (see the legend); "
-                            "outlines mark patches above the noise threshold.",
-                            st["small"],
-                        ),
-                    ]
-                )
-            )
-        elif not latest.is_reference:
-            story.append(
-                Paragraph("No change heatmap: the change map is not available for this pair.", st["small"])
-            )
-
-    png = _trend_png(lib, plan.region_id)
-    if png is not None:
-        story.append(
-            KeepTogether(
-                [
-                    Paragraph("Trend", st["h2"]),
-                    Image(io.BytesIO(png), width=CONTENT_W, height=CONTENT_W * 3.6 / 7.4),
-                ]
-            )
-        )
+    story.extend(_photos_section(lib, plan, frames, st))
 
     # measurements per date
     story.append(Paragraph("Measurements per check-in (against the reference photo)", st["h2"]))
     head = [
         "Date",
-        "ΔL*\n(L* units)",
-        "Δb*\n(b* units)",
-        "ΔITA°\n(degrees)",
+        "Patches\nΔL* (L*)",
+        "Area mean\nΔL* (L*)",
+        "Δb*\n(b*)",
+        "ΔITA°\n(°)",
         "ΔE00",
-        "Darker area",
-        "Noise ΔL*\n(L* units)",
+        "Darker\narea",
+        "Noise\nΔL* (L*)",
         "Calibration",
         "Alignment\n(method, quality)",
     ]
-    rows: list[list[Any]] = [head]
+    rows: list[list[Any]] = [[Paragraph(f"<b>{h}</b>".replace("\n", "<br/>"), st["head"]) for h in head]]
+    blank = [""] * 8
     for f in frames:
         m = f.metrics
+        day = formatting.day(f.taken_at)
         if f.is_reference:
-            rows.append([f.taken_at.date().isoformat(), "reference", "", "", "", "", "", "", ""])
+            rows.append([day, "reference", *blank])
             continue
         if not f.aligned:
-            rows.append([f.taken_at.date().isoformat(), "not aligned", "", "", "", "", "", "", "failed"])
+            rows.append([day, "not aligned", *blank[:-1], "failed"])
             continue
-        q = "–" if f.alignment_quality is None else f"{float(f.alignment_quality):.2f}"
+        q = formatting.number(f.alignment_quality, 2)
         rows.append(
             [
-                f.taken_at.date().isoformat(),
-                _fmt(metric(m, "mean_delta_L")),
-                _fmt(metric(m, "mean_delta_b")),
-                _fmt(metric(m, "mean_delta_ita")),
-                _fmt(metric(m, "mean_delta_e2000"), "{:.1f}"),
-                _area(m) if m else "–",
-                _fmt(metric(m, "noise_delta_L"), "{:.2f}"),
-                str((m or {}).get("calibration") or "–"),
-                f"{f.alignment_method or '–'}, {q}",
+                day,
+                formatting.signed(patch_delta_l(m)) if m and m.get("patches") else "none",
+                formatting.signed(metric(m, "mean_delta_L")),
+                formatting.signed(metric(m, "mean_delta_b")),
+                formatting.signed(metric(m, "mean_delta_ita")),
+                formatting.number(metric(m, "mean_delta_e2000"), 1),
+                _area(m) if m else formatting.DASH,
+                formatting.number(metric(m, "noise_delta_L"), 2),
+                str((m or {}).get("calibration") or formatting.DASH),
+                f"{f.alignment_method or formatting.DASH}, {q}",
             ]
         )
     w = CONTENT_W
-    story.append(_table(rows, [w * x for x in (0.12, 0.09, 0.09, 0.09, 0.07, 0.12, 0.1, 0.12, 0.2)]))
+    story.append(_table(rows, [w * x for x in (0.11, 0.1, 0.1, 0.07, 0.07, 0.07, 0.1, 0.09, 0.13, 0.16)]))
     story.append(
         Paragraph(
             "Negative ΔL* = darker. Grey-blue pigment lowers L* and b* together; brown pigment lowers L* and "
@@ -325,6 +263,17 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
             st["small"],
         )
     )
+
+    png = _trend_png(lib, plan.region_id)
+    if png is not None:
+        story.append(
+            KeepTogether(
+                [
+                    Paragraph("Trend", st["h2"]),
+                    Image(io.BytesIO(png), width=CONTENT_W, height=CONTENT_W * 3.1 / 7.4),
+                ]
+            )
+        )
 
     story += quality_story(lib, plan.region_id, frames, st, _table, CONTENT_W)
 
@@ -335,24 +284,17 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
         story.append(Paragraph("No journal entries in this date range.", st["body"]))
     else:
         counts: dict[str, int] = defaultdict(int)
-        totals: dict[tuple[str, str], float] = defaultdict(float)
         for e in entries:
             counts[e.kind] += 1
-            if e.kind == "dose" and e.amount is not None:
-                totals[(e.substance or "dose", e.unit or "")] += float(e.amount)
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-        doses = "; ".join(f"{s}: {t:g} {u}".strip() for (s, u), t in sorted(totals.items()))
-        story.append(
-            Paragraph(
-                _esc(f"{len(entries)} entries ({summary})." + (f" Total doses: {doses}." if doses else "")),
-                st["body"],
-            )
-        )
+        story.append(Paragraph(_esc(f"{len(entries)} entries ({summary})."), st["body"]))
+        for line in dose_summary(entries):
+            story.append(Paragraph(_esc(line), st["body"]))
         jrows: list[list[Any]] = [["Date", "Kind", "Substance", "Amount", "Notes"]]
         for e in entries[:JOURNAL_ROWS]:
             amount = "" if e.amount is None else f"{e.amount:g} {e.unit}".strip()
             jrows.append(
-                [e.at.date().isoformat(), e.kind, e.substance, amount, Paragraph(_esc(e.notes), st["cell"])]
+                [formatting.day(e.at), e.kind, e.substance, amount, Paragraph(_esc(e.notes), st["cell"])]
             )
         story.append(_table(jrows, [w * x for x in (0.14, 0.12, 0.18, 0.14, 0.42)]))
         if len(entries) > JOURNAL_ROWS:
@@ -413,6 +355,70 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
         story.append(Paragraph("All check-ins", st["h2"]))
         story.append(_image(sheet, CONTENT_W, PAGE_H - 2 * MARGIN - 30 * mm))
     return story
+
+
+def _heatmap(lib: Any, plan: ExportPlan, latest: Frame) -> Any:
+    heat = latest.heatmap_full if latest.heatmap_full is not None else latest.heatmap
+    if heat is None and not latest.is_reference and latest.aligned:
+        try:
+            renderer = FrameRenderer(lib, plan, heatmap=False, full_heatmap_ids={latest.photo_id})
+            heat = renderer.render(_planned(plan, latest.photo_id)).heatmap_full
+        except Exception:
+            log.warning("heatmap for the PDF failed", exc_info=True)
+    return heat
+
+
+def _photos_section(
+    lib: Any, plan: ExportPlan, frames: list[Frame], st: dict[str, ParagraphStyle]
+) -> list[Any]:
+    """Reference, latest and the change heatmap in one row, the reading and each darkened patch.
+
+    One row keeps the first page full: a heatmap under the photos would not fit beside them
+    and would be pushed to the next page, leaving half of the first one empty.
+    """
+    ref = next((f for f in frames if f.is_reference), frames[0] if frames else None)
+    latest = frames[-1] if frames else None
+    if ref is None or latest is None:
+        return []
+    out: list[Any] = [Paragraph("Reference, latest check-in and change", st["h2"])]
+    heat = _heatmap(lib, plan, latest) if not latest.is_reference else None
+    pictures = [ref.picture, latest.picture] + ([heat] if heat is not None else [])
+    gap = 4 * mm
+    width = (CONTENT_W - gap * (len(pictures) - 1)) / len(pictures)
+    captions = [
+        f"<b>{'Reference' if ref.is_reference else 'First'}</b> · {formatting.day(ref.taken_at)}",
+        f"<b>Latest</b> · {formatting.day(latest.taken_at)}",
+        "<b>Change</b> · ΔL* latest vs reference",
+    ][: len(pictures)]
+    cells = [
+        [_image(pic, width, 70 * mm) for pic in pictures],
+        [Paragraph(c, st["cell"]) for c in captions],
+    ]
+    out.append(Table(cells, colWidths=[width + gap] * len(pictures), hAlign="LEFT"))
+    said = _reading(latest.metrics) if not latest.is_reference else ""
+    if said:
+        out.append(Paragraph(f"Latest compared with the reference: {_esc(said)}.", st["body"]))
+    note = "Both photos are shown in the geometry of the reference photo (the later one is aligned to it)" + (
+        " and the later one is lighting-normalised." if latest.normalised else "."
+    )
+    if heat is not None:
+        note += " Heatmap colours show ΔL* against the reference; outlines mark patches above the threshold."
+    elif not latest.is_reference:
+        note += " No change heatmap: the change map is not available for this pair."
+    out.append(Paragraph(note, st["small"]))
+    rows = patch_rows(latest.metrics) if not latest.is_reference else []
+    if rows:
+        depth = patch_delta_l(latest.metrics)
+        out.append(
+            Paragraph(
+                f"Darkened patches, latest vs reference (area-weighted ΔL* {formatting.delta_l(depth)})",
+                st["h2"],
+            )
+        )
+        head = ["Patch", "ΔL*\n(L* units)", "Δb*\n(b* units)", "Area", "Kind"]
+        w = CONTENT_W
+        out.append(_table([head, *rows], [w * x for x in (0.08, 0.13, 0.13, 0.16, 0.5)]))
+    return out
 
 
 def _planned(plan: ExportPlan, photo_id: int) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from skintrack.core.change import ChangeSettings
+from skintrack.services import formatting
 
 DEFAULT_THRESHOLD_L = ChangeSettings().threshold_L
 DEFAULT_NOISE_K = ChangeSettings().noise_k
@@ -28,14 +29,43 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 def format_area(area_mm2: float | None, area_px: float | None, fraction: float | None) -> str:
     """Area in the most meaningful unit available: cm²/mm² with a scale, else share of the area."""
-    if area_mm2 is not None:
-        if area_mm2 >= 100.0:
-            return f"{area_mm2 / 100.0:.1f} cm²"
-        return f"{area_mm2:.1f} mm²"
-    if fraction is not None:
-        pct = 100.0 * float(fraction)
-        return f"{pct:.1f} % of the compared area" if pct >= 0.1 else f"{pct:.2f} % of the compared area"
-    return f"{int(area_px or 0):,} px"
+    return formatting.area(area_mm2, area_px, fraction)
+
+
+def patch_delta_l(change: Any) -> float | None:
+    """Area-weighted mean ΔL* of the darkened patches (negative = darker), None without patches.
+
+    The figure the reading states ("darker by 6.6 L* units"), the trend chart plots and the
+    PDF prints: one function so they cannot disagree.
+    """
+    return patch_mean(change, "mean_delta_L")
+
+
+def patch_mean(change: Any, key: str) -> float | None:
+    """Area-weighted mean of a patch field (``mean_delta_L``, ``mean_delta_b``, ...) over all patches."""
+    if change is None:
+        return None
+    patches = _get(change, "patches") or []
+    if not patches:
+        return None
+    total = 0.0
+    weighted = 0.0
+    for p in patches:
+        a = float(_get(p, "area_px") or 0)
+        total += a
+        weighted += a * float(_get(p, key) or 0.0)
+    if not total:
+        mean_l = _get(change, key)
+        return None if mean_l is None else float(mean_l)
+    return weighted / total
+
+
+def stored_thresholds(change: Any, threshold_l: float, noise_k: float) -> tuple[float, float]:
+    """(T, k) the measurement was made with, when it stored them; else the given ones."""
+    stored = _get(change, "thresholds") or {}
+    t = stored.get("threshold_L") if isinstance(stored, dict) else None
+    k = stored.get("noise_k") if isinstance(stored, dict) else None
+    return (float(t) if t is not None else threshold_l, float(k) if k is not None else noise_k)
 
 
 def noise_threshold(noise: float | None, threshold_l: float, noise_k: float) -> float:
@@ -52,6 +82,7 @@ def reading(
     """Describe ``change`` (a ChangeResult, its JSON dict, or None when alignment failed)."""
     if change is None:
         return NO_MEASUREMENT
+    threshold_l, noise_k = stored_thresholds(change, threshold_l, noise_k)
     noise = _get(change, "noise_delta_L")
     noise_txt = f"{float(noise):.1f}" if noise is not None else "unknown"
     limit = noise_threshold(noise, threshold_l, noise_k)
@@ -61,18 +92,14 @@ def reading(
     calibrated = _get(change, "calibration") in ("card", "control")
     uniform_ok = bool(_get(change, "uniform_change_measurable", calibrated))
 
-    if patches and area_px:
-        total = 0.0
-        weighted = 0.0
-        for p in patches:
-            a = float(_get(p, "area_px") or 0)
-            total += a
-            weighted += a * float(_get(p, "mean_delta_L") or 0.0)
-        depth = -(weighted / total) if total else -(float(mean_l or 0.0))
+    depth = patch_delta_l(change) if area_px else None
+    if depth is not None:
         area = format_area(_get(change, "darkened_area_mm2"), area_px, _get(change, "darkened_fraction"))
         n = len(patches)
         where = f"{area}" if n == 1 else f"{area} in {n} patches"
-        return f"darker by {depth:.1f} L* units over {where}, above the {noise_txt} noise level"
+        return (
+            f"darker by {formatting.number(-depth)} L* units over {where}, above the {noise_txt} noise level"
+        )
 
     if mean_l is not None and uniform_ok and abs(float(mean_l)) >= limit:
         word = "darker" if float(mean_l) < 0 else "lighter"

@@ -7,13 +7,14 @@ widget adds the metric selector, hover tooltips and click-through to a check-in.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QPoint, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -27,7 +28,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skintrack.export.chart import METRIC_TITLES, TrendSeries, trend_figure, trend_series
+from skintrack.export.chart import (
+    DARK,
+    LIGHT,
+    METRIC_SYMBOL,
+    METRIC_TITLES,
+    METRIC_UNIT,
+    TrendSeries,
+    journal_bins,
+    trend_figure,
+    trend_series,
+)
+from skintrack.services import formatting
+from skintrack.ui import theme
 from skintrack.ui.compare._refcount import immortalise_singletons
 
 log = logging.getLogger(__name__)
@@ -47,6 +60,7 @@ class TrendChartWidget(QWidget):
         self.region_id = region_id
         self.series: TrendSeries | None = None
         self.current_metric = "L"
+        self.selected_photo_id: int | None = None
         self.hover_text = ""
 
         lay = QVBoxLayout(self)
@@ -72,9 +86,20 @@ class TrendChartWidget(QWidget):
         self.canvas.setMinimumHeight(220)
         self.canvas.setMouseTracking(True)
         lay.addWidget(self.canvas, 1)
+        self._relayout = QTimer(self)
+        self._relayout.setSingleShot(True)
+        self._relayout.setInterval(150)
+        self._relayout.timeout.connect(self._draw)  # legend columns follow the new width
+        self.canvas.mpl_connect("resize_event", lambda _e: self._relayout.start())
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.refresh()
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Redraw in the new colours when the app switches between light and dark."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._draw()
 
     # ---------------------------------------------------------------- data
     def set_region(self, region_id: int | None) -> None:
@@ -92,6 +117,12 @@ class TrendChartWidget(QWidget):
                 log.exception("trend series for region %s", self.region_id)
         self._draw()
 
+    def set_selected(self, photo_id: int | None) -> None:
+        """Mark the check-in selected elsewhere (timeline, details) with a vertical line."""
+        if photo_id != self.selected_photo_id:
+            self.selected_photo_id = photo_id
+            self._draw()
+
     def set_metric(self, metric: str) -> None:
         idx = self.metric_combo.findData(metric)
         if idx < 0:
@@ -106,13 +137,22 @@ class TrendChartWidget(QWidget):
         self._draw()
 
     def _draw(self) -> None:
+        style = DARK if theme.is_dark(self.palette()) else LIGHT
         if self.series is None:
             self.figure.clear()
+            self.figure.set_facecolor(style.face)
             ax = self.figure.add_subplot()
             ax.set_axis_off()
-            ax.text(0.5, 0.5, "No region selected", ha="center", va="center", color="#777")
+            ax.text(0.5, 0.5, "No region selected", ha="center", va="center", color=style.muted)
         else:
-            trend_figure(self.series, self.current_metric, fig=self.figure, title="")
+            trend_figure(
+                self.series,
+                self.current_metric,
+                fig=self.figure,
+                title="",
+                style=style,
+                selected_photo_id=self.selected_photo_id,
+            )
         self.canvas.draw_idle()
 
     # ---------------------------------------------------------------- hit testing
@@ -142,10 +182,12 @@ class TrendChartWidget(QWidget):
             return []
         trans = ax.get_xaxis_transform()
         out = []
-        for j in self.series.journal:
-            px, py = trans.transform((mdates.date2num(j.at), 0.03))
-            if abs(px - x) <= HIT_PX and abs(py - y) <= HIT_PX:
-                out.append(f"{j.at:%Y-%m-%d}: {j.label}")
+        for kind in {j.kind for j in self.series.journal}:
+            for b in journal_bins(self.series.journal, kind):
+                at = b.at + (timedelta(days=3) if b.period == "week" else timedelta(0))
+                px, py = trans.transform((mdates.date2num(at), 0.03))
+                if abs(px - x) <= HIT_PX and abs(py - y) <= HIT_PX:
+                    out.append(b.text)
         return out
 
     def display_pos(self, index: int) -> QPoint:
@@ -162,17 +204,20 @@ class TrendChartWidget(QWidget):
         assert self.series is not None
         p = self.series.points[index]
         if p.is_reference:
-            return f"{p.taken_at:%Y-%m-%d} · reference"
-        v = p.value(self.current_metric)
-        unit = {"L": "ΔL*", "b": "Δb*", "ITA": "ΔITA°"}[self.current_metric]
-        parts = [f"{p.taken_at:%Y-%m-%d}", f"{unit} {v:+.1f}" if v is not None else f"{unit} —"]
+            return f"{formatting.day(p.taken_at)} · reference"
+        metric = self.current_metric
+        symbol, unit = METRIC_SYMBOL[metric], METRIC_UNIT[metric]
+        lines = [formatting.day(p.taken_at)]
+        patches = p.patches(metric)
+        if patches is not None:
+            kinds = ", ".join(sorted(set(p.kinds))) or "patches"
+            lines.append(f"darkened patches {symbol} {formatting.signed(patches, unit=unit)} ({kinds})")
+        lines.append(f"watched-area mean {symbol} {formatting.signed(p.value(metric), unit=unit)}")
+        if p.area_mm2 is not None or p.area_fraction is not None or p.area_px:
+            lines.append(f"darkened area {formatting.area(p.area_mm2, p.area_px, p.area_fraction)}")
         if p.noise is not None:
-            parts.append(f"noise {p.noise:.1f}")
-        if p.area_mm2 is not None:
-            parts.append(f"darkened {p.area_mm2:.1f} mm²")
-        elif p.area_fraction is not None:
-            parts.append(f"darkened {100 * p.area_fraction:.2f} %")
-        return " · ".join(parts) + "\nClick to open this check-in"
+            lines.append(f"measurement noise {formatting.number(p.noise, 1)} L*")
+        return "\n".join(lines) + "\nClick to open this check-in"
 
     def _on_motion(self, event: MouseEvent) -> None:
         if event.x is None or event.y is None:

@@ -8,23 +8,14 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from skintrack.services import formatting
+from skintrack.services.reading import patch_delta_l, stored_thresholds
 from skintrack.services.settings import defaults
 from skintrack.ui import theme
 from skintrack.ui.models import PhotoRole, RegionRole, fmt_date
 from skintrack.ui.thumbnails import placeholder
 
 Index = QModelIndex | QPersistentModelIndex
-
-
-def _patch_depth(metrics: dict[str, Any]) -> float | None:
-    """Area-weighted mean ΔL* of the darkened patches (what the plain-language reading reports)."""
-    total = weighted = 0.0
-    for p in metrics.get("patches") or []:
-        a, dl = p.get("area_px"), p.get("mean_delta_L")
-        if isinstance(a, (int, float)) and isinstance(dl, (int, float)):
-            total += a
-            weighted += a * dl
-    return weighted / total if total > 0 else None
 
 
 def indicator(metrics: dict[str, Any] | None, threshold: float) -> tuple[str, QColor, str]:
@@ -37,13 +28,14 @@ def indicator(metrics: dict[str, Any] | None, threshold: float) -> tuple[str, QC
         return "not analysed", theme.UNKNOWN, "not analysed yet"
     dl = metrics.get("mean_delta_L")
     frac = metrics.get("darkened_fraction") or 0.0
-    depth = _patch_depth(metrics)
+    depth = patch_delta_l(metrics)
     if frac > 0 and depth is not None:
-        text = f"{depth:+.1f} L* · {100 * frac:.1f} %".replace("-", "−")
+        text = f"{formatting.delta_l(depth)} · {formatting.number(100 * frac, 1)} %"
         return text, theme.DARKENING, "darker patches beyond the threshold"
     if not isinstance(dl, (int, float)):
         return "no result", theme.UNKNOWN, "the measurement has no result"
-    text = f"ΔL* {dl:+.1f}".replace("-", "−")
+    threshold, _k = stored_thresholds(metrics, threshold, 0.0)
+    text = f"ΔL* {formatting.signed(dl)}"
     if dl <= -threshold or frac > 0:
         return text, theme.DARKENING, "darker than the reference beyond the threshold"
     if dl <= -threshold / 2:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.library.models import JOURNAL_KINDS, JournalEntry
+from skintrack.services import formatting
 from skintrack.ui import icons
 from skintrack.ui.app import fix_signal_emit_refcount
 
@@ -83,7 +84,7 @@ class JournalTableModel(QAbstractTableModel):
             return None
         col = index.column()
         if col == 0:
-            return f"{e.at:%Y-%m-%d %H:%M}"
+            return formatting.day_time(e.at)
         if col == 1:
             return KIND_TITLES.get(e.kind, e.kind)
         if col == 2:
@@ -217,7 +218,7 @@ class JournalDialog(QDialog):
 
     def _confirm_delete(self, entry: JournalEntry) -> bool:
         answer = QMessageBox.question(
-            self, "Delete entry", f"Delete the journal entry of {entry.at:%d %b %Y}?"
+            self, "Delete entry", f"Delete the journal entry of {formatting.day(entry.at)}?"
         )
         return answer == QMessageBox.StandardButton.Yes
 

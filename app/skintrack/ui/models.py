@@ -22,6 +22,7 @@ from PySide6.QtCore import (
 )
 
 from skintrack.library.models import MeasurementRecord, Photo, RegionSummary
+from skintrack.services import formatting
 from skintrack.services.settings import defaults
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.thumbnails import ThumbnailLoader
@@ -56,7 +57,8 @@ class PhotoRole(IntEnum):
 
 
 def fmt_date(value: Any) -> str:
-    return value.strftime("%-d %b %Y") if value is not None else "—"
+    """The app's one date format (services.formatting)."""
+    return formatting.day(value)
 
 
 class RegionListModel(QAbstractListModel):
@@ -201,7 +203,7 @@ class PhotoListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.get(p.id) if self.thumbs is not None else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [f"{p.taken_at:%d %b %Y %H:%M} ({p.taken_at_source})", p.original_name]
+            lines = [f"{formatting.day_time(p.taken_at)} ({p.taken_at_source})", p.original_name]
             if p.notes:
                 lines.append(p.notes)
             dl = self._mean_dl(p.id)

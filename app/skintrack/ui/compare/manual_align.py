@@ -1,7 +1,7 @@
 """Manual alignment: click matching points on both photos, preview with a swipe, accept.
 
 Points are stored in full-resolution pixel coordinates (the views draw the photos at their
-native size, via tiles), so the homography from ``core.align.alignment_from_points`` is the
+native size, via tiles), so the warp from ``services.manual_fit.fit_manual_alignment`` is the
 same MOVING -> REFERENCE mapping the automatic aligner produces. The window stores it as a
 manual AlignmentRecord, which automatic runs never overwrite.
 """
@@ -29,27 +29,32 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.progress import CancelToken
+from skintrack.services import formatting
+from skintrack.services.manual_fit import HOMOGRAPHY_PAIRS, MODEL_WORDS, ManualFit, fit_manual_alignment
 from skintrack.ui.compare._refcount import immortalise_singletons
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import Pyramid, TiledImageItem, TileSource, build_pyramid, to_qimage
 
-MIN_PAIRS = 4
+MIN_PAIRS = 3  # two fix a similarity exactly; a third shows whether the clicks agree
+GRAB_PX = 10  # how close (screen px) to a point a press must be to drag it
 MAGNIFIER_PX = 168
 MAGNIFIER_ZOOM = 4
 COLOURS = [QColor(255, 214, 0), QColor(0, 229, 255), QColor(255, 64, 129), QColor(118, 255, 3)]
 
 
 class PointView(ZoomView):
-    """A zoomable photo where a click (press and release without dragging) places a point."""
+    """A zoomable photo where a click places a point and a point can be dragged to correct it."""
 
     clicked = Signal(QPointF)  # scene (= full-resolution pixel) coordinates
+    pointMoved = Signal(int, QPointF)  # index of the dragged point, its new scene position
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.viewport().setMouseTracking(True)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         self._press: QPoint | None = None
+        self._dragging: int | None = None
         self.item: TiledImageItem | None = None
         self.markers: list[QGraphicsItem] = []
         self.on_hover: list[Callable[[QPointF], None]] = []  # every mouse move: callbacks, not a Signal
@@ -65,12 +70,33 @@ class PointView(ZoomView):
         self.setSceneRect(rect)
         self.fit()
 
+    def marker_at(self, view_pos: QPoint) -> int | None:
+        """Index of the point marker under ``view_pos`` (viewport px), nearest first."""
+        best, best_d = None, float(GRAB_PX)
+        for i, m in enumerate(self.markers):
+            at = self.mapFromScene(m.pos())
+            d = ((at.x() - view_pos.x()) ** 2 + (at.y() - view_pos.y()) ** 2) ** 0.5
+            if d <= best_d:
+                best, best_d = i, d
+        return best
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            grabbed = self.marker_at(event.position().toPoint())
+            if grabbed is not None:
+                self._dragging = grabbed
+                self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+                event.accept()
+                return  # no panning while a point is dragged
             self._press = event.position().toPoint()
         super().mousePressEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._dragging is not None and event.button() == Qt.MouseButton.LeftButton:
+            index, self._dragging = self._dragging, None
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            self.pointMoved.emit(index, self.mapToScene(event.position().toPoint()))
+            return
         super().mouseReleaseEvent(event)
         self.viewport().setCursor(Qt.CursorShape.CrossCursor)
         if event.button() == Qt.MouseButton.LeftButton and self._press is not None:
@@ -80,8 +106,13 @@ class PointView(ZoomView):
                 self.clicked.emit(self.mapToScene(event.position().toPoint()))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        super().mouseMoveEvent(event)
         pos = self.mapToScene(event.position().toPoint())
+        if self._dragging is not None:
+            self.markers[self._dragging].setPos(pos)
+        else:
+            super().mouseMoveEvent(event)
+            over = self.marker_at(event.position().toPoint()) is not None
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor if over else Qt.CursorShape.CrossCursor)
         for fn in self.on_hover:
             fn(pos)
 
@@ -169,6 +200,7 @@ class ManualAlignDialog(QDialog):
         self.ref_points: list[tuple[float, float]] = []
         self.mov_points: list[tuple[float, float]] = []
         self._order: list[str] = []
+        self.fit: ManualFit | None = None
         self.alignment: Any = None
         self.ref_full: np.ndarray | None = None
         self.mov_full: np.ndarray | None = None
@@ -180,8 +212,9 @@ class ManualAlignDialog(QDialog):
         lay = QVBoxLayout(self)
         self.info = QLabel(
             "Click a sharp feature (a mole, a crease crossing, a freckle) on the earlier photo, then the "
-            f"same feature on the later photo. Place at least {MIN_PAIRS} pairs, spread over the area; "
-            "drag to pan, wheel to zoom.",
+            f"same feature on the later photo. Place at least {MIN_PAIRS} pairs, spread over the area "
+            f"(from {HOMOGRAPHY_PAIRS} pairs perspective is corrected too); drag a point to move it, "
+            "drag elsewhere to pan, wheel to zoom.",
             self,
         )
         self.info.setWordWrap(True)
@@ -228,6 +261,8 @@ class ManualAlignDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
 
+        self.ref_view.pointMoved.connect(lambda i, p: self.move_point("ref", i, p.x(), p.y()))
+        self.mov_view.pointMoved.connect(lambda i, p: self.move_point("mov", i, p.x(), p.y()))
         self.ref_view.clicked.connect(lambda p: self.add_point("ref", p.x(), p.y()))
         self.mov_view.clicked.connect(lambda p: self.add_point("mov", p.x(), p.y()))
         self.ref_view.on_hover.append(lambda p: self._magnify("ref", p))
@@ -260,6 +295,7 @@ class ManualAlignDialog(QDialog):
         self._ref_src = TileSource(pr)
         self.ref_view.set_source(self._ref_src)
         self.mov_view.set_source(TileSource(pm))
+        self._refresh()
 
     def _failed(self, message: str) -> None:
         if self._closed:
@@ -279,6 +315,22 @@ class ManualAlignDialog(QDialog):
         self._order.append(side)
         self.alignment = None
         self._refresh()
+
+    def move_point(self, side: str, index: int, x: float, y: float) -> None:
+        points = self.ref_points if side == "ref" else self.mov_points
+        if 0 <= index < len(points):
+            points[index] = (float(x), float(y))
+            self.alignment = None
+            self._refresh()
+
+    def current_fit(self) -> ManualFit | None:
+        """The fit of the pairs placed so far (a few points: cheap), None before the photos load."""
+        if self.pairs() < MIN_PAIRS or self.ref_full is None or self.mov_full is None:
+            return None
+        pts = self.full_points()
+        return fit_manual_alignment(
+            [r for r, _ in pts], [m for _, m in pts], self.ref_full.shape, self.mov_full.shape
+        )
 
     @Slot()
     def undo(self) -> None:
@@ -310,14 +362,33 @@ class ManualAlignDialog(QDialog):
         elif len(self.mov_points) > len(self.ref_points):
             waiting = f"Now click point {len(self.mov_points)} on the earlier photo."
         need = max(0, MIN_PAIRS - n)
+        self.fit = self.current_fit()
         self.count_label.setText(
             f"<b>{n} pair{'s' if n != 1 else ''}</b>"
             + (f" — {need} more needed." if need else " — enough; preview to check.")
             + (f"<br>{waiting}" if waiting else "")
+            + self._errors_html()
         )
-        self.preview_button.setEnabled(n >= MIN_PAIRS)
+        self.undo_button.setEnabled(bool(self._order))
+        self.clear_button.setEnabled(bool(self._order))
+        self.preview_button.setEnabled(n >= MIN_PAIRS and self.fit is not None and self.fit.alignment.ok)
         self.ok_button.setEnabled(self.alignment is not None and bool(getattr(self.alignment, "ok", False)))
         self.back_button.setVisible(self.pages.currentIndex() == 1)
+
+    def _errors_html(self) -> str:
+        """Each pair's error under the current fit, the worst one in bold, and the model used."""
+        fit = self.fit
+        if fit is None or not fit.errors:
+            return ""
+        worst = fit.worst
+        rows = [
+            (f"<b>pair {i + 1}: {formatting.number(e, 1)} px</b>" if i == worst else f"pair {i + 1}: "
+             f"{formatting.number(e, 1)} px")
+            for i, e in enumerate(fit.errors)
+        ]  # fmt: skip
+        head = f"<br>Fit: {MODEL_WORDS[fit.model]}, RMS {formatting.number(fit.rms, 1)} px"
+        tail = "" if fit.alignment.ok else f"<br><b>Not usable yet:</b> {fit.alignment.message}"
+        return head + "<br>" + "<br>".join(rows) + tail
 
     def _magnify(self, side: str, p: QPointF) -> None:
         full = self.ref_full if side == "ref" else self.mov_full
@@ -328,7 +399,7 @@ class ManualAlignDialog(QDialog):
     @Slot()
     def compute_preview(self) -> None:
         """Fit the homography and warp the later photo (worker), then show the swipe preview."""
-        from skintrack.core.align import alignment_from_points, warp_to_reference
+        from skintrack.core.align import warp_to_reference
         from skintrack.ui.compare.window import start_task
 
         if self.pairs() < MIN_PAIRS or self.ref_full is None or self.mov_full is None:
@@ -339,9 +410,7 @@ class ManualAlignDialog(QDialog):
         ref, mov = self.ref_full, self.mov_full
 
         def job(token: CancelToken) -> tuple[Any, Pyramid | None]:
-            alignment = alignment_from_points(
-                ref_pts, mov_pts, reference_shape=ref.shape, moving_shape=mov.shape
-            )
+            alignment = fit_manual_alignment(ref_pts, mov_pts, ref.shape, mov.shape).alignment
             if not alignment.ok or alignment.homography is None:
                 return alignment, None
             token.raise_if_cancelled()

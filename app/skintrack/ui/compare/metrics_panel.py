@@ -8,11 +8,29 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QLabel, QVBoxLayout, QWidget
 
-from skintrack.services.reading import DEFAULT_NOISE_K, DEFAULT_THRESHOLD_L, format_area, reading
+from skintrack.services import formatting
+from skintrack.services.reading import (
+    DEFAULT_NOISE_K,
+    DEFAULT_THRESHOLD_L,
+    format_area,
+    patch_delta_l,
+    reading,
+)
 from skintrack.ui.compare.heatmap_layer import patch_value
 from skintrack.ui.compare.source import AlignmentInfo
 
 DASH = "—"
+FIELD_TIPS = {
+    "patch_dL": "Area-weighted mean lightness change of the darkened patches: the figure the reading states.",
+    "dL": "Mean lightness change (CIELAB L*) of the whole watched area; negative = darker.",
+    "db": "Mean yellow-blue change (CIELAB b*): falls with grey-blue pigment, rises with brown.",
+    "dita": "Change of the Individual Typology Angle, a skin-tone angle from L* and b* (degrees).",
+    "ita": "Skin-tone class from the ITA° (very light to dark), before and after.",
+    "de": "Overall colour difference (CIEDE2000); about 1 is just noticeable side by side.",
+    "noise": "Spread of ΔL* on unchanged skin: changes within about three times this are not meaningful.",
+    "calibration": "How the colours were matched: card = printed card, control = unchanged skin patch, "
+    "model = lighting model (cannot see an even darkening of the whole area).",
+}
 
 
 def _ita_class(ita_deg: float) -> str:
@@ -41,10 +59,10 @@ def ita_from_lab(lab: Any) -> float | None:
     return math.degrees(math.atan2(L - 50.0, b))
 
 
-def _num(v: Any, fmt: str = "{:+.1f}", unit: str = "") -> str:
+def _num(v: Any, unit: str = "", *, signed: bool = True, decimals: int = 1) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return DASH
-    return fmt.format(float(v)) + (f" {unit}" if unit else "")
+    return formatting.number(float(v), decimals, signed=signed, unit=unit)
 
 
 def ita_before_after(change: Any) -> tuple[float | None, float | None, str, str]:
@@ -86,6 +104,7 @@ class MetricsPanel(QWidget):
         self.form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft)
         self.fields: dict[str, QLabel] = {}
         for key, label in (
+            ("patch_dL", "Darkened patches ΔL*"),
             ("dL", "Mean ΔL*"),
             ("db", "Mean Δb*"),
             ("dita", "Mean ΔITA°"),
@@ -98,6 +117,7 @@ class MetricsPanel(QWidget):
             ("alignment", "Alignment"),
         ):
             value = QLabel(DASH, box)
+            value.setToolTip(FIELD_TIPS.get(key, ""))
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             value.setWordWrap(True)
             self.fields[key] = value
@@ -150,17 +170,19 @@ class MetricsPanel(QWidget):
             self.reading.setText(
                 "No measurement: the photos could not be aligned." if not alignment.ok else DASH
             )
-            for key in ("dL", "db", "dita", "ita", "de", "area", "patches", "noise"):
+            for key in ("patch_dL", "dL", "db", "dita", "ita", "de", "area", "patches", "noise"):
                 f[key].setText(DASH)
             return
         text = reading(change, threshold_l=threshold_l, noise_k=noise_k)
         self.reading.setText(text[:1].upper() + text[1:] + ".")
-        f["dL"].setText(_num(change.mean_delta_L))
-        f["db"].setText(_num(change.mean_delta_b))
-        f["dita"].setText(_num(getattr(change, "mean_delta_ita", None), unit="°"))
+        depth = patch_delta_l(change)
+        f["patch_dL"].setText(_num(depth, "L*") if depth is not None else "none")
+        f["dL"].setText(_num(change.mean_delta_L, "L*"))
+        f["db"].setText(_num(change.mean_delta_b, "b*"))
+        f["dita"].setText(_num(getattr(change, "mean_delta_ita", None), "°"))
         before, after, cb, ca = ita_before_after(change)
         f["ita"].setText(f"{cb} → {ca}" + (f"  ({before:.0f}° → {after:.0f}°)" if before and after else ""))
-        f["de"].setText(_num(getattr(change, "mean_delta_e2000", None), "{:.1f}"))
+        f["de"].setText(_num(getattr(change, "mean_delta_e2000", None), signed=False))
         px = int(getattr(change, "darkened_area_px", 0) or 0)
         mm2 = getattr(change, "darkened_area_mm2", None)
         frac = getattr(change, "darkened_fraction", None)
@@ -168,18 +190,18 @@ class MetricsPanel(QWidget):
         if mm2 is not None:
             area += f"  ({format_area(mm2, px, None)})"
         elif frac is not None:
-            area += f"  ({100 * float(frac):.2f} %)"
+            area += f"  ({formatting.number(100 * float(frac), 2)} %)"
         f["area"].setText(area)
         f["patches"].setText(str(len(getattr(change, "patches", []) or [])))
-        f["noise"].setText(_num(getattr(change, "noise_delta_L", None), "{:.2f}"))
+        f["noise"].setText(_num(getattr(change, "noise_delta_L", None), "L*", signed=False, decimals=2))
 
     def show_patch(self, patch: Any) -> None:
         p = self.patch_fields
         px = int(patch_value(patch, "area_px", 0) or 0)
         mm2 = patch_value(patch, "area_mm2")
-        p["area"].setText(f"{px:,} px" + (f"  ({mm2:.1f} mm²)" if mm2 is not None else ""))
-        p["mean"].setText(_num(patch_value(patch, "mean_delta_L")))
-        p["min"].setText(_num(patch_value(patch, "min_delta_L")))
-        p["db"].setText(_num(patch_value(patch, "mean_delta_b")))
+        p["area"].setText(f"{px:,} px" + (f"  ({formatting.area(mm2)})" if mm2 is not None else ""))
+        p["mean"].setText(_num(patch_value(patch, "mean_delta_L"), "L*"))
+        p["min"].setText(_num(patch_value(patch, "min_delta_L"), "L*"))
+        p["db"].setText(_num(patch_value(patch, "mean_delta_b"), "b*"))
         p["kind"].setText(str(patch_value(patch, "kind", DASH)))
         self.patch_box.setVisible(True)

@@ -16,6 +16,7 @@ import numpy as np
 
 from skintrack.errors import AlignmentFailedError
 from skintrack.progress import CancelToken
+from skintrack.services import formatting
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
 
@@ -30,7 +31,7 @@ class PhotoInfo:
 
     @property
     def label(self) -> str:
-        text = self.taken_at.strftime("%Y-%m-%d")
+        text = formatting.day(self.taken_at)
         return f"{text} (reference)" if self.is_reference else text
 
 

@@ -1,0 +1,51 @@
+"""First run: the demo library built (phase 1) and analysed (phase 2), against the first-run goals.
+
+Run: .venv/bin/python -m pytest tests/benchmarks/test_bench_first_run.py -m benchmark -s
+
+Goals (2 cores): the library with its regions and photos in 3 s, so a window can show them at
+once; the whole demo built and analysed in 20 s. CPU time is printed beside wall time because a
+shared machine stretches wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from skintrack.demo.build import REGIONS, analyse_demo_library, build_demo_library
+from skintrack.library import Library
+
+pytestmark = pytest.mark.benchmark
+
+BUILD_GOAL_S = 3.0
+TOTAL_GOAL_S = 20.0
+
+
+def _drain(gen) -> object:
+    while True:
+        try:
+            next(gen)
+        except StopIteration as stop:
+            return stop.value
+
+
+def test_first_run_demo(tmp_path: Path) -> None:
+    root = tmp_path / "demo"
+    t0, c0 = time.perf_counter(), time.process_time()
+    _drain(build_demo_library(root, analyse=False))
+    t1, c1 = time.perf_counter(), time.process_time()
+    summary = _drain(analyse_demo_library(root))
+    t2, c2 = time.perf_counter(), time.process_time()
+    load = os.getloadavg()[0]
+    print(
+        f"\nfirst run on {os.cpu_count()} cores (load average {load:.1f}):"
+        f"\n  demo build    {t1 - t0:5.1f} s wall, {c1 - c0:5.1f} s CPU   (goal ≤ {BUILD_GOAL_S:g} s)"
+        f"\n  demo analysis {t2 - t1:5.1f} s wall, {c2 - c1:5.1f} s CPU"
+        f"\n  whole demo    {t2 - t0:5.1f} s wall, {c2 - c0:5.1f} s CPU   (goal ≤ {TOTAL_GOAL_S:g} s)"
+    )
+    assert summary["failed"] == 0  # type: ignore[index]
+    with Library.open(root, create=False) as lib:
+        assert len(lib.list_regions()) == len(REGIONS) == 3
