@@ -19,7 +19,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from skintrack.commands import card_cmd, export_cmds, library_cmds, measure_cmds
+    from skintrack.commands import card_cmd, export_cmds, inbox_cmds, library_cmds, measure_cmds
 
     parser = _Parser(
         prog="skintrack",
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     measure_cmds.register(sub)
     export_cmds.register(sub)
     card_cmd.register(sub)
+    inbox_cmds.register(sub)
     return parser
 
 
