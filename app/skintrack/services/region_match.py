@@ -7,10 +7,10 @@
    creases; other skin shares only its statistics, which colour histograms cannot tell apart.
 2. Verification: the best shortlisted region goes through ``skintrack.core.align.align`` (the
    same conservative aligner the measurements trust) at ``VERIFY_SIDE`` px; the runner-up too,
-   unless the best one verified and the runner-up scored below ``SHORTLIST_MARGIN`` of it, or the
-   runner-up scored below ``BACKGROUND_FACTOR`` × the median score of all regions (what any
-   unrelated skin scores). Only a
-   region whose alignment passes every geometric and photometric check is proposed.
+   unless the best one verified and the runner-up scored below ``SHORTLIST_MARGIN`` of it. Only a
+   region whose alignment passes every geometric and photometric check is proposed. With five or
+   more regions, a candidate scoring below ``BACKGROUND_FACTOR`` × the median is not worth an
+   alignment at all (what photos of unrelated skin look like to the shortlist).
 3. ``sure`` (accepted in one click) needs a verified alignment with at least
    ``SURE_MIN_INLIERS`` inliers and a clear margin: no runner-up verifies, or the runner-up has at
    most ``SURE_MARGIN`` of the best one's inliers (a runner-up the shortlist left far behind
@@ -40,7 +40,7 @@ from skintrack.progress import CancelToken
 SHORTLIST_SIDE = 480
 SHORTLIST_FEATURES = 700
 SHORTLIST_RATIO = 0.8
-VERIFY_SIDE = 800
+VERIFY_SIDE = 640
 VERIFY_TOP = 2
 SHORTLIST_MARGIN = 0.5  # a runner-up below this share of the best score is not verified
 BACKGROUND_FACTOR = 2.0  # ... nor one below twice the median score of all regions
@@ -188,7 +188,7 @@ class RegionIndex:
                 break
             if rank > 0 and verified and scores[i] < SHORTLIST_MARGIN * top_score:
                 break  # the runner-up is far behind a verified best: no need to ask the aligner
-            if rank > 0 and len(scores) >= 5 and scores[i] < BACKGROUND_FACTOR * background:
+            if len(scores) >= 5 and scores[i] < BACKGROUND_FACTOR * background:
                 break  # no better than unrelated skin scores against this library
             result = run_align(self._refs[i].rgb, small)
             checked[i] = result
