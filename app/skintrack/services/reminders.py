@@ -139,24 +139,33 @@ def skip(lib: Library, region_id: int, *, now: datetime | None = None, tz: tzinf
     return item.next_due + timedelta(days=item.interval_days)
 
 
-def notify_due(
-    lib: Library, notifier: Notifier, *, now: datetime | None = None, tz: tzinfo | None = None
+def take_due_notifications(
+    lib: Library, *, now: datetime | None = None, tz: tzinfo | None = None
 ) -> list[DueItem]:
-    """Notify once per due day for each region that needs a photo; returns the regions notified."""
+    """The regions to notify about now (once per due day each), marked as notified."""
     states = inbox_store.reminder_states(lib)
-    sent: list[DueItem] = []
+    todo: list[DueItem] = []
     for item in due_items(lib, now=now, tz=tz):
         if not item.needs_photo:
             continue
         state = states.get(item.region_id, ReminderState(item.region_id))
         if state.notified_due == item.next_due:
             continue
-        notifier.notify(notification_title(item), notification_text(item))
         inbox_store.save_reminder_state(
             lib, ReminderState(item.region_id, None, state.skipped_due, item.next_due)
         )
-        sent.append(item)
-    return sent
+        todo.append(item)
+    return todo
+
+
+def notify_due(
+    lib: Library, notifier: Notifier, *, now: datetime | None = None, tz: tzinfo | None = None
+) -> list[DueItem]:
+    """Notify once per due day for each region that needs a photo; returns the regions notified."""
+    items = take_due_notifications(lib, now=now, tz=tz)
+    for item in items:
+        notifier.notify(notification_title(item), notification_text(item))
+    return items
 
 
 def notification_title(item: DueItem) -> str:
