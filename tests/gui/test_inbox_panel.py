@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,6 +19,7 @@ from PySide6.QtCore import Qt
 from skintrack.demo import phone
 from skintrack.library import Library, inbox_store
 from skintrack.services import autostart
+from skintrack.ui.image_convert import qimage_to_rgb
 from skintrack.ui.inbox_panel import install_inbox
 from skintrack.ui.receive_dialog import PRIVACY_TEXT, ReceiveDialog
 from skintrack.ui.reminders_ui import DueDialog, ReminderPrefs
@@ -58,6 +60,7 @@ def test_inbox_sorts_accepts_and_dismisses(
     lib = _library(tmp_path / "lib", scenario)
     win = main_window(library=lib)
     panel = install_inbox(win)
+    assert not win.inbox_dock.isVisible()  # hidden until there is an inbox folder
     inbox_dir = next(iter(scenario.truth)).parent
     with qtbot.waitSignal(panel.scanFinished, timeout=60_000) as blocker:
         panel.add_folder(inbox_dir)
@@ -119,6 +122,8 @@ def test_receive_dialog_shows_a_qr_code_and_closes_the_port(qtbot: Any, tmp_path
     dlg.show()
     assert dlg.start()
     assert not dlg.qr.pixmap().isNull() and dlg.qr.pixmap().width() >= 200
+    shot = qimage_to_rgb(dlg.qr.pixmap().toImage())
+    assert cv2.QRCodeDetector().detectAndDecode(shot[..., ::-1].copy())[0] == dlg.receiver.url
     assert dlg.url.text() == dlg.receiver.url and dlg.receiver.token in dlg.url.text()
     assert "only use of the network" in dlg.privacy.text() and "inbound only" in PRIVACY_TEXT
     assert "Stops in" in dlg.state.text()
@@ -161,6 +166,8 @@ def test_due_dialog_snooze_and_skip(qtbot: Any, tmp_path: Path) -> None:
         lib.import_file(region.id, jpeg, taken_at=datetime.now().astimezone() - timedelta(days=9))
         dlg = DueDialog(lib)
         qtbot.addWidget(dlg)
+        dlg.show()
+        qtbot.waitExposed(dlg)
         assert dlg.tree.topLevelItemCount() == 1
         assert dlg.tree.topLevelItem(0).text(2) == "Overdue"
         with qtbot.waitSignal(dlg.changed, timeout=10_000):

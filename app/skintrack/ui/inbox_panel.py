@@ -168,6 +168,7 @@ class InboxPanel(QWidget):
     scanFinished = Signal(int)  # number of items
     accepted = Signal(int)  # number of photos imported
     libraryTouched = Signal()  # photos were imported: the main window should reload
+    foldersChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -271,6 +272,7 @@ class InboxPanel(QWidget):
             return
         inbox_store.add_folder(self.lib, path)
         self._watch()
+        self.foldersChanged.emit()
         self.rescan()
 
     @Slot()
@@ -474,13 +476,21 @@ def install_inbox(window: QMainWindow) -> InboxPanel:
     add.triggered.connect(panel.choose_folder)
     menu.addAction(add)
     receive = QAction("Receive from phone…", window)
-    receive.triggered.connect(lambda: open_receive_dialog(window, panel))
+    receive.triggered.connect(lambda: (show_dock(), open_receive_dialog(window, panel)))
     menu.addAction(receive)
     menu.addSeparator()
     install_reminders(window, menu)
 
+    window.resizeDocks([dock], [300], Qt.Orientation.Horizontal)
+
     def on_library(_root: object = None) -> None:
         panel.set_library(getattr(window, "lib", None))
+        if not panel.folders():  # nothing to show until the user picks a folder or receives photos
+            dock.hide()
+
+    def show_dock() -> None:
+        dock.show()
+        dock.raise_()
 
     def on_imported() -> None:
         reload = getattr(window, "reload", None)
@@ -490,6 +500,7 @@ def install_inbox(window: QMainWindow) -> InboxPanel:
     if hasattr(window, "libraryChanged"):
         window.libraryChanged.connect(on_library)
     panel.libraryTouched.connect(on_imported)
+    panel.foldersChanged.connect(show_dock)
     window.inbox_panel = panel  # type: ignore[attr-defined]
     window.inbox_dock = dock  # type: ignore[attr-defined]
     on_library()
