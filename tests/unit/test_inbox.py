@@ -175,3 +175,13 @@ def test_inbox_rows_of_a_v3_library_survive_the_upgrade(tmp_path: Path) -> None:
         assert inbox_store.reminder_states(lib)[1].snoozed_until == datetime.fromisoformat(
             "2024-04-13T09:00:00+02:00"
         )
+
+
+def test_region_index_is_reused_until_a_reference_changes(lib_with_regions: Library, tmp_path: Path) -> None:
+    first = RegionIndex.cached(lib_with_regions)
+    assert RegionIndex.cached(lib_with_regions) is first and len(first) == 3
+    region = lib_with_regions.region_by_name("Region 1")
+    other = phone.save_jpeg(tmp_path / "new_ref.jpg", phone.reference_photo(phone.skin_for(77, SIZE), SIZE))
+    photo = lib_with_regions.import_file(region.id, other).photo
+    lib_with_regions.set_reference(region.id, photo.id)
+    assert RegionIndex.cached(lib_with_regions) is not first

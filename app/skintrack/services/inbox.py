@@ -147,7 +147,7 @@ def scan(
             taken_at, source = _taken_at(path)
             if index is None:
                 yield Progress(n - 1, total, "Preparing the regions' reference photos…")
-                index = RegionIndex.build(lib, token)
+                index = RegionIndex.cached(lib, token)
             match = index.match_file(path, token)
         except InvalidInputError as exc:
             items.append(InboxItem(path, sha, None, "file", None, exc.reason))

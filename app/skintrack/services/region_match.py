@@ -24,6 +24,7 @@ shortlist score, so "verified" and "guessed" never overlap.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,10 @@ class RegionMatch:
     candidates: list[Candidate] = field(default_factory=list)  # best first, at most two
 
 
+_CACHE: dict[str, tuple[tuple[str, tuple[tuple[int, str, int], ...]], RegionIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
 @dataclass
 class _Reference:
     region_id: int
@@ -139,23 +144,43 @@ class RegionIndex:
             refs.append(_Reference(region_id, name, small, _descriptors(small)))
         return cls(refs)
 
+    @staticmethod
+    def _anchors(lib: Library) -> tuple[tuple[int, str, int], ...]:
+        """(region id, name, photo id) of the photo each active region is matched against."""
+        out = []
+        for summary in lib.list_regions():
+            region = summary.region
+            photo_id = region.reference_photo_id or summary.latest_photo_id
+            if photo_id is not None:
+                out.append((region.id, region.name, photo_id))
+        return tuple(out)
+
+    @classmethod
+    def cached(cls, lib: Library, token: CancelToken | None = None) -> RegionIndex:
+        """``build``, reused while the library's regions and reference photos stay the same."""
+        key = (str(lib.root), cls._anchors(lib))
+        with _CACHE_LOCK:
+            hit = _CACHE.get(key[0])
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        index = cls.build(lib, token)
+        with _CACHE_LOCK:
+            _CACHE[key[0]] = (key, index)
+        return index
+
     @classmethod
     def build(cls, lib: Library, token: CancelToken | None = None) -> RegionIndex:
         """Index every active region that has a photo (its reference, else its latest photo)."""
         triples: list[tuple[int, str, np.ndarray]] = []
-        for summary in lib.list_regions():
+        for region_id, name, photo_id in cls._anchors(lib):
             if token is not None:
                 token.raise_if_cancelled()
-            region = summary.region
-            photo_id = region.reference_photo_id or summary.latest_photo_id
-            if photo_id is None:
-                continue
             photo = lib.photo(photo_id)
             try:
                 rgb = images.decode(lib.original_path(photo), max_side=VERIFY_SIDE).rgb
             except InvalidInputError:
                 continue  # a damaged original is reported by `skintrack check`; it cannot anchor matches
-            triples.append((region.id, region.name, rgb))
+            triples.append((region_id, name, rgb))
         return cls.from_images(triples)
 
     def match_file(self, path: Path, token: CancelToken | None = None) -> RegionMatch:
