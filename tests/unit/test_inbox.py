@@ -185,3 +185,12 @@ def test_region_index_is_reused_until_a_reference_changes(lib_with_regions: Libr
     photo = lib_with_regions.import_file(region.id, other).photo
     lib_with_regions.set_reference(region.id, photo.id)
     assert RegionIndex.cached(lib_with_regions) is not first
+
+
+def test_rescan_reuses_the_match_of_unchanged_photos(
+    lib_with_regions: Library, scenario: phone.InboxScenario
+) -> None:
+    inbox_store.add_folder(lib_with_regions, next(iter(scenario.truth)).parent)
+    first = {it.path: it.match for it in inbox.run_scan(lib_with_regions)}
+    again = {it.path: it.match for it in inbox.run_scan(lib_with_regions)}
+    assert all(again[p] is first[p] for p in first)

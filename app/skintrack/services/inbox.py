@@ -148,7 +148,7 @@ def scan(
             if index is None:
                 yield Progress(n - 1, total, "Preparing the regions' reference photos…")
                 index = RegionIndex.cached(lib, token)
-            match = index.match_file(path, token)
+            match = index.match_file(path, token, sha)
         except InvalidInputError as exc:
             items.append(InboxItem(path, sha, None, "file", None, exc.reason))
         except OSError as exc:

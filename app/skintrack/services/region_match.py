@@ -131,6 +131,8 @@ class RegionIndex:
     def __init__(self, references: Sequence[_Reference]) -> None:
         self._refs = list(references)
         self._matcher = cv2.BFMatcher(cv2.NORM_L2)
+        self._by_hash: dict[str, RegionMatch] = {}  # a rescan does not match the same bytes again
+        self._by_hash_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._refs)
@@ -183,10 +185,21 @@ class RegionIndex:
             triples.append((region_id, name, rgb))
         return cls.from_images(triples)
 
-    def match_file(self, path: Path, token: CancelToken | None = None) -> RegionMatch:
-        """Decode a photo (raises InvalidInputError) and match it."""
+    def match_file(
+        self, path: Path, token: CancelToken | None = None, sha256: str | None = None
+    ) -> RegionMatch:
+        """Decode a photo (raises InvalidInputError) and match it; remembered by content hash."""
+        if sha256 is not None:
+            with self._by_hash_lock:
+                known = self._by_hash.get(sha256)
+            if known is not None:
+                return known
         rgb = images.decode(path, max_side=VERIFY_SIDE).rgb
-        return self.match(rgb, token)
+        result = self.match(rgb, token)
+        if sha256 is not None:
+            with self._by_hash_lock:
+                self._by_hash[sha256] = result
+        return result
 
     def match(
         self,
