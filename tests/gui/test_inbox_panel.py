@@ -161,6 +161,45 @@ def test_receive_dialog_shows_a_qr_code_and_closes_the_port(qtbot: Any, tmp_path
         pass
 
 
+def test_photo_sent_from_the_phone_appears_sorted_in_the_inbox(
+    main_window: Callable[..., Any],
+    qtbot: Any,
+    tmp_path: Path,
+    scenario: phone.InboxScenario,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from skintrack.services import receiver
+    from skintrack.ui.inbox_panel import open_receive_dialog
+
+    monkeypatch.setattr(receiver, "lan_address", lambda: "127.0.0.1")
+    lib = _library(tmp_path / "lib", scenario)
+    win = main_window(library=lib)
+    panel = install_inbox(win)
+    dlg = open_receive_dialog(win, panel)
+    assert dlg is not None and dlg.receiver.running and win.inbox_dock.isVisible()
+    later = next(p for p, v in scenario.truth.items() if v == "Region 2")
+    boundary = "b0undary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; filename="{later.name}"\r\n'
+            f"Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + later.read_bytes()
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    with qtbot.waitSignal(panel.scanFinished, timeout=60_000, check_params_cb=lambda n: n == 1):
+        conn = http.client.HTTPConnection("127.0.0.1", dlg.receiver.port, timeout=10)
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        conn.request("POST", f"/u/{dlg.receiver.token}/", body, headers)
+        assert conn.getresponse().status == 200
+        conn.close()
+    [item] = panel.model.items
+    assert item.path.parent == lib.root / "received" and item.sure
+    assert item.match.proposed.name == "Region 2"
+    dlg.close()
+    assert not dlg.receiver.running
+
+
 def test_due_dialog_snooze_and_skip(qtbot: Any, tmp_path: Path) -> None:
     with Library.open(tmp_path / "lib") as lib:
         region = lib.add_region("Arm", interval_days=7)

@@ -38,7 +38,7 @@ from skintrack.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 40 * 1024 * 1024  # a 50 MP HEIC or JPEG from a phone fits comfortably
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024  # one sending of several phone photos (3-15 MB each)
 DEFAULT_LIFETIME_S = 600.0
 SOCKET_TIMEOUT_S = 30.0
 MAX_FILES_PER_UPLOAD = 20
@@ -68,6 +68,7 @@ p {{ color: #444; }}
 </style></head>
 <body><h1>Send photos to Skintrack</h1>
 {message}
+<p>Take a photo or choose several (up to {limit} MB per sending).</p>
 <form method="post" action="{action}" enctype="multipart/form-data">
 <input type="file" name="photo" accept="image/*" capture="environment" multiple required>
 <button type="submit">Send</button>
@@ -174,7 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
     # -------------------------------------------------------------- responses
     def _send_page(self, message: str = "") -> None:
         action = f"/u/{self.server.receiver.token}/"
-        self._send(HTTPStatus.OK, UPLOAD_PAGE.format(message=message, action=action), full=True)
+        limit = self.server.receiver.max_bytes // (1024 * 1024)
+        self._send(HTTPStatus.OK, UPLOAD_PAGE.format(message=message, action=action, limit=limit), full=True)
 
     def _send(self, status: HTTPStatus, body: str, full: bool = False) -> None:
         if not full:

@@ -476,7 +476,7 @@ def install_inbox(window: QMainWindow) -> InboxPanel:
     add.triggered.connect(panel.choose_folder)
     menu.addAction(add)
     receive = QAction("Receive from phone…", window)
-    receive.triggered.connect(lambda: (show_dock(), open_receive_dialog(window, panel)))
+    receive.triggered.connect(lambda: open_receive_dialog(window, panel))
     menu.addAction(receive)
     menu.addSeparator()
     install_reminders(window, menu)
@@ -515,6 +515,7 @@ def open_receive_dialog(window: QWidget, panel: InboxPanel) -> QWidget | None:
         return None
     folder = inbox.received_folder(panel.lib)
     panel._watch()
+    panel.foldersChanged.emit()
     dlg = ReceiveDialog(folder, window)
     dlg.photosReceived.connect(lambda _n: panel.rescan())
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
