@@ -213,11 +213,12 @@ def test_due_dialog_snooze_and_skip(qtbot: Any, tmp_path: Path) -> None:
         qtbot.waitExposed(dlg)
         assert dlg.tree.topLevelItemCount() == 1
         assert dlg.tree.topLevelItem(0).text(2) == "Overdue"
-        with qtbot.waitSignal(dlg.changed, timeout=10_000):
-            qtbot.mouseClick(dlg.snooze_hours, Qt.MouseButton.LeftButton)
+        with qtbot.waitSignal(dlg.changed, timeout=30_000):
+            dlg.snooze_hours.click()
         assert dlg.tree.topLevelItem(0).text(2) == "Snoozed"
-        with qtbot.waitSignal(dlg.changed, timeout=10_000):
-            qtbot.mouseClick(dlg.skip_button, Qt.MouseButton.LeftButton)
+        assert dlg.skip_button.isEnabled()
+        with qtbot.waitSignal(dlg.changed, timeout=30_000):
+            dlg.skip_button.click()
         assert dlg.tree.topLevelItem(0).text(2) == "Upcoming"
         dlg.close()
 
