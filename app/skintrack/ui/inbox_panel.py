@@ -44,8 +44,10 @@ from PySide6.QtWidgets import (
 from skintrack.library import Library, inbox_store
 from skintrack.progress import CancelToken
 from skintrack.services import inbox
+from skintrack.services.checkin import ImportReport
 from skintrack.services.inbox import InboxItem
 from skintrack.ui.image_convert import rgb_to_qimage
+from skintrack.ui.task_outcome import CANCELLED, on_outcome
 from skintrack.ui.tasks import TaskHandle, run_task
 
 THUMB = 96
@@ -246,6 +248,7 @@ class InboxPanel(QWidget):
     def set_library(self, lib: Library | None) -> None:
         if self.scan_task is not None:
             self.scan_task.cancel()
+            self.scan_task = None  # its outcome is ignored (see _scan_done)
         self.lib = lib
         self.model.set_result(ScanResult([], {}))
         self._watch()
@@ -311,22 +314,20 @@ class InboxPanel(QWidget):
         self.status.setText("Looking for new photos…")
         handle = run_task(_scan_job(self.lib), name="inbox-scan", kind="work", parent=self)
         handle.progress.connect(lambda p: self.status.setText(f"Sorting new photos… {p.done}/{p.total}"))
-        handle.succeeded.connect(self._scanned)
-        handle.failed.connect(lambda msg, _tb: self.status.setText(f"The inbox scan failed: {msg}"))
-        handle.finished.connect(self._scan_finished)
+        on_outcome(handle, lambda result, error, h=handle: self._scan_done(h, result, error))
         self.scan_task = handle
         return handle
 
-    @Slot(object)
-    def _scanned(self, result: ScanResult) -> None:
-        self.model.set_result(result)
-        self._update_controls()
-
-    @Slot()
-    def _scan_finished(self) -> None:
+    def _scan_done(self, handle: TaskHandle, result: ScanResult | None, error: str | None) -> None:
+        if handle is not self.scan_task:
+            return  # a scan of a library that was replaced meanwhile
         self.scan_task = None
+        if result is not None:
+            self.model.set_result(result)
         self._fill_regions()
         self._update_controls()
+        if error is not None and error != CANCELLED:
+            self.status.setText(f"The inbox scan failed: {error}")
         self.scanFinished.emit(self.model.rowCount())
         if self._rescan_again:
             self.rescan()
@@ -395,27 +396,24 @@ class InboxPanel(QWidget):
         self._tasks.add(handle)
         self.setEnabled(False)
 
-        def done(h: TaskHandle = handle) -> None:
+        def done(report: ImportReport | None, error: str | None, h: TaskHandle = handle) -> None:
             self._tasks.discard(h)
             self.setEnabled(True)
-            report = h.result
-            if h.error:
-                self.status.setText(f"Could not finish: {h.error}")
+            if error is not None:
+                self.status.setText(f"Could not finish: {error}")
                 self._update_controls()
                 return
             failed = {p for p, _why in report.errors} if report is not None and imported else set()
             self.model.remove_paths(paths - failed)
             if imported and report is not None:
                 n = len(report.imported)
-                self.status.setText(
-                    f"Copied {n} photo(s) into the library."
-                    + (f" {len(failed)} could not be imported." if failed else "")
-                )
+                note = f" {len(failed)} could not be imported." if failed else ""
+                self.status.setText(f"Copied {n} photo(s) into the library.{note}")
                 self.accepted.emit(n)
                 self.libraryTouched.emit()
             self._update_controls()
 
-        handle.finished.connect(done)
+        on_outcome(handle, done)
         return handle
 
     # -------------------------------------------------------------- controls

@@ -36,6 +36,7 @@ from skintrack.progress import CancelToken
 from skintrack.services import autostart, reminders
 from skintrack.services.reminders import DueItem, Notifier
 from skintrack.ui.preferences import qsettings
+from skintrack.ui.task_outcome import on_outcome
 from skintrack.ui.tasks import TaskHandle, run_task
 
 GROUP = "reminders"
@@ -159,7 +160,7 @@ class DueDialog(QDialog):
 
     def _run(self, job: Any) -> TaskHandle:
         handle = run_task(job, name="reminder", kind="write", parent=self)
-        handle.finished.connect(self._after_write)
+        on_outcome(handle, lambda _result, _error: self._after_write())
         return handle
 
     @Slot()
