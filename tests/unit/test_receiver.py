@@ -134,6 +134,7 @@ def test_non_image_is_refused_and_nothing_stored(served: tuple[PhoneReceiver, Pa
     assert stored(target) == []
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_decompression_bomb_is_refused_and_nothing_stored(tmp_path: Path) -> None:
     buf = io.BytesIO()
     Image.new("L", (12_000, 12_000), 0).save(buf, format="PNG", optimize=True)  # 144 MP in ~150 kB
