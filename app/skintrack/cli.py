@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from skintrack.commands import capture_cmds, card_cmd, export_cmds, library_cmds, measure_cmds
+    from skintrack.commands import capture_cmds, card_cmd, export_cmds, inbox_cmds, library_cmds, measure_cmds
 
     parser = _Parser(
         prog="skintrack",
@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmds.register(sub)
     card_cmd.register(sub)
     capture_cmds.register(sub)
+    inbox_cmds.register(sub)
     return parser
 
 

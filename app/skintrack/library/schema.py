@@ -119,7 +119,31 @@ def _v3_photo_quality(conn: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis, _v3_photo_quality]
+def _v4_inbox_and_reminders(conn: sqlite3.Connection) -> None:
+    """Inbox folders, photos the user dismissed from the inbox, and per-region reminder state."""
+    statements = [
+        """CREATE TABLE inbox_folder (
+            id INTEGER PRIMARY KEY,
+            path TEXT NOT NULL UNIQUE CHECK (length(path) > 0),
+            added_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE inbox_dismissed (
+            sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+            path TEXT NOT NULL,
+            dismissed_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE reminder_state (
+            region_id INTEGER PRIMARY KEY REFERENCES region(id) ON DELETE CASCADE,
+            snoozed_until TEXT,
+            skipped_due TEXT,
+            notified_due TEXT
+        )""",
+    ]
+    for sql in statements:
+        conn.execute(sql)
+
+
+MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis, _v3_photo_quality, _v4_inbox_and_reminders]
 LATEST_VERSION = len(MIGRATIONS)
 
 

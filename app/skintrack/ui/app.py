@@ -84,6 +84,7 @@ def run_gui(library: str | None = None, demo: bool = False) -> int:
     from skintrack.library import Library
     from skintrack.library.lock import set_process_purpose
     from skintrack.ui import errors, tasks, theme
+    from skintrack.ui.inbox_panel import install_inbox
     from skintrack.ui.main_window import MainWindow
     from skintrack.ui.preferences import load_preferences
 
@@ -92,6 +93,7 @@ def run_gui(library: str | None = None, demo: bool = False) -> int:
     prefs = load_preferences()
     theme.apply(prefs.theme, app)
     window = MainWindow(None)
+    install_inbox(window)
     if not demo:
         root = resolve_library_dir(library or prefs.library_dir or None)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
@@ -149,6 +150,10 @@ class RegionDelegate(QStyledItemDelegate):
         count = int(index.data(RegionRole.PhotoCount) or 0)
         last = index.data(RegionRole.LastTakenAt)
         lines = [f"{count} check-in{'s' if count != 1 else ''}"]
+        due = index.data(RegionRole.NextDue)
+        if due is not None:
+            short = f"{due.day} {due:%b}" + ("" if due.year == date.today().year else f" {due:%Y}")
+            lines[0] += f" · due {short}"
         if last is not None:
             lines.append(f"last {fmt_date(last)}")
         sfm = QFontMetrics(small)
