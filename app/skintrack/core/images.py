@@ -25,11 +25,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from skintrack.core.dates import MAX_OFFSET, date_problem
+from skintrack.core.formats import SUPPORTED_SUFFIXES as SUPPORTED_SUFFIXES
 from skintrack.core.fsutil import atomic_write_bytes
 from skintrack.errors import InvalidInputError
 
 DEFAULT_MAX_PIXELS = 120_000_000
-SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif")
 
 # EXIF tags (numbers from the EXIF 2.32 specification)
 TAG_ORIENTATION = 0x0112
@@ -81,6 +82,7 @@ class ImageMeta:
     icc_description: str | None
     bit_depth: int
     has_gps: bool
+    taken_at_problem: str | None = None  # why an EXIF date was present but not used
 
 
 @dataclass
@@ -204,20 +206,33 @@ def _orientation(exif: Image.Exif | None) -> int:
 _OFFSET_RE = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
 
 
-def _parse_exif_datetime(value: Any, offset: Any) -> datetime | None:
+def _parse_exif_datetime(value: Any, offset: Any) -> tuple[datetime | None, str | None]:
+    """DateTimeOriginal (+ OffsetTimeOriginal) -> (datetime, None), or (None, why it was not used).
+
+    A missing or blank date gives (None, None); an unreadable or implausible one gives the reason,
+    so the import can say why it fell back to the file time.
+    """
     if not isinstance(value, str):
-        return None
-    text = value.strip().rstrip("\x00")
+        return None, None
+    text = value.strip().rstrip("\x00").strip()
+    if not text or set(text) <= set("0: "):  # "0000:00:00 00:00:00" means "not set"
+        return None, None
     try:
         naive = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
-        return None
-    if isinstance(offset, str):
+        return None, f"EXIF date {text[:19]!r} is not a valid date"
+    problem = date_problem(naive)
+    if problem is not None:
+        return None, f"EXIF date {text[:19]!r}: {problem}"
+    if isinstance(offset, str) and offset.strip("\x00 "):
         m = _OFFSET_RE.match(offset.rstrip("\x00"))
-        if m:
-            delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
-            return naive.replace(tzinfo=timezone(-delta if m.group(1) == "-" else delta))
-    return naive
+        if not m:
+            return None, f"EXIF time offset {offset.strip()!r} is not valid"
+        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        if int(m.group(3)) >= 60 or delta > MAX_OFFSET:
+            return None, f"EXIF time offset {offset.strip()!r} is out of range"
+        return naive.replace(tzinfo=timezone(-delta if m.group(1) == "-" else delta)), None
+    return naive, None
 
 
 def _clean(value: Any) -> str:
@@ -234,13 +249,13 @@ def _camera(exif: Image.Exif | None) -> str | None:
     return camera or None
 
 
-def _taken_at(exif: Image.Exif | None) -> datetime | None:
+def _taken_at(exif: Image.Exif | None) -> tuple[datetime | None, str | None]:
     if exif is None:
-        return None
+        return None, None
     try:
         sub = exif.get_ifd(TAG_EXIF_IFD)
     except Exception:
-        return None
+        return None, None
     return _parse_exif_datetime(sub.get(TAG_DATETIME_ORIGINAL), sub.get(TAG_OFFSET_TIME_ORIGINAL))
 
 
@@ -316,16 +331,18 @@ def _meta(im: Image.Image, deep_colour: bool) -> ImageMeta:
     if orientation >= 5:
         w, h = h, w
     _, desc = _icc(im)
+    taken_at, taken_at_problem = _taken_at(exif)
     return ImageMeta(
         width=w,
         height=h,
         format=str(im.format or "unknown"),
         orientation=orientation,
-        taken_at=_taken_at(exif),
+        taken_at=taken_at,
         camera=_camera(exif),
         icc_description=desc,
         bit_depth=_bit_depth(im, deep_colour),
         has_gps=_has_gps(exif),
+        taken_at_problem=taken_at_problem,
     )
 
 

@@ -67,6 +67,8 @@ class ImportOutcome:
 
     photo: Photo
     duplicate: bool = False
+    repaired: bool = False  # a damaged stored original was replaced by this file's verified bytes
+    date_note: str | None = None  # why the photo's own date was not used, when it was not
 
 
 @dataclass(frozen=True)
@@ -113,5 +115,11 @@ class CheckReport:
     missing: list[Photo]
     altered: list[Photo]
     ok: bool
-    temp_files: list[Path] = field(default_factory=list)
-    removed: list[Path] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)  # stale ones are removed: see ``removed``
+    removed: list[Path] = field(default_factory=list)  # temp leftovers of processes that are gone
+    moved: dict[Path, Path] = field(default_factory=dict)  # orphan -> its place in lost+found
+    lost_and_found: list[Path] = field(default_factory=list)  # restorable with `check --rebuild`
+    busy_temp_files: list[Path] = field(default_factory=list)  # a running process is writing them
+    invalid_rows: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why)
+    bad_dates: list[int] = field(default_factory=list)  # photo ids with an impossible stored date
+    notices: list[str] = field(default_factory=list)  # e.g. pending restore swaps found and reported

@@ -8,6 +8,8 @@ Every version keeps a fixture library in ``tests/fixtures/libraries/`` that the 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +114,13 @@ def user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def is_new(conn: sqlite3.Connection) -> bool:
+    """Version 0 and not a single table: a database nobody has set up yet."""
+    if user_version(conn) != 0:
+        return False
+    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+
+
 def migrate(
     conn: sqlite3.Connection,
     db_path: Path | None = None,
@@ -158,3 +167,5 @@ def _backup(conn: sqlite3.Connection, target: Path) -> None:
         conn.backup(dest)
     finally:
         dest.close()
+    with contextlib.suppress(OSError):
+        os.chmod(target, 0o600)  # a copy of health data: owner-only like the database

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from skintrack.errors import InvalidInputError
+from skintrack.errors import InvalidInputError, LibraryError
 from skintrack.library import Library, Photo
-from skintrack.library.db import PreparedImport, prepare_import
+from skintrack.library.db import PreparedImport, display_name, prepare_import
 from skintrack.progress import CancelToken, Progress
 
 PREPARE_WORKERS = 2  # files validated/hashed ahead of the one being committed
@@ -29,6 +29,9 @@ class ImportReport:
     errors: list[tuple[Path, str]] = field(default_factory=list)
     cancelled: bool = False
     duplicate_of: list[Photo] = field(default_factory=list)  # the photo each duplicate matched
+    repaired: list[Photo] = field(default_factory=list)  # damaged originals replaced by these files
+    date_notes: dict[int, str] = field(default_factory=dict)  # photo id -> why its own date was unused
+    cleaned: list[Path] = field(default_factory=list)  # temp files of interrupted imports removed
 
 
 def import_files(
@@ -49,6 +52,7 @@ def import_files(
     report = ImportReport()
     total = len(files)
     lib.region(region_id)  # fail early (UsageError) for an unknown region
+    report.cleaned = lib.clean_stale_temps()
     # Validating, decoding the preview and hashing the next files (GIL-free work in Pillow and
     # hashlib) runs on PREPARE_WORKERS threads while this thread copies and commits, in order.
     with ThreadPoolExecutor(max_workers=PREPARE_WORKERS, thread_name_prefix="skintrack-import") as pool:
@@ -69,15 +73,25 @@ def import_files(
                 outcome = lib.import_file(region_id, path, taken_at=taken_at, notes=notes, prepared=prepared)
             except InvalidInputError as exc:
                 report.errors.append((path, exc.reason))
-                message = f"Skipped {path.name}: {exc.reason}"
+                message = f"Skipped {display_name(path)}: {exc.reason}"
+            except MemoryError:
+                report.errors.append((path, "not enough memory to read this image"))
+                message = f"Skipped {display_name(path)}: not enough memory"
+            except LibraryError as exc:  # e.g. a full disk: this file failed, the next may not
+                report.errors.append((path, str(exc)))
+                message = f"Failed {display_name(path)}: {exc}"
             else:
+                if outcome.repaired:
+                    report.repaired.append(outcome.photo)
+                if outcome.date_note:
+                    report.date_notes[outcome.photo.id] = outcome.date_note
                 if outcome.duplicate:
                     report.duplicates.append(path)
                     report.duplicate_of.append(outcome.photo)
-                    message = f"Already in the library: {path.name}"
+                    message = f"Already in the library: {display_name(path)}"
                 else:
                     report.imported.append(outcome.photo)
-                    message = f"Imported {path.name}"
+                    message = f"Imported {display_name(path)}"
             yield Progress(index + 1, total, message)
     return report
 
