@@ -31,6 +31,9 @@ from skintrack.core.fsutil import atomic_write_bytes
 from skintrack.errors import InvalidInputError
 
 DEFAULT_MAX_PIXELS = 120_000_000
+# What decoding one photo may allocate (pixels x bytes per pixel of every array the decode makes,
+# see ``decoded_bytes``): a small file can declare a huge, deep image.
+DEFAULT_MAX_DECODED_BYTES = 1 << 30
 
 # EXIF tags (numbers from the EXIF 2.32 specification)
 TAG_ORIENTATION = 0x0112
@@ -52,7 +55,7 @@ _IDENTIFYING_IFD0 = (
     0x9C9E,  # XPKeywords
     0x9C9F,  # XPSubject
     0xC62F,  # CameraSerialNumber (DNG)
-    TAG_GPS_IFD,
+    0x02BC,  # XMLPacket: embedded XMP, which names its creator
 )
 _IDENTIFYING_EXIF_IFD = (
     0x927C,  # MakerNote (opaque, often serial numbers and GPS copies)
@@ -144,6 +147,41 @@ def _check_pixels(path: Path, width: int, height: int, max_pixels: int | None) -
             path,
             f"image is {width}x{height} = {_megapixels(width * height)} MP, "
             f"over the {_megapixels(max_pixels)} MP limit",
+        )
+
+
+def decoded_bytes(im: Image.Image, *, deep_colour: bool, want_float: bool, orientation: int = 1) -> int:
+    """Bytes a decode of ``im`` allocates at its peak, counting channels and bit depth.
+
+    8-bit output (also from 16-bit sources, which only then lose their low bits): Pillow's
+    pixels (1 byte per band for one band, 4 for several), our RGB array, a rotated copy when the
+    photo is not upright. Float output adds float32 RGB; 16-bit sources decoded at full depth
+    take OpenCV's 16-bit array and two float32 RGB arrays instead.
+    """
+    pixels = int(im.width) * int(im.height)
+    bands = len(im.getbands())
+    if deep_colour and want_float:
+        per_pixel = 2 * max(bands, 3) + 2 * 3 * 4
+    else:
+        wide = im.mode.startswith("I;16") or im.mode in ("I", "F")
+        per_pixel = (4 if bands > 1 or wide else 1) + 3
+        if orientation != 1:
+            per_pixel += 3
+        if want_float:
+            per_pixel += 3 * 4
+    return pixels * per_pixel
+
+
+def _gigabytes(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def _check_budget(path: Path, im: Image.Image, cost: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and cost > max_bytes:
+        raise InvalidInputError(
+            path,
+            f"image is {im.width}x{im.height} ({im.mode}); decoding it would take about "
+            f"{_gigabytes(cost)} of memory, over the {_gigabytes(max_bytes)} limit",
         )
 
 
@@ -346,12 +384,20 @@ def _meta(im: Image.Image, deep_colour: bool) -> ImageMeta:
     )
 
 
-def read_meta(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageMeta:
-    """Header-only metadata (fast); raises InvalidInputError for files decode() would refuse up front."""
+def read_meta(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_bytes: int | None = DEFAULT_MAX_DECODED_BYTES,
+) -> ImageMeta:
+    """Header-only metadata (fast); raises InvalidInputError for files an 8-bit decode() would
+    refuse up front (PNG metadata may need the pixels, so the same budget applies)."""
     p, im = _open(path, max_pixels)
     with im:
         try:
-            return _meta(im, _is_16bit_colour(im))
+            deep_colour = _is_16bit_colour(im)
+            _check_budget(p, im, decoded_bytes(im, deep_colour=deep_colour, want_float=False), max_bytes)
+            return _meta(im, deep_colour)
         except (OSError, SyntaxError, ValueError) as exc:
             raise InvalidInputError(p, f"damaged image metadata ({exc})") from exc
 
@@ -546,18 +592,25 @@ def decode(
     dtype: Any = np.uint8,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     max_side: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_DECODED_BYTES,
 ) -> DecodedImage:
     """Decode a photo to upright sRGB; ``max_side`` gives a fast reduced preview (JPEG draft mode).
 
-    16-bit sources keep their precision when ``dtype`` is float32. Raises InvalidInputError for
-    missing, empty, truncated, non-image and over-sized files (checked from the header first).
+    16-bit sources keep their precision when ``dtype`` is float32 and are read at 8 bits
+    otherwise (a quarter of the memory). Raises InvalidInputError for missing, empty, truncated,
+    non-image and over-sized files, and for files whose decode would take more than
+    ``max_bytes`` (checked from the header first, see ``decoded_bytes``).
     """
+    want_float = np.dtype(dtype).kind == "f"
     p, im = _open(path, max_pixels)
     with im:
         try:
             deep_colour = _is_16bit_colour(im)
+            orientation = _orientation(_exif_of(im)) if im.format != "PNG" else 1
+            cost = decoded_bytes(im, deep_colour=deep_colour, want_float=want_float, orientation=orientation)
+            _check_budget(p, im, cost, max_bytes)
             meta = _meta(im, deep_colour)
-            if deep_colour:
+            if deep_colour and want_float:
                 arr = _decode_16bit_colour(p, im)
             else:
                 if max_side is not None and im.format in _JPEG_FORMATS:
@@ -659,28 +712,44 @@ def strip_identifying_exif(exif_bytes: bytes | None) -> bytes | None:
 
     Returns None when there is nothing usable left or the input cannot be parsed.
     """
+    return filter_exif(exif_bytes)
+
+
+def filter_exif(
+    exif_bytes: bytes | None, *, keep_gps: bool = False, keep_identifying: bool = False
+) -> bytes | None:
+    """EXIF rebuilt from scratch with only what the user chose to share.
+
+    Always dropped: the IFD1 thumbnail and the interoperability IFD. Dropped unless
+    ``keep_identifying``: serial numbers, owner, artist, copyright, host computer, unique ID,
+    MakerNote, user comment, Windows XP tags and embedded XMP (which names its creator). Dropped
+    unless ``keep_gps``: the GPS IFD. Returns None when nothing is left or the input is unreadable.
+    """
     if not exif_bytes:
         return None
     exif = Image.Exif()
     try:
         exif.load(bytes(exif_bytes))
         sub = dict(exif.get_ifd(TAG_EXIF_IFD)) if TAG_EXIF_IFD in exif else {}
+        gps = dict(exif.get_ifd(TAG_GPS_IFD)) if keep_gps and TAG_GPS_IFD in exif else {}
     except Exception:
         return None
-    for tag in _IDENTIFYING_IFD0:
-        exif.pop(tag, None)
-    for tag in _IDENTIFYING_EXIF_IFD:
-        sub.pop(tag, None)
+    if not keep_identifying:
+        for tag in _IDENTIFYING_IFD0:
+            exif.pop(tag, None)
+        for tag in _IDENTIFYING_EXIF_IFD:
+            sub.pop(tag, None)
     # Rebuild from scratch so no dropped IFD (GPS, IFD1 thumbnail, interop) survives inside the bytes.
     clean = Image.Exif()
     for tag, value in exif.items():
         if tag in (TAG_EXIF_IFD, TAG_GPS_IFD, 0xA005):  # sub-IFD pointers: rebuilt below or dropped
             continue
         clean[tag] = value
+    sub.pop(0xA005, None)  # interoperability IFD pointer
     if sub:
-        sub.pop(0xA005, None)  # interoperability IFD pointer
-        clean_sub = clean.get_ifd(TAG_EXIF_IFD)
-        clean_sub.update(sub)
-    if not len(clean) and not sub:
+        clean.get_ifd(TAG_EXIF_IFD).update(sub)
+    if gps:
+        clean.get_ifd(TAG_GPS_IFD).update(gps)
+    if not len(clean) and not sub and not gps:
         return None
     return clean.tobytes()
