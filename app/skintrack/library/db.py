@@ -17,6 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -292,6 +293,9 @@ class Library:
         except BaseException:
             conn.close()
             raise
+        if create or recover:
+            with contextlib.suppress(sqlite3.OperationalError):  # busy/read-only: stamped next time
+                _stamp_identity(conn)
         _make_private(db_path)
         try:
             make_private_dir(root / "originals")
@@ -1042,6 +1046,19 @@ def _refuse_unusable(
             f"no Skintrack library in {root} (the database {DB_NAME} {what}); create one with "
             "`skintrack region add NAME`"
         )
+
+
+LIBRARY_ID_KEY = "library_id"
+
+
+def _stamp_identity(conn: sqlite3.Connection) -> None:
+    """Give the library a random id once (lets a foreign write-ahead log be told apart)."""
+    if conn.execute("SELECT 1 FROM setting WHERE key = ?", (LIBRARY_ID_KEY,)).fetchone():
+        return
+    conn.execute(
+        "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)",
+        (LIBRARY_ID_KEY, json.dumps(uuid.uuid4().hex)),
+    )
 
 
 def _make_private(db_path: Path) -> None:

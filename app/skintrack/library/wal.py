@@ -110,10 +110,10 @@ def _trial_replay(db_path: Path, wal: Path) -> str | None:
 
 
 def _identity(conn: sqlite3.Connection) -> str | None:
-    """The library's birth stamp: when its first region was made (None before there is one)."""
+    """The library's random id (see ``Library.open``), None where it has none yet."""
     try:
-        row = conn.execute("SELECT min(created_at) FROM region").fetchone()
-        return None if row is None else row[0]
+        row = conn.execute("SELECT value FROM setting WHERE key = 'library_id'").fetchone()
+        return None if row is None else str(row[0])
     except sqlite3.DatabaseError:
         return None
     finally:
