@@ -46,7 +46,7 @@ def test_impossible_exif_dates_fall_back_to_the_file_time_with_the_reason(cli: C
     assert cli("region", "list").returncode == 0
 
 
-@pytest.mark.parametrize("value", ["9999-12-31", "1850-01-01", "2024-01-01T10:00+99:00"])
+@pytest.mark.parametrize("value", ["9999-12-31", "1850-01-01", "0001-01-01"])
 def test_a_date_outside_the_range_is_a_usage_error(cli: Cli, tmp_path: Path, value: str) -> None:
     result = cli("import", "--region", "Arm", "--date", value, str(make_jpeg(tmp_path / "a.jpg")))
     assert result.returncode == 2 and "invalid date" in result.stderr
@@ -159,7 +159,7 @@ def test_the_decode_budget_counts_bytes_and_16_bit_is_read_at_8_bit_when_8_bit_i
     tmp_path: Path,
 ) -> None:
     path = _png16(tmp_path / "deep.png", 1000)
-    with pytest.raises(InvalidInputError, match="would take about .* of memory, over the"):
+    with pytest.raises(InvalidInputError, match=r"would take about .* of memory, over the"):
         decode(path, dtype=np.float32, max_bytes=20_000_000)  # full depth: ~30 bytes a pixel
     assert decode(path, max_bytes=20_000_000).rgb.shape == (1000, 1000, 3)  # 8 bit: ~7 bytes a pixel
     with pytest.raises(InvalidInputError, match="of memory"):
@@ -197,4 +197,5 @@ def test_importing_a_16_bit_png_decodes_it_at_8_bit(cli: Cli, tmp_path: Path) ->
     assert code == 0
     code, peak = _peak_mb(cli, "import", "--region", "Arm", str(deep))
     assert code == 0
+    print(f"16-bit PNG import: {peak - baseline} MB over the baseline (goal < 120)")
     assert peak - baseline < 120, f"importing a 6 MP 16-bit PNG took {peak - baseline} MB over the baseline"
