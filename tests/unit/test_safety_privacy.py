@@ -65,10 +65,10 @@ def test_the_library_is_owner_only_with_the_usual_umask(tmp_path: Path) -> None:
     assert len(files) >= 3 and {_mode(p) for p in files} == {0o600}, {str(p): oct(_mode(p)) for p in files}
 
 
-def test_exports_are_owner_only(cli: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "m.csv"
-    assert cli("export", "--region", "Arm", "--format", "csv", "--out", str(out)).returncode == 0
-    assert _mode(out) == 0o600
+def test_exports_are_owner_only_and_carry_no_exif_by_default(cli: Cli, tmp_path: Path) -> None:
+    exif, _ = _exported_exif(cli, tmp_path)
+    assert exif is None
+    assert _mode(tmp_path / "export.zip") == 0o600
 
 
 def _exported_exif(cli: Cli, tmp_path: Path, *flags: str) -> tuple[Image.Exif | None, str]:
@@ -105,11 +105,6 @@ def test_identifying_exif_and_gps_are_kept_only_when_asked(
     else:
         assert found == {None}
     assert ("deprecated" in stderr) == ("--keep-exif" in flags)
-
-
-def test_an_export_carries_no_exif_by_default(cli: Cli, tmp_path: Path) -> None:
-    exif, _ = _exported_exif(cli, tmp_path)
-    assert exif is None
 
 
 def test_the_help_says_exactly_what_each_exif_flag_keeps(cli: Cli) -> None:
