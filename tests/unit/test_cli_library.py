@@ -261,6 +261,8 @@ def test_demo_drives_the_builder_and_replaces_a_library_with_force(
     def fake_build(root: Path, token=None):
         with Library.open(root) as lib:
             lib.add_region("Left forearm")
+        (root / "demo-truth").mkdir()
+        (root / "demo-truth" / "truth.json").write_text("{}")  # as the real builder marks a demo
         for i in range(3):
             yield Progress(i + 1, 3, f"step {i + 1}")
         return {"library": str(root), "regions": ["Left forearm"], "photos": 0}

@@ -208,3 +208,11 @@ def test_the_next_import_removes_temp_files_of_a_killed_import(cli: Cli, tmp_pat
     stale.write_bytes(b"half a photo")
     result = cli("import", "--region", "Arm", str(make_jpeg(tmp_path / "next.jpg", 9)))
     assert result.returncode == 0 and not stale.exists()
+
+
+def test_demo_force_never_replaces_a_library_with_the_users_photos(cli: Cli, tmp_path: Path) -> None:
+    _library_with_photos(cli, tmp_path, n=1)
+    originals = cli.originals()
+    refused = cli("demo", "--force")
+    assert refused.returncode == 2 and "refusing to replace it" in refused.stderr
+    assert cli.originals() == originals and (cli.library / "skintrack.sqlite3").exists()

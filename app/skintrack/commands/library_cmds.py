@@ -123,8 +123,18 @@ def photo_json(lib: Library, photo: Photo, region_name: str | None = None) -> di
         "imported_at": _iso(photo.imported_at),
         "notes": photo.notes,
         "deleted_at": _iso(photo.deleted_at),
-        "path": str(lib.original_path(photo)),
+        "path": _original_or_none(lib, photo),
     }
+
+
+def _original_or_none(lib: Library, photo: Photo) -> str | None:
+    """The original's path; None for a row whose file name is invalid (`check` reports it)."""
+    from skintrack.library.store import InvalidOriginalNameError
+
+    try:
+        return str(lib.original_path(photo))
+    except InvalidOriginalNameError:
+        return None
 
 
 def journal_json(entry: JournalEntry) -> dict[str, Any]:
@@ -427,7 +437,7 @@ def _check(args: argparse.Namespace) -> int:
         return _rebuild(args)
     with _open(args, create=False) as lib:
         report = lib.check(repair=args.repair)
-        originals = {p.id: str(lib.original_path(p)) for p in report.missing + report.altered}
+        originals = {p.id: str(_original_or_none(lib, p)) for p in report.missing + report.altered}
     if args.json:
         _print_json(
             {
@@ -544,6 +554,11 @@ def _demo(args: argparse.Namespace) -> int:
             raise UsageError(f"{root} is not empty; use --force to replace an existing library there")
         if not (root / DB_NAME).exists():
             raise UsageError(f"{root} is not empty and is not a Skintrack library; refusing to delete it")
+        if not _replaceable_by_demo(root):
+            raise UsageError(
+                f"{root} is a Skintrack library with photos that are not the demo's; refusing to "
+                "replace it (build the demo in another folder)"
+            )
         shutil.rmtree(root)
     from skintrack.demo.build import build_demo_library
 
@@ -562,6 +577,15 @@ def _demo(args: argparse.Namespace) -> int:
             shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
             print(f"{key}: {shown}")
     return EXIT_OK
+
+
+def _replaceable_by_demo(root: Path) -> bool:
+    """Only an earlier demo library, or a library without a single photo, may be replaced."""
+    from skintrack.library.store import OriginalStore
+
+    if (root / "demo-truth" / "truth.json").is_file():
+        return True
+    return not OriginalStore(root / "originals").has_files()
 
 
 # ---------------------------------------------------------------- registration

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import secrets
+import shutil
 import sys
 from pathlib import Path
 
@@ -53,10 +54,11 @@ def temp_path_for(path: Path) -> Path:
 
 
 def remove_stale_temps(folder: Path, target_name: str | None = None) -> list[Path]:
-    """Delete temp files in ``folder`` whose owning process is gone; returns what was removed.
+    """Delete temp files (and temp folders) in ``folder`` whose owning process is gone.
 
-    ``target_name`` limits the sweep to temp files of one target (``.NAME.PID-xxxx.skt-tmp``), so
-    an export cleans only its own kind of leftovers. Files of running processes are left alone.
+    Returns what was removed. ``target_name`` limits the sweep to one target's temp files
+    (``.NAME.PID-xxxx.skt-tmp``), so an export cleans only its own kind of leftovers. Files of
+    running processes are left alone.
     """
     removed: list[Path] = []
     try:
@@ -71,9 +73,15 @@ def remove_stale_temps(folder: Path, target_name: str | None = None) -> list[Pat
             continue
         path = folder / name
         try:
-            if path.is_file() and not path.is_symlink():
+            if path.is_symlink():
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.is_file():
                 path.unlink()
-                removed.append(path)
+            else:
+                continue
+            removed.append(path)
         except OSError:
             continue
     return removed

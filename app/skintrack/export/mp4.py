@@ -11,10 +11,9 @@ never renames a broken file over a good earlier export.
 from __future__ import annotations
 
 import subprocess
-import tempfile
+import threading
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
@@ -46,12 +45,6 @@ def _ffmpeg() -> str:
     import imageio_ffmpeg
 
     return str(imageio_ffmpeg.get_ffmpeg_exe())
-
-
-def _tail(stream: IO[bytes]) -> str:
-    stream.seek(0)
-    text = stream.read().decode("utf-8", "replace").strip()
-    return text[-_STDERR_LIMIT:] or "no message"
 
 
 def write_mp4(path: str | Path, images: Iterable[np.ndarray], frame_ms: int) -> int:
@@ -99,29 +92,35 @@ def write_mp4(path: str | Path, images: Iterable[np.ndarray], frame_ms: int) -> 
         str(path),
     ]
     n = 0
-    with tempfile.TemporaryFile() as errors:  # ffmpeg's messages only, never picture data
-        try:
-            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors)
-        except OSError as exc:
-            raise Mp4Error(f"cannot start ffmpeg ({exc.strerror or exc})") from exc
-        assert proc.stdin is not None
-        try:
-            for img in _chain(first, it):
-                frame = pad_even(img)
-                if frame.shape[:2] != (h, w):
-                    raise ValueError("all MP4 frames must have the same size")
-                proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
-                n += 1
-            proc.stdin.close()
-            status = proc.wait()
-        except BrokenPipeError:
-            status = proc.wait()
-        except BaseException:
-            proc.kill()
-            proc.wait()
-            raise
-        if status != 0:
-            raise Mp4Error(f"ffmpeg failed with exit status {status}: {_tail(errors)}")
+    try:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise Mp4Error(f"cannot start ffmpeg ({exc.strerror or exc})") from exc
+    assert proc.stdin is not None and proc.stderr is not None
+    errors = proc.stderr
+    messages: list[bytes] = []
+    drain = threading.Thread(target=lambda: messages.append(errors.read()), daemon=True)
+    drain.start()  # a full stderr pipe would block ffmpeg, and us with it
+    try:
+        for img in _chain(first, it):
+            frame = pad_even(img)
+            if frame.shape[:2] != (h, w):
+                raise ValueError("all MP4 frames must have the same size")
+            proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).tobytes())
+            n += 1
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass  # ffmpeg quit early; its exit status says why
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        drain.join()
+        raise
+    status = proc.wait()
+    drain.join()
+    if status != 0:
+        text = b"".join(messages).decode("utf-8", "replace").strip()[-_STDERR_LIMIT:] or "no message"
+        raise Mp4Error(f"ffmpeg failed with exit status {status}: {text}")
     found = count_frames(Path(path))
     if found != n:
         raise Mp4Error(f"the MP4 holds {found} of {n} frames; the file is incomplete")

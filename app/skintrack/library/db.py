@@ -26,6 +26,7 @@ from typing import Any
 
 from skintrack.core.dates import add_days, date_problem
 from skintrack.core.fsutil import (
+    PRIVATE_DIR_MODE,
     PRIVATE_FILE_MODE,
     make_private_dir,
     remove_stale_temps,
@@ -300,6 +301,7 @@ class Library:
         try:
             make_private_dir(root / "originals")
             make_private_dir(root / "cache")
+            _tighten(root, root / "originals", root / "cache")
         except OSError as exc:
             conn.close()
             raise LibraryError(f"cannot create the library folders in {root}: {exc.strerror}") from exc
@@ -1059,6 +1061,14 @@ def _stamp_identity(conn: sqlite3.Connection) -> None:
         "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)",
         (LIBRARY_ID_KEY, json.dumps(uuid.uuid4().hex)),
     )
+
+
+def _tighten(*folders: Path) -> None:
+    """Owner-only library folders, also for libraries made before they were created that way."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mode & 0o077:
+                os.chmod(folder, PRIVATE_DIR_MODE)
 
 
 def _make_private(db_path: Path) -> None:
