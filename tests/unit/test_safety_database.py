@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from safety_support import Cli, make_jpeg
+from safety_library_support import Cli, make_jpeg
 
 from skintrack.library import Library
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 import pytest
-from safety_support import Cli, make_jpeg
+from safety_library_support import Cli, make_jpeg
 
 from skintrack.library import Library
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from safety_support import Cli, make_jpeg
+from safety_library_support import Cli, make_jpeg
 
 from skintrack.core.images import decode, read_meta
 from skintrack.errors import InvalidInputError

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from safety_support import Cli, make_jpeg
+from safety_library_support import Cli, make_jpeg
 
 from skintrack.library import Library
 
