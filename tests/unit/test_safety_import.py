@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import cv2
@@ -17,7 +19,7 @@ from safety_library_support import Cli, make_jpeg
 
 from skintrack.core.images import decode, read_meta
 from skintrack.errors import InvalidInputError
-from skintrack.library import Library
+from skintrack.library import Library, schema
 
 
 @pytest.fixture
@@ -40,10 +42,12 @@ def test_impossible_exif_dates_fall_back_to_the_file_time_with_the_reason(cli: C
     imported = {p["original_name"]: p for p in json.loads(result.stdout)["imported"]}
     for name, reason in (("far.jpg", "year 9999"), ("zero.jpg", "year 1"), ("offset.jpg", "+99:99")):
         assert imported[name]["taken_at_source"] == "file"
-        assert reason in imported[name]["date_note"]
+        assert reason in imported[name]["taken_at_note"]
     assert imported["fine.jpg"]["taken_at"] == "2024-05-02T10:00:00+02:00"
-    assert imported["fine.jpg"]["date_note"] is None
+    assert imported["fine.jpg"]["taken_at_note"] == ""
     assert cli("region", "list").returncode == 0
+    stored = {p["original_name"]: p["taken_at_note"] for p in cli.json("photos", "--region", "Arm")}
+    assert "year 9999" in stored["far.jpg"]  # the reason is kept with the photo
 
 
 @pytest.mark.parametrize("value", ["9999-12-31", "1850-01-01", "0001-01-01"])
@@ -199,3 +203,17 @@ def test_importing_a_16_bit_png_decodes_it_at_8_bit(cli: Cli, tmp_path: Path) ->
     assert code == 0
     print(f"16-bit PNG import: {peak - baseline} MB over the baseline (goal < 120)")
     assert peak - baseline < 120, f"importing a 6 MP 16-bit PNG took {peak - baseline} MB over the baseline"
+
+
+def test_the_date_note_migration_keeps_existing_photos_with_an_empty_note(tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "libraries"
+    root = tmp_path / "old"
+    shutil.copytree(fixtures / "v2", root)
+    with Library.open(root, create=False) as lib:
+        assert lib.schema_version == schema.LATEST_VERSION
+        photos = lib.list_photos(1, include_deleted=True)
+        assert [p.taken_at_note for p in photos] == ["", "", ""]
+        far = lib.import_file(1, make_jpeg(tmp_path / "far.jpg", 9, taken="9999:01:01 00:00:00")).photo
+        assert far.taken_at_source == "file" and "year 9999" in far.taken_at_note
+        edited = lib.update_photo(far.id, taken_at=datetime(2024, 5, 1, 12, 0))
+        assert (edited.taken_at_source, edited.taken_at_note) == ("user", "")

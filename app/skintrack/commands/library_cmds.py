@@ -120,6 +120,7 @@ def photo_json(lib: Library, photo: Photo, region_name: str | None = None) -> di
         "height": photo.height,
         "taken_at": _iso(photo.taken_at),
         "taken_at_source": photo.taken_at_source,
+        "taken_at_note": photo.taken_at_note,
         "imported_at": _iso(photo.imported_at),
         "notes": photo.notes,
         "deleted_at": _iso(photo.deleted_at),
@@ -267,10 +268,7 @@ def _import(args: argparse.Namespace) -> int:
             _print_json(
                 {
                     "region": region.name,
-                    "imported": [
-                        {**photo_json(lib, p, region.name), "date_note": report.date_notes.get(p.id)}
-                        for p in report.imported
-                    ],
+                    "imported": [photo_json(lib, p, region.name) for p in report.imported],
                     "duplicates": [_shown(p) for p in report.duplicates],
                     "duplicate_of": [p.id for p in report.duplicate_of],
                     "repaired": [p.id for p in report.repaired],
@@ -283,8 +281,8 @@ def _import(args: argparse.Namespace) -> int:
             for photo in report.imported:
                 when = f"{_show_dt(photo.taken_at)} ({photo.taken_at_source})"
                 print(f"  #{photo.id}  {when}  {photo.original_name}")
-                if photo.id in report.date_notes:
-                    print(f"      date from {photo.taken_at_source}: {report.date_notes[photo.id]}")
+                if photo.taken_at_note:
+                    print(f"      date from {photo.taken_at_source}: {photo.taken_at_note}")
             for path, same in zip(report.duplicates, report.duplicate_of, strict=True):
                 where = f"photo {same.id}"
                 if same.in_trash:

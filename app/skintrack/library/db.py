@@ -168,6 +168,7 @@ def photo_from_row(row: sqlite3.Row) -> Photo:
         imported_at=stored_dt(row["imported_at"]),
         notes=row["notes"],
         deleted_at=_opt_dt(row["deleted_at"]),
+        taken_at_note=row["taken_at_note"],
     )
 
 
@@ -561,8 +562,9 @@ class Library:
                     raise LibraryError("an original vanished during import")
                 cur = conn.execute(
                     """INSERT INTO photo (region_id, sha256, original_name, suffix, size_bytes, width,
-                           height, taken_at, taken_at_sort, taken_at_source, imported_at, notes)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           height, taken_at, taken_at_sort, taken_at_source, imported_at, notes,
+                           taken_at_note)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         region.id,
                         sha,
@@ -576,6 +578,7 @@ class Library:
                         source,
                         dt_to_text(now()),
                         notes,
+                        date_note or "",
                     ),
                 )
                 photo_id = cur.lastrowid
@@ -601,7 +604,7 @@ class Library:
                 self._thumbs.store(sha, THUMB_SIZE, preview)
             except OSError as exc:  # a thumbnail is a cache; the import stands
                 log.warning("cannot cache the thumbnail of photo %s: %s", photo_id, exc.strerror)
-        return ImportOutcome(photo, duplicate=False, repaired=repaired, date_note=date_note)
+        return ImportOutcome(photo, duplicate=False, repaired=repaired)
 
     def _put_original(self, path: Path, sha: str, suffix: str, size: int) -> bool:
         """Copy (or repair) the original; True when a damaged stored copy was replaced."""
@@ -684,6 +687,7 @@ class Library:
                 taken_at=dt_to_text(taken_at),
                 taken_at_sort=sort_key(taken_at),
                 taken_at_source=taken_at_source,
+                taken_at_note="",
             )
         if notes is not UNSET:
             fields["notes"] = notes

@@ -55,6 +55,7 @@ class Photo:
     imported_at: datetime
     notes: str
     deleted_at: datetime | None
+    taken_at_note: str = ""  # why the photo's own date was not used ("" when it was, or for user dates)
 
     @property
     def in_trash(self) -> bool:
@@ -68,7 +69,6 @@ class ImportOutcome:
     photo: Photo
     duplicate: bool = False
     repaired: bool = False  # a damaged stored original was replaced by this file's verified bytes
-    date_note: str | None = None  # why the photo's own date was not used, when it was not
 
 
 @dataclass(frozen=True)

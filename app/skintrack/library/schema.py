@@ -106,7 +106,12 @@ def _v2_analysis(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis]
+def _v3_photo_date_note(conn: sqlite3.Connection) -> None:
+    """Why a photo's own date (EXIF) was not used, e.g. a camera clock at 9999-12-31."""
+    conn.execute("ALTER TABLE photo ADD COLUMN taken_at_note TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis, _v3_photo_date_note]
 LATEST_VERSION = len(MIGRATIONS)
 
 

@@ -30,7 +30,6 @@ class ImportReport:
     cancelled: bool = False
     duplicate_of: list[Photo] = field(default_factory=list)  # the photo each duplicate matched
     repaired: list[Photo] = field(default_factory=list)  # damaged originals replaced by these files
-    date_notes: dict[int, str] = field(default_factory=dict)  # photo id -> why its own date was unused
     cleaned: list[Path] = field(default_factory=list)  # temp files of interrupted imports removed
 
 
@@ -83,8 +82,6 @@ def import_files(
             else:
                 if outcome.repaired:
                     report.repaired.append(outcome.photo)
-                if outcome.date_note:
-                    report.date_notes[outcome.photo.id] = outcome.date_note
                 if outcome.duplicate:
                     report.duplicates.append(path)
                     report.duplicate_of.append(outcome.photo)
