@@ -216,3 +216,17 @@ def test_demo_force_never_replaces_a_library_with_the_users_photos(cli: Cli, tmp
     refused = cli("demo", "--force")
     assert refused.returncode == 2 and "refusing to replace it" in refused.stderr
     assert cli.originals() == originals and (cli.library / "skintrack.sqlite3").exists()
+
+
+def test_a_log_left_without_its_database_is_never_replayed_into_a_new_one(cli: Cli, tmp_path: Path) -> None:
+    wal = _foreign_wal(tmp_path)
+    cli.library.mkdir()
+    (cli.library / "skintrack.sqlite3-wal").write_bytes(wal)
+    refused = cli("region", "add", "Arm")
+    assert refused.returncode == 1 and "without its database" in refused.stderr
+    assert not (cli.library / "skintrack.sqlite3").exists()
+    rebuilt = cli("check", "--rebuild")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert [p.name.split(".stray-")[0] for p in cli.library.glob("*.stray-*")] == ["skintrack.sqlite3-wal"]
+    with Library.open(cli.library, create=False) as lib:
+        assert [s.region.name for s in lib.list_regions()] == ["Recovered"]  # nothing of the log

@@ -264,6 +264,7 @@ class Library:
         state = _database_state(db_path)
         if state != "present":
             _refuse_unusable(root, state, store, create=create, recover=recover)
+            _set_aside_stray_wal(db_path, recover=recover)
             if root.exists() and not root.is_dir():
                 raise LibraryError(f"{root} is not a folder")
             try:
@@ -1052,6 +1053,27 @@ def _refuse_unusable(
             f"no Skintrack library in {root} (the database {DB_NAME} {what}); create one with "
             "`skintrack region add NAME`"
         )
+
+
+def _set_aside_stray_wal(db_path: Path, *, recover: bool) -> None:
+    """A write-ahead log without its database must not be replayed into a new one."""
+    wal = db_path.with_name(db_path.name + "-wal")
+    try:
+        if wal.stat().st_size == 0:
+            return
+    except FileNotFoundError:
+        return
+    if not recover:
+        raise DamagedLibraryError(
+            f"the library {db_path.parent} is damaged: {wal.name} is there without its database. "
+            "Nothing was changed. Restore a backup, or run `skintrack check --rebuild` (it keeps "
+            f"{wal.name} aside)"
+        )
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for suffix in ("-wal", "-shm"):
+        source = db_path.with_name(db_path.name + suffix)
+        if source.exists():
+            os.replace(source, db_path.with_name(f"{db_path.name}{suffix}.stray-{stamp}"))
 
 
 LIBRARY_ID_KEY = "library_id"
