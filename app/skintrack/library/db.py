@@ -17,7 +17,6 @@ import logging
 import os
 import sqlite3
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,8 +25,6 @@ from typing import Any
 
 from skintrack.core.dates import add_days, date_problem
 from skintrack.core.fsutil import (
-    PRIVATE_DIR_MODE,
-    PRIVATE_FILE_MODE,
     make_private_dir,
     remove_stale_temps,
     sha256_file,
@@ -47,13 +44,22 @@ from skintrack.library.models import (
     Region,
     RegionSummary,
 )
+from skintrack.library.opening import (
+    DB_NAME,
+    DatabaseUnreadableError,
+    database_state,
+    make_private,
+    refuse_unusable,
+    set_aside_stray_wal,
+    stamp_identity,
+    tighten,
+)
 from skintrack.library.store import ContentChangedError, InvalidOriginalNameError, OriginalStore
 from skintrack.library.thumbnails import ThumbnailCache
 from skintrack.library.wal import check_wal, register_open, unregister_open
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "skintrack.sqlite3"
 DEFAULT_TIMEOUT_S = 30.0
 THUMB_SIZE = 320  # the size the GUI timeline asks for; made during import
 _MIN_PLAUSIBLE_MTIME = datetime(1990, 1, 1).timestamp()
@@ -216,14 +222,6 @@ def _is_lock_error(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-class DatabaseUnreadableError(LibraryError):
-    """The database file exists but SQLite cannot read or upgrade it."""
-
-
-class DamagedLibraryError(LibraryError):
-    """The database is missing, empty or new although originals/ holds photos."""
-
-
 class Library:
     """An open library folder. Use ``Library.open(root)``, ideally as a context manager."""
 
@@ -261,10 +259,10 @@ class Library:
         root = Path(root).expanduser()
         db_path = root / DB_NAME
         store = OriginalStore(root / "originals")
-        state = _database_state(db_path)
+        state = database_state(db_path)
         if state != "present":
-            _refuse_unusable(root, state, store, create=create, recover=recover)
-            _set_aside_stray_wal(db_path, recover=recover)
+            refuse_unusable(root, state, store, create=create, recover=recover)
+            set_aside_stray_wal(db_path, recover=recover)
             if root.exists() and not root.is_dir():
                 raise LibraryError(f"{root} is not a folder")
             try:
@@ -283,7 +281,7 @@ class Library:
             raise DatabaseUnreadableError(f"cannot open the library database {db_path}: {exc}") from exc
         try:
             if state == "present" and schema.is_new(conn):
-                _refuse_unusable(root, "new", store, create=create, recover=recover)
+                refuse_unusable(root, "new", store, create=create, recover=recover)
             schema.migrate(conn, db_path)
         except sqlite3.OperationalError as exc:
             conn.close()
@@ -298,12 +296,12 @@ class Library:
             raise
         if create or recover:
             with contextlib.suppress(sqlite3.OperationalError):  # busy/read-only: stamped next time
-                _stamp_identity(conn)
-        _make_private(db_path)
+                stamp_identity(conn)
+        make_private(db_path)
         try:
             make_private_dir(root / "originals")
             make_private_dir(root / "cache")
-            _tighten(root, root / "originals", root / "cache")
+            tighten(root, root / "originals", root / "cache")
         except OSError as exc:
             conn.close()
             raise LibraryError(f"cannot create the library folders in {root}: {exc.strerror}") from exc
@@ -1023,90 +1021,6 @@ def prepare_import(path: str | os.PathLike[str], *, suffix: str | None = None) -
 
 
 # ---------------------------------------------------------------- helpers
-DatabaseState = str  # "missing", "empty" (0 bytes) or "present"
-
-
-def _database_state(db_path: Path) -> DatabaseState:
-    try:
-        size = db_path.stat().st_size
-    except FileNotFoundError:
-        return "missing"
-    except OSError as exc:
-        raise LibraryError(f"cannot read the library database {db_path}: {exc.strerror}") from exc
-    return "empty" if size == 0 else "present"
-
-
-def _refuse_unusable(
-    root: Path, state: DatabaseState, store: OriginalStore, *, create: bool, recover: bool
-) -> None:
-    """Raise unless a missing/empty/new database may become a fresh library here."""
-    what = {"missing": "is missing", "empty": "is empty (0 bytes)", "new": "holds no tables"}[state]
-    if store.has_files() and not recover:
-        raise DamagedLibraryError(
-            f"the library {root} is damaged: its database {DB_NAME} {what} but originals/ holds "
-            "photos. Nothing was changed. Restore the latest backup (`skintrack restore FILE.zip "
-            f"--library {root} --force`) or re-create rows for the photos with "
-            f"`skintrack check --rebuild --library {root}`"
-        )
-    if not create and not recover:
-        raise LibraryError(
-            f"no Skintrack library in {root} (the database {DB_NAME} {what}); create one with "
-            "`skintrack region add NAME`"
-        )
-
-
-def _set_aside_stray_wal(db_path: Path, *, recover: bool) -> None:
-    """A write-ahead log without its database must not be replayed into a new one."""
-    wal = db_path.with_name(db_path.name + "-wal")
-    try:
-        if wal.stat().st_size == 0:
-            return
-    except FileNotFoundError:
-        return
-    if not recover:
-        raise DamagedLibraryError(
-            f"the library {db_path.parent} is damaged: {wal.name} is there without its database. "
-            "Nothing was changed. Restore a backup, or run `skintrack check --rebuild` (it keeps "
-            f"{wal.name} aside)"
-        )
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    for suffix in ("-wal", "-shm"):
-        source = db_path.with_name(db_path.name + suffix)
-        if source.exists():
-            os.replace(source, db_path.with_name(f"{db_path.name}{suffix}.stray-{stamp}"))
-
-
-LIBRARY_ID_KEY = "library_id"
-
-
-def _stamp_identity(conn: sqlite3.Connection) -> None:
-    """Give the library a random id once (lets a foreign write-ahead log be told apart)."""
-    if conn.execute("SELECT 1 FROM setting WHERE key = ?", (LIBRARY_ID_KEY,)).fetchone():
-        return
-    conn.execute(
-        "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)",
-        (LIBRARY_ID_KEY, json.dumps(uuid.uuid4().hex)),
-    )
-
-
-def _tighten(*folders: Path) -> None:
-    """Owner-only library folders, also for libraries made before they were created that way."""
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            if folder.stat().st_mode & 0o077:
-                os.chmod(folder, PRIVATE_DIR_MODE)
-
-
-def _make_private(db_path: Path) -> None:
-    """Owner-only database (SQLite gives its -wal and -shm files the database's mode)."""
-    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
-        try:
-            if path.exists() and (path.stat().st_mode & 0o077):
-                os.chmod(path, PRIVATE_FILE_MODE)
-        except OSError:
-            continue  # not ours to change (e.g. a read-only copy): the data stays usable
-
-
 def _connect(db_path: Path, timeout: float) -> sqlite3.Connection:
     conn = sqlite3.connect(db_path, timeout=timeout, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
