@@ -97,10 +97,22 @@ def _write_zip(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Pa
         readme = (
             f"Skintrack export: {_title(plan)}\n{len(frames)} check-ins, {plan.date_range_text()}.\n"
             "images/: photos aligned to the region's reference photo, cropped to the watched area.\n"
-            f"{'EXIF of the originals kept (opted in).' if plan.options.keep_exif else 'No EXIF.'}\n\n"
+            f"{_exif_note(plan)}\n\n"
             f"{NOT_A_DIAGNOSIS}\n"
         )
         zf.writestr("README.txt", readme)
+
+
+def _exif_note(plan: ExportPlan) -> str:
+    options = plan.options
+    if not options.carries_exif:
+        return "No EXIF."
+    gps = "kept" if options.keeps_gps else "removed"
+    identifying = "kept" if options.keep_identifying_exif else "removed"
+    return (
+        f"EXIF of the originals kept (opted in): GPS location {gps}; serial numbers, owner, "
+        f"artist and host names {identifying}."
+    )
 
 
 WRITERS: dict[str, Writer] = {
