@@ -15,6 +15,7 @@ import os
 import re
 import struct
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -67,6 +68,9 @@ _IDENTIFYING_EXIF_IFD = (
 )
 
 _JPEG_FORMATS = ("JPEG", "MPO")
+# Pillow warns from 89 MP on; our own pixel and decoded-byte limits decide, so the warning is
+# noise (set once at import: catch_warnings() would swap the process-wide filters per thread).
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 _heif_lock = threading.Lock()
 _heif_registered = False
 _bomb_lock = threading.Lock()
@@ -565,6 +569,22 @@ def _decode_16bit_colour(path: Path, im: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(rgb, dtype=np.float32)
 
 
+_REDUCIBLE_MODES = ("L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "I", "F")
+
+
+def _reduced(im: Image.Image, max_side: int | None) -> Image.Image:
+    """For a preview of a big non-JPEG, box-average it down in Pillow (to >= 2 x max_side, the
+    final resize does the rest) and free the full-size pixels before any array copy is made."""
+    if max_side is None or im.mode not in _REDUCIBLE_MODES:
+        return im
+    factor = max(im.size) // (2 * int(max_side))
+    if factor < 2:
+        return im
+    small = im.reduce(factor)
+    im.close()  # the full-size pixels are the big allocation: drop them now
+    return small
+
+
 def _resize_max_side(arr: np.ndarray, max_side: int) -> np.ndarray:
     h, w = arr.shape[:2]
     longest = max(h, w)
@@ -620,7 +640,7 @@ def decode(
                     box = (max(1, math.ceil(im.size[0] * f)), max(1, math.ceil(im.size[1] * f)))
                     im.draft(im.mode if im.mode in ("RGB", "L") else None, box)
                 im.load()
-                arr = _pil_to_float_or_u8(p, im)
+                arr = _pil_to_float_or_u8(p, _reduced(im, max_side))
         except InvalidInputError:
             raise
         except Image.DecompressionBombError as exc:
