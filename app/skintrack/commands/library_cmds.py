@@ -529,6 +529,9 @@ def _rebuild(args: argparse.Namespace) -> int:
         for path, why in report.unreadable:
             print(f"not recovered: {_shown(path)}: {why}")
         n = len(report.recovered)
+        if not (n or report.already_known or report.unreadable):
+            print("Nothing to recover: every stored photo has its row.")
+            return EXIT_OK
         print(
             f"Recovered {n} photo{'s' if n != 1 else ''} into region {report.region!r}"
             + (

@@ -24,6 +24,7 @@ from skintrack.library.db import (
     DB_NAME,
     DatabaseUnreadableError,
     Library,
+    PreparedImport,
     now,
     photo_from_row,
     prepare_import,
@@ -155,14 +156,40 @@ def rebuild_library(root: Path) -> RebuildReport:
         report.damaged_database = _set_aside_database(root)
         lib = Library.open(root, create=True, recover=True)
     with lib:
-        region_id = _recovered_region(lib)
         known = set(_expected_paths(lib))
         candidates = [p for p, _s, _x in lib.store.walk() if not is_temp_name(p.name) and p not in known]
         candidates += lib.store.lost_and_found_files()
+        stored = {(row["sha256"], row["suffix"]) for row in lib.photo_rows()}
         stamp = now().strftime("%Y-%m-%d")
+        region_id: int | None = None
         for path in candidates:
-            _recover_one(lib, region_id, path, stamp, report)
+            suffix = _suffix_of(path)
+            if suffix is None:
+                report.unreadable.append((path, "not a photo file Skintrack stores"))
+                continue
+            try:
+                prepared = prepare_import(path, suffix=suffix)
+            except InvalidInputError as exc:
+                report.unreadable.append((path, exc.reason))
+                continue
+            if (prepared.sha256, suffix) in stored:  # a copy of a photo that has its row
+                _restore_copy(lib, path, prepared, report)
+                continue
+            if region_id is None:
+                region_id = _recovered_region(lib)
+            _recover_one(lib, region_id, path, prepared, stamp, report)
+            stored.add((prepared.sha256, suffix))
     return report
+
+
+def _restore_copy(lib: Library, path: Path, prepared: PreparedImport, report: RebuildReport) -> None:
+    """A lost+found copy of a known photo repairs its original if needed, then goes."""
+    if path.parent != lib.store.lost_and_found:
+        return
+    placed, _repaired = lib.store.put(path, prepared.sha256, prepared.suffix, prepared.stat.st_size)
+    if sha256_file(placed) == prepared.sha256:
+        os.unlink(path)  # its verified bytes are in place under originals/
+        report.already_known.append(path)
 
 
 def _expected_paths(lib: Library) -> list[Path]:
@@ -188,13 +215,10 @@ def _suffix_of(path: Path) -> str | None:
     return suffix if suffix in SUPPORTED_SUFFIXES else None
 
 
-def _recover_one(lib: Library, region_id: int, path: Path, stamp: str, report: RebuildReport) -> None:
-    suffix = _suffix_of(path)
-    if suffix is None:
-        report.unreadable.append((path, "not a photo file Skintrack stores"))
-        return
+def _recover_one(
+    lib: Library, region_id: int, path: Path, prepared: PreparedImport, stamp: str, report: RebuildReport
+) -> None:
     try:
-        prepared = prepare_import(path, suffix=suffix)
         outcome = lib.import_file(
             region_id, path, prepared=prepared, notes=f"recovered by `skintrack check --rebuild` on {stamp}"
         )
@@ -202,15 +226,9 @@ def _recover_one(lib: Library, region_id: int, path: Path, stamp: str, report: R
         report.unreadable.append((path, exc.reason))
         return
     placed = lib.original_path(outcome.photo)
-    in_lost_and_found = path.parent == lib.store.lost_and_found
-    if outcome.duplicate and not in_lost_and_found:
-        return
-    if in_lost_and_found and placed.is_file() and sha256_file(placed) == outcome.photo.sha256:
+    if path.parent == lib.store.lost_and_found and sha256_file(placed) == outcome.photo.sha256:
         os.unlink(path)  # its verified bytes are now in place under originals/
-    if outcome.duplicate:
-        report.already_known.append(path)
-    else:
-        report.recovered.append(outcome.photo)
+    report.recovered.append(outcome.photo)
     log.info("recovered photo %s", outcome.photo.id)
 
 
