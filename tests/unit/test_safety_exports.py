@@ -4,8 +4,11 @@ export, and the leftovers of a killed export are swept by the next one."""
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -82,4 +85,38 @@ def test_the_next_export_sweeps_temp_files_of_a_killed_one(cli: Cli, tmp_path: P
     result = cli("export", "--region", "Arm", "--format", "mp4", "--out", str(out), "--size", "96")
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 0 and not stale.exists() and live.exists()
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_an_mp4_export_killed_midway_keeps_the_good_export_and_the_next_run_cleans_up(
+    cli: Cli, tmp_path: Path
+) -> None:
+    out = tmp_path / "timelapse.mp4"
+    out.write_bytes(b"the good export from last week")
+    slow = tmp_path / "ffmpeg-slow"  # has started writing, then hangs until its parent is gone
+    slow.write_text(
+        f"#!{sys.executable}\nimport os, sys, time\nparent = os.getppid()\nargs = sys.argv[1:]\n"
+        "open(args[-1], 'wb').write(b'half a video')\nsys.stdin.buffer.read()\n"
+        "while os.getppid() == parent:\n    time.sleep(0.05)\n"
+    )
+    slow.chmod(0o700)
+    cmd = [sys.executable, "-m", "skintrack", "export", "--region", "Arm", "--format", "mp4"]
+    cmd += ["--out", str(out), "--size", "96", "--library", str(cli.library)]
+    env = {**cli.env, "IMAGEIO_FFMPEG_EXE": str(slow)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while not list(tmp_path.glob(".timelapse.mp4.*.skt-tmp")):  # wait for the temp file to exist
+            assert proc.poll() is None and time.monotonic() < deadline, "the export never started writing"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert out.read_bytes() == b"the good export from last week"
+    assert len(list(tmp_path.glob(".timelapse.mp4.*.skt-tmp"))) == 1  # the kill left its temp file
+
+    result = cli("export", "--region", "Arm", "--format", "mp4", "--out", str(out), "--size", "96")
+    assert result.returncode == 0, result.stderr
+    assert not list(tmp_path.glob(".timelapse.mp4.*.skt-tmp"))
     assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 2
