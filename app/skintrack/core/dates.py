@@ -3,7 +3,8 @@
 Python's datetime stops at year 9999 and epoch conversions overflow well before that, so a
 single absurd date (a camera clock at 9999-12-31, year 0001, an offset of +99:99) must never
 reach the database: EXIF dates outside the range fall back to the file time with the reason kept,
-user dates outside it are a usage error, and rows stored by older versions read back safely.
+user dates outside it are a usage error, and stored rows that hold one anyway (written by
+another program or a crafted backup) read back safely.
 """
 
 from __future__ import annotations

@@ -89,7 +89,7 @@ _EPOCH = datetime(1970, 1, 1)
 
 
 def stored_dt(text: str | None, fallback: datetime | None = None) -> datetime:
-    """A date read from a row; an unreadable or out-of-range one (left by an older version or a
+    """A date read from a row; an unreadable or out-of-range one (written by another program or a
     crafted backup) becomes ``fallback`` so one bad row never makes the library unreadable."""
     try:
         value = dt_from_text(str(text))
