@@ -240,7 +240,7 @@ def test_rebuild_puts_a_lost_and_found_copy_back_without_duplicating_its_photo(
     (original,) = cli.originals()
     lost = cli.library / "originals" / "lost+found" / original.name
     lost.parent.mkdir()
-    original.rename(lost)  # as a repair by an older version of a library then restored
+    original.rename(lost)  # e.g. moved there by a repair, then the photo came back with a restore
     rebuilt = cli("check", "--rebuild")
     assert rebuilt.returncode == 0 and "1 lost+found copies matched photos already stored" in rebuilt.stdout
     assert original.is_file() and not lost.exists()

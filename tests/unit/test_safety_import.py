@@ -61,7 +61,7 @@ def test_a_date_outside_the_range_is_a_usage_error(cli: Cli, tmp_path: Path, val
 def test_a_stored_impossible_date_never_locks_the_user_out(cli: Cli, tmp_path: Path) -> None:
     with Library.open(cli.library) as lib:
         lib.import_file(lib.region_by_name("Arm").id, make_jpeg(tmp_path / "a.jpg"))
-    conn = sqlite3.connect(cli.library / "skintrack.sqlite3")  # as an older version stored it
+    conn = sqlite3.connect(cli.library / "skintrack.sqlite3")  # as another program could have stored it
     conn.execute("UPDATE photo SET taken_at = '9999-12-31T23:59:59+14:00'")
     conn.commit()
     conn.close()
