@@ -65,12 +65,19 @@ def _wal_header(wal: Path) -> tuple[int, int, int, bytes] | None:
 
 
 def _shm_salts(shm: Path) -> bytes | None:
+    """The salts the index recorded, or None when it holds no frames (or no valid header).
+
+    An index with no frames may be mid-restart (SQLite updates it before the log's header), so
+    only an index that claims frames can contradict the log.
+    """
     try:
         with open(shm, "rb") as fh:
             header = fh.read(48)
     except OSError:
         return None
     if len(header) < 48 or header[12] == 0:  # isInit unset: SQLite rebuilds the index anyway
+        return None
+    if struct.unpack("=I", header[16:20])[0] == 0:  # mxFrame
         return None
     return header[_SHM_SALT_OFFSET : _SHM_SALT_OFFSET + 8]
 
