@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -246,3 +248,18 @@ def test_rebuild_puts_a_lost_and_found_copy_back_without_duplicating_its_photo(
     assert original.is_file() and not lost.exists()
     with Library.open(cli.library, create=False) as lib:
         assert [s.region.name for s in lib.list_regions()] == ["Arm"] and lib.check().ok
+
+
+def test_a_foreign_wal_beside_the_index_of_a_crashed_session_is_refused_by_its_salt(
+    cli: Cli, tmp_path: Path
+) -> None:
+    _library_with_photos(cli, tmp_path, n=1)
+    crash = (
+        "import os, sys\nfrom skintrack.library import Library\n"
+        "lib = Library.open(sys.argv[1])\nlib.add_region('Leg')\nos._exit(0)  # dies holding the log\n"
+    )
+    subprocess.run([sys.executable, "-c", crash, str(cli.library)], env=cli.env, check=True, timeout=60)
+    assert (cli.library / "skintrack.sqlite3-shm").exists()
+    (cli.library / "skintrack.sqlite3-wal").write_bytes(_foreign_wal(tmp_path))
+    refused = cli("region", "list")
+    assert refused.returncode == 1 and "its salt differs" in refused.stderr
