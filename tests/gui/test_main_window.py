@@ -426,7 +426,8 @@ def test_journal_about_preferences_open(qtbot: Any, helpers: Any, main_window: A
 def test_backup_runs_in_worker(qtbot: Any, main_window: Any, monkeypatch: Any, tmp_path: Path) -> None:
     calls: list[Any] = []
 
-    def backup_library(lib: Any, out: Path, token: Any = None) -> Any:
+    def backup_library(lib: Any, out: Path, token: Any = None, force: bool = False) -> Any:
+        assert force  # the save dialog has asked before it returns an existing file
         yield Progress(1, 1, "zip")
         out.write_bytes(b"PK")
         calls.append(out)

@@ -164,9 +164,10 @@ def test_existing_library_needs_force(lib: Library, tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="--force"):
         run(restore_library(out, other))
     assert rows(other / DB_NAME) == before
-    run(restore_library(out, other, force=True))
+    res = run(restore_library(out, other, force=True, keep_old=True))
     assert rows(other / DB_NAME) == rows(lib.db_path)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert res.old_kept is not None and rows(res.old_kept / DB_NAME) == before
 
 
 def test_cancelled_backup_and_restore_leave_nothing(lib: Library, tmp_path: Path) -> None:
@@ -199,7 +200,7 @@ def test_cli_backup_restore(lib: Library, tmp_path: Path, capsys: pytest.Capture
     assert originals(target) == originals(lib.root)
     assert main(["restore", str(out), "--library", str(target)]) == 2
     assert "--force" in capsys.readouterr().err
-    assert main(["restore", str(out), "--library", str(target), "--force"]) == 0
+    assert main(["restore", str(out), "--library", str(target), "--force", "--keep-old"]) == 0
 
 
 def test_cli_restore_library_before_subcommand(lib: Library, tmp_path: Path) -> None:

@@ -189,6 +189,7 @@ def test_check_exit_codes_and_repair(cli: Cli, tmp_path: Path) -> None:
         "invalid_rows": [],
         "bad_dates": [],
         "notices": [],
+        "stuck_swaps": [],
     }
     orphan = cli.library / "originals" / "ff" / ("f" * 64 + ".jpg")
     orphan.parent.mkdir(parents=True)

@@ -263,3 +263,16 @@ def test_a_foreign_wal_beside_the_index_of_a_crashed_session_is_refused_by_its_s
     (cli.library / "skintrack.sqlite3-wal").write_bytes(_foreign_wal(tmp_path))
     refused = cli("region", "list")
     assert refused.returncode == 1 and "its salt differs" in refused.stderr
+
+
+def test_check_reports_the_restore_swaps_beside_the_library(cli: Cli, tmp_path: Path) -> None:
+    _library_with_photos(cli, tmp_path, n=1)
+    running = tmp_path / f".library.restore-{os.getpid()}-abc123"  # a restore unpacking right now
+    running.mkdir()
+    checked = cli("check", "--json")
+    assert checked.returncode == 0, checked.stdout
+    report = json.loads(checked.stdout)
+    assert report["stuck_swaps"] == [] and len(report["notices"]) == 1
+    assert "a partly unpacked restore, in progress" in report["notices"][0]
+    human = cli("check")
+    assert human.returncode == 0 and "restore leftover:" in human.stdout

@@ -101,19 +101,38 @@ def _backup(args: argparse.Namespace) -> int:
     root = _library_dir(args)
     if not (root / DB_NAME).exists():
         raise UsageError(f"no Skintrack library in {root}")
-    report = _drive(backup_library(root, args.out))
+    report = _drive(backup_library(root, args.out, force=args.force, allow_damaged=args.allow_damaged))
+    if report.damaged:
+        print(
+            f"WARNING: {len(report.damaged)} damaged original(s) were left out of the backup:",
+            file=sys.stderr,
+        )
+        for name, why in sorted(report.damaged.items()):
+            print(f"  {root / name}: {why}", file=sys.stderr)
     print(f"backed up {report.originals} originals and the database to {report.path}")
     return EXIT_OK
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from skintrack.export.backup import restore_library
+    from skintrack.export.restore import restore_library
 
     target = getattr(args, "library", None)
     if not target:
         raise UsageError("restore needs --library DIR (the folder to restore into)")
-    report = _drive(restore_library(args.archive, Path(target), force=args.force))
+    report = _drive(restore_library(args.archive, Path(target), force=args.force, keep_old=args.keep_old))
+    for line in report.recovered:
+        print(f"note: {line}", file=sys.stderr)
+    if report.damaged:
+        print(
+            f"WARNING: this backup lacks {len(report.damaged)} original(s) that were damaged when it was "
+            "made; `skintrack check` lists them",
+            file=sys.stderr,
+        )
     print(f"restored {report.originals} originals and the database into {report.library}")
+    if report.old_trashed:
+        print("the library it replaced was moved to the trash")
+    elif report.old_kept is not None:
+        print(f"the library it replaced is kept at {report.old_kept}")
     return EXIT_OK
 
 
@@ -162,10 +181,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     b = sub.add_parser("backup", help="back up the whole library to a zip archive")
     b.add_argument("--out", required=True, type=Path, metavar="FILE.zip")
+    b.add_argument("--force", action="store_true", help="replace FILE.zip if it exists")
+    b.add_argument(
+        "--allow-damaged",
+        action="store_true",
+        help="back up everything else when originals are missing or altered (they are listed)",
+    )
     b.set_defaults(handler=_backup)
 
     r = sub.add_parser("restore", help="restore a backup archive into a library folder")
     r.add_argument("archive", type=Path, metavar="FILE.zip")
     r.add_argument("--library", metavar="DIR", default=argparse.SUPPRESS, help="folder to restore into")
-    r.add_argument("--force", action="store_true", help="replace an existing library in DIR")
+    r.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the Skintrack library in DIR (trashed once the new one is verified)",
+    )
+    r.add_argument(
+        "--keep-old", action="store_true", help="keep the replaced library beside DIR instead of trashing it"
+    )
     r.set_defaults(handler=_restore)

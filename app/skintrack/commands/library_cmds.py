@@ -183,8 +183,17 @@ def _library_dir(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Library:
-    """Open the library; ``create=False`` (read commands) never creates or initialises one."""
-    return Library.open(_library_dir(args), create=create)
+    """Open the library; ``create=False`` (read commands) never creates or initialises one.
+
+    An interrupted restore may have left the library beside its folder: that is finished or
+    rolled back first (and said), so the library's state below is the real one.
+    """
+    from skintrack.library.swap import prepare_open
+
+    root = _library_dir(args)
+    for line in prepare_open(root):
+        print(f"skintrack: {line}", file=sys.stderr)
+    return Library.open(root, create=create)
 
 
 # ---------------------------------------------------------------- region
@@ -451,6 +460,7 @@ def _check(args: argparse.Namespace) -> int:
                 "invalid_rows": [{"photo_id": i, "reason": why} for i, why in report.invalid_rows],
                 "bad_dates": report.bad_dates,
                 "notices": report.notices,
+                "stuck_swaps": [str(p) for p in report.stuck_swaps],
             }
         )
         return EXIT_OK if report.ok else EXIT_ERROR
@@ -459,7 +469,7 @@ def _check(args: argparse.Namespace) -> int:
     for path in report.busy_temp_files:
         print(f"in use: {_shown(path)} (a running Skintrack process is writing it)")
     for notice in report.notices:
-        print(notice)
+        print(f"restore leftover: {notice}")
     for path in report.orphans:
         if path in report.moved:
             print(f"orphan file: {_shown(path)}: moved to {_shown(report.moved[path])}")
@@ -498,6 +508,11 @@ def _check_verdict(report: Any) -> str:
             advice.append("orphan files: `skintrack check --repair` moves them to originals/lost+found/")
         if report.invalid_rows:
             advice.append("invalid rows: restore the database from a backup")
+        if report.stuck_swaps:
+            advice.append(
+                "an interrupted restore left folders beside the library: look inside them (they hold "
+                "a library) before moving them away, or run the restore again"
+            )
         return "Problems found; " + "; ".join(advice) + "."
     done = []
     if report.removed:

@@ -1,10 +1,11 @@
-"""Backup and restore of a whole library as one zip archive.
+"""Backup of a whole library as one zip archive (restore: ``skintrack.export.restore``).
 
-The database is copied with SQLite's online backup API (a consistent snapshot even while the app
-is running and writing), then every original the snapshot refers to is added, and
-``manifest.json`` lists the sha256 and size of every file. Restore checks the manifest, every
-name (no zip-slip) and every hash BEFORE it writes anything, refuses a damaged archive with a
-clear message, and never replaces an existing library unless forced.
+The database is copied with ``VACUUM INTO`` (a consistent, compact snapshot even while the app is
+writing; freed pages holding deleted data are left behind) into a private temp file beside the
+archive, checked like a restored database would be (integrity, schema, rows), and only then
+packed with every original it refers to. Before the archive is renamed into place every member
+is read back and hashed. Nothing is written world-readable: the archive and its members are
+0600. Health data never goes to the shared temp folder.
 """
 
 from __future__ import annotations
@@ -13,27 +14,50 @@ import contextlib
 import hashlib
 import json
 import os
-import posixpath
 import shutil
 import sqlite3
+import stat
 import tempfile
+import time
 import zipfile
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
-from typing import Any
+from pathlib import Path
+from typing import Protocol
 
 from skintrack import __version__
-from skintrack.core.fsutil import fsync_dir, temp_path_for
+from skintrack.core.fsutil import TEMP_SUFFIX, fsync_dir, sha256_file, temp_owner_alive, temp_path_for
 from skintrack.errors import InvalidInputError, LibraryError, UsageError
+from skintrack.export.archive import (
+    CHUNK,
+    DB_NAME,
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST,
+    safe_member,
+    verify_backup,
+)
+from skintrack.export.restore import RestoreReport, restore_library
+from skintrack.library import lock
+from skintrack.library.restore_check import UnusableDatabase, check_database, original_member, originals_of
+from skintrack.library.swap import fault_point
 from skintrack.progress import CancelToken, Progress
 
-DB_NAME = "skintrack.sqlite3"
-MANIFEST = "manifest.json"
-FORMAT = "skintrack-backup"
-FORMAT_VERSION = 1
-_CHUNK = 1024 * 1024
+__all__ = [
+    "DB_NAME",
+    "MANIFEST",
+    "BackupReport",
+    "RestoreReport",
+    "backup_library",
+    "restore_library",
+    "safe_member",
+    "snapshot_database",
+    "verify_backup",
+]
+
+PRIVATE_FILE = 0o600
+_SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 @dataclass(frozen=True)
@@ -42,71 +66,73 @@ class BackupReport:
     files: int
     originals: int
     bytes: int
+    damaged: dict[str, str] = field(default_factory=dict)  # original left out -> why
 
 
-@dataclass(frozen=True)
-class RestoreReport:
-    library: Path
-    files: int
-    originals: int
+class _HasRoot(Protocol):
+    """Anything with a ``root`` folder (a ``Library``)."""
 
-
-# --------------------------------------------------------------------------- backup
+    @property
+    def root(self) -> Path: ...
 
 
 def snapshot_database(src: Path, dst: Path) -> None:
-    """Consistent copy of a live SQLite database (WAL included) via the online backup API."""
+    """Consistent, self-contained copy of a live database (WAL included) at ``dst`` (mode 0600)."""
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)  # VACUUM INTO fills it
+    os.close(fd)
     source = sqlite3.connect(f"file:{src}?mode=ro", uri=True, timeout=30.0)
     try:
-        target = sqlite3.connect(dst)
-        try:
-            source.backup(target)
-            target.execute("PRAGMA journal_mode = DELETE")  # one self-contained file in the archive
-        finally:
-            target.close()
+        source.execute("VACUUM INTO ?", (str(dst),))
     finally:
         source.close()
 
 
-def _originals(db_file: Path) -> list[tuple[str, str]]:
-    """(sha256, suffix) of every photo in the snapshot, trash included (it can be restored)."""
-    conn = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
-    try:
-        rows = conn.execute("SELECT DISTINCT sha256, suffix FROM photo ORDER BY sha256").fetchall()
-    finally:
-        conn.close()
-    return [(str(sha), str(suffix)) for sha, suffix in rows]
+def remove_stale_temps(folder: Path, name: str) -> list[Path]:
+    """Delete leftovers of earlier, killed backups to ``folder/name`` whose process is gone."""
+    removed = []
+    prefix = f".{name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            if not entry.name.startswith(prefix) or TEMP_SUFFIX not in entry.name:
+                continue
+            base = entry.name
+            for side in _SQLITE_SIDE_FILES:
+                base = base.removesuffix(side)
+            if base.endswith(TEMP_SUFFIX) and not temp_owner_alive(base) and entry.is_file():
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
 
 
-def original_name(sha: str, suffix: str) -> str:
-    return f"originals/{sha[:2]}/{sha}{suffix}"
+def remove_legacy_snapshots(min_age_s: float = 3600.0) -> list[Path]:
+    """Delete database snapshots that earlier versions left in the shared temp folder when killed.
+
+    Only folders of this user, holding nothing but a snapshot, untouched for ``min_age_s``.
+    """
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for folder in Path(tempfile.gettempdir()).glob("skintrack-backup-*"):
+            with contextlib.suppress(OSError):
+                info = folder.lstat()
+                if not stat.S_ISDIR(info.st_mode) or now - info.st_mtime < min_age_s:
+                    continue
+                if hasattr(os, "getuid") and info.st_uid != os.getuid():
+                    continue
+                if set(os.listdir(folder)) <= {DB_NAME, f"{DB_NAME}-journal"}:
+                    shutil.rmtree(folder)
+                    removed.append(folder)
+    return removed
 
 
-def _add_file(zf: zipfile.ZipFile, src: Path, name: str, compress: int) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    info = zipfile.ZipInfo(name, date_time=datetime.fromtimestamp(src.stat().st_mtime).timetuple()[:6])
-    info.compress_type = compress
-    info.external_attr = 0o644 << 16
-    with open(src, "rb") as fin, zf.open(info, "w", force_zip64=True) as fout:
-        while chunk := fin.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-            fout.write(chunk)
-    return digest.hexdigest(), size
+def _root_of(library_root: str | os.PathLike[str] | _HasRoot) -> Path:
+    if isinstance(library_root, (str, os.PathLike)):
+        return Path(library_root)
+    return Path(library_root.root)
 
 
-def backup_library(
-    library_root: Any, out_path: str | os.PathLike[str], token: CancelToken | None = None
-) -> Generator[Progress, None, BackupReport]:
-    """Write the backup zip (temp name + rename); yields Progress, returns a BackupReport."""
-    token = token or CancelToken()
-    # a Library (main window passes one) or its folder
-    root = Path(library_root) if isinstance(library_root, (str, os.PathLike)) else Path(library_root.root)
-    db = root / DB_NAME
-    if not db.is_file():
-        raise LibraryError(f"no Skintrack library in {root} (missing {DB_NAME})")
-    out = Path(out_path)
+def _check_target(root: Path, out: Path, force: bool) -> None:
     if out.suffix.lower() != ".zip":
         raise UsageError(f"the backup file name must end in .zip, got {out.name!r}")
     if not out.parent.is_dir():
@@ -114,236 +140,163 @@ def backup_library(
     with contextlib.suppress(OSError):
         if out.resolve().is_relative_to(root.resolve()):
             raise UsageError("write the backup outside the library folder")
-    tmp = temp_path_for(out)
-    try:
-        with tempfile.TemporaryDirectory(prefix="skintrack-backup-") as work:
-            snap = Path(work) / DB_NAME
-            yield Progress(0, 1, "snapshot of the database")
-            try:
-                snapshot_database(db, snap)
-            except sqlite3.DatabaseError as exc:
-                raise LibraryError(f"cannot read the library database {db}: {exc}") from exc
-            originals = _originals(snap)
-            total = len(originals) + 2
-            files: dict[str, dict[str, object]] = {}
-            written = 0
-            with zipfile.ZipFile(tmp, "w", allowZip64=True) as zf:
-                sha, size = _add_file(zf, snap, DB_NAME, zipfile.ZIP_DEFLATED)
-                files[DB_NAME] = {"sha256": sha, "size": size}
-                written += size
-                for i, (photo_sha, suffix) in enumerate(originals, start=1):
-                    token.raise_if_cancelled()
-                    yield Progress(i, total, f"original {i} of {len(originals)}")
-                    name = original_name(photo_sha, suffix)
-                    src = root / name
-                    if not src.is_file():
-                        raise LibraryError(
-                            f"original {src} is missing; run `skintrack check` before backing up"
-                        )
-                    sha, size = _add_file(zf, src, name, zipfile.ZIP_STORED)  # photos do not compress
-                    if sha != photo_sha:
-                        raise LibraryError(
-                            f"original {src} does not match its checksum (altered on disk); "
-                            "run `skintrack check` before backing up"
-                        )
-                    files[name] = {"sha256": sha, "size": size}
-                    written += size
-                manifest = {
-                    "format": FORMAT,
-                    "version": FORMAT_VERSION,
-                    "app_version": __version__,
-                    "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "originals": len(originals),
-                    "files": files,
-                }
-                zf.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
-            token.raise_if_cancelled()
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    fsync_dir(out.parent)
-    yield Progress(total, total, f"backed up to {out.name}")
-    return BackupReport(out, len(files), len(originals), written)
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder")
+    if out.exists() and not force:
+        raise UsageError(f"{out} already exists; choose another name, or replace it (--force)")
 
 
-# --------------------------------------------------------------------------- verify / restore
+def _damaged_originals(
+    root: Path, originals: list[tuple[str, str]], token: CancelToken
+) -> Generator[Progress, None, dict[str, str]]:
+    """Originals that are missing or no longer match their checksum, name -> reason."""
+    bad: dict[str, str] = {}
+    for i, (sha, suffix) in enumerate(originals, start=1):
+        token.raise_if_cancelled()
+        yield Progress(i, len(originals) * 2 + 2, f"checking original {i} of {len(originals)}")
+        name = original_member(sha, suffix)
+        src = root / name
+        if not src.is_file():
+            bad[name] = "missing"
+        elif sha256_file(src) != sha:
+            bad[name] = "altered (does not match its checksum)"
+    return bad
 
 
-def safe_member(name: str) -> str:
-    """``name`` if it is a plain relative path inside the archive root, else ValueError (zip-slip)."""
-    if not name or "\\" in name or "\x00" in name:
-        raise ValueError(f"unsafe file name {name!r}")
-    p = PurePosixPath(name)
-    if p.is_absolute() or ":" in p.parts[0] or any(part in ("", ".", "..") for part in p.parts):
-        raise ValueError(f"unsafe file name {name!r}")
-    if posixpath.normpath(name) != name:
-        raise ValueError(f"unsafe file name {name!r}")
-    return name
+def _refuse_damaged(root: Path, bad: dict[str, str]) -> LibraryError:
+    listed = "\n".join(f"  {root / name}: {why}" for name, why in sorted(bad.items())[:20])
+    more = f"\n  ... and {len(bad) - 20} more" if len(bad) > 20 else ""
+    return LibraryError(
+        f"{len(bad)} original(s) are damaged, so no backup was written:\n{listed}{more}\n"
+        "Run `skintrack check`, or use --allow-damaged to back up everything else."
+    )
 
 
-def _damaged(path: Path, reason: str) -> InvalidInputError:
-    return InvalidInputError(path, f"not a usable Skintrack backup: {reason}; nothing was restored")
+def _add_file(zf: zipfile.ZipFile, src: Path, name: str, compress: int) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    info = zipfile.ZipInfo(name, date_time=datetime.fromtimestamp(src.stat().st_mtime).timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = (stat.S_IFREG | PRIVATE_FILE) << 16
+    with open(src, "rb") as fin, zf.open(info, "w", force_zip64=True) as fout:
+        while chunk := fin.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            fout.write(chunk)
+    return digest.hexdigest(), size
 
 
-def read_manifest(zf: zipfile.ZipFile, path: Path) -> dict[str, dict[str, object]]:
-    try:
-        raw = zf.read(MANIFEST)
-    except KeyError as exc:
-        raise _damaged(path, "manifest.json is missing") from exc
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _damaged(path, f"manifest.json cannot be read ({exc})") from exc
-    try:
-        manifest = json.loads(raw)
-    except ValueError as exc:
-        raise _damaged(path, "manifest.json is not valid JSON") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _damaged(path, "manifest.json is not a Skintrack backup manifest")
-    if int(manifest.get("version", 0)) > FORMAT_VERSION:
-        raise _damaged(path, f"made by a newer Skintrack (backup format {manifest.get('version')})")
-    files = manifest.get("files")
-    if not isinstance(files, dict) or DB_NAME not in files:
-        raise _damaged(path, "the manifest does not list the database")
-    return files
-
-
-def verify_backup(
-    zip_path: str | os.PathLike[str], token: CancelToken | None = None
-) -> Generator[Progress, None, dict[str, dict[str, object]]]:
-    """Check names and every sha256 without writing anything; raises InvalidInputError if damaged."""
-    token = token or CancelToken()
-    path = Path(zip_path)
-    if not path.is_file():
-        raise InvalidInputError(path, "no such file")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise _damaged(path, f"not a readable zip archive ({exc})") from exc
-    with zf:
-        files = read_manifest(zf, path)
-        names = set(zf.namelist())
-        for name in names | set(files):
-            try:
-                safe_member(name)
-            except ValueError as exc:
-                raise _damaged(path, str(exc)) from exc
-        missing = sorted(set(files) - names)
-        if missing:
-            raise _damaged(
-                path, f"{len(missing)} file(s) listed in the manifest are missing, e.g. {missing[0]}"
-            )
-        extra = sorted(names - set(files) - {MANIFEST})
-        if extra:
-            raise _damaged(path, f"{len(extra)} file(s) are not listed in the manifest, e.g. {extra[0]}")
-        total = len(files)
-        for i, (name, entry) in enumerate(sorted(files.items()), start=1):
-            token.raise_if_cancelled()
-            yield Progress(i - 1, total, f"checking {i} of {total}")
-            digest = hashlib.sha256()
-            size = 0
-            try:
-                with zf.open(name) as fh:
-                    while chunk := fh.read(_CHUNK):
-                        digest.update(chunk)
-                        size += len(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-                raise _damaged(path, f"{name} is damaged ({exc})") from exc
-            if digest.hexdigest() != entry.get("sha256") or size != entry.get("size"):
-                raise _damaged(path, f"{name} does not match its checksum in the manifest")
-            if name.startswith("originals/") and not PurePosixPath(name).stem == entry.get("sha256"):
-                raise _damaged(path, f"{name} is not named after its checksum")
-        yield Progress(total, total, "archive verified")
-    return files
-
-
-def _is_nonempty_dir(path: Path) -> bool:
-    return path.is_dir() and any(path.iterdir())
-
-
-def restore_library(
-    zip_path: str | os.PathLike[str],
-    library_dir: str | os.PathLike[str],
+def backup_library(
+    library_root: str | os.PathLike[str] | _HasRoot,
+    out_path: str | os.PathLike[str],
+    token: CancelToken | None = None,
     *,
     force: bool = False,
-    token: CancelToken | None = None,
-) -> Generator[Progress, None, RestoreReport]:
-    """Verify the whole archive, then unpack it beside ``library_dir`` and swap it into place."""
+    allow_damaged: bool = False,
+) -> Generator[Progress, None, BackupReport]:
+    """Write the backup zip (temp name + rename); yields Progress, returns a BackupReport.
+
+    Refuses an existing ``out_path`` unless ``force``; refuses a library with missing or altered
+    originals unless ``allow_damaged``, which leaves them out and lists them in the manifest and
+    the report.
+    """
     token = token or CancelToken()
-    path = Path(zip_path)
-    target = Path(library_dir).expanduser()
-    if target.exists() and not target.is_dir():
-        raise UsageError(f"{target} is a file, not a library folder")
-    if _is_nonempty_dir(target) and not force:
-        what = "a Skintrack library" if (target / DB_NAME).exists() else "files"
-        raise UsageError(
-            f"{target} already contains {what}; restore into a new folder or use --force to replace it"
-        )
-    files = yield from verify_backup(path, token)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.restore-", dir=target.parent))
-    old: Path | None = None
-    try:
-        total = len(files)
-        with zipfile.ZipFile(path) as zf:
-            for i, name in enumerate(sorted(files), start=1):
-                token.raise_if_cancelled()
-                yield Progress(i - 1, total, f"restoring {i} of {total}")
-                dest = (staging / safe_member(name)).resolve()
-                if not dest.is_relative_to(staging.resolve()):
-                    raise _damaged(path, f"unsafe file name {name!r}")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                digest = hashlib.sha256()
-                with zf.open(name) as fin, open(dest, "wb") as fout:
-                    while chunk := fin.read(_CHUNK):
-                        digest.update(chunk)
-                        fout.write(chunk)
-                    fout.flush()
-                    os.fsync(fout.fileno())
-                if digest.hexdigest() != files[name].get("sha256"):  # the archive changed under us
-                    raise _damaged(path, f"{name} changed while it was being restored")
-        (staging / "cache").mkdir(exist_ok=True)
-        (staging / "originals").mkdir(exist_ok=True)
-        _check_database(staging / DB_NAME, path)
-        token.raise_if_cancelled()
-        if target.exists():
-            if any(target.iterdir()):
-                old = target.with_name(f".{target.name}.replaced-{os.getpid()}")
-                os.replace(target, old)
-            else:
-                target.rmdir()
-        os.replace(staging, target)
-        fsync_dir(target.parent)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        if old is not None and not target.exists():
-            os.replace(old, target)  # put the previous library back
-            old = None
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    originals = sum(1 for n in files if n.startswith("originals/"))
-    yield Progress(total, total, f"restored into {target}")
-    return RestoreReport(target, len(files), originals)
-
-
-def _check_database(db: Path, archive: Path) -> None:
-    from skintrack.library.schema import LATEST_VERSION
-
-    try:
-        conn = sqlite3.connect(db)
+    root = _root_of(library_root)
+    db = root / DB_NAME
+    if not db.is_file():
+        raise LibraryError(f"no Skintrack library in {root} (missing {DB_NAME})")
+    out = Path(out_path)
+    _check_target(root, out, force)
+    with lock.locked(root, purpose="skintrack backup", action="back up the library"):
+        remove_stale_temps(out.parent, out.name)
+        remove_legacy_snapshots()
+        snap = temp_path_for(out.with_name(f"{out.name}.{DB_NAME}"))
+        tmp = temp_path_for(out)
         try:
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            report = yield from _write(root, db, snap, tmp, token, allow_damaged)
+            os.replace(tmp, out)
+        except OSError as exc:  # a full disk, a folder that cannot be written
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise LibraryError(
+                f"backup to {out} failed: {exc.strerror or exc} ({exc.filename or out}); nothing was written"
+            ) from exc
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
         finally:
-            conn.close()
+            for path in (snap, *(snap.with_name(snap.name + s) for s in _SQLITE_SIDE_FILES)):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+    fsync_dir(out.parent)
+    yield Progress(1, 1, f"backed up to {out.name}")
+    return BackupReport(out, report.files, report.originals, report.bytes, report.damaged)
+
+
+def _write(
+    root: Path, db: Path, snap: Path, tmp: Path, token: CancelToken, allow_damaged: bool
+) -> Generator[Progress, None, BackupReport]:
+    yield Progress(0, 1, "snapshot of the database")
+    try:
+        snapshot_database(db, snap)
+        check_database(snap, lambda _name, _sha: True)
     except sqlite3.DatabaseError as exc:
-        raise _damaged(archive, f"the database in it cannot be opened ({exc})") from exc
-    if ok != "ok":
-        raise _damaged(archive, f"the database in it is damaged ({ok})")
-    if version > LATEST_VERSION:
-        raise _damaged(
-            archive, f"made by a newer Skintrack (database version {version}); update Skintrack first"
-        )
+        raise LibraryError(
+            f"cannot read the library database {db} ({exc}); no backup was written. Run `skintrack check`."
+        ) from exc
+    except UnusableDatabase as exc:
+        reason = str(exc).replace("the database in it", "the library database")
+        hint = "Run `skintrack check`."
+        if "photo row" in reason and "taken_at" in reason:
+            hint = "Correct those dates with `skintrack photo edit ID --date YYYY-MM-DD`, then back up again."
+        raise LibraryError(
+            f"{db}: {reason}; no backup was written (a restore would refuse it). {hint}"
+        ) from exc
+    originals = originals_of(snap)
+    bad = yield from _damaged_originals(root, originals, token)
+    if bad and not allow_damaged:
+        raise _refuse_damaged(root, bad)
+    total = len(originals) * 2 + 2
+    files: dict[str, dict[str, object]] = {}
+    written = 0
+    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    with os.fdopen(fd, "w+b") as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
+        sha, size = _add_file(zf, snap, DB_NAME, zipfile.ZIP_DEFLATED)
+        files[DB_NAME] = {"sha256": sha, "size": size}
+        written += size
+        kept = [(s, x) for s, x in originals if original_member(s, x) not in bad]
+        for i, (photo_sha, suffix) in enumerate(kept, start=1):
+            token.raise_if_cancelled()
+            yield Progress(len(originals) + i, total, f"original {i} of {len(kept)}")
+            name = original_member(photo_sha, suffix)
+            sha, size = _add_file(zf, root / name, name, zipfile.ZIP_STORED)  # photos do not compress
+            if sha != photo_sha:
+                raise LibraryError(f"original {root / name} changed during the backup; no backup was written")
+            files[name] = {"sha256": sha, "size": size}
+            written += size
+        manifest = {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "app_version": __version__,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "originals": len(kept),
+            "files": files,
+            "damaged": bad,
+        }
+        info = zipfile.ZipInfo(MANIFEST, date_time=datetime.now().timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = (stat.S_IFREG | PRIVATE_FILE) << 16
+        zf.writestr(info, json.dumps(manifest, indent=1, sort_keys=True))
+        zf.close()
+        raw.flush()
+        os.fsync(raw.fileno())
+    fault_point("backup-written")
+    token.raise_if_cancelled()
+    yield Progress(total - 1, total, "reading the archive back")
+    try:
+        yield from verify_backup(tmp, token)
+    except InvalidInputError as exc:
+        reason = exc.reason.removesuffix("; nothing was restored")
+        raise LibraryError(f"the new backup does not read back ({reason}); no backup was written") from exc
+    return BackupReport(tmp, len(files), len(kept), written, bad)

@@ -30,7 +30,7 @@ from skintrack.core.fsutil import (
     sha256_file,
 )
 from skintrack.errors import InvalidInputError, LibraryError, UsageError
-from skintrack.library import schema
+from skintrack.library import lock, schema, swap
 from skintrack.library.models import (
     JOURNAL_KINDS,
     TAKEN_AT_SOURCES,
@@ -236,6 +236,7 @@ class Library:
         self._store = OriginalStore(self.originals_dir)
         self._thumbs = ThumbnailCache(self.cache_dir)
         register_open(self.db_path)
+        self._use_lock: lock.LibraryLock | None = None  # shared: no restore swaps it while open
 
     # ------------------------------------------------------------ open / close
     @classmethod
@@ -257,6 +258,7 @@ class Library:
         giving up with a LibraryError.
         """
         root = Path(root).expanduser()
+        swap.prepare_open(root)
         db_path = root / DB_NAME
         store = OriginalStore(root / "originals")
         state = database_state(db_path)
@@ -305,7 +307,14 @@ class Library:
         except OSError as exc:
             conn.close()
             raise LibraryError(f"cannot create the library folders in {root}: {exc.strerror}") from exc
-        return cls(root, conn, timeout)
+        try:
+            use_lock = lock.acquire(root)
+        except BaseException:
+            conn.close()
+            raise
+        library = cls(root, conn, timeout)
+        library._use_lock = use_lock
+        return library
 
     def close(self) -> None:
         with self._lock:
@@ -313,6 +322,9 @@ class Library:
                 self._conn.close()
                 self._conn = None
                 unregister_open(self.db_path)
+            if self._use_lock is not None:
+                self._use_lock.release()
+                self._use_lock = None
 
     def __enter__(self) -> Library:
         return self

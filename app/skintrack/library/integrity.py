@@ -31,6 +31,7 @@ from skintrack.library.db import (
 )
 from skintrack.library.models import CheckReport, Photo
 from skintrack.library.store import InvalidOriginalNameError, check_parts
+from skintrack.library.swap import pending_swaps
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,10 @@ def check_library(lib: Library, *, repair: bool = False) -> CheckReport:
     if repair and orphans:
         moved = _move_orphans(lib, orphans)
     remaining = [p for p in orphans if p not in moved]
-    ok = not (remaining or missing or altered or invalid)
+    swaps = pending_swaps(lib.root)  # what opening the library could not finish or roll back
+    notices = [swap.describe() for swap in swaps]
+    stuck = [swap for swap in swaps if not swap.live]
+    ok = not (remaining or missing or altered or invalid or stuck)
     return CheckReport(
         orphans=orphans,
         missing=missing,
@@ -99,6 +103,8 @@ def check_library(lib: Library, *, repair: bool = False) -> CheckReport:
         busy_temp_files=busy,
         invalid_rows=invalid,
         bad_dates=bad_dates,
+        notices=notices,
+        stuck_swaps=[swap.path for swap in stuck],
     )
 
 

@@ -122,4 +122,5 @@ class CheckReport:
     busy_temp_files: list[Path] = field(default_factory=list)  # a running process is writing them
     invalid_rows: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why)
     bad_dates: list[int] = field(default_factory=list)  # photo ids with an impossible stored date
-    notices: list[str] = field(default_factory=list)  # e.g. pending restore swaps found and reported
+    notices: list[str] = field(default_factory=list)  # restore swaps beside the library, described
+    stuck_swaps: list[Path] = field(default_factory=list)  # interrupted ones opening could not resolve

@@ -82,11 +82,13 @@ def run_gui(library: str | None = None, demo: bool = False) -> int:
     """Open the main window on ``library`` (flag, env, preference, default); returns the exit code."""
     app = configure_application()
     from skintrack.library import Library
+    from skintrack.library.lock import set_process_purpose
     from skintrack.ui import errors, tasks, theme
     from skintrack.ui.main_window import MainWindow
     from skintrack.ui.preferences import load_preferences
 
     errors.install()
+    set_process_purpose("the Skintrack app")  # named to a restore that finds the library open
     prefs = load_preferences()
     theme.apply(prefs.theme, app)
     window = MainWindow(None)

@@ -1054,7 +1054,7 @@ class MainWindow(QMainWindow):
         lib = self.lib
 
         def job(token: CancelToken) -> Any:
-            return fn(lib, Path(out), token=token)
+            return fn(lib, Path(out), token=token, force=True)  # the save dialog confirmed a replace
 
         handle = run_task(job, name="backup", kind="work", parent=self)
         self._tasks.add(handle)
