@@ -101,7 +101,7 @@ def test_import_reports_bad_files_with_exit_4_after_importing_the_good_ones(cli:
     )
     assert result.returncode == 4
     assert "broken.jpg" in result.stderr and "nope.png" in result.stderr and "no such file" in result.stderr
-    assert "Imported 2 photos" in result.stdout
+    assert "Imported 2, skipped 0 duplicates, 2 failed: broken.jpg" in result.stdout
 
     again = cli.json("import", "--region", "Arm", str(good[0]))
     assert again["imported"] == [] and again["duplicates"] == [str(good[0])] and again["errors"] == []
@@ -183,6 +183,13 @@ def test_check_exit_codes_and_repair(cli: Cli, tmp_path: Path) -> None:
         "missing": [],
         "altered": [],
         "removed": [],
+        "moved_to_lost_and_found": {},
+        "lost_and_found": [],
+        "busy_temp_files": [],
+        "invalid_rows": [],
+        "bad_dates": [],
+        "notices": [],
+        "stuck_swaps": [],
     }
     orphan = cli.library / "originals" / "ff" / ("f" * 64 + ".jpg")
     orphan.parent.mkdir(parents=True)
@@ -190,8 +197,8 @@ def test_check_exit_codes_and_repair(cli: Cli, tmp_path: Path) -> None:
     found = cli("check", "--json")
     assert found.returncode == 1 and json.loads(found.stdout)["orphans"] == [str(orphan)]
     repaired = cli("check", "--repair")
-    assert repaired.returncode == 0 and "removed" in repaired.stdout
-    assert not orphan.exists()
+    assert repaired.returncode == 0 and "moved to" in repaired.stdout
+    assert not orphan.exists() and (cli.library / "originals" / "lost+found" / orphan.name).exists()
     Path(imported["imported"][0]["path"]).unlink()
     missing = cli("check", "--repair", "--json")
     assert missing.returncode == 1
@@ -255,6 +262,8 @@ def test_demo_drives_the_builder_and_replaces_a_library_with_force(
     def fake_build(root: Path, token=None):
         with Library.open(root) as lib:
             lib.add_region("Left forearm")
+        (root / "demo-truth").mkdir()
+        (root / "demo-truth" / "truth.json").write_text("{}")  # as the real builder marks a demo
         for i in range(3):
             yield Progress(i + 1, 3, f"step {i + 1}")
         return {"library": str(root), "regions": ["Left forearm"], "photos": 0}

@@ -43,7 +43,7 @@ def test_check_clean_library_is_ok(lib: Library, tmp_path: Path) -> None:
     assert (report.orphans, report.missing, report.altered, report.temp_files) == ([], [], [], [])
 
 
-def test_check_finds_orphans_and_temp_files_and_repair_removes_only_them(
+def test_check_cleans_stale_temp_files_and_repair_moves_orphans_to_lost_and_found(
     lib: Library, tmp_path: Path
 ) -> None:
     region = lib.add_region("Arm")
@@ -57,16 +57,17 @@ def test_check_finds_orphans_and_temp_files_and_repair_removes_only_them(
     report = lib.check()
     assert not report.ok
     assert report.orphans == [orphan]
-    assert report.temp_files == [temp]
-    assert report.removed == []
-    assert orphan.exists() and temp.exists()
+    assert report.removed == [temp] and not temp.exists()  # its process is gone: always cleaned
+    assert orphan.exists()
 
     repaired = lib.check(repair=True)
     assert repaired.ok
-    assert set(repaired.removed) == {orphan, temp}
-    assert not orphan.exists() and not temp.exists()
+    kept_aside = lib.originals_dir / "lost+found" / orphan.name
+    assert repaired.moved == {orphan: kept_aside}
+    assert not orphan.exists() and kept_aside.read_bytes() == b"left behind"
     assert lib.original_path(kept).exists()
-    assert lib.check().ok
+    again = lib.check()
+    assert again.ok and again.lost_and_found == [kept_aside]
 
 
 def test_check_reports_missing_and_altered_and_repair_never_deletes_them(
@@ -93,7 +94,9 @@ def test_repair_keeps_a_file_whose_row_appeared_after_the_scan(lib: Library, tmp
     photo = lib.import_file(region.id, make_jpeg(tmp_path / "a.jpg")).photo
     path = lib.original_path(photo)
     # as if another process committed the row between our scan and the repair
-    assert lib._repair([path], expected={}) == []
+    from skintrack.library.integrity import _move_orphans
+
+    assert _move_orphans(lib, [path]) == {}
     assert path.exists()
 
 
@@ -220,5 +223,5 @@ def test_repair_leaves_temp_files_of_running_processes_alone(lib: Library) -> No
     busy.parent.mkdir(parents=True)
     busy.write_bytes(b"being written")
     report = lib.check(repair=True)
-    assert report.temp_files == [busy] and report.removed == [] and not report.ok
+    assert report.busy_temp_files == [busy] and report.removed == [] and report.ok
     assert busy.exists()

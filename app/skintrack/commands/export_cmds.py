@@ -44,8 +44,13 @@ def _export(args: argparse.Namespace) -> int:
     from skintrack.services.export import run_export
 
     check_out_path(args.format, args.out)
+    _check_exif_flags(args)
     options = ExportOptions(
-        heatmap=args.heatmap, frame_ms=args.frame_ms, size=args.size, keep_exif=args.keep_exif
+        heatmap=args.heatmap,
+        frame_ms=args.frame_ms,
+        size=args.size,
+        keep_gps=args.keep_gps or args.keep_exif,
+        keep_identifying_exif=args.keep_identifying_exif,
     )
     with _open(args, create=False) as lib:
         region = lib.region_by_name(args.region)
@@ -62,6 +67,30 @@ def _export(args: argparse.Namespace) -> int:
     n = len(plan.photos)
     print(f"exported {n} check-in{'' if n == 1 else 's'} of {region.name} to {out}")
     return EXIT_OK
+
+
+def _check_exif_flags(args: argparse.Namespace) -> None:
+    """EXIF flags only mean something for the zip of per-photo images; elsewhere they are refused."""
+    given = [
+        flag
+        for flag, on in (
+            ("--keep-exif", args.keep_exif),
+            ("--keep-gps", args.keep_gps),
+            ("--keep-identifying-exif", args.keep_identifying_exif),
+        )
+        if on
+    ]
+    if given and args.format != "zip":
+        raise UsageError(
+            f"{' and '.join(given)}: {args.format} exports never carry the photos' EXIF; "
+            "only --format zip can keep it"
+        )
+    if args.keep_exif:
+        print(
+            "skintrack: --keep-exif is deprecated; it means --keep-gps (serial numbers and owner "
+            "names are still removed; add --keep-identifying-exif to keep them)",
+            file=sys.stderr,
+        )
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -115,7 +144,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export",
         help="export a region as contact sheet, timelapse, PDF report, data or zip",
-        description="Export one region. Exported images carry no EXIF (no GPS) unless --keep-exif.",
+        description=(
+            "Export one region. Exported images carry no EXIF at all unless --keep-gps or "
+            "--keep-identifying-exif is given (zip exports only)."
+        ),
     )
     p.add_argument("--region", required=True, metavar="NAME")
     p.add_argument("--format", required=True, choices=FORMATS)
@@ -127,7 +159,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frame-ms", type=int, default=600, metavar="N", help="timelapse frame duration (ms)")
     p.add_argument("--size", type=int, default=720, metavar="PX", help="long side of each frame (px)")
     p.add_argument(
-        "--keep-exif", action="store_true", help="keep the originals' EXIF, including GPS, in exported images"
+        "--keep-gps",
+        action="store_true",
+        help="zip only: keep the originals' EXIF (date, camera model, exposure) including the GPS "
+        "location; identifying tags are still removed",
+    )
+    p.add_argument(
+        "--keep-identifying-exif",
+        action="store_true",
+        help="zip only: keep the originals' EXIF including tags that identify the camera or its owner "
+        "(serial numbers, owner, artist, host computer, unique ID, maker notes, user comment, XMP "
+        "creator); GPS only with --keep-gps",
+    )
+    p.add_argument(
+        "--keep-exif",
+        action="store_true",
+        help="deprecated, same as --keep-gps: keeps the EXIF date, camera model, exposure and GPS "
+        "location, never serial numbers, owner or host names",
     )
     p.set_defaults(handler=_export)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -17,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from skintrack.core.dates import date_problem
 from skintrack.errors import EXIT_ERROR, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, UsageError
 from skintrack.library import DB_NAME, JournalEntry, Library, Photo, RegionSummary
 
@@ -30,17 +32,25 @@ def parse_when(text: str) -> datetime:
     if not _DATE_RE.match(value):
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: {exc}") from exc
+    problem = date_problem(when)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
+    return when
 
 
 def parse_day(text: str) -> date:
     """``YYYY-MM-DD`` -> date."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
+    problem = date_problem(day)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
+    return day
 
 
 def _positive_int(text: str) -> int:
@@ -110,11 +120,22 @@ def photo_json(lib: Library, photo: Photo, region_name: str | None = None) -> di
         "height": photo.height,
         "taken_at": _iso(photo.taken_at),
         "taken_at_source": photo.taken_at_source,
+        "taken_at_note": photo.taken_at_note,
         "imported_at": _iso(photo.imported_at),
         "notes": photo.notes,
         "deleted_at": _iso(photo.deleted_at),
-        "path": str(lib.original_path(photo)),
+        "path": _original_or_none(lib, photo),
     }
+
+
+def _original_or_none(lib: Library, photo: Photo) -> str | None:
+    """The original's path; None for a row whose file name is invalid (`check` reports it)."""
+    from skintrack.library.store import InvalidOriginalNameError
+
+    try:
+        return str(lib.original_path(photo))
+    except InvalidOriginalNameError:
+        return None
 
 
 def journal_json(entry: JournalEntry) -> dict[str, Any]:
@@ -162,18 +183,16 @@ def _library_dir(args: argparse.Namespace) -> Path:
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Library:
+    """Open the library; ``create=False`` (read commands) never creates or initialises one.
+
+    An interrupted restore may have left the library beside its folder: that is finished or
+    rolled back first (and said), so the library's state below is the real one.
+    """
     from skintrack.library.swap import prepare_open
 
     root = _library_dir(args)
-    for line in prepare_open(root):  # an interrupted restore may have left the library beside its folder
+    for line in prepare_open(root):
         print(f"skintrack: {line}", file=sys.stderr)
-    if not create and not (root / DB_NAME).exists():
-        from skintrack.errors import LibraryError
-
-        raise LibraryError(
-            f"no Skintrack library in {root}; create one with `skintrack region add NAME` "
-            "or build a demo with `skintrack demo --library DIR`"
-        )
     return Library.open(root, create=create)
 
 
@@ -241,7 +260,7 @@ def _region_archive(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from skintrack.services.checkin import import_files
 
-    with _open(args, create=True) as lib:
+    with _open(args, create=False) as lib:
         region = lib.region_by_name(args.region)
         job = import_files(lib, region.id, args.files, taken_at=args.date, notes=args.notes)
         show = _progress_to_stderr() and not args.json
@@ -253,31 +272,56 @@ def _import(args: argparse.Namespace) -> int:
                 break
             if show:
                 print(f"[{step.done}/{step.total}] {step.message}", file=sys.stderr)
+        summary = import_summary(report)
         if args.json:
             _print_json(
                 {
                     "region": region.name,
                     "imported": [photo_json(lib, p, region.name) for p in report.imported],
-                    "duplicates": [str(p) for p in report.duplicates],
+                    "duplicates": [_shown(p) for p in report.duplicates],
                     "duplicate_of": [p.id for p in report.duplicate_of],
-                    "errors": [{"path": str(p), "reason": reason} for p, reason in report.errors],
+                    "repaired": [p.id for p in report.repaired],
+                    "errors": [{"path": _shown(p), "reason": reason} for p, reason in report.errors],
+                    "cleaned": [str(p) for p in report.cleaned],
+                    "summary": summary,
                 }
             )
         else:
-            n = len(report.imported)
-            if n or not (report.errors or report.duplicates):
-                print(f"Imported {n} photo{'s' if n != 1 else ''} into {region.name!r}.")
             for photo in report.imported:
                 when = f"{_show_dt(photo.taken_at)} ({photo.taken_at_source})"
                 print(f"  #{photo.id}  {when}  {photo.original_name}")
+                if photo.taken_at_note:
+                    print(f"      date from {photo.taken_at_source}: {photo.taken_at_note}")
             for path, same in zip(report.duplicates, report.duplicate_of, strict=True):
                 where = f"photo {same.id}"
                 if same.in_trash:
                     where += f", in the trash: `skintrack photo restore {same.id}`"
-                print(f"Already in {region.name!r} ({where}), skipped: {path}")
+                print(f"Already in {region.name!r} ({where}), skipped: {_shown(path)}")
+            for photo in report.repaired:
+                print(
+                    f"Repaired photo {photo.id} ({photo.original_name}): its damaged original was "
+                    "replaced by this file's verified copy"
+                )
+            print(summary)
     for path, reason in report.errors:
-        print(f"skintrack: {path}: {reason}", file=sys.stderr)
+        print(f"skintrack: {_shown(path)}: {reason}", file=sys.stderr)
     return EXIT_INVALID_INPUT if report.errors else EXIT_OK
+
+
+def _shown(path: Path) -> str:
+    """A path printable on any terminal (undecodable file-name bytes as U+FFFD)."""
+    return os.fsencode(str(path)).decode("utf-8", "replace")
+
+
+def import_summary(report: Any) -> str:
+    """ "Imported 38, skipped 2 duplicates, 1 failed: a.jpg (reason)" - always one line."""
+    n, d, f = len(report.imported), len(report.duplicates), len(report.errors)
+    text = f"Imported {n}, skipped {d} duplicate{'' if d == 1 else 's'}, {f} failed"
+    if report.repaired:
+        text += f", repaired {len(report.repaired)}"
+    if report.errors:
+        text += ": " + "; ".join(f"{_shown(Path(p.name))} ({reason})" for p, reason in report.errors)
+    return text + "."
 
 
 def _photos(args: argparse.Namespace) -> int:
@@ -396,9 +440,11 @@ def _journal_list(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- check
 def _check(args: argparse.Namespace) -> int:
+    if args.rebuild:
+        return _rebuild(args)
     with _open(args, create=False) as lib:
         report = lib.check(repair=args.repair)
-        originals = {p.id: str(lib.original_path(p)) for p in report.missing + report.altered}
+        originals = {p.id: str(_original_or_none(lib, p)) for p in report.missing + report.altered}
     if args.json:
         _print_json(
             {
@@ -408,25 +454,109 @@ def _check(args: argparse.Namespace) -> int:
                 "missing": [{"photo_id": p.id, "path": originals[p.id]} for p in report.missing],
                 "altered": [{"photo_id": p.id, "path": originals[p.id]} for p in report.altered],
                 "removed": [str(p) for p in report.removed],
+                "moved_to_lost_and_found": {str(a): str(b) for a, b in report.moved.items()},
+                "lost_and_found": [str(p) for p in report.lost_and_found],
+                "busy_temp_files": [str(p) for p in report.busy_temp_files],
+                "invalid_rows": [{"photo_id": i, "reason": why} for i, why in report.invalid_rows],
+                "bad_dates": report.bad_dates,
+                "notices": report.notices,
+                "stuck_swaps": [str(p) for p in report.stuck_swaps],
+            }
+        )
+        return EXIT_OK if report.ok else EXIT_ERROR
+    for path in report.removed:
+        print(f"cleaned: {_shown(path)} (temporary file of an interrupted command, its process is gone)")
+    for path in report.busy_temp_files:
+        print(f"in use: {_shown(path)} (a running Skintrack process is writing it)")
+    for notice in report.notices:
+        print(f"restore leftover: {notice}")
+    for path in report.orphans:
+        if path in report.moved:
+            print(f"orphan file: {_shown(path)}: moved to {_shown(report.moved[path])}")
+        else:
+            print(f"orphan file: {_shown(path)}: not in the database (--repair moves it to lost+found)")
+    for photo in report.missing:
+        print(f"MISSING original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
+    for photo in report.altered:
+        print(f"ALTERED original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
+    for photo_id, why in report.invalid_rows:
+        print(f"INVALID row of photo {photo_id}: {why}")
+    for photo_id in report.bad_dates:
+        print(
+            f"photo {photo_id} has an impossible stored date; set it with "
+            f"`skintrack photo edit {photo_id} --date YYYY-MM-DD`"
+        )
+    if report.lost_and_found:
+        n = len(report.lost_and_found)
+        print(
+            f"{n} photo{'s' if n != 1 else ''} kept in originals/lost+found/; "
+            "`skintrack check --rebuild` gives them rows again (region 'Recovered')"
+        )
+    print(_check_verdict(report))
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _check_verdict(report: Any) -> str:
+    if not report.ok:
+        advice = []
+        if report.missing or report.altered:
+            advice.append(
+                "missing or altered originals: re-import the original files (the pristine copy "
+                "repairs it) or restore them from a backup"
+            )
+        if [p for p in report.orphans if p not in report.moved]:
+            advice.append("orphan files: `skintrack check --repair` moves them to originals/lost+found/")
+        if report.invalid_rows:
+            advice.append("invalid rows: restore the database from a backup")
+        if report.stuck_swaps:
+            advice.append(
+                "an interrupted restore left folders beside the library: look inside them (they hold "
+                "a library) before moving them away, or run the restore again"
+            )
+        return "Problems found; " + "; ".join(advice) + "."
+    done = []
+    if report.removed:
+        done.append(f"cleaned {len(report.removed)} temporary file(s)")
+    if report.moved:
+        done.append(f"moved {len(report.moved)} orphan(s) to lost+found")
+    return "Library OK." if not done else f"Library OK ({', '.join(done)})."
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from skintrack.library.integrity import rebuild_library
+
+    if args.repair:
+        raise UsageError("give either --repair or --rebuild, not both")
+    report = rebuild_library(_library_dir(args))
+    if args.json:
+        _print_json(
+            {
+                "region": report.region,
+                "recovered": [p.id for p in report.recovered],
+                "already_known": [str(p) for p in report.already_known],
+                "unreadable": [{"path": str(p), "reason": why} for p, why in report.unreadable],
+                "damaged_database": None if report.damaged_database is None else str(report.damaged_database),
             }
         )
     else:
-        removed = set(report.removed)
-        for path in report.orphans:
-            state = "removed" if path in removed else "not in the database (use --repair to remove)"
-            print(f"orphan file: {path}: {state}")
-        for path in report.temp_files:
-            state = "removed" if path in removed else "left by an interrupted import (use --repair)"
-            print(f"temporary file: {path}: {state}")
-        for photo in report.missing:
-            print(f"MISSING original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
-        for photo in report.altered:
-            print(f"ALTERED original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
-        if report.ok:
-            print("Library OK." if not removed else f"Library OK after removing {len(removed)} file(s).")
-        else:
-            print("Problems found; missing or altered originals must be restored from a backup.")
-    return EXIT_OK if report.ok else EXIT_ERROR
+        if report.damaged_database is not None:
+            print(f"The unreadable database was kept aside as {report.damaged_database}.")
+        for path, why in report.unreadable:
+            print(f"not recovered: {_shown(path)}: {why}")
+        n = len(report.recovered)
+        if not (n or report.already_known or report.unreadable):
+            print("Nothing to recover: every stored photo has its row.")
+            return EXIT_OK
+        print(
+            f"Recovered {n} photo{'s' if n != 1 else ''} into region {report.region!r}"
+            + (
+                f"; {len(report.already_known)} lost+found copies matched photos already stored"
+                if report.already_known
+                else ""
+            )
+            + "."
+        )
+    return EXIT_ERROR if report.unreadable else EXIT_OK
 
 
 # ---------------------------------------------------------------- demo
@@ -440,6 +570,11 @@ def _demo(args: argparse.Namespace) -> int:
             raise UsageError(f"{root} is not empty; use --force to replace an existing library there")
         if not (root / DB_NAME).exists():
             raise UsageError(f"{root} is not empty and is not a Skintrack library; refusing to delete it")
+        if not _replaceable_by_demo(root):
+            raise UsageError(
+                f"{root} is a Skintrack library with photos that are not the demo's; refusing to "
+                "replace it (build the demo in another folder)"
+            )
         shutil.rmtree(root)
     from skintrack.demo.build import build_demo_library
 
@@ -458,6 +593,15 @@ def _demo(args: argparse.Namespace) -> int:
             shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
             print(f"{key}: {shown}")
     return EXIT_OK
+
+
+def _replaceable_by_demo(root: Path) -> bool:
+    """Only an earlier demo library, or a library without a single photo, may be replaced."""
+    from skintrack.library.store import OriginalStore
+
+    if (root / "demo-truth" / "truth.json").is_file():
+        return True
+    return not OriginalStore(root / "originals").has_files()
 
 
 # ---------------------------------------------------------------- registration
@@ -563,7 +707,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     # check
     p = sub.add_parser("check", help="integrity check of the library (exit 1 if problems remain)")
-    p.add_argument("--repair", action="store_true", help="remove orphan and temporary files")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="move orphan files (photos no row refers to) to originals/lost+found/; nothing is deleted",
+    )
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="give every orphan and lost+found photo a row again (region 'Recovered', date from EXIF), "
+        "also when the database was lost",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_check)
 

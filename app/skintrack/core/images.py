@@ -15,6 +15,7 @@ import os
 import re
 import struct
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -25,11 +26,15 @@ import cv2
 import numpy as np
 from PIL import Image, ImageCms, UnidentifiedImageError
 
+from skintrack.core.dates import MAX_OFFSET, date_problem
+from skintrack.core.formats import SUPPORTED_SUFFIXES as SUPPORTED_SUFFIXES
 from skintrack.core.fsutil import atomic_write_bytes
 from skintrack.errors import InvalidInputError
 
 DEFAULT_MAX_PIXELS = 120_000_000
-SUPPORTED_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".heic", ".heif")
+# What decoding one photo may allocate (pixels x bytes per pixel of every array the decode makes,
+# see ``decoded_bytes``): a small file can declare a huge, deep image.
+DEFAULT_MAX_DECODED_BYTES = 1 << 30
 
 # EXIF tags (numbers from the EXIF 2.32 specification)
 TAG_ORIENTATION = 0x0112
@@ -51,7 +56,7 @@ _IDENTIFYING_IFD0 = (
     0x9C9E,  # XPKeywords
     0x9C9F,  # XPSubject
     0xC62F,  # CameraSerialNumber (DNG)
-    TAG_GPS_IFD,
+    0x02BC,  # XMLPacket: embedded XMP, which names its creator
 )
 _IDENTIFYING_EXIF_IFD = (
     0x927C,  # MakerNote (opaque, often serial numbers and GPS copies)
@@ -63,6 +68,9 @@ _IDENTIFYING_EXIF_IFD = (
 )
 
 _JPEG_FORMATS = ("JPEG", "MPO")
+# Pillow warns from 89 MP on; our own pixel and decoded-byte limits decide, so the warning is
+# noise (set once at import: catch_warnings() would swap the process-wide filters per thread).
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 _heif_lock = threading.Lock()
 _heif_registered = False
 _bomb_lock = threading.Lock()
@@ -81,6 +89,7 @@ class ImageMeta:
     icc_description: str | None
     bit_depth: int
     has_gps: bool
+    taken_at_problem: str | None = None  # why an EXIF date was present but not used
 
 
 @dataclass
@@ -145,6 +154,41 @@ def _check_pixels(path: Path, width: int, height: int, max_pixels: int | None) -
         )
 
 
+def decoded_bytes(im: Image.Image, *, deep_colour: bool, want_float: bool, orientation: int = 1) -> int:
+    """Bytes a decode of ``im`` allocates at its peak, counting channels and bit depth.
+
+    8-bit output (also from 16-bit sources, which only then lose their low bits): Pillow's
+    pixels (1 byte per band for one band, 4 for several), our RGB array, a rotated copy when the
+    photo is not upright. Float output adds float32 RGB; 16-bit sources decoded at full depth
+    take OpenCV's 16-bit array and two float32 RGB arrays instead.
+    """
+    pixels = int(im.width) * int(im.height)
+    bands = len(im.getbands())
+    if deep_colour and want_float:
+        per_pixel = 2 * max(bands, 3) + 2 * 3 * 4
+    else:
+        wide = im.mode.startswith("I;16") or im.mode in ("I", "F")
+        per_pixel = (4 if bands > 1 or wide else 1) + 3
+        if orientation != 1:
+            per_pixel += 3
+        if want_float:
+            per_pixel += 3 * 4
+    return pixels * per_pixel
+
+
+def _gigabytes(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
+
+
+def _check_budget(path: Path, im: Image.Image, cost: int, max_bytes: int | None) -> None:
+    if max_bytes is not None and cost > max_bytes:
+        raise InvalidInputError(
+            path,
+            f"image is {im.width}x{im.height} ({im.mode}); decoding it would take about "
+            f"{_gigabytes(cost)} of memory, over the {_gigabytes(max_bytes)} limit",
+        )
+
+
 def _open(path: str | os.PathLike[str], max_pixels: int | None) -> tuple[Path, Image.Image]:
     """Open lazily (header only) and refuse missing, empty, non-image and over-sized files."""
     p = Path(path)
@@ -204,20 +248,33 @@ def _orientation(exif: Image.Exif | None) -> int:
 _OFFSET_RE = re.compile(r"^\s*([+-])(\d{2}):?(\d{2})\s*$")
 
 
-def _parse_exif_datetime(value: Any, offset: Any) -> datetime | None:
+def _parse_exif_datetime(value: Any, offset: Any) -> tuple[datetime | None, str | None]:
+    """DateTimeOriginal (+ OffsetTimeOriginal) -> (datetime, None), or (None, why it was not used).
+
+    A missing or blank date gives (None, None); an unreadable or implausible one gives the reason,
+    so the import can say why it fell back to the file time.
+    """
     if not isinstance(value, str):
-        return None
-    text = value.strip().rstrip("\x00")
+        return None, None
+    text = value.strip().rstrip("\x00").strip()
+    if not text or set(text) <= set("0: "):  # "0000:00:00 00:00:00" means "not set"
+        return None, None
     try:
         naive = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
     except ValueError:
-        return None
-    if isinstance(offset, str):
+        return None, f"EXIF date {text[:19]!r} is not a valid date"
+    problem = date_problem(naive)
+    if problem is not None:
+        return None, f"EXIF date {text[:19]!r}: {problem}"
+    if isinstance(offset, str) and offset.strip("\x00 "):
         m = _OFFSET_RE.match(offset.rstrip("\x00"))
-        if m:
-            delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
-            return naive.replace(tzinfo=timezone(-delta if m.group(1) == "-" else delta))
-    return naive
+        if not m:
+            return None, f"EXIF time offset {offset.strip()!r} is not valid"
+        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        if int(m.group(3)) >= 60 or delta > MAX_OFFSET:
+            return None, f"EXIF time offset {offset.strip()!r} is out of range"
+        return naive.replace(tzinfo=timezone(-delta if m.group(1) == "-" else delta)), None
+    return naive, None
 
 
 def _clean(value: Any) -> str:
@@ -234,13 +291,13 @@ def _camera(exif: Image.Exif | None) -> str | None:
     return camera or None
 
 
-def _taken_at(exif: Image.Exif | None) -> datetime | None:
+def _taken_at(exif: Image.Exif | None) -> tuple[datetime | None, str | None]:
     if exif is None:
-        return None
+        return None, None
     try:
         sub = exif.get_ifd(TAG_EXIF_IFD)
     except Exception:
-        return None
+        return None, None
     return _parse_exif_datetime(sub.get(TAG_DATETIME_ORIGINAL), sub.get(TAG_OFFSET_TIME_ORIGINAL))
 
 
@@ -316,25 +373,35 @@ def _meta(im: Image.Image, deep_colour: bool) -> ImageMeta:
     if orientation >= 5:
         w, h = h, w
     _, desc = _icc(im)
+    taken_at, taken_at_problem = _taken_at(exif)
     return ImageMeta(
         width=w,
         height=h,
         format=str(im.format or "unknown"),
         orientation=orientation,
-        taken_at=_taken_at(exif),
+        taken_at=taken_at,
         camera=_camera(exif),
         icc_description=desc,
         bit_depth=_bit_depth(im, deep_colour),
         has_gps=_has_gps(exif),
+        taken_at_problem=taken_at_problem,
     )
 
 
-def read_meta(path: str | os.PathLike[str], *, max_pixels: int | None = DEFAULT_MAX_PIXELS) -> ImageMeta:
-    """Header-only metadata (fast); raises InvalidInputError for files decode() would refuse up front."""
+def read_meta(
+    path: str | os.PathLike[str],
+    *,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    max_bytes: int | None = DEFAULT_MAX_DECODED_BYTES,
+) -> ImageMeta:
+    """Header-only metadata (fast); raises InvalidInputError for files an 8-bit decode() would
+    refuse up front (PNG metadata may need the pixels, so the same budget applies)."""
     p, im = _open(path, max_pixels)
     with im:
         try:
-            return _meta(im, _is_16bit_colour(im))
+            deep_colour = _is_16bit_colour(im)
+            _check_budget(p, im, decoded_bytes(im, deep_colour=deep_colour, want_float=False), max_bytes)
+            return _meta(im, deep_colour)
         except (OSError, SyntaxError, ValueError) as exc:
             raise InvalidInputError(p, f"damaged image metadata ({exc})") from exc
 
@@ -502,6 +569,22 @@ def _decode_16bit_colour(path: Path, im: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(rgb, dtype=np.float32)
 
 
+_REDUCIBLE_MODES = ("L", "LA", "RGB", "RGBA", "RGBX", "CMYK", "I", "F")
+
+
+def _reduced(im: Image.Image, max_side: int | None) -> Image.Image:
+    """For a preview of a big non-JPEG, box-average it down in Pillow (to >= 2 x max_side, the
+    final resize does the rest) and free the full-size pixels before any array copy is made."""
+    if max_side is None or im.mode not in _REDUCIBLE_MODES:
+        return im
+    factor = max(im.size) // (2 * int(max_side))
+    if factor < 2:
+        return im
+    small = im.reduce(factor)
+    im.close()  # the full-size pixels are the big allocation: drop them now
+    return small
+
+
 def _resize_max_side(arr: np.ndarray, max_side: int) -> np.ndarray:
     h, w = arr.shape[:2]
     longest = max(h, w)
@@ -529,18 +612,25 @@ def decode(
     dtype: Any = np.uint8,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     max_side: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_DECODED_BYTES,
 ) -> DecodedImage:
     """Decode a photo to upright sRGB; ``max_side`` gives a fast reduced preview (JPEG draft mode).
 
-    16-bit sources keep their precision when ``dtype`` is float32. Raises InvalidInputError for
-    missing, empty, truncated, non-image and over-sized files (checked from the header first).
+    16-bit sources keep their precision when ``dtype`` is float32 and are read at 8 bits
+    otherwise (a quarter of the memory). Raises InvalidInputError for missing, empty, truncated,
+    non-image and over-sized files, and for files whose decode would take more than
+    ``max_bytes`` (checked from the header first, see ``decoded_bytes``).
     """
+    want_float = np.dtype(dtype).kind == "f"
     p, im = _open(path, max_pixels)
     with im:
         try:
             deep_colour = _is_16bit_colour(im)
+            orientation = _orientation(_exif_of(im)) if im.format != "PNG" else 1
+            cost = decoded_bytes(im, deep_colour=deep_colour, want_float=want_float, orientation=orientation)
+            _check_budget(p, im, cost, max_bytes)
             meta = _meta(im, deep_colour)
-            if deep_colour:
+            if deep_colour and want_float:
                 arr = _decode_16bit_colour(p, im)
             else:
                 if max_side is not None and im.format in _JPEG_FORMATS:
@@ -550,7 +640,7 @@ def decode(
                     box = (max(1, math.ceil(im.size[0] * f)), max(1, math.ceil(im.size[1] * f)))
                     im.draft(im.mode if im.mode in ("RGB", "L") else None, box)
                 im.load()
-                arr = _pil_to_float_or_u8(p, im)
+                arr = _pil_to_float_or_u8(p, _reduced(im, max_side))
         except InvalidInputError:
             raise
         except Image.DecompressionBombError as exc:
@@ -642,28 +732,44 @@ def strip_identifying_exif(exif_bytes: bytes | None) -> bytes | None:
 
     Returns None when there is nothing usable left or the input cannot be parsed.
     """
+    return filter_exif(exif_bytes)
+
+
+def filter_exif(
+    exif_bytes: bytes | None, *, keep_gps: bool = False, keep_identifying: bool = False
+) -> bytes | None:
+    """EXIF rebuilt from scratch with only what the user chose to share.
+
+    Always dropped: the IFD1 thumbnail and the interoperability IFD. Dropped unless
+    ``keep_identifying``: serial numbers, owner, artist, copyright, host computer, unique ID,
+    MakerNote, user comment, Windows XP tags and embedded XMP (which names its creator). Dropped
+    unless ``keep_gps``: the GPS IFD. Returns None when nothing is left or the input is unreadable.
+    """
     if not exif_bytes:
         return None
     exif = Image.Exif()
     try:
         exif.load(bytes(exif_bytes))
         sub = dict(exif.get_ifd(TAG_EXIF_IFD)) if TAG_EXIF_IFD in exif else {}
+        gps = dict(exif.get_ifd(TAG_GPS_IFD)) if keep_gps and TAG_GPS_IFD in exif else {}
     except Exception:
         return None
-    for tag in _IDENTIFYING_IFD0:
-        exif.pop(tag, None)
-    for tag in _IDENTIFYING_EXIF_IFD:
-        sub.pop(tag, None)
+    if not keep_identifying:
+        for tag in _IDENTIFYING_IFD0:
+            exif.pop(tag, None)
+        for tag in _IDENTIFYING_EXIF_IFD:
+            sub.pop(tag, None)
     # Rebuild from scratch so no dropped IFD (GPS, IFD1 thumbnail, interop) survives inside the bytes.
     clean = Image.Exif()
     for tag, value in exif.items():
         if tag in (TAG_EXIF_IFD, TAG_GPS_IFD, 0xA005):  # sub-IFD pointers: rebuilt below or dropped
             continue
         clean[tag] = value
+    sub.pop(0xA005, None)  # interoperability IFD pointer
     if sub:
-        sub.pop(0xA005, None)  # interoperability IFD pointer
-        clean_sub = clean.get_ifd(TAG_EXIF_IFD)
-        clean_sub.update(sub)
-    if not len(clean) and not sub:
+        clean.get_ifd(TAG_EXIF_IFD).update(sub)
+    if gps:
+        clean.get_ifd(TAG_GPS_IFD).update(gps)
+    if not len(clean) and not sub and not gps:
         return None
     return clean.tobytes()

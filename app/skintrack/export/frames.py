@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from skintrack.core.change import ChangeResult, heatmap_image
-from skintrack.core.images import decode
+from skintrack.core.images import decode, filter_exif
 from skintrack.errors import AlignmentFailedError
 from skintrack.export.plan import ExportPlan, PlannedPhoto
 from skintrack.library.db import Library
@@ -216,8 +216,9 @@ def fit_into(img: np.ndarray, width: int, height: int) -> np.ndarray:
 TAG_ORIENTATION = 0x0112
 
 
-def original_exif(path: Any) -> bytes | None:
-    """The original's EXIF (only read when the user opted in), orientation reset: our pixels are upright."""
+def original_exif(path: Any, *, keep_gps: bool = False, keep_identifying: bool = False) -> bytes | None:
+    """The original's EXIF (only read when the user opted in), orientation reset: our pixels are
+    upright. Identifying tags and GPS are dropped unless asked for (see ``filter_exif``)."""
     try:
         with Image.open(path) as im:
             data = im.getexif()
@@ -227,9 +228,10 @@ def original_exif(path: Any) -> bytes | None:
             data.get_ifd(0x8825)
             if data.get(TAG_ORIENTATION, 1) != 1:
                 data[TAG_ORIENTATION] = 1
-            return data.tobytes()
+            raw = data.tobytes()
     except (OSError, SyntaxError, ValueError):
         return None
+    return filter_exif(raw, keep_gps=keep_gps, keep_identifying=keep_identifying)
 
 
 def encode_jpeg(img: np.ndarray, quality: int = 88, exif: bytes | None = None) -> bytes:
@@ -372,8 +374,13 @@ class FrameRenderer:
             heat_full = heatmap_of(al.change, al.rgb, legend=True)
         metrics = stored if stored is not None else al.metrics
         exif = None
-        if self.plan.options.keep_exif:
-            exif = original_exif(self.lib.original_path(self.lib.photo(planned.photo_id)))
+        options = self.plan.options
+        if options.carries_exif:
+            exif = original_exif(
+                self.lib.original_path(self.lib.photo(planned.photo_id)),
+                keep_gps=options.keeps_gps,
+                keep_identifying=options.keep_identifying_exif,
+            )
         frame = Frame(
             photo_id=planned.photo_id,
             taken_at=planned.taken_at,

@@ -48,7 +48,18 @@ class ExportOptions:
     heatmap: bool = False
     frame_ms: int = 600
     size: int = 720
-    keep_exif: bool = False  # opt-in: exported images carry the original EXIF (incl. GPS)
+    keep_exif: bool = False  # deprecated alias of keep_gps
+    keep_gps: bool = False  # opt-in: exported images carry EXIF including the GPS location
+    keep_identifying_exif: bool = False  # opt-in: ... and serials, owner, artist, host, maker notes
+
+    @property
+    def carries_exif(self) -> bool:
+        """Whether exported images carry any of the originals' EXIF (never unless opted in)."""
+        return self.keep_exif or self.keep_gps or self.keep_identifying_exif
+
+    @property
+    def keeps_gps(self) -> bool:
+        return self.keep_gps or self.keep_exif
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,16 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from skintrack.core.fsutil import is_temp_name, sha256_file, temp_owner_alive
+from skintrack.core.dates import add_days, date_problem
+from skintrack.core.fsutil import (
+    make_private_dir,
+    remove_stale_temps,
+    sha256_file,
+)
 from skintrack.errors import InvalidInputError, LibraryError, UsageError
 from skintrack.library import lock, schema, swap
 from skintrack.library.models import (
@@ -39,12 +44,22 @@ from skintrack.library.models import (
     Region,
     RegionSummary,
 )
-from skintrack.library.store import ContentChangedError, OriginalStore
+from skintrack.library.opening import (
+    DB_NAME,
+    DatabaseUnreadableError,
+    database_state,
+    make_private,
+    refuse_unusable,
+    set_aside_stray_wal,
+    stamp_identity,
+    tighten,
+)
+from skintrack.library.store import ContentChangedError, InvalidOriginalNameError, OriginalStore
 from skintrack.library.thumbnails import ThumbnailCache
+from skintrack.library.wal import check_wal, register_open, unregister_open
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "skintrack.sqlite3"
 DEFAULT_TIMEOUT_S = 30.0
 THUMB_SIZE = 320  # the size the GUI timeline asks for; made during import
 _MIN_PLAUSIBLE_MTIME = datetime(1990, 1, 1).timestamp()
@@ -70,13 +85,41 @@ def dt_from_text(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
+def stored_dt(text: str | None, fallback: datetime | None = None) -> datetime:
+    """A date read from a row; an unreadable or out-of-range one (written by another program or a
+    crafted backup) becomes ``fallback`` so one bad row never makes the library unreadable."""
+    try:
+        value = dt_from_text(str(text))
+    except (TypeError, ValueError):
+        value = None
+    if value is None or date_problem(value) is not None:
+        return fallback if fallback is not None else _EPOCH
+    return value
+
+
+def check_user_date(value: datetime) -> None:
+    """UsageError for dates outside the range Skintrack keeps (see ``skintrack.core.dates``)."""
+    problem = date_problem(value)
+    if problem is not None:
+        raise UsageError(f"invalid date {value.isoformat()}: {problem}")
+
+
 def _opt_dt(text: str | None) -> datetime | None:
     return None if text is None else dt_from_text(text)
 
 
 def sort_key(value: datetime) -> float:
-    """Seconds since the epoch; naive datetimes are taken as local wall-clock time."""
-    return value.timestamp()
+    """Seconds since the epoch; naive datetimes are taken as local wall-clock time.
+
+    Dates the platform cannot convert (far outside the accepted range) sort at the ends.
+    """
+    try:
+        return value.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return float("-inf") if value.year < 1970 else float("inf")
 
 
 def now() -> datetime:
@@ -116,7 +159,7 @@ def _region(row: sqlite3.Row) -> Region:
     )
 
 
-def _photo(row: sqlite3.Row) -> Photo:
+def photo_from_row(row: sqlite3.Row) -> Photo:
     return Photo(
         id=row["id"],
         region_id=row["region_id"],
@@ -126,18 +169,19 @@ def _photo(row: sqlite3.Row) -> Photo:
         size_bytes=row["size_bytes"],
         width=row["width"],
         height=row["height"],
-        taken_at=dt_from_text(row["taken_at"]),
+        taken_at=stored_dt(row["taken_at"], stored_dt(row["imported_at"])),
         taken_at_source=row["taken_at_source"],
-        imported_at=dt_from_text(row["imported_at"]),
+        imported_at=stored_dt(row["imported_at"]),
         notes=row["notes"],
         deleted_at=_opt_dt(row["deleted_at"]),
+        taken_at_note=row["taken_at_note"],
     )
 
 
 def _journal(row: sqlite3.Row) -> JournalEntry:
     return JournalEntry(
         id=row["id"],
-        at=dt_from_text(row["at"]),
+        at=stored_dt(row["at"]),
         kind=row["kind"],
         substance=row["substance"],
         amount=row["amount"],
@@ -191,49 +235,78 @@ class Library:
         self._lock = threading.RLock()
         self._store = OriginalStore(self.originals_dir)
         self._thumbs = ThumbnailCache(self.cache_dir)
+        register_open(self.db_path)
         self._use_lock: lock.LibraryLock | None = None  # shared: no restore swaps it while open
 
     # ------------------------------------------------------------ open / close
     @classmethod
     def open(
-        cls, root: str | os.PathLike[str], create: bool = True, *, timeout: float = DEFAULT_TIMEOUT_S
+        cls,
+        root: str | os.PathLike[str],
+        create: bool = True,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        recover: bool = False,
     ) -> Library:
         """Open (and create or upgrade) the library in ``root``.
 
+        ``create=False`` (every read command) never creates anything: a missing, empty or new
+        database is an error. A library whose database is missing, empty or new while
+        ``originals/`` holds photos is damaged and is never treated as a fresh one, unless
+        ``recover`` (``check --rebuild``) asks for a new database to re-create rows into.
         ``timeout`` is how long to wait for another process holding the write lock before
         giving up with a LibraryError.
         """
         root = Path(root).expanduser()
         swap.prepare_open(root)
         db_path = root / DB_NAME
-        if not db_path.exists():
-            if not create:
-                raise LibraryError(f"no Skintrack library in {root} (missing {DB_NAME})")
+        store = OriginalStore(root / "originals")
+        state = database_state(db_path)
+        if state != "present":
+            refuse_unusable(root, state, store, create=create, recover=recover)
+            set_aside_stray_wal(db_path, recover=recover)
             if root.exists() and not root.is_dir():
                 raise LibraryError(f"{root} is not a folder")
             try:
-                root.mkdir(parents=True, exist_ok=True)
+                make_private_dir(root, parents=True)
             except OSError as exc:
                 raise LibraryError(f"cannot create the library folder {root}: {exc.strerror}") from exc
+        else:
+            check_wal(db_path)
         try:
             conn = _connect(db_path, timeout)
+        except sqlite3.OperationalError as exc:
+            if _is_lock_error(exc):
+                raise LibraryError(f"the library {root} is locked by another process; try again") from exc
+            raise DatabaseUnreadableError(f"cannot open the library database {db_path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
-            raise LibraryError(f"cannot open the library database {db_path}: {exc}") from exc
+            raise DatabaseUnreadableError(f"cannot open the library database {db_path}: {exc}") from exc
         try:
+            if state == "present" and schema.is_new(conn):
+                refuse_unusable(root, "new", store, create=create, recover=recover)
             schema.migrate(conn, db_path)
         except sqlite3.OperationalError as exc:
             conn.close()
             if _is_lock_error(exc):
                 raise LibraryError(f"the library {root} is locked by another process; try again") from exc
-            raise LibraryError(f"cannot upgrade the library database {db_path}: {exc}") from exc
+            raise DatabaseUnreadableError(f"cannot upgrade the library database {db_path}: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise LibraryError(f"the library database {db_path} is damaged: {exc}") from exc
+            raise DatabaseUnreadableError(f"the library database {db_path} is damaged: {exc}") from exc
         except BaseException:
             conn.close()
             raise
-        (root / "originals").mkdir(exist_ok=True)
-        (root / "cache").mkdir(exist_ok=True)
+        if create or recover:
+            with contextlib.suppress(sqlite3.OperationalError):  # busy/read-only: stamped next time
+                stamp_identity(conn)
+        make_private(db_path)
+        try:
+            make_private_dir(root / "originals")
+            make_private_dir(root / "cache")
+            tighten(root, root / "originals", root / "cache")
+        except OSError as exc:
+            conn.close()
+            raise LibraryError(f"cannot create the library folders in {root}: {exc.strerror}") from exc
         try:
             use_lock = lock.acquire(root)
         except BaseException:
@@ -248,6 +321,7 @@ class Library:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+                unregister_open(self.db_path)
             if self._use_lock is not None:
                 self._use_lock.release()
                 self._use_lock = None
@@ -358,7 +432,7 @@ class Library:
             if ids:
                 marks = ",".join("?" * len(ids))
                 for prow in conn.execute(f"SELECT id, taken_at FROM photo WHERE id IN ({marks})", ids):
-                    latest[prow["id"]] = dt_from_text(prow["taken_at"])
+                    latest[prow["id"]] = stored_dt(prow["taken_at"])
         today = date.today()
         summaries = []
         for row in rows:
@@ -367,8 +441,8 @@ class Library:
             next_due = None
             overdue = False
             if region.interval_days and last is not None:
-                next_due = last.date() + timedelta(days=region.interval_days)
-                overdue = today > next_due and not region.archived
+                next_due = add_days(last.date(), region.interval_days)
+                overdue = next_due is not None and today > next_due and not region.archived
             summaries.append(
                 RegionSummary(
                     region=region,
@@ -483,30 +557,29 @@ class Library:
 
         existing = self._photo_by_sha(region.id, sha)
         if existing is not None:
-            return ImportOutcome(existing, duplicate=True)
+            repaired = self._put_original(path, sha, suffix, stat.st_size)
+            return ImportOutcome(existing, duplicate=True, repaired=repaired)
 
-        when, source = _resolve_taken_at(taken_at, meta.taken_at, stat.st_mtime)
-        try:
-            self._store.put(path, sha, suffix, stat.st_size)
-        except ContentChangedError as exc:
-            raise InvalidInputError(path, "the file changed while it was being imported") from exc
-        except OSError as exc:
-            raise LibraryError(f"cannot copy {path} into the library: {exc.strerror or exc}") from exc
-
+        when, source, date_note = _resolve_taken_at(
+            taken_at, meta.taken_at, stat.st_mtime, getattr(meta, "taken_at_problem", None)
+        )
+        had_file = self._store.path_for(sha, suffix).exists()
+        repaired = self._put_original(path, sha, suffix, stat.st_size)
         try:
             with self._write() as conn:
                 # Re-check under the write lock: emptying the trash may have removed a shared file.
-                dest = self._store.put(path, sha, suffix, stat.st_size)
-                if not dest.exists():  # pragma: no cover - put() guarantees it
-                    raise LibraryError(f"{dest} vanished during import")
+                dest = self._store.ensure_present(path, sha, suffix)
+                if not dest.exists():  # pragma: no cover - ensure_present() guarantees it
+                    raise LibraryError("an original vanished during import")
                 cur = conn.execute(
                     """INSERT INTO photo (region_id, sha256, original_name, suffix, size_bytes, width,
-                           height, taken_at, taken_at_sort, taken_at_source, imported_at, notes)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           height, taken_at, taken_at_sort, taken_at_source, imported_at, notes,
+                           taken_at_note)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         region.id,
                         sha,
-                        path.name,
+                        display_name(path),
                         suffix,
                         stat.st_size,
                         int(meta.width),
@@ -516,6 +589,7 @@ class Library:
                         source,
                         dt_to_text(now()),
                         notes,
+                        date_note or "",
                     ),
                 )
                 photo_id = cur.lastrowid
@@ -526,28 +600,64 @@ class Library:
             return ImportOutcome(existing, duplicate=True)
         except ContentChangedError as exc:
             raise InvalidInputError(path, "the file changed while it was being imported") from exc
+        except OSError as exc:
+            raise InvalidInputError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+        except sqlite3.OperationalError as exc:
+            if not had_file:
+                self._forget_unreferenced(sha, suffix)
+            if _is_lock_error(exc):
+                raise self._locked_error() from exc
+            raise LibraryError(f"cannot save the photo in the library database: {exc}") from exc
         assert photo_id is not None
         photo = self.photo(photo_id)
         if thumbnail:
             try:
                 self._thumbs.store(sha, THUMB_SIZE, preview)
             except OSError as exc:  # a thumbnail is a cache; the import stands
-                log.warning("cannot cache the thumbnail of %s: %s", path, exc)
-        return ImportOutcome(photo, duplicate=False)
+                log.warning("cannot cache the thumbnail of photo %s: %s", photo_id, exc.strerror)
+        return ImportOutcome(photo, duplicate=False, repaired=repaired)
+
+    def _put_original(self, path: Path, sha: str, suffix: str, size: int) -> bool:
+        """Copy (or repair) the original; True when a damaged stored copy was replaced."""
+        try:
+            _dest, repaired = self._store.put(path, sha, suffix, size)
+        except ContentChangedError as exc:
+            raise InvalidInputError(path, "the file changed while it was being imported") from exc
+        except FileNotFoundError as exc:
+            raise InvalidInputError(path, "the file disappeared while it was being imported") from exc
+        except OSError as exc:
+            if exc.filename is not None and Path(exc.filename) == path:
+                raise InvalidInputError(path, f"cannot read the file ({exc.strerror or exc})") from exc
+            raise LibraryError(f"cannot copy a photo into the library: {exc.strerror or exc}") from exc
+        if repaired:
+            log.warning("replaced a damaged original (%s...) with a verified copy", sha[:12])
+        return repaired
+
+    def _forget_unreferenced(self, sha: str, suffix: str) -> None:
+        """After a failed commit, remove the file this import added unless a row uses it."""
+        try:
+            with self._read() as conn:
+                used = conn.execute(
+                    "SELECT 1 FROM photo WHERE sha256 = ? AND suffix = ? LIMIT 1", (sha, suffix)
+                ).fetchone()
+            if not used:
+                self._store.remove(self._store.path_for(sha, suffix))
+        except (sqlite3.Error, OSError, LibraryError):
+            pass  # left as an orphan: `check --repair` moves it to lost+found, nothing is lost
 
     def _photo_by_sha(self, region_id: int, sha: str) -> Photo | None:
         with self._read() as conn:
             row = conn.execute(
                 "SELECT * FROM photo WHERE region_id = ? AND sha256 = ?", (region_id, sha)
             ).fetchone()
-        return None if row is None else _photo(row)
+        return None if row is None else photo_from_row(row)
 
     def photo(self, photo_id: int) -> Photo:
         with self._read() as conn:
             row = conn.execute("SELECT * FROM photo WHERE id = ?", (photo_id,)).fetchone()
         if row is None:
             raise UsageError(f"no photo with id {photo_id}")
-        return _photo(row)
+        return photo_from_row(row)
 
     def list_photos(
         self, region_id: int, include_deleted: bool = False, *, trash_only: bool = False
@@ -561,14 +671,14 @@ class Library:
         sql += " ORDER BY taken_at_sort, id"
         with self._read() as conn:
             rows = conn.execute(sql, (region_id,)).fetchall()
-        return [_photo(row) for row in rows]
+        return [photo_from_row(row) for row in rows]
 
     def list_trash(self) -> list[Photo]:
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT * FROM photo WHERE deleted_at IS NOT NULL ORDER BY deleted_at, id"
             ).fetchall()
-        return [_photo(row) for row in rows]
+        return [photo_from_row(row) for row in rows]
 
     def update_photo(
         self,
@@ -581,12 +691,14 @@ class Library:
         """Edit notes or the date taken (a new date is recorded as given by the user)."""
         fields: dict[str, Any] = {}
         if taken_at is not UNSET:
+            check_user_date(taken_at)
             if taken_at_source not in TAKEN_AT_SOURCES:
                 raise UsageError(f"unknown date source {taken_at_source!r}")
             fields.update(
                 taken_at=dt_to_text(taken_at),
                 taken_at_sort=sort_key(taken_at),
                 taken_at_source=taken_at_source,
+                taken_at_note="",
             )
         if notes is not UNSET:
             fields["notes"] = notes
@@ -615,7 +727,15 @@ class Library:
         """
         with self._write() as conn:
             rows = conn.execute("SELECT * FROM photo WHERE deleted_at IS NOT NULL").fetchall()
-            removed = [_photo(row) for row in rows]
+            removed = [photo_from_row(row) for row in rows]
+            for photo in removed:  # every file to delete must lie inside originals/, or nothing goes
+                try:
+                    self.original_path(photo)
+                except InvalidOriginalNameError as exc:
+                    raise LibraryError(
+                        f"photo {photo.id} in the trash has an invalid file name in the database "
+                        f"({exc}); nothing was deleted. Run `skintrack check`"
+                    ) from exc
             conn.execute("DELETE FROM photo WHERE deleted_at IS NOT NULL")
         for photo in removed:
             with self._write() as conn:  # holding the write lock: no import can reuse the file now
@@ -732,6 +852,7 @@ class Library:
         notes: str = "",
     ) -> JournalEntry:
         at_dt = _as_datetime(at)
+        check_user_date(at_dt)
         _check_kind(kind)
         with self._write() as conn:
             cur = conn.execute(
@@ -790,6 +911,7 @@ class Library:
         fields: dict[str, Any] = {}
         if at is not UNSET:
             at_dt = _as_datetime(at)
+            check_user_date(at_dt)
             fields.update(at=dt_to_text(at_dt), at_sort=sort_key(at_dt))
         if kind is not UNSET:
             _check_kind(kind)
@@ -830,72 +952,40 @@ class Library:
     def check(self, repair: bool = False) -> CheckReport:
         """Compare originals on disk with the rows: orphans, missing, altered (re-hashed), temp files.
 
-        ``repair`` removes orphans and temp leftovers only. It never deletes an original that a
-        row (trashed or not) refers to; missing or altered originals stay reported.
+        Temp files of processes that are gone are always removed (they hold nothing a row needs).
+        ``repair`` moves orphans to ``originals/lost+found/``; no original is ever deleted, and
+        missing or altered originals stay reported. See ``skintrack.library.integrity``.
         """
+        from skintrack.library.integrity import check_library
+
+        return check_library(self, repair=repair)
+
+    @property
+    def store(self) -> OriginalStore:
+        return self._store
+
+    def photo_rows(self) -> list[sqlite3.Row]:
+        """Every photo row as stored (also rows whose values no longer validate)."""
         with self._read() as conn:
-            rows = conn.execute("SELECT * FROM photo ORDER BY id").fetchall()
-            integrity = conn.execute("PRAGMA quick_check").fetchone()[0]
-        if integrity != "ok":
-            raise LibraryError(f"the library database {self.db_path} is damaged: {integrity}")
-        photos = [_photo(row) for row in rows]
-        expected: dict[Path, list[Photo]] = {}
-        for photo in photos:
-            expected.setdefault(self.original_path(photo), []).append(photo)
+            return conn.execute("SELECT * FROM photo ORDER BY id").fetchall()
 
-        orphans: list[Path] = []
-        temp_files: list[Path] = []
-        for path, sha, _suffix in self._store.walk():
-            if sha is None and is_temp_name(path.name):
-                temp_files.append(path)
-            elif path not in expected:
-                orphans.append(path)
+    def quick_check(self) -> str:
+        with self._read() as conn:
+            return str(conn.execute("PRAGMA quick_check").fetchone()[0])
 
-        missing: list[Photo] = []
-        altered: list[Photo] = []
-        for path, owners in expected.items():
-            if not path.is_file():
-                missing.extend(owners)
-                continue
-            try:
-                actual = sha256_file(path)
-            except OSError:
-                actual = ""
-            if actual != owners[0].sha256:
-                altered.extend(owners)
+    @contextlib.contextmanager
+    def write_lock(self) -> Iterator[sqlite3.Connection]:
+        """Hold the database write lock (no import can commit meanwhile), e.g. to move orphans."""
+        with self._write() as conn:
+            yield conn
 
-        removed: list[Path] = []
-        if repair:
-            removed = self._repair(orphans + temp_files, expected)
-        remaining_files = [p for p in orphans + temp_files if p not in removed]
-        ok = not (remaining_files or missing or altered)
-        return CheckReport(
-            orphans=orphans, missing=missing, altered=altered, ok=ok, temp_files=temp_files, removed=removed
-        )
-
-    def _repair(self, candidates: list[Path], expected: dict[Path, list[Photo]]) -> list[Path]:
-        removed = []
-        with self._write() as conn:  # no import can commit a row for these files meanwhile
-            for path in candidates:
-                if path in expected:
-                    continue
-                name = path.name
-                if is_temp_name(name) and temp_owner_alive(name):
-                    continue  # an import in a running process is writing it right now
-                if not is_temp_name(name):
-                    sha = name.split(".", 1)[0]
-                    referenced = conn.execute(
-                        "SELECT 1 FROM photo WHERE sha256 = ? AND suffix = ? LIMIT 1", (sha, path.suffix)
-                    ).fetchone()
-                    if referenced:  # committed by another process after our scan: keep it
-                        continue
-                try:
-                    path.unlink()
-                    removed.append(path)
-                except FileNotFoundError:
-                    removed.append(path)
-                except OSError as exc:
-                    log.warning("cannot remove %s: %s", path, exc)
+    def clean_stale_temps(self) -> list[Path]:
+        """Remove temp files of interrupted writes whose process is gone (library folder, originals,
+        cache); returns what was removed. Temp files of running processes stay."""
+        removed = remove_stale_temps(self.root)
+        for folder in (self.originals_dir, self.cache_dir):
+            for dirpath, _dirnames, _filenames in os.walk(folder):
+                removed.extend(remove_stale_temps(Path(dirpath)))
         return removed
 
 
@@ -912,7 +1002,7 @@ class PreparedImport:
     sha256: str
 
 
-def prepare_import(path: str | os.PathLike[str]) -> PreparedImport:
+def prepare_import(path: str | os.PathLike[str], *, suffix: str | None = None) -> PreparedImport:
     """Validate, decode a small preview and hash one file; raises InvalidInputError.
 
     Thread-safe and independent of any Library, so a check-in can prepare the next file while
@@ -921,7 +1011,7 @@ def prepare_import(path: str | os.PathLike[str]) -> PreparedImport:
     from skintrack.core import images
 
     path = Path(path)
-    suffix = path.suffix.lower()
+    suffix = path.suffix.lower() if suffix is None else suffix
     if not path.is_file():
         raise InvalidInputError(path, "no such file" if not path.exists() else "not a regular file")
     if suffix not in images.SUPPORTED_SUFFIXES:
@@ -956,16 +1046,32 @@ def _connect(db_path: Path, timeout: float) -> sqlite3.Connection:
 
 
 def _resolve_taken_at(
-    override: datetime | None, exif: datetime | None, mtime: float | None
-) -> tuple[datetime, str]:
-    """User date, else EXIF DateTimeOriginal, else file time, else now; with its source."""
+    override: datetime | None, exif: datetime | None, mtime: float | None, exif_problem: str | None = None
+) -> tuple[datetime, str, str | None]:
+    """User date, else EXIF DateTimeOriginal, else file time, else now; with its source and,
+    when the photo's own date was unusable, the reason."""
     if override is not None:
-        return override, "user"
+        check_user_date(override)
+        return override, "user", None
+    note = exif_problem
     if exif is not None:
-        return exif, "exif"
+        problem = date_problem(exif)
+        if problem is None:
+            return exif, "exif", None
+        note = f"EXIF date {exif.isoformat()}: {problem}"
     if mtime is not None and mtime > _MIN_PLAUSIBLE_MTIME:
-        return datetime.fromtimestamp(int(mtime)).astimezone(), "file"
-    return now(), "now"
+        try:
+            when = datetime.fromtimestamp(int(mtime)).astimezone()
+        except (OverflowError, OSError, ValueError):
+            when = None
+        if when is not None and date_problem(when) is None:
+            return when, "file", None if note is None else f"{note}; used the file time"
+    return now(), "now", None if note is None else f"{note}; used the import time"
+
+
+def display_name(path: Path) -> str:
+    """The file name as text that can be stored and printed (undecodable bytes shown as U+FFFD)."""
+    return os.fsencode(path.name).decode("utf-8", "replace")
 
 
 def _clean_name(name: str) -> str:

@@ -55,6 +55,7 @@ class Photo:
     imported_at: datetime
     notes: str
     deleted_at: datetime | None
+    taken_at_note: str = ""  # why the photo's own date was not used ("" when it was, or for user dates)
 
     @property
     def in_trash(self) -> bool:
@@ -67,6 +68,7 @@ class ImportOutcome:
 
     photo: Photo
     duplicate: bool = False
+    repaired: bool = False  # a damaged stored original was replaced by this file's verified bytes
 
 
 @dataclass(frozen=True)
@@ -113,5 +115,12 @@ class CheckReport:
     missing: list[Photo]
     altered: list[Photo]
     ok: bool
-    temp_files: list[Path] = field(default_factory=list)
-    removed: list[Path] = field(default_factory=list)
+    temp_files: list[Path] = field(default_factory=list)  # stale ones are removed: see ``removed``
+    removed: list[Path] = field(default_factory=list)  # temp leftovers of processes that are gone
+    moved: dict[Path, Path] = field(default_factory=dict)  # orphan -> its place in lost+found
+    lost_and_found: list[Path] = field(default_factory=list)  # restorable with `check --rebuild`
+    busy_temp_files: list[Path] = field(default_factory=list)  # a running process is writing them
+    invalid_rows: list[tuple[int, str]] = field(default_factory=list)  # (photo id, why)
+    bad_dates: list[int] = field(default_factory=list)  # photo ids with an impossible stored date
+    notices: list[str] = field(default_factory=list)  # restore swaps beside the library, described
+    stuck_swaps: list[Path] = field(default_factory=list)  # interrupted ones opening could not resolve

@@ -8,6 +8,8 @@ Every version keeps a fixture library in ``tests/fixtures/libraries/`` that the 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -143,12 +145,30 @@ def _v4_inbox_and_reminders(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
-MIGRATIONS: list[Migration] = [_v1_base, _v2_analysis, _v3_photo_quality, _v4_inbox_and_reminders]
+def _v5_photo_date_note(conn: sqlite3.Connection) -> None:
+    """Why a photo's own date (EXIF) was not used, e.g. a camera clock at 9999-12-31."""
+    conn.execute("ALTER TABLE photo ADD COLUMN taken_at_note TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_base,
+    _v2_analysis,
+    _v3_photo_quality,
+    _v4_inbox_and_reminders,
+    _v5_photo_date_note,
+]
 LATEST_VERSION = len(MIGRATIONS)
 
 
 def user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def is_new(conn: sqlite3.Connection) -> bool:
+    """Version 0 and not a single table: a database nobody has set up yet."""
+    if user_version(conn) != 0:
+        return False
+    return conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
 
 
 def migrate(
@@ -197,3 +217,5 @@ def _backup(conn: sqlite3.Connection, target: Path) -> None:
         conn.backup(dest)
     finally:
         dest.close()
+    with contextlib.suppress(OSError):
+        os.chmod(target, 0o600)  # a copy of health data: owner-only like the database

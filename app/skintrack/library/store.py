@@ -2,8 +2,12 @@
 
 Files arrive through ``atomic_copy`` (temp name in the destination folder, fsync, rename, fsync
 the folder), so after a crash a file either exists complete or not at all; the database row is
-committed only afterwards, hence a crash leaves at worst an orphan file or a temp file, which
-``Library.check(repair=True)`` removes.
+committed only afterwards, hence a crash leaves at worst an orphan file or a temp file.
+
+Every path is built from validated parts (64 lower-case hex digits, a suffix from the supported
+list) and checked to lie inside ``originals/``: a crafted database row can never point a delete
+elsewhere. Orphans are never deleted; ``check --repair`` moves them to ``originals/lost+found/``,
+from where ``check --rebuild`` gives them rows again.
 """
 
 from __future__ import annotations
@@ -13,13 +17,36 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from skintrack.core.fsutil import atomic_copy, fsync_dir, is_temp_name
+from skintrack.core.formats import SUPPORTED_SUFFIXES
+from skintrack.core.fsutil import (
+    atomic_copy,
+    fsync_dir,
+    is_temp_name,
+    make_private_dir,
+    sha256_file,
+)
+from skintrack.errors import LibraryError
 
+LOST_AND_FOUND = "lost+found"
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _NAME_RE = re.compile(r"^([0-9a-f]{64})(\.[A-Za-z0-9]{1,10})?$")
 
 
 class ContentChangedError(Exception):
     """The source file's bytes changed between hashing and copying."""
+
+
+class InvalidOriginalNameError(LibraryError):
+    """A database row names an original with a hash or suffix Skintrack never writes."""
+
+
+def check_parts(sha256: object, suffix: object) -> tuple[str, str]:
+    """The validated (sha256, suffix) of a row; InvalidOriginalNameError otherwise."""
+    if not isinstance(sha256, str) or not _SHA_RE.match(sha256):
+        raise InvalidOriginalNameError(f"invalid photo hash in the database: {str(sha256)[:80]!r}")
+    if not isinstance(suffix, str) or suffix not in SUPPORTED_SUFFIXES:
+        raise InvalidOriginalNameError(f"invalid photo file suffix in the database: {str(suffix)[:20]!r}")
+    return sha256, suffix
 
 
 class OriginalStore:
@@ -28,30 +55,60 @@ class OriginalStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    @property
+    def lost_and_found(self) -> Path:
+        return self.root / LOST_AND_FOUND
+
     def path_for(self, sha256: str, suffix: str) -> Path:
-        return self.root / sha256[:2] / f"{sha256}{suffix}"
+        """Where the original lives; raises InvalidOriginalNameError for impossible parts."""
+        sha256, suffix = check_parts(sha256, suffix)
+        path = self.root / sha256[:2] / f"{sha256}{suffix}"
+        self._check_inside(path)
+        return path
 
-    def put(self, src: Path, sha256: str, suffix: str, size_bytes: int) -> Path:
-        """Make sure the original for ``sha256`` exists; copy ``src`` durably if it does not.
+    def _check_inside(self, path: Path) -> None:
+        """Refuse paths that leave ``originals/`` (also through a symlinked sub-folder)."""
+        root = os.path.realpath(self.root)
+        if os.path.commonpath([os.path.realpath(path), root]) != root:
+            raise InvalidOriginalNameError(f"refusing to use {path}: it lies outside {self.root}")
 
-        An existing file of the right size is kept (it was renamed into place complete, e.g.
-        by an earlier import into another region or by an import that was killed before its
-        commit). Raises ContentChangedError if the copied bytes do not hash to ``sha256``.
+    def put(self, src: Path, sha256: str, suffix: str, size_bytes: int) -> tuple[Path, bool]:
+        """Make sure the original for ``sha256`` exists with exactly those bytes.
+
+        An existing file is kept only when its hash matches (a complete earlier copy); a damaged
+        one is replaced by a verified copy of ``src``. Returns (path, repaired), ``repaired``
+        True when a damaged original was replaced. Raises ContentChangedError if the copied
+        bytes do not hash to ``sha256``.
         """
         dest = self.path_for(sha256, suffix)
+        damaged = False
         try:
-            if dest.stat().st_size == size_bytes:
-                return dest
+            if dest.stat().st_size == size_bytes and sha256_file(dest) == sha256:
+                return dest, False
+            damaged = True
         except FileNotFoundError:
             pass
+        make_private_dir(dest.parent)
         copied = atomic_copy(src, dest)
         if copied != sha256:
+            self.remove(dest)
+            raise ContentChangedError(f"{src} changed while it was being imported")
+        return dest, damaged
+
+    def ensure_present(self, src: Path, sha256: str, suffix: str) -> Path:
+        """The original's path, copied again from ``src`` if it vanished since ``put``."""
+        dest = self.path_for(sha256, suffix)
+        if dest.exists():
+            return dest
+        make_private_dir(dest.parent)
+        if atomic_copy(src, dest) != sha256:
             self.remove(dest)
             raise ContentChangedError(f"{src} changed while it was being imported")
         return dest
 
     def remove(self, path: Path) -> None:
         """Delete one file (and its folder when empty); missing files are fine."""
+        self._check_inside(path)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -61,15 +118,45 @@ class OriginalStore:
         except OSError:
             fsync_dir(path.parent)
 
-    def walk(self) -> Iterator[tuple[Path, str | None, str | None]]:
-        """Every file under ``originals/`` as (path, sha256, suffix); both None for foreign names.
+    def move_to_lost_and_found(self, path: Path) -> Path:
+        """Move an orphan out of the way, keeping its bytes and name; returns the new path."""
+        make_private_dir(self.lost_and_found)
+        target = self.lost_and_found / path.name
+        n = 1
+        while target.exists():
+            target = self.lost_and_found / f"{path.name}.{n}"
+            n += 1
+        os.replace(path, target)
+        fsync_dir(self.lost_and_found)
+        fsync_dir(path.parent)
+        return target
 
-        Temp leftovers are yielded with sha256 None, so callers can tell them apart with
-        ``is_temp_name``.
+    def lost_and_found_files(self) -> list[Path]:
+        folder = self.lost_and_found
+        if not folder.is_dir():
+            return []
+        return sorted(p for p in folder.iterdir() if p.is_file() and not is_temp_name(p.name))
+
+    def has_files(self) -> bool:
+        """Whether any photo (placed, orphaned or in lost+found) is stored here."""
+        if not self.root.is_dir():
+            return False
+        for _dirpath, _dirnames, filenames in os.walk(self.root):
+            if any(not is_temp_name(name) for name in filenames):
+                return True
+        return False
+
+    def walk(self) -> Iterator[tuple[Path, str | None, str | None]]:
+        """Every file under ``originals/`` (lost+found aside) as (path, sha256, suffix).
+
+        Both are None for foreign names; temp leftovers are yielded with sha256 None, so callers
+        can tell them apart with ``is_temp_name``.
         """
         if not self.root.is_dir():
             return
-        for dirpath, _dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(self.root):
+            if Path(dirpath) == self.root and LOST_AND_FOUND in dirnames:
+                dirnames.remove(LOST_AND_FOUND)
             for name in sorted(filenames):
                 path = Path(dirpath) / name
                 match = None if is_temp_name(name) else _NAME_RE.match(name)

@@ -7,16 +7,19 @@ is always safe. Writes are atomic but not fsynced (a lost thumbnail is simply ma
 from __future__ import annotations
 
 import io
+import re
 import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from skintrack.core.fsutil import atomic_write_bytes
+from skintrack.library.store import InvalidOriginalNameError
 
 if TYPE_CHECKING:
     import numpy as np
 
 THUMB_QUALITY = 85
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 class ThumbnailCache:
@@ -24,6 +27,9 @@ class ThumbnailCache:
         self.root = cache_dir / "thumbs"
 
     def path_for(self, sha256: str, size: int) -> Path:
+        """Built from a validated hash only, so no row can point it outside the cache."""
+        if not _SHA_RE.match(str(sha256)):
+            raise InvalidOriginalNameError(f"invalid photo hash for a thumbnail: {str(sha256)[:80]!r}")
         return self.root / sha256[:2] / f"{sha256}_{int(size)}.jpg"
 
     def ensure(self, original: Path, sha256: str, size: int = 320) -> Path:
@@ -47,7 +53,7 @@ class ThumbnailCache:
 
     def remove_for(self, sha256: str) -> None:
         """Drop every cached size of one photo (after its original was deleted)."""
-        folder = self.root / sha256[:2]
+        folder = self.path_for(sha256, 0).parent
         if folder.is_dir():
             for path in folder.glob(f"{sha256}_*.jpg"):
                 path.unlink(missing_ok=True)

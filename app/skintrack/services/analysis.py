@@ -335,7 +335,8 @@ def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
     metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
         lib, item.photo_id, item.reference_id
     )
-    lib.save_measurement(MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, metrics, version))
+    record = MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, metrics, version)
+    lib.save_measurement(record)
     return None
 
 

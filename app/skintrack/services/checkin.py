@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from skintrack.errors import InvalidInputError
+from skintrack.errors import InvalidInputError, LibraryError
 from skintrack.library import Library, Photo
-from skintrack.library.db import PreparedImport, prepare_import
+from skintrack.library.db import PreparedImport, display_name, prepare_import
 from skintrack.progress import CancelToken, Progress
 from skintrack.services.quality import ReferenceCache, store_after_import
 
@@ -31,6 +31,8 @@ class ImportReport:
     cancelled: bool = False
     duplicate_of: list[Photo] = field(default_factory=list)  # the photo each duplicate matched
     quality: dict[int, str] = field(default_factory=dict)  # photo id -> overall capture quality
+    repaired: list[Photo] = field(default_factory=list)  # damaged originals replaced by these files
+    cleaned: list[Path] = field(default_factory=list)  # temp files of interrupted imports removed
 
 
 def import_files(
@@ -53,6 +55,7 @@ def import_files(
     report = ImportReport()
     total = len(files)
     lib.region(region_id)  # fail early (UsageError) for an unknown region
+    report.cleaned = lib.clean_stale_temps()
     references = ReferenceCache(lib)
     # Validating, decoding the preview and hashing the next files (GIL-free work in Pillow and
     # hashlib) runs on PREPARE_WORKERS threads while this thread copies and commits, in order.
@@ -74,15 +77,23 @@ def import_files(
                 outcome = lib.import_file(region_id, path, taken_at=taken_at, notes=notes, prepared=prepared)
             except InvalidInputError as exc:
                 report.errors.append((path, exc.reason))
-                message = f"Skipped {path.name}: {exc.reason}"
+                message = f"Skipped {display_name(path)}: {exc.reason}"
+            except MemoryError:
+                report.errors.append((path, "not enough memory to read this image"))
+                message = f"Skipped {display_name(path)}: not enough memory"
+            except LibraryError as exc:  # e.g. a full disk: this file failed, the next may not
+                report.errors.append((path, str(exc)))
+                message = f"Failed {display_name(path)}: {exc}"
             else:
+                if outcome.repaired:
+                    report.repaired.append(outcome.photo)
                 if outcome.duplicate:
                     report.duplicates.append(path)
                     report.duplicate_of.append(outcome.photo)
-                    message = f"Already in the library: {path.name}"
+                    message = f"Already in the library: {display_name(path)}"
                 else:
                     report.imported.append(outcome.photo)
-                    message = f"Imported {path.name}"
+                    message = f"Imported {display_name(path)}"
                     if assess:
                         report.quality[outcome.photo.id], note = store_after_import(
                             lib, outcome.photo, references

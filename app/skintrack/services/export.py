@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from skintrack import NOT_A_DIAGNOSIS
-from skintrack.core.fsutil import fsync_dir, temp_path_for
+from skintrack.core.fsutil import (
+    PRIVATE_FILE_MODE,
+    fsync_dir,
+    open_private,
+    remove_stale_temps,
+    temp_path_for,
+)
 from skintrack.export.plan import ExportPlan, check_out_path
 from skintrack.progress import CancelToken, Progress
 
@@ -91,10 +97,22 @@ def _write_zip(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Pa
         readme = (
             f"Skintrack export: {_title(plan)}\n{len(frames)} check-ins, {plan.date_range_text()}.\n"
             "images/: photos aligned to the region's reference photo, cropped to the watched area.\n"
-            f"{'EXIF of the originals kept (opted in).' if plan.options.keep_exif else 'No EXIF.'}\n\n"
+            f"{_exif_note(plan)}\n\n"
             f"{NOT_A_DIAGNOSIS}\n"
         )
         zf.writestr("README.txt", readme)
+
+
+def _exif_note(plan: ExportPlan) -> str:
+    options = plan.options
+    if not options.carries_exif:
+        return "No EXIF."
+    gps = "kept" if options.keeps_gps else "removed"
+    identifying = "kept" if options.keep_identifying_exif else "removed"
+    return (
+        f"EXIF of the originals kept (opted in): GPS location {gps}; serial numbers, owner, "
+        f"artist and host names {identifying}."
+    )
 
 
 WRITERS: dict[str, Writer] = {
@@ -151,6 +169,7 @@ def run_export(
     """Render and write ``plan`` to ``out_path``; yields Progress, returns the final path."""
     token = token or CancelToken()
     out = check_out_path(plan.format, Path(out_path))
+    remove_stale_temps(out.parent, out.name)  # leftovers of an earlier export killed midway
     tmp = temp_path_for(out)
     total = plan.steps
     frames: list[Any] = []
@@ -159,8 +178,10 @@ def run_export(
             frames = yield from _render_all(lib, plan, token, total)
         token.raise_if_cancelled()
         yield Progress(total - 1, total, f"writing {out.name}")
+        os.close(open_private(tmp))  # created owner-only; the writer fills it, keeping the mode
         WRITERS[plan.format](lib, plan, frames, tmp, out)
         token.raise_if_cancelled()
+        os.chmod(tmp, PRIVATE_FILE_MODE)  # health photos: readable by their owner only
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
