@@ -76,4 +76,5 @@ def test_import_of_a_missing_file_reports_only_the_error(tmp_path: Path) -> None
     r = skintrack("import", "--region", "arm", str(missing), library=lib_dir)
     assert r.returncode == 4
     assert "Imported 0" not in r.stdout
+    assert "Nothing imported, 1 failed: no-such-photo.jpg" in r.stdout
     assert str(missing) in r.stderr

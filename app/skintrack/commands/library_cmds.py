@@ -316,7 +316,10 @@ def _shown(path: Path) -> str:
 def import_summary(report: Any) -> str:
     """ "Imported 38, skipped 2 duplicates, 1 failed: a.jpg (reason)" - always one line."""
     n, d, f = len(report.imported), len(report.duplicates), len(report.errors)
-    text = f"Imported {n}, skipped {d} duplicate{'' if d == 1 else 's'}, {f} failed"
+    if n == 0 and d == 0 and not report.repaired:
+        text = f"Nothing imported, {f} failed" if f else "Nothing imported"
+    else:
+        text = f"Imported {n}, skipped {d} duplicate{'' if d == 1 else 's'}, {f} failed"
     if report.repaired:
         text += f", repaired {len(report.repaired)}"
     if report.errors:
