@@ -142,7 +142,6 @@ def _case_id(case: Case) -> str:
 
 
 # goals the engine misses, with the figure measured by ``pytest tests/unit/test_realism_suite.py -s``
-REFUSED = "measured: refused (scale 0.40x), goal: aligned and compared"
 SHORTFALLS: dict[str, str] = {
     "clip-earlier-real-brown-5-r0.08": "measured IoU 0.00, goal >= 0.8",
     "clip-earlier-synthetic-grey-blue-5-r0.06": "measured IoU 0.00, goal >= 0.8",
@@ -156,9 +155,6 @@ SHORTFALLS: dict[str, str] = {
     "pen-marks-real-none": "measured 0.59 % flagged, goal <= 0.5 %",
     "pen-marks-real-brown-5-r0.08": "measured IoU 0.77, goal >= 0.8",
     "pen-marks-synthetic-grey-blue-5-r0.06": "measured IoU 0.67, goal >= 0.8",
-    "close-up-2.5x-real-none": REFUSED,
-    "close-up-2.5x-real-brown-5-r0.08": REFUSED,
-    "close-up-2.5x-synthetic-grey-blue-5-r0.06": REFUSED,
     "repeat-shot-real-none": "measured 5.27 % flagged, goal <= 0.5 %",
     "repeat-shot-real-brown-5-r0.08": "measured IoU 0.26, goal >= 0.8",
     "repeat-shot-synthetic-grey-blue-5-r0.06": "measured IoU 0.14, goal >= 0.8",
