@@ -5,8 +5,9 @@ which a pigment patch may have darkened (exact ΔL* and Δb* in CIELAB on the li
 grey-blue lowers b*, brown raises it, DESIGN.md) while other things differ without any skin
 change: exposure that clips a channel on most of the skin, the phone's tone curve and
 saturation, a non-rigid displacement, hair lying elsewhere, moved glints, a mole rendered with
-more contrast, pen marks, a close-up at 2x or 2.5x. The truth mask is in reference geometry,
-restricted to the part of the reference the later photo also shows (``footprint``).
+more contrast, pen marks, a close-up at 2x or 2.5x, an overview at 0.4x. The truth mask is in
+reference geometry, restricted to the part of the reference the later photo also shows
+(``footprint``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ VARIANTS: dict[str, Variant] = {
         Variant("pen-marks", pen=True),
         Variant("close-up-2x", zoom=2.0),
         Variant("close-up-2.5x", zoom=2.5),
+        Variant("overview-0.4x", zoom=0.4),
         Variant(
             "repeat-shot",
             tone=0.12,
@@ -187,9 +189,16 @@ def cameras(scene: Scene, variant: Variant, seed: int) -> tuple[render.Camera, r
         rot, scale = float(rng.uniform(-5, 5)), float(rng.uniform(0.96, 1.06))
         shift = tuple(float(v) for v in rng.uniform(-0.04, 0.04, 2) * max(bw, bh))
         tilt = tuple(float(v) for v in rng.uniform(-4e-5, 4e-5, 2))
-    else:
+    elif variant.zoom > 1.0:  # a close-up: the later shot sees the middle of the reference's field
         s_ref = min(1.0, REFERENCE_SIDE / (0.9 * max(bw, bh)))
         side = round(0.9 * max(bw, bh) * s_ref)
+        rot, scale = float(rng.uniform(-4, 4)), variant.zoom
+        shift = tuple(float(v) for v in rng.uniform(-0.02, 0.02, 2) * max(bw, bh))
+        tilt = (0.0, 0.0)
+    else:  # an overview: the reference is the close-up, the later shot sees all of it and more
+        s_later = min(variant.zoom, REFERENCE_SIDE / (0.9 * max(bw, bh)))
+        side = round(0.9 * max(bw, bh) * s_later)
+        s_ref = s_later / variant.zoom
         rot, scale = float(rng.uniform(-4, 4)), variant.zoom
         shift = tuple(float(v) for v in rng.uniform(-0.02, 0.02, 2) * max(bw, bh))
         tilt = (0.0, 0.0)

@@ -83,12 +83,21 @@ def test_non_rigid_displacement_is_smooth_and_2_to_3_px() -> None:
     assert float(np.abs(np.diff(d, axis=0)).max()) < 0.05  # smooth: no tearing between neighbours
 
 
-@pytest.mark.parametrize("zoom", [2.0, 2.5])
-def test_close_up_is_at_the_stated_scale(zoom: float) -> None:
-    pair = variants.build(_scene("synthetic"), variants.VARIANTS[f"close-up-{zoom:g}x"])
+@pytest.mark.parametrize(
+    ("variant", "zoom", "seen"),
+    [
+        ("close-up-2x", 2.0, (0.2, 0.3)),
+        ("close-up-2.5x", 2.5, (0.12, 0.2)),
+        ("overview-0.4x", 0.4, (0.97, 1.0)),
+    ],
+)
+def test_close_ups_and_overviews_are_at_the_stated_scale(
+    variant: str, zoom: float, seen: tuple[float, float]
+) -> None:
+    pair = variants.build(_scene("synthetic"), variants.VARIANTS[variant])
     scale = math.sqrt(abs(np.linalg.det(pair.h_later_to_reference[:2, :2])))
     assert scale == pytest.approx(1 / zoom, rel=0.01)
-    assert 0.1 < pair.footprint.mean() < 0.3
+    assert seen[0] <= pair.footprint.mean() <= seen[1]  # share of the reference the later shot shows
 
 
 def test_pairs_are_deterministic() -> None:
@@ -156,6 +165,7 @@ SHORTFALLS: dict[str, str] = {
     "hair-moved-real-brown-5-r0.08": "measured IoU 0.30, goal >= 0.8",
     "hair-moved-synthetic-grey-blue-5-r0.06": "measured IoU 0.12, goal >= 0.8",
     "pen-marks-synthetic-grey-blue-5-r0.06": "measured IoU 0.67, goal >= 0.8",
+    "overview-0.4x-real-brown-5-r0.08": "measured IoU 0.60, goal >= 0.8",
     "repeat-shot-real-none": "measured 5.29 % flagged, goal <= 0.5 %",
     "repeat-shot-real-brown-5-r0.08": "measured IoU 0.26, goal >= 0.8",
     "repeat-shot-synthetic-grey-blue-5-r0.06": "measured IoU 0.14, goal >= 0.8",
