@@ -10,12 +10,27 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from skintrack import __version__
+from skintrack import package_version
 from skintrack.errors import EXIT_ERROR, EXIT_USAGE, SkintrackError
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on usage errors, which matches our contract."""
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, with the version looked up only when asked for."""
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object
+    ) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"skintrack {package_version()}")  # stdout, as argparse's own version action
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="skintrack",
         description="Track slow skin colour change from dated photos. Not a diagnostic device.",
     )
-    parser.add_argument("--version", action="version", version=f"skintrack {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "--library", metavar="DIR", help="library folder (default: $SKINTRACK_LIBRARY or the user data dir)"
     )
