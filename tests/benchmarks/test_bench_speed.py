@@ -157,5 +157,7 @@ def test_compare_cli_speed(tmp_path: Path) -> None:
     print(_line("fresh / decode (wall)", f_wall / d_wall, "x", FRESH_GOAL))
     print(_line("fresh / decode (CPU)", f_cpu / d_cpu, "x", FRESH_GOAL))
     print(_line("fresh process peak RSS", rss, "MB", RSS_GOAL_MB))
+    if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+        print("  note: PYTHONDONTWRITEBYTECODE is set, so every fresh process recompiles the package")
     print(f"  alignment ok: {data['alignment']['ok']}; analysis_scale {data.get('analysis_scale')}")
     assert data["alignment"]["ok"]

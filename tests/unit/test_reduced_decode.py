@@ -116,3 +116,25 @@ def test_reduced_decode_measures_like_the_full_decode_on_12_mp_pairs(
     pa = cv2.perspectiveTransform(corners[None], reduced.alignment.homography)[0]
     pb = cv2.perspectiveTransform(corners[None], full.alignment.homography)[0]
     assert np.abs(pa - pb).max() < 2.0
+
+
+def test_full_size_mask_is_the_analysis_mask_upsampled(tmp_path: Path) -> None:
+    from skintrack.core.change import ChangeSettings
+    from skintrack.services.analysis import compare_files
+
+    pair = synth.make_pair(
+        21, (1600, 1200), later_pose=synth.Pose(4.0, 1.02), change=synth.Darkening(-8.0, "brown")
+    )
+    paths = []
+    for name, img in (("reference", pair.reference), ("later", pair.later)):
+        path = tmp_path / f"{name}.jpg"
+        cv2.imwrite(str(path), cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 92])
+        paths.append(path)
+    out = compare_files(*paths, settings=ChangeSettings(analysis_side=400))
+    assert out.change is not None and out.analysis_size == (400, 300)  # 1/4 DCT scale
+    full = out.full_mask()
+    assert full.shape == (1200, 1600) and set(np.unique(full)) <= {0, 255}
+    small = (np.asarray(out.change.mask) > 0) & np.asarray(out.change.compared_mask, bool)
+    assert small.shape == (300, 400) and small.any()
+    up = cv2.resize(small.astype(np.uint8) * 255, (1600, 1200), interpolation=cv2.INTER_NEAREST)
+    assert np.array_equal(full, up)
