@@ -1,11 +1,24 @@
 """Skintrack: private, objective tracking of slow skin colour change from dated photos."""
 
-from importlib.metadata import PackageNotFoundError, version
+from functools import lru_cache
 
-try:
-    __version__ = version("skintrack")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+source"
+
+@lru_cache(maxsize=1)
+def package_version() -> str:
+    """The installed version, looked up on first use: importlib.metadata costs a command ~0.1 s."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("skintrack")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0+source"
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return package_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 APP_NAME = "Skintrack"
 ORG_NAME = "Skintrack"

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from skintrack import __version__
+from skintrack import package_version
 from skintrack.errors import EXIT_ERROR, EXIT_USAGE, SkintrackError
 
 
@@ -27,6 +27,21 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``, with the version looked up only when asked for."""
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object
+    ) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="show the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kwargs: object) -> None:
+        print(f"skintrack {package_version()}")  # stdout, as argparse's own version action
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     from skintrack.commands import capture_cmds, card_cmd, export_cmds, inbox_cmds, library_cmds, measure_cmds
 
@@ -34,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="skintrack",
         description="Track slow skin colour change from dated photos. Not a diagnostic device.",
     )
-    parser.add_argument("--version", action="version", version=f"skintrack {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     parser.add_argument(
         "--library", metavar="DIR", help="library folder (default: $SKINTRACK_LIBRARY or the user data dir)"
     )

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from skintrack.errors import EXIT_ALIGNMENT_FAILED, EXIT_OK, InvalidInputError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from skintrack.core.change import ChangeSettings
 
 
@@ -54,6 +54,8 @@ def _dump(obj: Any) -> None:
 
 
 def _plain(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -63,6 +65,8 @@ def _plain(value: Any) -> Any:
 
 def _clean(obj: Any) -> Any:
     """NaN/inf -> null so the output is strict JSON."""
+    import numpy as np
+
     if isinstance(obj, dict):
         return {k: _clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
@@ -97,7 +101,7 @@ def cmd_align(args: argparse.Namespace) -> int:
         print(f"  {a.message}")
         if a.homography is not None:
             print("  homography (MOVING -> REFERENCE pixels):")
-            for row in np.asarray(a.homography):
+            for row in a.homography.tolist():
                 print("    " + "  ".join(f"{v: .6g}" for v in row))
     return EXIT_OK if a.ok else EXIT_ALIGNMENT_FAILED
 
@@ -112,6 +116,8 @@ def read_mask(path: str, size: tuple[int, int]) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise InvalidInputError(p, "mask file not found")
+    import numpy as np
+
     try:
         with Image.open(p) as im:
             im.load()
