@@ -34,9 +34,11 @@ import numpy as np
 from skintrack.core import align as align_mod
 from skintrack.core import card as card_mod
 from skintrack.core import change as change_mod
+from skintrack.core import charts
 from skintrack.core.align import Alignment, scale_matrix, warp_to_reference
-from skintrack.core.card import CardDetection
 from skintrack.core.change import CardCalibration, ChangeResult, ChangeSettings, compare_aligned
+from skintrack.core.chart_data import colorchecker_linear
+from skintrack.core.charts import ChartDetection
 from skintrack.core.parallel import both
 from skintrack.library.models import AlignmentRecord, MeasurementRecord
 from skintrack.progress import CancelToken
@@ -75,15 +77,15 @@ class PhotoLike(Protocol):
 # --------------------------------------------------------------------------- photos
 
 
-def detect_calibration(rgb: np.ndarray, problems: list[str] | None = None) -> CardDetection | None:
+def detect_calibration(rgb: np.ndarray, problems: list[str] | None = None) -> ChartDetection | None:
     """The calibration chart in a photo (analysis resolution), or None when there is none.
 
-    Today the Skintrack card; other charts (a ColorChecker) are to be detected here too, so that
-    every caller gets them at once. A detector failure is logged and added to ``problems`` (the
+    Skintrack's printed card or an X-Rite ColorChecker (``core.charts.detect_chart``), so every
+    caller of the pipeline gets both. A detector failure is logged and added to ``problems`` (the
     measurement's notes), not hidden.
     """
     try:
-        return card_mod.detect_card(rgb)
+        return charts.detect_chart(rgb)
     except (cv2.error, ValueError, np.linalg.LinAlgError) as exc:
         log.warning("calibration card detection failed: %s", exc)
         if problems is not None:
@@ -97,7 +99,7 @@ class Analysed:
 
     rgb: np.ndarray  # uint8 sRGB at analysis resolution
     full_size: tuple[int, int]  # (width, height) after EXIF orientation
-    card: CardDetection | None = field(default=None, repr=False)
+    card: ChartDetection | None = field(default=None, repr=False)
     card_checked: bool = False  # True once detect_calibration ran (or was declined)
     card_problems: list[str] = field(default_factory=list, repr=False)
 
@@ -115,7 +117,7 @@ class Analysed:
     def analysis_size(self) -> tuple[int, int]:
         return int(self.rgb.shape[1]), int(self.rgb.shape[0])
 
-    def calibration(self) -> CardDetection | None:
+    def calibration(self) -> ChartDetection | None:
         """The photo's calibration chart, detected on first use and kept."""
         if not self.card_checked:
             self.card = detect_calibration(self.rgb, self.card_problems)
@@ -198,9 +200,11 @@ def alignment_record(
     )
 
 
-def _card_homography(ref_card: CardDetection | None, mov_card: CardDetection | None) -> np.ndarray | None:
-    """Moving -> reference pixels through the card plane (card mm -> image px in each photo)."""
-    if ref_card is None or mov_card is None:
+def _card_homography(ref_card: ChartDetection | None, mov_card: ChartDetection | None) -> np.ndarray | None:
+    """Moving -> reference pixels through the chart plane (chart mm -> image px in each photo)."""
+    if ref_card is None or mov_card is None or ref_card.kind != mov_card.kind:
+        return None
+    if ref_card.homography is None or mov_card.homography is None:
         return None
     try:
         return np.asarray(ref_card.homography, np.float64) @ np.linalg.inv(
@@ -220,11 +224,11 @@ def align_analysed(
     """
     ref_card, mov_card = ref.calibration(), mov.calibration()
     excl = None if exclude is None else np.asarray(exclude) > 0
-    if ref_card is not None and ref_card.mask.shape[:2] == ref.rgb.shape[:2]:
+    if ref_card is not None and ref_card.mask is not None and ref_card.mask.shape[:2] == ref.rgb.shape[:2]:
         rm = np.asarray(ref_card.mask) > 0
         excl = rm if excl is None else excl | rm
     mm = None
-    if mov_card is not None and mov_card.mask.shape[:2] == mov.rgb.shape[:2]:
+    if mov_card is not None and mov_card.mask is not None and mov_card.mask.shape[:2] == mov.rgb.shape[:2]:
         mm = np.asarray(mov_card.mask) > 0
     a = align_mod.align(
         ref.rgb,
@@ -317,7 +321,7 @@ def plan_pairs(
 
 
 def calibration_version() -> str:
-    """A digest of what card calibration depends on: layout, target colours, detector limits."""
+    """A digest of what chart calibration depends on: layouts, target colours, detector limits."""
     basis = {
         "patches": [[p.name, list(p.srgb), list(p.rect_mm)] for p in card_mod.PATCHES],
         "size": list(card_mod.CARD_SIZE_MM),
@@ -327,6 +331,11 @@ def calibration_version() -> str:
             card_mod.PATCH_SAMPLE_FRACTION,
             card_mod.MASK_MARGIN_MM,
             card_mod.CLIP_LEVEL,
+        ],
+        "colorchecker": [
+            np.round(colorchecker_linear(), 6).tolist(),
+            charts.MAX_MCC_COST,
+            charts.MIN_FIT_PATCHES,
         ],
     }
     return "card-" + hashlib.sha1(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:8]
@@ -404,8 +413,8 @@ def card_calibration(ref: Analysed, mov: Analysed, h_analysis: np.ndarray) -> Ca
     if ref_card is None and mov_card is None:
         return None
     h, w = ref.rgb.shape[:2]
-    mask = None if ref_card is None else np.asarray(ref_card.mask) > 0
-    if mov_card is not None:
+    mask = None if ref_card is None or ref_card.mask is None else np.asarray(ref_card.mask) > 0
+    if mov_card is not None and mov_card.mask is not None:
         warped = cv2.warpPerspective(
             np.asarray(mov_card.mask, np.uint8), h_analysis, (w, h), flags=cv2.INTER_NEAREST
         )
