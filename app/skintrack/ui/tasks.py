@@ -19,6 +19,9 @@ from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer,
 
 from skintrack.errors import Cancelled
 from skintrack.progress import CancelToken, Progress
+from skintrack.ui.app import fix_signal_emit_refcount
+
+fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +29,23 @@ Job = Callable[[CancelToken], Any]
 
 
 class TaskHandle(QObject):
-    """Lives on the GUI thread; a worker emits through it (queued across threads)."""
+    """Lives on the GUI thread; a worker reports through it, the GUI thread re-emits in order.
+
+    The worker emits only ``_report``, which has exactly one (queued) connection, so every
+    report is one event in the GUI thread's queue, in the order the worker sent them. The
+    public signals are emitted from the GUI thread while that event is handled: every slot
+    connected before the task started sees the outcome and then ``finished``, and no slot can
+    run after ``finished``. A worker emitting the public signals directly posts one event per
+    connected slot; the GUI thread could handle the first (and release the connections)
+    before the worker had posted the rest, and the rest were lost.
+    """
 
     progress = Signal(object)  # Progress
     succeeded = Signal(object)  # the job's result
     failed = Signal(str, str)  # message, traceback text
     cancelled = Signal()
     finished = Signal()  # after any of the three outcomes
+    _report = Signal(str, object)  # worker -> GUI thread: ("progress" | "succeeded" | ..., payload)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,30 +54,50 @@ class TaskHandle(QObject):
         self.done = False
         self.result: Any = None
         self.error: str | None = None
-        self.finished.connect(self._mark_done)
+        self._report.connect(self._deliver)
 
     @Slot()
     def cancel(self) -> None:
         self.token.cancel()
 
-    @Slot()
-    def _mark_done(self) -> None:
+    @Slot(str, object)
+    def _deliver(self, kind: str, payload: Any) -> None:  # GUI thread
+        if self.done:
+            return
+        if kind == "progress":
+            self.progress.emit(payload)
+            return
+        if kind == "succeeded":
+            self.result = payload
+            self.succeeded.emit(payload)
+        elif kind == "failed":
+            message, trace = payload
+            self.error = message
+            self.failed.emit(message, trace)
+        else:
+            self.cancelled.emit()
         self.done = True
-        # Once every slot of `finished` has run, drop all connections. Slots are often lambdas that
-        # hold their window, and the window holds this handle: a cycle through Qt's connection
-        # list that Python's collector cannot see. It kept every closed compare view, with its
-        # decoded photos, alive (~0.5 MB per view at demo size, far more at 12 MP).
-        QTimer.singleShot(0, self, self._release)
+        self.finished.emit()
+        self._release()
+        _live.discard(self)
 
-    @Slot()
     def _release(self) -> None:
-        for name in ("progress", "succeeded", "failed", "cancelled", "finished"):
-            signal = getattr(self, name)
+        """Drop every connection once delivered: slots are often lambdas that hold their window,
+        and the window holds this handle, a cycle through Qt's connection list that Python's
+        collector cannot see (every closed compare view stayed alive with its decoded photos)."""
+        for signal in (self.progress, self.succeeded, self.failed, self.cancelled, self.finished):
             if self.isSignalConnected(QMetaMethod.fromSignal(signal)):
                 signal.disconnect()
-        # The result has been delivered. PySide 6.12 can leave a handle's Python wrapper alive
-        # after its C++ object is gone; it must not pin the result (a compare view's photos).
+        # Read right after a synchronous run (SyncPool); after that it must not pin the result
+        # (a compare view's photos) should PySide keep this wrapper alive past its C++ object.
+        QTimer.singleShot(0, self, self._forget_result)
+
+    @Slot()
+    def _forget_result(self) -> None:
         self.result = None
+
+
+_live: set[TaskHandle] = set()  # a handle stays alive until its outcome is delivered
 
 
 def drive(job: Job, token: CancelToken, on_progress: Callable[[Progress], None]) -> Any:
@@ -94,18 +127,16 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:  # worker thread
         handle = self.handle
+        report = handle._report.emit
         try:
-            result = drive(self.job, handle.token, handle.progress.emit)
+            result = drive(self.job, handle.token, lambda step: report("progress", step))
         except Cancelled:
-            handle.cancelled.emit()
+            report("cancelled", None)
         except Exception as exc:
             log.exception("task %s failed", handle.name)
-            handle.error = str(exc)
-            handle.failed.emit(str(exc) or type(exc).__name__, traceback.format_exc())
+            report("failed", (str(exc) or type(exc).__name__, traceback.format_exc()))
         else:
-            handle.result = result
-            handle.succeeded.emit(result)
-        handle.finished.emit()
+            report("succeeded", result)
 
 
 class Pool(Protocol):
@@ -150,6 +181,7 @@ def run_task(
 ) -> TaskHandle:
     """Start ``job`` off the GUI thread and return its handle; connect to the handle's signals."""
     handle = TaskHandle(name, parent)
+    _live.add(handle)
     runnable = _Runnable(job, handle)
     target = pool(kind)
     if isinstance(target, QThreadPool):
