@@ -26,7 +26,7 @@ def test_a_slow_worker_between_reports_loses_no_slot(qtbot: Any) -> None:
         if threading.current_thread() is not threading.main_thread():
             gate.wait(10)
 
-    handle = tasks.run_task(lambda _t: 42, name="held", kind="work")
+    handle = tasks.run_task(lambda _t: 42, name="held", pool=tasks.Pool.WORK)
     handle.finished.connect(hold_the_worker, Qt.ConnectionType.DirectConnection)
     handle.succeeded.connect(lambda r: seen.append(f"succeeded {r}"))
     handle.finished.connect(lambda: seen.append("finished"))
@@ -35,7 +35,7 @@ def test_a_slow_worker_between_reports_loses_no_slot(qtbot: Any) -> None:
         qtbot.waitUntil(lambda: handle.done and not handle.isSignalConnected(finished), timeout=10_000)
     finally:
         gate.set()
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
     qtbot.waitUntil(lambda: seen == ["succeeded 42", "finished"], timeout=10_000)
 
 
@@ -47,7 +47,7 @@ def test_progress_arrives_in_order_and_before_the_outcome(qtbot: Any) -> None:
         return "done"
 
     seen: list[Any] = []
-    handle = tasks.run_task(job, name="steps", kind="work")
+    handle = tasks.run_task(job, name="steps", pool=tasks.Pool.WORK)
     handle.progress.connect(lambda p: seen.append(p.done))
     handle.succeeded.connect(lambda r: seen.append(r))
     handle.finished.connect(lambda: seen.append("finished"))
@@ -61,7 +61,7 @@ def test_failure_and_cancel_are_delivered_with_finished(qtbot: Any) -> None:
         raise ValueError("bad photo x.jpg")
 
     failed: list[str] = []
-    handle = tasks.run_task(boom, name="boom", kind="work")
+    handle = tasks.run_task(boom, name="boom", pool=tasks.Pool.WORK)
     handle.failed.connect(lambda msg, _tb: failed.append(msg))
     with qtbot.waitSignal(handle.finished, timeout=10_000):
         pass
@@ -76,7 +76,7 @@ def test_failure_and_cancel_are_delivered_with_finished(qtbot: Any) -> None:
             token.raise_if_cancelled()
 
     cancelled: list[bool] = []
-    handle = tasks.run_task(slow, name="slow", kind="work")
+    handle = tasks.run_task(slow, name="slow", pool=tasks.Pool.WORK)
     handle.cancelled.connect(lambda: cancelled.append(True))
     qtbot.waitUntil(started.is_set, timeout=10_000)
     with qtbot.waitSignal(handle.finished, timeout=10_000):

@@ -1,9 +1,8 @@
 """The check-in dialog: photos (files, drag and drop, paste, camera), dates, notes, a journal line.
 
-Nothing slow runs here: file headers and thumbnails are read by ``run_task(kind="thumbs")``,
-pasted images are encoded in a worker, and Save runs the import
-(:func:`skintrack.services.checkin.import_files`) then the analysis
-(:func:`skintrack.services.analysis.analyze_region`) as one cancellable job with a progress bar.
+Nothing slow runs here: file headers and thumbnails are read in ``Pool.THUMBS``, pasted images
+are encoded in a worker, and Save runs :func:`skintrack.services.checkin.check_in` (the import,
+the journal line, then the analysis) as one cancellable job in the write pool.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -55,9 +54,10 @@ from PySide6.QtWidgets import (
 
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.progress import CancelToken, Progress
+from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, check_in
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.image_convert import rgb_to_qimage
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
@@ -77,16 +77,6 @@ class FileRow:
     edit: QDateTimeEdit
     auto: datetime | None = None
     problem: str | None = None
-
-
-@dataclass
-class CheckInResult:
-    """What the save job did: the import report, the new photo ids and the analysis outcome."""
-
-    photo_ids: list[int] = field(default_factory=list)
-    duplicates: list[Path] = field(default_factory=list)
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-    analysis_error: str | None = None
 
 
 def image_paths(mime: QMimeData) -> list[Path]:
@@ -119,71 +109,6 @@ def read_file_info(path: Path) -> tuple[datetime | None, str | None, np.ndarray 
         except OSError:
             when = None
     return when, None, thumb
-
-
-def checkin_job(
-    lib: Any,
-    region_id: int,
-    files: list[tuple[Path, datetime | None]],
-    notes: str,
-    journal: dict[str, Any] | None,
-    done_ids: list[int],
-) -> Callable[[CancelToken], Generator[Progress, None, CheckInResult]]:
-    """The Save job: import each file with its own date, add the journal line, then analyse."""
-
-    def job(token: CancelToken) -> Generator[Progress, None, CheckInResult]:
-        from skintrack.services.analysis import analyze_region
-        from skintrack.services.checkin import import_files
-
-        result = CheckInResult()
-        n = len(files)
-        for i, (path, taken_at) in enumerate(files):
-            yield Progress(i * 500 // max(1, n), 1000, f"Importing {path.name}")
-            report = yield from _quiet(
-                import_files(lib, region_id, [path], taken_at=taken_at, notes=notes, token=token)
-            )
-            for photo in report.imported:
-                result.photo_ids.append(photo.id)
-                done_ids.append(photo.id)
-            result.duplicates += report.duplicates
-            result.errors += report.errors
-        if journal is not None:
-            lib.add_journal(**journal)
-        if not result.photo_ids:
-            return result
-        yield Progress(500, 1000, "Analysing")
-        try:
-            gen = analyze_region(lib, region_id, token=token)
-            while True:
-                try:
-                    step = next(gen)
-                except StopIteration:
-                    break
-                token.raise_if_cancelled()
-                if isinstance(step, Progress):
-                    frac = step.fraction if step.total > 0 else 1.0
-                    yield Progress(500 + int(500 * frac), 1000, step.message or "Analysing")
-        except Exception as exc:
-            from skintrack.errors import Cancelled
-
-            if isinstance(exc, Cancelled):
-                raise
-            log.exception("analysis after check-in failed")
-            result.analysis_error = str(exc) or type(exc).__name__
-        yield Progress(1000, 1000, "Done")
-        return result
-
-    return job
-
-
-def _quiet(gen: Generator[Progress, None, Any]) -> Generator[Progress, None, Any]:
-    """Drive a per-file import generator without forwarding its (1 of 1) progress."""
-    try:
-        while True:
-            next(gen)
-            yield Progress(0, 0, "")
-    except StopIteration as stop:
-        return stop.value
 
 
 class CheckInDialog(QDialog):
@@ -415,15 +340,20 @@ class CheckInDialog(QDialog):
         hl.setContentsMargins(6, 0, 6, 0)
         hl.addWidget(edit, 0, Qt.AlignmentFlag.AlignVCenter)
         self.table.setCellWidget(r, COL_DATE, holder)
-        handle = run_task(
-            lambda _t, p=path: read_file_info(p), name="checkin-meta", kind="thumbs", parent=self
+        self._track(
+            run_task(
+                lambda _t, p=path: read_file_info(p),
+                on_result=lambda info, row=row: self._info_ready(row, info),
+                pool=Pool.THUMBS,
+                name="checkin-meta",
+            )
         )
-        handle.succeeded.connect(lambda info, row=row: self._info_ready(row, info))
-        self._keep(handle)
 
-    def _keep(self, handle: TaskHandle) -> None:
-        self._handles.append(handle)
-        handle.finished.connect(lambda h=handle: self._handles.remove(h) if h in self._handles else None)
+    def _track(self, handle: TaskHandle) -> None:
+        """Side jobs still running are cancelled when the dialog closes."""
+        self._handles = [h for h in self._handles if h.running]
+        if handle.running:
+            self._handles.append(handle)
 
     def _info_ready(self, row: FileRow, info: tuple[datetime | None, str | None, np.ndarray | None]) -> None:
         if row not in self.rows:
@@ -452,14 +382,14 @@ class CheckInDialog(QDialog):
             del self.rows[r]
         self._update_buttons()
 
-    def file_dates(self) -> list[tuple[Path, datetime | None]]:
-        """(path, user date or None) per file: None keeps the EXIF/file date chosen by the library."""
+    def items(self) -> list[CheckInItem]:
+        """The files with the user's date, or None to keep the EXIF/file date the library reads."""
         out = []
         for row in self.rows:
             shown = row.edit.dateTime().toPython().replace(second=0, microsecond=0)
             auto = row.auto.replace(second=0, microsecond=0) if row.auto is not None else None
             user = row.edit.isEnabled() and (auto is None or shown != auto)
-            out.append((row.path, shown.astimezone() if user else None))
+            out.append(CheckInItem(row.path, shown.astimezone() if user else None))
         return out
 
     # ------------------------------------------------------------------ drag, drop, paste
@@ -507,10 +437,15 @@ class CheckInDialog(QDialog):
                 raise OSError(f"could not write {path}")
             return path
 
-        handle = run_task(job, name="paste", kind="thumbs", parent=self)
-        handle.succeeded.connect(lambda p: self.add_files([p]))
-        handle.failed.connect(lambda msg, _tb: self.status.setText(f"Could not paste the image: {msg}"))
-        self._keep(handle)
+        self._track(
+            run_task(
+                job,
+                on_result=lambda p: self.add_files([p]),
+                on_error=lambda msg: self.status.setText(f"Could not paste the image: {msg}"),
+                pool=Pool.THUMBS,
+                name="paste",
+            )
+        )
 
     # ------------------------------------------------------------------ save / cancel
     def _update_buttons(self) -> None:
@@ -518,60 +453,61 @@ class CheckInDialog(QDialog):
         self.save_button.setEnabled(bool(self.rows) and not busy)
         self.remove_button.setEnabled(bool(self.rows) and not busy)
 
-    def journal_values(self) -> dict[str, Any] | None:
+    def journal_line(self) -> JournalLine | None:
         if not self.journal_box.isChecked():
             return None
         amount = self.journal_amount.value()
         # dated like the check-in itself (the first photo's date as shown), else now
         shown = [r.edit.dateTime().toPython() for r in self.rows if r.edit.isEnabled()]
         when = shown[0].astimezone() if shown else datetime.now().astimezone()
-        return {
-            "at": when,
-            "kind": self.journal_kind.currentData(),
-            "substance": self.journal_substance.text().strip(),
-            "amount": amount if amount > 0 else None,
-            "unit": self.journal_unit.text().strip(),
-        }
+        return JournalLine(
+            at=when,
+            kind=self.journal_kind.currentData(),
+            substance=self.journal_substance.text().strip(),
+            amount=amount if amount > 0 else None,
+            unit=self.journal_unit.text().strip(),
+        )
 
     @Slot()
     def save(self) -> None:
         if self.task is not None or not self.rows:
             return
         region_id = self.selected_region_id()
-        if region_id is None:
-            name = self.new_region_name.text().strip()
-            if not name:
-                self.status.setText("Give the new region a name first.")
-                self.new_region_name.setFocus()
-                return
-            try:
-                region_id = self.lib.add_region(name).id
-            except Exception as exc:
-                self.status.setText(str(exc))
-                return
-            self._fill_regions(region_id)
+        new_name = self.new_region_name.text().strip()
+        if region_id is None and not new_name:
+            self.status.setText("Give the new region a name first.")
+            self.new_region_name.setFocus()
+            return
         self.problems.clear()
         self.problems.hide()
         self._done_ids = []
-        job = checkin_job(
-            self.lib,
-            region_id,
-            self.file_dates(),
-            self.notes.toPlainText().strip(),
-            self.journal_values(),
-            self._done_ids,
-        )
+        lib, items, done_ids = self.lib, self.items(), self._done_ids
+        notes, journal = self.notes.toPlainText().strip(), self.journal_line()
+
+        def job(token: CancelToken) -> Generator[Progress, None, CheckInResult]:
+            rid = region_id if region_id is not None else lib.add_region(new_name).id
+            return (
+                yield from check_in(
+                    lib, rid, items, notes=notes, journal=journal, token=token, imported=done_ids
+                )
+            )
+
         self.progress.setValue(0)
         self.progress.show()
         self.status.setText("Importing…")
-        self.task = run_task(job, name="checkin", kind="work", parent=self)
-        self.task.progress.connect(self._on_progress)
-        self.task.succeeded.connect(self._on_done)
-        self.task.failed.connect(self._on_failed)
-        self.task.cancelled.connect(self._on_cancelled)
-        self.task.finished.connect(self._on_finished)
         for w in (self.region_combo, self.new_region_name, self.tabs, self.notes, self.journal_box):
             w.setEnabled(False)
+        handle = run_task(
+            job,
+            on_progress=self._on_progress,
+            on_result=self._on_done,
+            on_error=self._on_failed,
+            on_cancel=self._on_cancelled,
+            on_finished=self._on_finished,
+            pool=Pool.WRITE,
+            name="checkin",
+        )
+        self.task = handle if handle.running else None  # a synchronous pool has finished it
         self._update_buttons()
 
     @Slot(object)
@@ -584,6 +520,8 @@ class CheckInDialog(QDialog):
     @Slot(object)
     def _on_done(self, result: CheckInResult) -> None:
         self.result = result
+        if self.selected_region_id() != result.region_id:
+            self._fill_regions(result.region_id)
         n = len(result.photo_ids)
         parts = [f"Imported {n} photo{'s' if n != 1 else ''}."]
         if result.duplicates:
@@ -602,8 +540,8 @@ class CheckInDialog(QDialog):
         if not result.errors and not result.analysis_error:
             self.accept()
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, _tb: str) -> None:
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
         self.status.setText(f"The check-in failed: {message}")
         self._announce(list(self._done_ids))
 

@@ -26,7 +26,7 @@ from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
 from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.delegates import indicator
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
@@ -113,7 +113,6 @@ class DetailsPanel(QWidget):
         self.region_id: int | None = None
         self.threshold_L = 3.0
         self._preview_task: TaskHandle | None = None
-        self._running: set[TaskHandle] = set()
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -342,28 +341,25 @@ class DetailsPanel(QWidget):
                 raise OSError(f"cannot read {path}")
             return img
 
-        handle = run_task(job, name=f"preview {photo.id}", kind="thumbs")  # no parent: see thumbnails.py
-        self._running.add(handle)
-        self._preview_task = handle
         pid = photo.id
-        if handle.done:
-            self._preview_done(pid, handle)
-            return
-        handle.finished.connect(lambda h=handle: self._preview_done(pid, h))
+        self._preview_task = run_task(
+            job,
+            on_result=lambda img: self._preview_loaded(pid, img),
+            on_error=lambda msg: self._preview_failed(pid, msg),
+            pool=Pool.THUMBS,
+            name=f"preview {pid}",
+        )
 
-    def _preview_done(self, photo_id: int, handle: TaskHandle) -> None:
-        self._running.discard(handle)
-        if not shiboken6.isValid(self):
-            return
-        if self._preview_task is handle:
-            self._preview_task = None
-        handle.deleteLater()
-        if self.photo is None or self.photo.id != photo_id:
-            return
-        if isinstance(handle.result, QImage):
-            self.preview.set_pixmap(QPixmap.fromImage(handle.result))
-        elif handle.error:
-            self.preview.set_pixmap(None, f"Cannot show this photo: {handle.error}")
+    def _showing(self, photo_id: int) -> bool:
+        return shiboken6.isValid(self) and self.photo is not None and self.photo.id == photo_id
+
+    def _preview_loaded(self, photo_id: int, image: QImage) -> None:
+        if self._showing(photo_id):
+            self.preview.set_pixmap(QPixmap.fromImage(image))
+
+    def _preview_failed(self, photo_id: int, message: str) -> None:
+        if self._showing(photo_id):
+            self.preview.set_pixmap(None, f"Cannot show this photo: {message}")
 
     # ---------------------------------------------------------------- notes
     def _set_notes(self, text: str) -> None:

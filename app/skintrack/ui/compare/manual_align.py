@@ -33,6 +33,7 @@ from skintrack.ui.compare._refcount import immortalise_singletons
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import Pyramid, TiledImageItem, TileSource, build_pyramid, to_qimage
+from skintrack.ui.tasks import run_task
 
 MIN_PAIRS = 4
 MAGNIFIER_PX = 168
@@ -237,8 +238,6 @@ class ManualAlignDialog(QDialog):
 
     # ---------------------------------------------------------------- loading
     def _load(self) -> None:
-        from skintrack.ui.compare.window import start_task
-
         source, a, b = self.source, self.ref_id, self.moving_id
 
         def job(token: CancelToken) -> tuple[np.ndarray, np.ndarray, Pyramid, Pyramid]:
@@ -247,7 +246,9 @@ class ManualAlignDialog(QDialog):
             mov = source.original(b)
             return ref, mov, build_pyramid(ref), build_pyramid(mov)
 
-        self._load_task = start_task(job, self._loaded, self._failed, name="manual-align load")
+        self._load_task = run_task(
+            job, on_result=self._loaded, on_error=self._failed, name="manual-align load"
+        )
 
     @Slot()
     def _mark_closed(self) -> None:
@@ -329,7 +330,6 @@ class ManualAlignDialog(QDialog):
     def compute_preview(self) -> None:
         """Fit the homography and warp the later photo (worker), then show the swipe preview."""
         from skintrack.core.align import alignment_from_points, warp_to_reference
-        from skintrack.ui.compare.window import start_task
 
         if self.pairs() < MIN_PAIRS or self.ref_full is None or self.mov_full is None:
             return
@@ -349,7 +349,9 @@ class ManualAlignDialog(QDialog):
             return alignment, build_pyramid(warped)
 
         self.preview_button.setEnabled(False)
-        self._preview_task = start_task(job, self._preview_done, self._failed, name="manual preview")
+        self._preview_task = run_task(
+            job, on_result=self._preview_done, on_error=self._failed, name="manual preview"
+        )
 
     def _preview_done(self, out: tuple[Any, Pyramid | None]) -> None:
         if self._closed:

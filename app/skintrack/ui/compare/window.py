@@ -47,35 +47,13 @@ from skintrack.ui.compare.pair_view import PairView, ViewSync, ZoomView
 from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare
 from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import TileSource
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
 
 SIDE, SWIPE, BLINK, HEATMAP = range(4)
 MODE_NAMES = ("Side by side", "Swipe", "Blink", "Heatmap")
 CACHE_PAIRS = 2  # a 12 MP pair with pyramids is ~200 MB
-
-
-def start_task(
-    job: Callable[[CancelToken], Any],
-    on_ok: Callable[[Any], None],
-    on_fail: Callable[[str], None],
-    *,
-    name: str,
-    kind: str = "work",
-    parent: Any = None,
-) -> TaskHandle:
-    """run_task, also correct when a synchronous pool finished the job before we connected."""
-    handle = run_task(job, name=name, kind=kind, parent=parent)
-    if handle.done:
-        if handle.error is not None:
-            on_fail(handle.error)
-        elif not handle.token.cancelled:
-            on_ok(handle.result)
-        return handle
-    handle.succeeded.connect(on_ok)
-    handle.failed.connect(lambda msg, _tb: on_fail(msg))
-    return handle
 
 
 class CompareWindow(QMainWindow):
@@ -390,10 +368,10 @@ class CompareWindow(QMainWindow):
         def job(token: CancelToken) -> PairData:
             return prepare(source.load(a, b, token))
 
-        self._task = start_task(
+        self._task = run_task(
             job,
-            lambda data, key=key: self._loaded(key, data),
-            self._load_failed,
+            on_result=lambda data, key=key: self._loaded(key, data),
+            on_error=self._load_failed,
             name=f"compare {a}-{b}",
         )
 
@@ -597,7 +575,9 @@ class CompareWindow(QMainWindow):
             self._request()
 
         # no Qt parent: the handle must outlive this window if it is closed while the job runs
-        self._write_task = start_task(job, done, self._load_failed, name="manual alignment", kind="write")
+        self._write_task = run_task(
+            job, on_result=done, on_error=self._load_failed, pool=Pool.WRITE, name="manual alignment"
+        )
         return self._write_task
 
     def closeEvent(self, event: QCloseEvent) -> None:
