@@ -94,7 +94,7 @@ def test_empty_library_shows_empty_state_and_adds_region(qtbot: Any, main_window
     win._run_dialog = run
     qtbot.mouseClick(win.empty_state.add_button, Qt.MouseButton.LeftButton)
     assert answered
-    assert win.stack.currentWidget() is win.splitter
+    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.splitter, timeout=5000)  # written in the pool
     assert win.region_model.rowCount() == 1
     assert win.lib.region_by_name("Left forearm").interval_days == 21
     assert win.current_region_id() == win.lib.region_by_name("Left forearm").id
@@ -202,7 +202,7 @@ def test_delete_to_trash_and_restore(qtbot: Any, main_window: Any) -> None:
     middle = win.photo_model.photo(1)
     win.select_photo(middle.id)
     key(qtbot, win, "Del")
-    assert win.photo_model.rowCount() == 2
+    qtbot.waitUntil(lambda: win.photo_model.rowCount() == 2, timeout=5000)  # written in the write pool
     assert middle.id not in [p.id for p in win.photo_model.photos()]
     assert win.lib.photo(middle.id).in_trash
     assert win.timeline.currentIndex().isValid()
@@ -213,7 +213,7 @@ def test_delete_to_trash_and_restore(qtbot: Any, main_window: Any) -> None:
 
     win._run_dialog = run
     win.actions_by_name["restore"].trigger()
-    assert win.photo_model.rowCount() == 3
+    qtbot.waitUntil(lambda: win.photo_model.rowCount() == 3, timeout=5000)
     assert win.current_photo().id == middle.id
     assert not win.lib.list_photos(region_id, trash_only=True)
     box = messages(win)
@@ -225,11 +225,12 @@ def test_set_reference_and_reveal_original(qtbot: Any, main_window: Any) -> None
     win = main_window({"Arm": 3})
     last = win.photo_model.photo(2)
     win.actions_by_name["set_reference"].trigger()
+    qtbot.waitUntil(lambda: win.photo_model.index(2).data(PhotoRole.IsReference), timeout=5000)
     assert win.lib.region(win.current_region_id()).reference_photo_id == last.id
     assert win.photo_model.index(2).data(PhotoRole.IsReference)
     opened: list[QUrl] = []
     win.open_url = lambda url: opened.append(url) or True
-    assert win.reveal_original()
+    assert win.edits.reveal_original()
     assert opened[0].isLocalFile() and opened[0].scheme() == "file"
     assert Path(opened[0].toLocalFile()) == win.lib.original_path(last).parent
 
@@ -482,6 +483,7 @@ def test_change_date_resorts_timeline(qtbot: Any, main_window: Any) -> None:
 
     win._run_dialog = run
     key(qtbot, win, "Ctrl+D")
+    qtbot.waitUntil(lambda: win.photo_model.photo(2).id == first.id, timeout=5000)  # written in the pool
     moved = win.lib.photo(first.id)
     assert moved.taken_at.date().isoformat() == "2027-06-01"
     assert moved.taken_at_source == "user"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -22,7 +23,7 @@ Shortcut = QKeySequence.StandardKey | str
 class ActionSpec:
     key: str
     text: str
-    slot: str  # name of the window method, called without arguments
+    slot: str  # the window's method (or "edits.method"), called without arguments
     icon: str | None = None
     shortcut: Shortcut | None = None
     tip: str = ""
@@ -39,7 +40,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Ctrl+N",
         "Add photos of this region (files, drag and drop or camera)",
     ),
-    ActionSpec("add_region", "Add region…", "add_region", "add", "Ctrl+Shift+N"),
+    ActionSpec("add_region", "Add region…", "edits.add_region", "add", "Ctrl+Shift+N"),
     ActionSpec(
         "compare",
         "Compare…",
@@ -48,8 +49,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Ctrl+K",
         "Compare the selected check-in with the reference",
     ),
-    ActionSpec("trash", "Move to trash", "trash_photo", "trash", QKeySequence.StandardKey.Delete),
-    ActionSpec("restore", "Restore from trash…", "restore_from_trash", "restore"),
+    ActionSpec("trash", "Move to trash", "edits.trash_photo", "trash", QKeySequence.StandardKey.Delete),
+    ActionSpec("restore", "Restore from trash…", "edits.restore_from_trash", "restore"),
     ActionSpec("next", "Next check-in", "next_photo", "next", "Right", icon_only=True),
     ActionSpec("previous", "Previous check-in", "previous_photo", "previous", "Left", icon_only=True),
     ActionSpec(
@@ -78,9 +79,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "refresh",
         tip="Measure every check-in again (after changing thresholds or areas)",
     ),
-    ActionSpec("set_reference", "Set as reference", "set_reference", "reference"),
-    ActionSpec("edit_date", "Change date…", "edit_date", None, "Ctrl+D", "Correct the date of this check-in"),
-    ActionSpec("reveal", "Reveal original", "reveal_original", "folder"),
+    ActionSpec("set_reference", "Set as reference", "edits.set_reference", "reference"),
+    ActionSpec(
+        "edit_date", "Change date…", "edits.edit_date", None, "Ctrl+D", "Correct the date of this check-in"
+    ),
+    ActionSpec("reveal", "Reveal original", "edits.reveal_original", "folder"),
     ActionSpec("export", "Export…", "export", "export", "Ctrl+Shift+E"),
     ActionSpec("backup", "Back up…", "backup", "backup"),
     ActionSpec("journal", "Journal…", "open_journal", "journal", "Ctrl+J"),
@@ -156,7 +159,7 @@ def build_actions(window: QMainWindow) -> dict[str, QAction]:
             act.setStatusTip(spec.tip)
             act.setToolTip(spec.tip)
         act.setCheckable(spec.checkable)
-        act.triggered.connect(_trigger(getattr(window, spec.slot)))
+        act.triggered.connect(_trigger(attrgetter(spec.slot)(window)))
         window.addAction(act)
         actions[spec.key] = act
     return actions

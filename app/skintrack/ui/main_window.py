@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -24,19 +24,12 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QListView,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
-    QSplitter,
     QStackedWidget,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -44,8 +37,7 @@ from skintrack import APP_NAME
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.errors import SkintrackError
 from skintrack.export.backup import BackupReport, backup_library
-from skintrack.library import Library, MeasurementRecord, Photo
-from skintrack.library.models import Region
+from skintrack.library import Library, Photo
 from skintrack.progress import Progress
 from skintrack.services import demo
 from skintrack.services.analysis import AnalysisReport
@@ -53,13 +45,11 @@ from skintrack.ui import actions, icons, theme
 from skintrack.ui.about import AboutDialog
 from skintrack.ui.checkin_dialog import CheckInDialog
 from skintrack.ui.compare import CompareWindow
-from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
-from skintrack.ui.details_panel import DetailsPanel
-from skintrack.ui.dialogs import DateDialog, NewRegionDialog, TrashDialog
+from skintrack.ui.editing import LibraryEdits
 from skintrack.ui.empty_state import EmptyState
 from skintrack.ui.export_dialog import ExportDialog
 from skintrack.ui.journal_dialog import JournalDialog
-from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
+from skintrack.ui.library_view import LibraryView
 from skintrack.ui.preferences import (
     PreferencesDialog,
     WindowState,
@@ -108,11 +98,8 @@ class MainWindow(QMainWindow):
         self.demo_task: TaskHandle | None = None
         self.children_windows: list[QWidget] = []
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
-        self._restoring = False
         self._owns_library = False
-
-        self.region_model = RegionListModel(None, self)
-        self.photo_model = PhotoListModel(None, self)
+        self.edits = LibraryEdits(self)
         self._build_ui()
         self.actions_by_name = actions.build_actions(self)
         self.toolbar = actions.build_menus_and_toolbar(self, self.actions_by_name)
@@ -128,87 +115,26 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget(self)
         self.setCentralWidget(self.stack)
         self.empty_state = EmptyState(self.stack)
-        self.empty_state.addRegionRequested.connect(self.add_region)
+        self.empty_state.addRegionRequested.connect(self.edits.add_region)
         self.empty_state.demoRequested.connect(self.open_demo)
         self.stack.addWidget(self.empty_state)
 
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self.stack)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        side = QWidget(self.splitter)
-        sl = QVBoxLayout(side)
-        sl.setContentsMargins(6, 6, 0, 6)
-        title = QLabel("Regions", side)
-        title.setObjectName("sidebarTitle")
-        f = title.font()
-        f.setBold(True)
-        title.setFont(f)
-        head = QHBoxLayout()
-        head.addWidget(title)
-        head.addStretch(1)
-        self.add_region_button = QToolButton(side)
-        self.add_region_button.setObjectName("sidebarAddRegion")
-        self.add_region_button.setToolTip("Add a region")
-        self.add_region_button.setAutoRaise(True)
-        self.add_region_button.clicked.connect(self.add_region)
-        head.addWidget(self.add_region_button)
-        sl.addLayout(head)
-        self.region_view = QListView(side)
-        self.region_view.setObjectName("regionList")
-        self.region_view.setModel(self.region_model)
-        self.region_view.setItemDelegate(RegionDelegate(self.region_view))
-        self.region_view.setUniformItemSizes(True)
-        self.region_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.region_view.setMouseTracking(True)
-        self.region_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.region_view.selectionModel().currentChanged.connect(self._region_changed)
-        sl.addWidget(self.region_view)
-        side.setMinimumWidth(200)
-
-        middle = QWidget(self.splitter)
-        ml = QVBoxLayout(middle)
-        ml.setContentsMargins(0, 6, 0, 6)
-        self.timeline_title = QLabel("", middle)
-        self.timeline_title.setObjectName("timelineTitle")
-        tf = self.timeline_title.font()
-        tf.setBold(True)
-        tf.setPointSizeF(tf.pointSizeF() * 1.2)
-        self.timeline_title.setFont(tf)
-        self.timeline_title.setContentsMargins(6, 0, 0, 0)
-        ml.addWidget(self.timeline_title)
-        self.timeline_hint = QLabel("", middle)
-        self.timeline_hint.setObjectName("timelineHint")
-        self.timeline_hint.setContentsMargins(6, 0, 0, 0)
-        self.timeline_hint.setWordWrap(True)
-        ml.addWidget(self.timeline_hint)
-        self.timeline = QListView(middle)
-        self.timeline.setObjectName("timeline")
-        self.timeline.setViewMode(QListView.ViewMode.IconMode)
-        self.timeline.setFlow(QListView.Flow.LeftToRight)
-        self.timeline.setWrapping(True)
-        self.timeline.setResizeMode(QListView.ResizeMode.Adjust)
-        self.timeline.setMovement(QListView.Movement.Static)
-        self.timeline.setUniformItemSizes(True)
-        self.timeline.setSpacing(4)
-        self.timeline.setMouseTracking(True)
-        self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.timeline.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.timeline.setDragEnabled(False)
-        self.photo_delegate = PhotoDelegate(self.timeline)
-        self.timeline.setItemDelegate(self.photo_delegate)
-        self.timeline.setModel(self.photo_model)
-        self.timeline.selectionModel().currentChanged.connect(self._photo_changed)
-        self.timeline.doubleClicked.connect(lambda _i: self.compare())
-        ml.addWidget(self.timeline)
-
-        self.details = DetailsPanel(None, self.splitter)
-        self.details.notesSaveRequested.connect(self.save_notes)
-        self.details.photoActivated.connect(self.select_photo)
-        self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setStretchFactor(2, 1)
-        self.splitter.setSizes([240, 580, 580])
-        self.stack.addWidget(self.splitter)
+        self.view = LibraryView(self.stack)
+        self.view.changed.connect(self._update_actions)
+        self.view.regionPicked.connect(lambda rid: self.window_state.remember_region(rid))
+        self.view.compareRequested.connect(self.compare)
+        self.view.addRegionRequested.connect(self.edits.add_region)
+        self.view.details.notesSaveRequested.connect(self.edits.save_notes)
+        self.splitter, self.details = self.view, self.view.details
+        self.region_model, self.photo_model = self.view.region_model, self.view.photo_model
+        self.region_view, self.timeline, self.photo_delegate = (
+            self.view.region_view,
+            self.view.timeline,
+            self.view.photo_delegate,
+        )
+        self.timeline_title, self.timeline_hint = self.view.timeline_title, self.view.timeline_hint
+        self.add_region_button = self.view.add_region_button
+        self.stack.addWidget(self.view)
 
         self.task_status = TaskFooter(self)
         self.statusBar().addPermanentWidget(self.task_status)
@@ -232,19 +158,9 @@ class MainWindow(QMainWindow):
         self.session.library = lib
         self._owns_library = owned
         self.thumbs = ThumbnailLoader(lib, parent=self) if lib is not None else None
-        self.region_model.thumbs = self.thumbs
-        self.photo_model.thumbs = self.thumbs
-        if self.thumbs is not None:
-            self.thumbs.ready.connect(self.region_model._thumb_ready)
-            self.thumbs.ready.connect(self.photo_model._thumb_ready)
-        self.details.library = lib
-        self.details.chart.library = lib
-        self.details.region_id = -1  # force a chart refresh
         if lib is not None:
             self.threshold_L = load_analysis_settings(lib).threshold_L
-        self.photo_delegate.threshold_L = self.threshold_L
-        self.photo_model.threshold_L = self.threshold_L
-        self.details.threshold_L = self.threshold_L
+        self.view.set_library(lib, self.thumbs, self.threshold_L)
         title = APP_NAME if lib is None else f"{APP_NAME} — {lib.root.name}"
         self.setWindowTitle(title)
         self.reload()
@@ -270,99 +186,25 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         """Re-read regions (and the selected region's check-ins), keeping the selection."""
         current = self.current_region_id()
-        if current is None:
-            current = self.window_state.last_region()
         regions = self.lib.list_regions() if self.lib is not None else []
-        self.region_model.set_regions(regions)
-        self.stack.setCurrentWidget(self.splitter if regions else self.empty_state)
+        self.stack.setCurrentWidget(self.view if regions else self.empty_state)
         self.empty_state.demo_button.setEnabled(self.demo_task is None)
-        row = self.region_model.row_of(current)
-        if row < 0 and regions:
-            row = 0
-        if row >= 0:
-            self.region_view.setCurrentIndex(self.region_model.index(row))
-        else:
-            self._show_region(None)
+        self.view.show_regions(regions, current if current is not None else self.window_state.last_region())
         self._update_actions()
+
+    def reload_region(self, select_row: int | None = None, select_photo: int | None = None) -> None:
+        """Show the current region again after a change (the sidebar too)."""
+        regions = self.view.reload_region(select_row, select_photo)
+        self.stack.setCurrentWidget(self.view if regions else self.empty_state)
 
     def current_region_id(self) -> int | None:
-        idx = self.region_view.currentIndex()
-        return int(idx.data(RegionRole.RegionId)) if idx.isValid() else None
+        return self.view.current_region_id()
 
     def current_photo(self) -> Photo | None:
-        idx = self.timeline.currentIndex()
-        return idx.data(PhotoRole.Photo) if idx.isValid() else None
+        return self.view.current_photo()
 
-    @Slot(QModelIndex, QModelIndex)
-    def _region_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        region_id = int(current.data(RegionRole.RegionId)) if current.isValid() else None
-        self._show_region(region_id)
-        if region_id is not None and not self._restoring:
-            self.window_state.remember_region(region_id)
-
-    def _show_region(self, region_id: int | None, select_photo: int | None = None) -> None:
-        if self.lib is None or region_id is None:
-            self.photo_model.clear()
-            self.timeline_title.setText("")
-            self.timeline_hint.setText("")
-            self.details.set_region(None)
-            self.details.show_photo(None)
-            self._update_actions()
-            return
-        keep = select_photo
-        if keep is None and self.photo_model.photos() and self.details.region_id == region_id:
-            cur = self.current_photo()
-            keep = cur.id if cur is not None else None
-        region = self.lib.region(region_id)
-        photos = self.lib.list_photos(region_id)
-        measurements = self.lib.measurements_for_region(region_id)
-        ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
-        self.photo_model.set_photos(photos, measurements, ref_id)
-        self.timeline_title.setText(region.name)
-        self.timeline_hint.setText(self._region_hint(region, photos, measurements))
-        self.details.set_region(region_id)
-        row = self.photo_model.row_of(keep)
-        if row < 0 and photos:
-            row = len(photos) - 1  # latest check-in
-        if row >= 0:
-            idx = self.photo_model.index(row)
-            self.timeline.selectionModel().setCurrentIndex(
-                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
-            self.timeline.scrollTo(idx)
-        else:
-            self.details.show_photo(None)
-        self._update_actions()
-
-    def _region_hint(self, region: Region, photos: list[Photo], measurements: list[MeasurementRecord]) -> str:
-        if not photos:
-            return "No check-ins yet. Press Ctrl+N or drop photos here to add the first one."
-        parts = [f"{len(photos)} check-in{'s' if len(photos) != 1 else ''}"]
-        if region.body_site:
-            parts.insert(0, region.body_site)
-        ref_id = region.reference_photo_id or photos[0].id
-        analysed = sum(1 for m in measurements if m.reference_id == ref_id)
-        if len(photos) > 1:
-            missing = len(photos) - 1 - analysed
-            if missing > 0:
-                parts.append(f"{missing} not analysed (Ctrl+R)")
-        if region.interval_days:
-            parts.append(f"every {region.interval_days} days")
-        return "  ·  ".join(parts)
-
-    @Slot(QModelIndex, QModelIndex)
-    def _photo_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
-            self.details.show_photo(None)
-        else:
-            photo = current.data(PhotoRole.Photo)
-            metrics = current.data(PhotoRole.Measurement)
-            is_ref = bool(current.data(PhotoRole.IsReference))
-            alignment = None
-            if metrics is None and not is_ref and self.lib is not None and self.photo_model.reference_id:
-                alignment = self.lib.alignment(photo.id, self.photo_model.reference_id)  # one indexed row
-            self.details.show_photo(photo, metrics, is_reference=is_ref, alignment=alignment)
-        self._update_actions()
+    def select_photo(self, photo_id: int) -> None:
+        self.view.select_photo(photo_id)
 
     def _update_actions(self) -> None:
         has_lib = self.lib is not None
@@ -393,20 +235,8 @@ class MainWindow(QMainWindow):
         except SkintrackError:  # deleted meanwhile: nothing to show
             return
         self.reload()
-        row = self.region_model.row_of(photo.region_id)
-        if row >= 0 and row != self.region_view.currentIndex().row():
-            self.region_view.setCurrentIndex(self.region_model.index(row))
+        self.view.select_region(photo.region_id)
         self.select_photo(photo.id)
-
-    @Slot(int)
-    def select_photo(self, photo_id: int) -> None:
-        row = self.photo_model.row_of(photo_id)
-        if row >= 0:
-            idx = self.photo_model.index(row)
-            self.timeline.selectionModel().setCurrentIndex(
-                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
-            )
-            self.timeline.scrollTo(idx)
 
     # ================================================================= messages (hooks for tests)
     def show_message(self, title: str, text: str, *, warning: bool = False) -> None:
@@ -459,71 +289,11 @@ class MainWindow(QMainWindow):
         win.show()
         return win
 
-    def trash_photo(self) -> None:
-        photo = self.current_photo()
-        if self.lib is None or photo is None:
-            return
-        row = self.timeline.currentIndex().row()
-        self.lib.trash_photo(photo.id)
-        self.statusBar().showMessage(f"Moved the check-in of {photo.taken_at:%d %b %Y} to the trash", 5000)
-        n = self.photo_model.rowCount() - 1
-        self.reload_region(select_row=min(row, n - 1))
-
-    def reload_region(self, select_row: int | None = None, select_photo: int | None = None) -> None:
-        """Re-read the sidebar and the current region's timeline (after a change)."""
-        region_id = self.current_region_id()
-        if select_row is not None and 0 <= select_row < self.photo_model.rowCount():
-            ids = [p.id for p in self.photo_model.photos()]
-            cur = self.current_photo()
-            candidates = [i for i in ids if cur is None or i != cur.id]
-            select_photo = select_photo or (
-                candidates[min(select_row, len(candidates) - 1)] if candidates else None
-            )
-        self._restoring = True
-        try:
-            regions = self.lib.list_regions() if self.lib is not None else []
-            self.region_view.selectionModel().blockSignals(True)
-            self.region_model.set_regions(regions)
-            row = self.region_model.row_of(region_id)
-            if row >= 0:
-                self.region_view.setCurrentIndex(self.region_model.index(row))
-            self.region_view.selectionModel().blockSignals(False)
-            self._show_region(region_id if row >= 0 else None, select_photo=select_photo)
-            self.details.refresh_chart_soon()  # measurements or the reference may have changed
-        finally:
-            self._restoring = False
-        self.stack.setCurrentWidget(self.splitter if regions else self.empty_state)
-
-    def restore_from_trash(self) -> None:
-        region_id = self.current_region_id()
-        if self.lib is None or region_id is None:
-            return
-        trashed = self.lib.list_photos(region_id, trash_only=True)
-        if not trashed:
-            self.show_message("Trash", "The trash of this region is empty.")
-            return
-        dlg = TrashDialog(trashed, self)
-        ids = dlg.checked_ids() if self._run_dialog(dlg) == QDialog.DialogCode.Accepted else []
-        for pid in ids:
-            self.lib.restore_photo(pid)
-        if ids:
-            self.reload_region(select_photo=ids[-1])
-
     def next_photo(self) -> None:
-        self._step(1)
+        self.view.step(1)
 
     def previous_photo(self) -> None:
-        self._step(-1)
-
-    def _step(self, delta: int) -> None:
-        n = self.photo_model.rowCount()
-        if n == 0:
-            return
-        row = self.timeline.currentIndex().row()
-        new = max(0, min(n - 1, (n - 1 if row < 0 else row + delta)))
-        idx = self.photo_model.index(new)
-        self.timeline.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        self.timeline.scrollTo(idx)
+        self.view.step(-1)
 
     def toggle_fullscreen(self) -> None:
         if self.isFullScreen():
@@ -543,56 +313,6 @@ class MainWindow(QMainWindow):
         self._keep_window(dlg)
         dlg.show()
         return dlg
-
-    def add_region(self) -> None:
-        if self.lib is None:
-            return
-        dlg = NewRegionDialog(self)
-        values = dlg.values() if self._run_dialog(dlg) == QDialog.DialogCode.Accepted else None
-        if not values:
-            return
-        try:
-            region = self.lib.add_region(
-                values.name, body_site=values.body_site, interval_days=values.interval_days
-            )
-        except SkintrackError as exc:
-            self.show_message("Add a region", str(exc), warning=True)
-            return
-        self.reload()
-        row = self.region_model.row_of(region.id)
-        if row >= 0:
-            self.region_view.setCurrentIndex(self.region_model.index(row))
-
-    def set_reference(self) -> None:
-        photo = self.current_photo()
-        region_id = self.current_region_id()
-        if self.lib is None or photo is None or region_id is None:
-            return
-        self.lib.set_reference(region_id, photo.id)
-        self.statusBar().showMessage(
-            f"The check-in of {photo.taken_at:%d %b %Y} is now the reference; analyse the region to measure "
-            "the others against it.",
-            8000,
-        )
-        self.reload_region(select_photo=photo.id)
-
-    def edit_date(self) -> None:
-        photo = self.current_photo()
-        if self.lib is None or photo is None:
-            return
-        dlg = DateDialog(photo.taken_at, self)
-        if self._run_dialog(dlg) != QDialog.DialogCode.Accepted:
-            return
-        self.lib.update_photo(photo.id, taken_at=dlg.value())
-        self.statusBar().showMessage("Date changed; the timeline is re-sorted.", 5000)
-        self.reload_region(select_photo=photo.id)
-
-    def reveal_original(self) -> bool:
-        photo = self.current_photo()
-        if self.lib is None or photo is None:
-            return False
-        path = self.lib.original_path(photo)
-        return bool(self.open_url(QUrl.fromLocalFile(str(path.parent))))
 
     # ---------------------------------------------------------------- analysis
     def analyse_region(self, force: bool = False) -> TaskHandle | None:
@@ -712,8 +432,7 @@ class MainWindow(QMainWindow):
             settings = dlg.analysis_settings()
             if save_analysis_settings(self.lib, settings):
                 self.threshold_L = settings.threshold_L
-                self.photo_delegate.threshold_L = settings.threshold_L
-                self.details.threshold_L = settings.threshold_L
+                self.view.set_threshold(settings.threshold_L)
                 self.statusBar().showMessage("Measurement settings changed: analyse the regions again.", 8000)
                 self.reload_region()
         if new.library_dir and (self.lib is None or Path(new.library_dir) != self.lib.root):
@@ -775,26 +494,6 @@ class MainWindow(QMainWindow):
             self.empty_state.demo_button.setEnabled(False)
             progress.show()
         return handle
-
-    # ================================================================= notes
-    @Slot(int, str)
-    def save_notes(self, photo_id: int, notes: str) -> None:
-        lib = self.lib
-        if lib is None:
-            return
-
-        def saved(photo: Photo) -> None:
-            self.photo_model.update_photo(photo)
-            if self.details.photo is not None and self.details.photo.id == photo.id:
-                self.details.photo = photo
-            self.statusBar().showMessage("Notes saved", 3000)
-
-        self.session.write(
-            lambda _t: lib.update_photo(photo_id, notes=notes),
-            on_result=saved,
-            on_error=lambda msg: self.show_message("Notes not saved", msg, warning=True),
-            name="notes",
-        )
 
     # ================================================================= drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
