@@ -416,9 +416,9 @@ def test_backup_runs_in_worker(qtbot: Any, main_window: Any, monkeypatch: Any, t
         calls.append(out)
         return BackupReport(out, 1, 0, 2)
 
-    from skintrack.ui import main_window as main_window_module
+    from skintrack.ui import library_tasks
 
-    monkeypatch.setattr(main_window_module, "backup_library", backup_library)
+    monkeypatch.setattr(library_tasks, "backup_library", backup_library)
     win = main_window({"Arm": 1})
     win._ask_backup_path = lambda: str(tmp_path / "b.zip")
     handle = win.backup()

@@ -185,6 +185,31 @@ def build_menus_and_toolbar(window: QMainWindow, actions: dict[str, QAction]) ->
     return tb
 
 
+def update_enabled(
+    actions: dict[str, QAction],
+    *,
+    library: bool,
+    region: bool,
+    photo_row: int | None,
+    photos: int,
+    analysing: bool,
+) -> None:
+    """Enable what makes sense for the selection (``photo_row`` None: no check-in selected)."""
+    photo = photo_row is not None
+    for key in ("edit_region", "restore", "export"):
+        actions[key].setEnabled(region)
+    actions["new_checkin"].setEnabled(library)  # the check-in dialog can create the region
+    for key in ("analyse", "reanalyse"):
+        actions[key].setEnabled(region and photos > 1 and not analysing)
+    actions["compare"].setEnabled(region and photos > 1)
+    for key in ("trash", "set_reference", "reveal", "edit_date"):
+        actions[key].setEnabled(photo)
+    actions["next"].setEnabled(photo_row is not None and photo_row < photos - 1)
+    actions["previous"].setEnabled(photo_row is not None and photo_row > 0)
+    for key in ("journal", "backup", "add_region", "refresh"):
+        actions[key].setEnabled(library)
+
+
 def refresh_icons(actions: dict[str, QAction]) -> None:
     """Re-render the SVG icons in the palette's text colour (after a theme change)."""
     for act in actions.values():

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
     QMessageBox,
-    QProgressDialog,
     QStackedWidget,
     QWidget,
 )
@@ -36,12 +35,10 @@ from PySide6.QtWidgets import (
 from skintrack import APP_NAME
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.errors import SkintrackError
-from skintrack.export.backup import BackupReport, backup_library
 from skintrack.library import Library, Photo
-from skintrack.progress import Progress
 from skintrack.services import demo
 from skintrack.services.analysis import AnalysisReport
-from skintrack.ui import actions, icons, theme
+from skintrack.ui import actions, icons, library_tasks, theme
 from skintrack.ui.about import AboutDialog
 from skintrack.ui.checkin_dialog import CheckInDialog
 from skintrack.ui.compare import CompareWindow
@@ -61,7 +58,7 @@ from skintrack.ui.preferences import (
 from skintrack.ui.region_editor import RegionEditor
 from skintrack.ui.session import Session
 from skintrack.ui.task_footer import TaskFooter
-from skintrack.ui.tasks import Pool, TaskHandle
+from skintrack.ui.tasks import TaskHandle
 from skintrack.ui.thumbnails import ThumbnailLoader
 from skintrack.ui.window_state import WindowStateKeeper
 
@@ -207,24 +204,14 @@ class MainWindow(QMainWindow):
         self.view.select_photo(photo_id)
 
     def _update_actions(self) -> None:
-        has_lib = self.lib is not None
-        region = self.current_region_id() is not None
-        photo = self.current_photo() is not None
-        row = self.timeline.currentIndex().row()
-        n = self.photo_model.rowCount()
-        act = self.actions_by_name
-        for k in ("edit_region", "restore", "export"):
-            act[k].setEnabled(region)
-        act["new_checkin"].setEnabled(has_lib)  # the check-in dialog can create the region
-        act["analyse"].setEnabled(region and n > 1 and self.analysis_task is None)
-        act["reanalyse"].setEnabled(region and n > 1 and self.analysis_task is None)
-        act["compare"].setEnabled(region and n > 1)
-        for k in ("trash", "set_reference", "reveal", "edit_date"):
-            act[k].setEnabled(photo)
-        act["next"].setEnabled(photo and row < n - 1)
-        act["previous"].setEnabled(photo and row > 0)
-        for k in ("journal", "backup", "add_region", "refresh"):
-            act[k].setEnabled(has_lib)
+        actions.update_enabled(
+            self.actions_by_name,
+            library=self.lib is not None,
+            region=self.current_region_id() is not None,
+            photo_row=self.timeline.currentIndex().row() if self.current_photo() is not None else None,
+            photos=self.photo_model.rowCount(),
+            analysing=self.analysis_task is not None,
+        )
 
     def show_check_in(self, photo_id: int) -> None:
         """Select a (new) check-in, switching to its region first."""
@@ -365,35 +352,6 @@ class MainWindow(QMainWindow):
         dlg.show()
         return dlg
 
-    def _ask_backup_path(self) -> str:
-        name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Back up the library", str(Path.home() / name), "Zip (*.zip)"
-        )
-        return path
-
-    def backup(self) -> TaskHandle | None:
-        """File ▸ Back up…: a zip of the database and originals, made in a worker."""
-        if self.lib is None:
-            return None
-        out = self._ask_backup_path()
-        if not out:
-            return None
-        lib = self.lib
-
-        def done(report: BackupReport) -> None:
-            self.statusBar().showMessage(f"Backed up to {report.path}", 8000)
-
-        handle = self.session.run(
-            lambda token: backup_library(lib, Path(out), token),
-            on_result=done,
-            on_error=lambda msg: self.show_message("Back up failed", msg, warning=True),
-            pool=Pool.WORK,
-            name="backup",
-        )
-        self.task_status.track(handle, "Backing up…")
-        return handle
-
     def open_journal(self) -> JournalDialog | None:
         if self.lib is None:
             return None
@@ -444,7 +402,6 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_library(Path(folder))
 
-    # ---------------------------------------------------------------- demo
     def demo_dir(self) -> Path:
         return demo.demo_dir()
 
@@ -454,46 +411,20 @@ class MainWindow(QMainWindow):
         if demo.demo_is_ready(root):
             self.open_library(root)
             return None
-        progress = QProgressDialog("Building the demo library…", "Cancel", 0, 0, self)
-        progress.setObjectName("demoProgress")
-        progress.setWindowTitle("Demo library")
-        # not modal: a modal QProgressDialog.setValue() processes events (re-entrancy)
-        progress.setWindowModality(Qt.WindowModality.NonModal)
-        progress.setMinimumDuration(0)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
+        self.demo_task = library_tasks.build_demo(self, root)
+        return self.demo_task
 
-        def on_progress(p: Progress) -> None:
-            progress.setMaximum(max(1, p.total))
-            progress.setValue(min(p.done, p.total))
-            if p.message:
-                progress.setLabelText(p.message)
-
-        def on_error(message: str) -> None:
-            self.show_message("Demo library", f"The demo library could not be built: {message}", warning=True)
-
-        def on_finished() -> None:
-            self.demo_task = None
-            progress.canceled.disconnect()
-            progress.close()
-            progress.deleteLater()
-            self.empty_state.demo_button.setEnabled(True)
-
-        handle = self.session.run(
-            lambda token: demo.ensure_demo_library(root, token),
-            on_progress=on_progress,
-            on_result=self.open_library,
-            on_error=on_error,
-            on_finished=on_finished,
-            pool=Pool.WORK,
-            name="demo",
+    def _ask_backup_path(self) -> str:
+        name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Back up the library", str(Path.home() / name), "Zip (*.zip)"
         )
-        progress.canceled.connect(handle.cancel)
-        if handle.running:
-            self.demo_task = handle
-            self.empty_state.demo_button.setEnabled(False)
-            progress.show()
-        return handle
+        return path
+
+    def backup(self) -> TaskHandle | None:
+        """File ▸ Back up…: a zip of the database and originals, made in a worker."""
+        out = self._ask_backup_path() if self.lib is not None else ""
+        return library_tasks.back_up(self, Path(out)) if out else None
 
     # ================================================================= drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
