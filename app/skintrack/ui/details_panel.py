@@ -7,7 +7,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.library import AlignmentRecord, Library
 from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
 from skintrack.ui.app import fix_signal_emit_refcount
+from skintrack.ui.chart import TrendChartWidget
 from skintrack.ui.delegates import indicator
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
@@ -34,15 +36,6 @@ log = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 1024
 NONE = "—"
-
-
-def chart_widget_class() -> type | None:
-    """The trend chart from the chart helper, or None while it is missing."""
-    try:
-        from skintrack.ui.chart import TrendChartWidget
-    except ImportError:
-        return None
-    return TrendChartWidget
 
 
 class PreviewLabel(QWidget):
@@ -66,7 +59,7 @@ class PreviewLabel(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(420, 315)
 
-    def paintEvent(self, event: Any) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         r = self.rect()
@@ -105,7 +98,7 @@ class DetailsPanel(QWidget):
     notesSaveRequested = Signal(int, str)  # photo id, notes
     photoActivated = Signal(int)  # from the trend chart
 
-    def __init__(self, library: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detailsPanel")
         self.library = library
@@ -193,17 +186,9 @@ class DetailsPanel(QWidget):
         scroll.setMinimumHeight(150)
         tl.addWidget(scroll)
 
-        chart_cls = chart_widget_class()
-        if chart_cls is not None:
-            self.chart: QWidget = chart_cls(library, None, self.splitter)
-            self.chart.setObjectName("trendChart")
-            sig = getattr(self.chart, "photoActivated", None)
-            if sig is not None:
-                sig.connect(self.photoActivated)
-        else:
-            self.chart = QLabel("The trend chart will appear here.", self.splitter)
-            self.chart.setObjectName("trendChartPlaceholder")
-            self.chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.chart = TrendChartWidget(library, None, self.splitter)
+        self.chart.setObjectName("trendChart")
+        self.chart.photoActivated.connect(self.photoActivated)
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
         self._chart_timer.setInterval(0)
@@ -226,12 +211,10 @@ class DetailsPanel(QWidget):
     @Slot()
     def refresh_chart(self) -> None:
         self._chart_timer.stop()
-        setter = getattr(self.chart, "set_region", None)
-        if setter is not None:
-            try:
-                setter(self.region_id)
-            except Exception:
-                log.exception("trend chart failed for region %s", self.region_id)
+        try:
+            self.chart.set_region(self.region_id)
+        except Exception:  # a chart that cannot draw must not take the details panel with it
+            log.exception("trend chart failed for region %s", self.region_id)
 
     def show_photo(
         self,
@@ -239,7 +222,7 @@ class DetailsPanel(QWidget):
         metrics: dict[str, Any] | None = None,
         *,
         is_reference: bool = False,
-        alignment: Any = None,
+        alignment: AlignmentRecord | None = None,
     ) -> None:
         """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement."""
         same = photo is not None and self.photo is not None and photo.id == self.photo.id
@@ -267,7 +250,9 @@ class DetailsPanel(QWidget):
             self._load_preview(photo)
         self._show_metrics(metrics, is_reference, alignment)
 
-    def _show_metrics(self, m: dict[str, Any] | None, is_reference: bool, alignment: Any = None) -> None:
+    def _show_metrics(
+        self, m: dict[str, Any] | None, is_reference: bool, alignment: AlignmentRecord | None = None
+    ) -> None:
         v = self.values
         if is_reference:
             for label in v.values():

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from skintrack.errors import AlignmentFailedError
+from skintrack.library import Library
 from skintrack.progress import CancelToken
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
@@ -96,14 +97,6 @@ def alignment_info(obj: Any) -> AlignmentInfo:
     )
 
 
-def _first(obj: Any, *names: str) -> Any:
-    for n in names:
-        v = getattr(obj, n, None)
-        if v is not None:
-            return v
-    return None
-
-
 def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
     """Worker side: overlay colours and every pyramid the views will draw."""
     if data.change is not None and data.overlay is None:
@@ -125,13 +118,13 @@ def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
 class LibrarySource:
     """The real thing: photos of one region of a library, compared by services.analysis."""
 
-    def __init__(self, library: Any, region_id: int) -> None:
+    def __init__(self, library: Library, region_id: int) -> None:
         self.library = library
         self.region_id = region_id
 
     def photos(self) -> list[PhotoInfo]:
         region = self.library.region(self.region_id)
-        ref_id = getattr(region, "reference_photo_id", None)
+        ref_id = region.reference_photo_id
         return [PhotoInfo(p.id, p.taken_at, p.id == ref_id) for p in self.library.list_photos(self.region_id)]
 
     def default_pair(self) -> tuple[int, int]:
@@ -155,7 +148,7 @@ class LibrarySource:
         from skintrack.services import analysis
 
         # originals at the analysis resolution too: same scale as the aligned pair, half the memory
-        side = getattr(analysis, "ANALYSIS_SIDE", None)
+        side = analysis.ANALYSIS_SIDE
         later_original = self.original(b_id, side)
         token.raise_if_cancelled()
         try:
@@ -164,25 +157,12 @@ class LibrarySource:
             info = AlignmentInfo(ok=False, message=str(exc))
             ref_original = self.original(a_id, side)
             return PairData(a_id, b_id, ref_original, None, ref_original, later_original, info)
-        align = alignment_info(_first(pair, "alignment"))
-        ref = _first(pair, "reference", "reference_rgb", "ref_rgb", "ref")
-        later = _first(pair, "later_normalised", "normalised", "later_normalized", "normalized")
-        if later is None:
-            later = _first(pair, "later_warped", "warped", "later_rgb_warped", "later")
-        change = _first(pair, "change", "change_result", "result")
+        align = alignment_info(pair.alignment)
+        ref_u8 = as_uint8(pair.reference)
         if not align.ok:
-            later, change = None, None
-        ref_u8 = as_uint8(ref) if ref is not None else self.original(a_id, side)
-        return PairData(
-            a_id,
-            b_id,
-            ref_u8,
-            as_uint8(later) if later is not None else None,
-            ref_u8,
-            later_original,
-            align,
-            change,
-        )
+            return PairData(a_id, b_id, ref_u8, None, ref_u8, later_original, align)
+        later = as_uint8(pair.later_normalised)
+        return PairData(a_id, b_id, ref_u8, later, ref_u8, later_original, align, pair.change)
 
     def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None:
         from skintrack.core.align import ALGORITHM_VERSION
