@@ -498,7 +498,7 @@ def test_refcount_guard_survives_many_repaints(win: CompareWindow) -> None:
     """PySide6 6.12 + Python 3.11 drops a None reference per painted override; the guard absorbs it."""
     import sys
 
-    from skintrack.ui.compare._refcount import affected
+    from skintrack.ui.pyside_fix import affected
 
     before = sys.getrefcount(None)
     for _ in range(300):

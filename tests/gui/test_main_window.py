@@ -447,18 +447,20 @@ def test_configure_application_sets_identity(qtbot: Any) -> None:
     from PySide6.QtGui import QGuiApplication
 
     from skintrack import APP_NAME, DESKTOP_FILE_NAME, ORG_NAME
-    from skintrack.ui.app import configure_application, fix_signal_emit_refcount
+    from skintrack.ui.app import configure_application
 
     app = configure_application()
     assert app.applicationName() == APP_NAME
     assert app.organizationName() == ORG_NAME
     assert QGuiApplication.desktopFileName() == DESKTOP_FILE_NAME
-    assert fix_signal_emit_refcount() in (True, False)  # idempotent
 
 
-def test_emit_does_not_leak_true(qtbot: Any) -> None:
-    """Regression: PySide6 6.12 on Python 3.11 dropped a reference to True on every emit()."""
+def test_emits_cannot_exhaust_true(qtbot: Any) -> None:
+    """PySide6 6.12 on Python 3.11 drops a reference to True on every emit(); after the start-up
+    workaround no number of emits can bring True's count to zero (elsewhere there is no leak)."""
     from PySide6.QtCore import QObject, Signal
+
+    from skintrack.ui.pyside_fix import affected
 
     class Emitter(QObject):
         ping = Signal(int)
@@ -467,7 +469,10 @@ def test_emit_does_not_leak_true(qtbot: Any) -> None:
     before = sys.getrefcount(True)
     for i in range(2000):
         e.ping.emit(i)
-    assert sys.getrefcount(True) >= before - 5
+    if affected():
+        assert sys.getrefcount(True) > 1 << 39
+    else:
+        assert sys.getrefcount(True) >= before - 5
 
 
 def test_change_date_resorts_timeline(qtbot: Any, main_window: Any) -> None:

@@ -28,11 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.progress import CancelToken
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.ghost_overlay import GhostOverlay
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
-fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 GHOST_SIDE = 1280  # the ghost is drawn over a preview; no need for the full reference

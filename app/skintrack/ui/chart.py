@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.export.chart import METRIC_TITLES, TrendSeries, trend_figure, trend_series
-from skintrack.ui.compare._refcount import immortalise_singletons
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,6 @@ class TrendChartWidget(QWidget):
     photoActivated = Signal(int)
 
     def __init__(self, library: Any, region_id: int | None, parent: QWidget | None = None) -> None:
-        immortalise_singletons()  # the canvas repaints a lot; see ui/compare/_refcount.py
         super().__init__(parent)
         self.library = library
         self.region_id = region_id

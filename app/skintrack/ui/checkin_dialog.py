@@ -55,11 +55,9 @@ from PySide6.QtWidgets import (
 from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.progress import CancelToken, Progress
 from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, check_in
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.image_convert import rgb_to_qimage
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
-fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 NEW_REGION = -1

@@ -25,12 +25,9 @@ from PySide6.QtWidgets import (
 from skintrack.library import AlignmentRecord, Library
 from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.chart import TrendChartWidget
 from skintrack.ui.delegates import indicator
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger(__name__)
 

@@ -37,9 +37,6 @@ from PySide6.QtWidgets import (
 
 from skintrack.library.models import JOURNAL_KINDS, JournalEntry
 from skintrack.ui import icons
-from skintrack.ui.app import fix_signal_emit_refcount
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Date", "Kind", "Substance", "Amount", "Notes")

@@ -35,10 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack import APP_NAME, ORG_NAME
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.theme import THEMES
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 SETTINGS_ENV = "SKINTRACK_SETTINGS"
 SCHEMA_VERSION = 2

@@ -38,11 +38,9 @@ from PySide6.QtWidgets import (
 from skintrack.library import Library, Photo
 from skintrack.library.models import Region
 from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
-fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 1600  # the canvas shows the reference at most this large

@@ -21,9 +21,6 @@ from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer,
 
 from skintrack.errors import Cancelled
 from skintrack.progress import CancelToken, Progress, run_steps
-from skintrack.ui.app import fix_signal_emit_refcount
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger(__name__)
 

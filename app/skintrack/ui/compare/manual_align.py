@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.progress import CancelToken
-from skintrack.ui.compare._refcount import immortalise_singletons
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import Pyramid, TiledImageItem, TileSource, build_pyramid, to_qimage
@@ -161,7 +160,6 @@ class ManualAlignDialog(QDialog):
         moving_label: str = "Later",
         parent: QWidget | None = None,
     ) -> None:
-        immortalise_singletons()
         super().__init__(parent)
         self.setWindowTitle("Align manually")
         self.resize(1280, 780)

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.progress import CancelToken
-from skintrack.ui.compare._refcount import immortalise_singletons
 from skintrack.ui.compare.blink import BlinkView
 from skintrack.ui.compare.heatmap_layer import HeatmapView
 from skintrack.ui.compare.metrics_panel import MetricsPanel, alignment_text
@@ -72,7 +71,6 @@ class CompareWindow(QMainWindow):
         *,
         source: CompareSource | None = None,
     ) -> None:
-        immortalise_singletons()  # PySide6 6.12 + Python 3.11: painting would abort the app
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.library = library
