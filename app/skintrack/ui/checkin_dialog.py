@@ -10,103 +10,46 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Generator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QDateTime, QMimeData, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import (
-    QColor,
+    QCloseEvent,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
-    QGuiApplication,
-    QIcon,
-    QImage,
     QKeySequence,
-    QPixmap,
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from skintrack.core.images import SUPPORTED_SUFFIXES
+from skintrack.library import Library
 from skintrack.progress import CancelToken, Progress
 from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, check_in
-from skintrack.ui.image_convert import rgb_to_qimage
+from skintrack.ui.camera import CameraPanel, FrameSource
+from skintrack.ui.checkin_files import CheckInFiles, image_paths
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
 
 NEW_REGION = -1
-THUMB = 64
-IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)) + ";;All files (*)"
-DATE_FORMAT = "yyyy-MM-dd HH:mm"
-COL_THUMB, COL_NAME, COL_DATE = range(3)
-
-
-@dataclass
-class FileRow:
-    """One chosen file; ``auto`` is the date shown before any user edit (EXIF or file time)."""
-
-    path: Path
-    edit: QDateTimeEdit
-    auto: datetime | None = None
-    problem: str | None = None
-
-
-def image_paths(mime: QMimeData) -> list[Path]:
-    """Local image files named by dropped or pasted URLs."""
-    out = []
-    for url in mime.urls() if mime.hasUrls() else []:
-        if url.isLocalFile():
-            p = Path(url.toLocalFile())
-            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
-                out.append(p)
-    return out
-
-
-def read_file_info(path: Path) -> tuple[datetime | None, str | None, np.ndarray | None]:
-    """Worker: (EXIF date or file time, problem text, small RGB thumbnail) of one file."""
-    from skintrack.core.images import read_meta, thumbnail
-    from skintrack.errors import InvalidInputError
-
-    try:
-        meta = read_meta(path)
-        thumb = thumbnail(path, THUMB * 2)
-    except InvalidInputError as exc:
-        return None, exc.reason, None
-    except Exception as exc:
-        return None, str(exc), None
-    when = meta.taken_at
-    if when is None:
-        try:
-            when = datetime.fromtimestamp(int(path.stat().st_mtime))
-        except OSError:
-            when = None
-    return when, None, thumb
 
 
 class CheckInDialog(QDialog):
@@ -117,12 +60,12 @@ class CheckInDialog(QDialog):
 
     def __init__(
         self,
-        library: Any,
+        library: Library,
         region_id: int | None,
         parent: QWidget | None = None,
         files: list[Path] | list[str] | None = None,
         *,
-        frame_source_factory: Callable[[QWidget], Any] | None = None,
+        frame_source_factory: Callable[[QObject], FrameSource] | None = None,
     ) -> None:
         super().__init__(parent)
         self.lib = library
@@ -130,13 +73,10 @@ class CheckInDialog(QDialog):
         self.setWindowTitle("New check-in")
         self.setAcceptDrops(True)
         self.resize(760, 680)
-        self.rows: list[FileRow] = []
         self.task: TaskHandle | None = None
         self.result: CheckInResult | None = None
         self._done_ids: list[int] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="skintrack-checkin-")
-        self._paste_count = 0
-        self._handles: list[TaskHandle] = []
 
         # --- region
         self.region_combo = QComboBox(self)
@@ -152,41 +92,11 @@ class CheckInDialog(QDialog):
 
         # --- files tab
         self.tabs = QTabWidget(self)
-        files_tab = QWidget()
-        self.add_button = QPushButton("Add photos…", files_tab)
-        self.add_button.setObjectName("addPhotos")
-        self.add_button.clicked.connect(self.choose_files)
-        self.paste_button = QPushButton("Paste", files_tab)
-        self.paste_button.setToolTip("Paste an image or copied files (Ctrl+V)")
-        self.paste_button.clicked.connect(self.paste)
-        self.remove_button = QPushButton("Remove", files_tab)
-        self.remove_button.clicked.connect(self.remove_selected)
-        hint = QLabel("or drop photos here", files_tab)
-        hint.setEnabled(False)
-        buttons = QHBoxLayout()
-        for w in (self.add_button, self.paste_button, self.remove_button):
-            buttons.addWidget(w)
-        buttons.addWidget(hint)
-        buttons.addStretch(1)
-        self.table = QTableWidget(0, 3, files_tab)
-        self.table.setObjectName("fileTable")
-        self.table.setHorizontalHeaderLabels(["", "File", "Taken"])
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(THUMB + 8)
-        self.table.setIconSize(QSize(THUMB, THUMB))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(COL_THUMB, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_THUMB, THUMB + 12)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_DATE, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setWordWrap(True)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        fl = QVBoxLayout(files_tab)
-        fl.addLayout(buttons)
-        fl.addWidget(self.table, 1)
-        self.tabs.addTab(files_tab, "Photos")
+        self.files = CheckInFiles(Path(self._tmp.name), self)
+        self.files.changed.connect(self._update_buttons)
+        self.files.message.connect(lambda text: self.status.setText(text))
+        self.rows, self.table, self.add_button = self.files.rows, self.files.table, self.files.add_button
+        self.tabs.addTab(self.files, "Photos")
         self.camera = self._make_camera_tab(frame_source_factory)
         self.tabs.addTab(self.camera, "Camera")
 
@@ -278,8 +188,7 @@ class CheckInDialog(QDialog):
     def _region_changed(self) -> None:
         rid = self.selected_region_id()
         self.new_region_name.setVisible(rid is None)
-        if self.camera is not None and hasattr(self.camera, "set_reference"):
-            self.camera.set_reference(self._reference_path(rid))
+        self.camera.set_reference(self._reference_path(rid))
 
     def _reference_path(self, region_id: int | None) -> Path | None:
         if region_id is None:
@@ -291,104 +200,11 @@ class CheckInDialog(QDialog):
             ref_id = photos[0].id if photos else None
         return None if ref_id is None else self.lib.original_path(self.lib.photo(ref_id))
 
-    def _make_camera_tab(self, factory: Callable[[QWidget], Any] | None) -> QWidget:
-        try:
-            from skintrack.ui.camera import CameraPanel
-        except ImportError as exc:  # pragma: no cover - QtMultimedia missing from the install
-            label = QLabel(f"The camera is not available in this installation ({exc}).")
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            return label
+    def _make_camera_tab(self, factory: Callable[[QObject], FrameSource] | None) -> CameraPanel:
         panel = CameraPanel(source_factory=factory, parent=self, capture_dir=Path(self._tmp.name) / "camera")
         panel.captured.connect(lambda p: self.add_files([Path(p)]))
         self.tabs.currentChanged.connect(lambda i: panel.set_active(self.tabs.widget(i) is panel))
         return panel
-
-    # ------------------------------------------------------------------ files
-    @Slot()
-    def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Add photos", str(Path.home()), IMAGE_FILTER)
-        self.add_files([Path(n) for n in names])
-
-    def add_files(self, paths: list[Path]) -> None:
-        """Add files to the list (skipping ones already there) and read their dates in the background."""
-        known = {r.path for r in self.rows}
-        for path in paths:
-            if path in known:
-                continue
-            known.add(path)
-            self._add_row(path)
-        self._update_buttons()
-
-    def _add_row(self, path: Path) -> None:
-        edit = QDateTimeEdit(self.table)
-        edit.setDisplayFormat(DATE_FORMAT)
-        edit.setCalendarPopup(True)
-        edit.setDateTime(QDateTime.currentDateTime())
-        edit.setEnabled(False)  # until the EXIF date is known
-        row = FileRow(path, edit)
-        self.rows.append(row)
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        self.table.setItem(r, COL_THUMB, QTableWidgetItem())
-        name = QTableWidgetItem(path.name)
-        name.setToolTip(str(path))
-        self.table.setItem(r, COL_NAME, name)
-        holder = QWidget(self.table)  # keeps the edit its natural height, centred in the tall row
-        hl = QHBoxLayout(holder)
-        hl.setContentsMargins(6, 0, 6, 0)
-        hl.addWidget(edit, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.table.setCellWidget(r, COL_DATE, holder)
-        self._track(
-            run_task(
-                lambda _t, p=path: read_file_info(p),
-                on_result=lambda info, row=row: self._info_ready(row, info),
-                pool=Pool.THUMBS,
-                name="checkin-meta",
-            )
-        )
-
-    def _track(self, handle: TaskHandle) -> None:
-        """Side jobs still running are cancelled when the dialog closes."""
-        self._handles = [h for h in self._handles if h.running]
-        if handle.running:
-            self._handles.append(handle)
-
-    def _info_ready(self, row: FileRow, info: tuple[datetime | None, str | None, np.ndarray | None]) -> None:
-        if row not in self.rows:
-            return
-        when, problem, thumb = info
-        r = self.rows.index(row)
-        row.problem = problem
-        if when is not None:
-            row.auto = (
-                when.replace(tzinfo=None) if when.tzinfo is None else when.astimezone().replace(tzinfo=None)
-            )
-            row.edit.setDateTime(QDateTime(row.auto))
-        row.edit.setEnabled(problem is None)
-        if problem:
-            item = self.table.item(r, COL_NAME)
-            item.setText(f"{row.path.name}\n⚠ {problem}")
-            item.setToolTip(f"{row.path}\n{problem}")
-            item.setForeground(QColor(200, 60, 40))
-        if thumb is not None:
-            self.table.item(r, COL_THUMB).setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))))
-
-    @Slot()
-    def remove_selected(self) -> None:
-        for r in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
-            self.table.removeRow(r)
-            del self.rows[r]
-        self._update_buttons()
-
-    def items(self) -> list[CheckInItem]:
-        """The files with the user's date, or None to keep the EXIF/file date the library reads."""
-        out = []
-        for row in self.rows:
-            shown = row.edit.dateTime().toPython().replace(second=0, microsecond=0)
-            auto = row.auto.replace(second=0, microsecond=0) if row.auto is not None else None
-            user = row.edit.isEnabled() and (auto is None or shown != auto)
-            out.append(CheckInItem(row.path, shown.astimezone() if user else None))
-        return out
 
     # ------------------------------------------------------------------ drag, drop, paste
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -398,58 +214,28 @@ class CheckInDialog(QDialog):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if self._take_mime(event.mimeData()):
+        if self.files.take_mime(event.mimeData()):
             event.acceptProposedAction()
+
+    def add_files(self, paths: list[Path]) -> None:
+        self.files.add_files(paths)
 
     @Slot()
     def paste(self) -> None:
-        if not self._take_mime(QGuiApplication.clipboard().mimeData()):
-            self.status.setText("The clipboard holds no image or image files.")
+        self.files.paste()
 
-    def _take_mime(self, mime: QMimeData | None) -> bool:
-        if mime is None:
-            return False
-        paths = image_paths(mime)
-        if paths:
-            self.add_files(paths)
-            return True
-        if mime.hasImage():
-            image = QImage(mime.imageData())
-            if not image.isNull():
-                self._save_pasted(image)
-                return True
-        return False
-
-    def _save_pasted(self, image: QImage) -> None:
-        """Encode a pasted image as PNG in a worker, then add it like any file."""
-        self._paste_count += 1
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path(self._tmp.name) / f"pasted-{stamp}-{self._paste_count}.png"
-
-        def job(_t: CancelToken) -> Path:
-            if not image.save(str(path), "PNG"):
-                raise OSError(f"could not write {path}")
-            return path
-
-        self._track(
-            run_task(
-                job,
-                on_result=lambda p: self.add_files([p]),
-                on_error=lambda msg: self.status.setText(f"Could not paste the image: {msg}"),
-                pool=Pool.THUMBS,
-                name="paste",
-            )
-        )
+    def items(self) -> list[CheckInItem]:
+        return self.files.items()
 
     # ------------------------------------------------------------------ save / cancel
     def _update_buttons(self) -> None:
         busy = self.task is not None
         self.save_button.setEnabled(bool(self.rows) and not busy)
-        self.remove_button.setEnabled(bool(self.rows) and not busy)
+        self.files.remove_button.setEnabled(bool(self.rows) and not busy)
 
     def journal_line(self) -> JournalLine | None:
         if not self.journal_box.isChecked():
@@ -580,13 +366,11 @@ class CheckInDialog(QDialog):
     def done(self, code: int) -> None:
         if self.task is not None:
             self.task.cancel()
-        for h in list(self._handles):
-            h.cancel()
-        if hasattr(self.camera, "shutdown"):
-            self.camera.shutdown()
+        self.files.cancel_jobs()
+        self.camera.shutdown()
         super().done(code)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.task is not None:
             self.task.cancel()
         super().closeEvent(event)
