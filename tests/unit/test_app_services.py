@@ -180,3 +180,20 @@ def test_run_steps_stops_a_cancelled_job_between_steps() -> None:
     with pytest.raises(Cancelled):
         run_steps(job(), lambda p: token.cancel() if p.done == 2 else None, token)
     assert ran == [0, 1, 2]
+
+
+def test_manual_alignment_is_stored_as_manual_with_its_points(lib: Library, tmp_path: Path) -> None:
+    from skintrack.core.align import Alignment
+    from skintrack.services.manual_alignment import save_manual_alignment
+
+    region = lib.add_region("Arm")
+    a = lib.import_file(region.id, make_jpeg(tmp_path / "a.jpg", 1)).photo
+    b = lib.import_file(region.id, make_jpeg(tmp_path / "b.jpg", 2)).photo
+    h = np.array([[1.0, 0.0, 3.0], [0.0, 1.0, -2.0], [0.0, 0.0, 1.0]])
+    points = [((10.0, 10.0), (7.0, 12.0)), ((40.0, 10.0), (37.0, 12.0)), ((10.0, 30.0), (7.0, 32.0))]
+    save_manual_alignment(lib, a.id, b.id, Alignment(ok=True, homography=h, quality=0.9), points)
+    rec = lib.alignment(b.id, a.id)
+    assert rec is not None and rec.method == "manual" and rec.ok and rec.inliers == 3
+    assert np.allclose(rec.homography, h) and rec.manual_points[1] == [[40.0, 10.0], [37.0, 12.0]]
+    with pytest.raises(ValueError):
+        save_manual_alignment(lib, a.id, b.id, Alignment(ok=False, homography=None), points)

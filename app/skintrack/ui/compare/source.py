@@ -14,9 +14,11 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from skintrack.core.align import Alignment
 from skintrack.errors import AlignmentFailedError
 from skintrack.library import Library
 from skintrack.progress import CancelToken
+from skintrack.services.manual_alignment import save_manual_alignment
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
 
@@ -164,24 +166,8 @@ class LibrarySource:
         later = as_uint8(pair.later_normalised)
         return PairData(a_id, b_id, ref_u8, later, ref_u8, later_original, align, pair.change)
 
-    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None:
-        from skintrack.core.align import ALGORITHM_VERSION
-        from skintrack.library.models import AlignmentRecord
-
-        h = np.asarray(alignment.homography, dtype=float)
-        rec = AlignmentRecord(
-            photo_id=b_id,
-            reference_id=a_id,
-            ok=True,
-            homography=h.tolist(),
-            quality=float(getattr(alignment, "quality", 1.0) or 1.0),
-            method="manual",
-            inliers=len(points),
-            message=str(getattr(alignment, "message", "") or "aligned by hand"),
-            manual_points=[[list(map(float, r)), list(map(float, m))] for r, m in points],
-            algorithm_version=ALGORITHM_VERSION,
-        )
-        self.library.save_alignment(rec)
+    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Alignment, points: list[Any]) -> None:
+        save_manual_alignment(self.library, a_id, b_id, alignment, points)
 
     def reanalyse(self, token: CancelToken) -> Any:
         from skintrack.services.analysis import analyze_region
