@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack import APP_NAME
-from skintrack.core.images import SUPPORTED_SUFFIXES
 from skintrack.errors import SkintrackError
 from skintrack.library import Library, Photo
 from skintrack.services import demo
@@ -41,6 +40,7 @@ from skintrack.services.analysis import AnalysisReport
 from skintrack.ui import actions, icons, library_tasks, theme
 from skintrack.ui.about import AboutDialog
 from skintrack.ui.checkin_dialog import CheckInDialog
+from skintrack.ui.checkin_files import image_paths
 from skintrack.ui.compare import CompareWindow
 from skintrack.ui.editing import LibraryEdits
 from skintrack.ui.empty_state import EmptyState
@@ -63,17 +63,6 @@ from skintrack.ui.thumbnails import ThumbnailLoader
 from skintrack.ui.window_state import WindowStateKeeper
 
 log = logging.getLogger(__name__)
-
-
-def image_files(urls: list[QUrl]) -> list[Path]:
-    """Local image files among dropped URLs (folders and other files are ignored)."""
-    out = []
-    for url in urls:
-        if url.isLocalFile():
-            path = Path(url.toLocalFile())
-            if path.suffix.lower() in SUPPORTED_SUFFIXES and path.is_file():
-                out.append(path)
-    return out
 
 
 class MainWindow(QMainWindow):
@@ -319,11 +308,8 @@ class MainWindow(QMainWindow):
 
     def _analyse_requested(self, region_id: int) -> None:
         """The region editor changed the reference or the areas: measure again (in the background)."""
-        if region_id != self.current_region_id():
-            row = self.region_model.row_of(region_id)
-            if row < 0:
-                return
-            self.region_view.setCurrentIndex(self.region_model.index(row))
+        if region_id != self.current_region_id() and not self.view.select_region(region_id):
+            return
         self.reload_region()
         self.analyse_region()
 
@@ -356,7 +342,6 @@ class MainWindow(QMainWindow):
         if self.lib is None:
             return None
         dlg = JournalDialog(self.lib, self)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.changed.connect(self.details.refresh_chart_soon)
         self._keep_window(dlg)
         dlg.show()
@@ -364,7 +349,6 @@ class MainWindow(QMainWindow):
 
     def open_about(self) -> AboutDialog:
         dlg = AboutDialog(self.lib.root if self.lib else None, self)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._keep_window(dlg)
         dlg.show()
         return dlg
@@ -372,7 +356,6 @@ class MainWindow(QMainWindow):
     def open_preferences(self) -> PreferencesDialog:
         analysis = load_analysis_settings(self.lib) if self.lib is not None else None
         dlg = PreferencesDialog(load_preferences(), analysis, self)
-        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.accepted.connect(lambda d=dlg: self.apply_preferences(d))
         self._keep_window(dlg)
         dlg.show()
@@ -428,8 +411,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================= drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        md = event.mimeData()
-        if self.lib is not None and md.hasUrls() and image_files(md.urls()):
+        if self.lib is not None and image_paths(event.mimeData()):
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -438,7 +420,7 @@ class MainWindow(QMainWindow):
         event.acceptProposedAction() if event.mimeData().hasUrls() else event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        files = image_files(event.mimeData().urls()) if event.mimeData().hasUrls() else []
+        files = image_paths(event.mimeData())
         if not files or self.lib is None:
             event.ignore()
             return
