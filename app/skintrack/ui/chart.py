@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.export.chart import METRIC_TITLES, TrendSeries, trend_figure, trend_series
+from skintrack.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class TrendChartWidget(QWidget):
 
     photoActivated = Signal(int)
 
-    def __init__(self, library: Any, region_id: int | None, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library | None, region_id: int | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.region_id = region_id

@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QDateTime,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.library import Library
 from skintrack.library.models import JOURNAL_KINDS, JournalEntry
 from skintrack.ui import icons
 
@@ -45,7 +47,7 @@ EntryRole = int(Qt.ItemDataRole.UserRole) + 1
 
 
 class JournalTableModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[JournalEntry] = []
 
@@ -161,7 +163,7 @@ class JournalDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, library: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("journalDialog")
         self.setWindowTitle("Journal")

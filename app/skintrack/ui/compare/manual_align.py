@@ -9,7 +9,6 @@ manual AlignmentRecord, which automatic runs never overwrite.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
@@ -28,11 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core.align import Alignment
 from skintrack.progress import CancelToken
 from skintrack.ui.compare.pair_view import ZoomView
+from skintrack.ui.compare.source import CompareSource
 from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import Pyramid, TiledImageItem, TileSource, build_pyramid, to_qimage
-from skintrack.ui.tasks import run_task
+from skintrack.ui.tasks import TaskHandle, run_task
 
 MIN_PAIRS = 4
 MAGNIFIER_PX = 168
@@ -153,7 +154,7 @@ class ManualAlignDialog(QDialog):
 
     def __init__(
         self,
-        source: Any,
+        source: CompareSource,
         ref_id: int,
         moving_id: int,
         ref_label: str = "Earlier",
@@ -168,11 +169,11 @@ class ManualAlignDialog(QDialog):
         self.ref_points: list[tuple[float, float]] = []
         self.mov_points: list[tuple[float, float]] = []
         self._order: list[str] = []
-        self.alignment: Any = None
+        self.alignment: Alignment | None = None
         self.ref_full: np.ndarray | None = None
         self.mov_full: np.ndarray | None = None
         self._ref_src: TileSource | None = None
-        self._preview_task: Any = None
+        self._preview_task: TaskHandle | None = None
         self._closed = False
         self.finished.connect(self._mark_closed)
 
@@ -336,7 +337,7 @@ class ManualAlignDialog(QDialog):
         mov_pts = np.array([m for _, m in pts], np.float64)
         ref, mov = self.ref_full, self.mov_full
 
-        def job(token: CancelToken) -> tuple[Any, Pyramid | None]:
+        def job(token: CancelToken) -> tuple[Alignment, Pyramid | None]:
             alignment = alignment_from_points(
                 ref_pts, mov_pts, reference_shape=ref.shape, moving_shape=mov.shape
             )
@@ -351,7 +352,7 @@ class ManualAlignDialog(QDialog):
             job, on_result=self._preview_done, on_error=self._failed, name="manual preview"
         )
 
-    def _preview_done(self, out: tuple[Any, Pyramid | None]) -> None:
+    def _preview_done(self, out: tuple[Alignment, Pyramid | None]) -> None:
         if self._closed:
             return
         alignment, pyr = out

@@ -15,10 +15,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from skintrack.core.align import Alignment
+from skintrack.core.change import ChangeResult
 from skintrack.errors import AlignmentFailedError
 from skintrack.library import Library
 from skintrack.progress import CancelToken
-from skintrack.services.manual_alignment import save_manual_alignment
+from skintrack.services.manual_alignment import Point, save_manual_alignment
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
 
@@ -59,7 +60,7 @@ class PairData:
     ref_original: np.ndarray
     later_original: np.ndarray
     alignment: AlignmentInfo
-    change: Any | None = None  # core.change.ChangeResult
+    change: ChangeResult | None = None
     overlay: np.ndarray | None = None  # RGBA ΔL* overlay
     pyramids: dict[str, Pyramid] = field(default_factory=dict)
 
@@ -77,7 +78,9 @@ class CompareSource(Protocol):
     def default_pair(self) -> tuple[int, int]: ...
     def load(self, a_id: int, b_id: int, token: CancelToken) -> PairData: ...
     def original(self, photo_id: int, max_side: int | None = None) -> np.ndarray: ...
-    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None: ...
+    def save_manual_alignment(
+        self, a_id: int, b_id: int, alignment: Alignment, points: list[tuple[Point, Point]]
+    ) -> None: ...
     def reanalyse(self, token: CancelToken) -> Any: ...
 
 
@@ -87,7 +90,7 @@ def as_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def alignment_info(obj: Any) -> AlignmentInfo:
+def alignment_info(obj: Alignment | None) -> AlignmentInfo:
     if obj is None:
         return AlignmentInfo(ok=False, message="no alignment")
     return AlignmentInfo(
@@ -166,7 +169,9 @@ class LibrarySource:
         later = as_uint8(pair.later_normalised)
         return PairData(a_id, b_id, ref_u8, later, ref_u8, later_original, align, pair.change)
 
-    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Alignment, points: list[Any]) -> None:
+    def save_manual_alignment(
+        self, a_id: int, b_id: int, alignment: Alignment, points: list[tuple[Point, Point]]
+    ) -> None:
         save_manual_alignment(self.library, a_id, b_id, alignment, points)
 
     def reanalyse(self, token: CancelToken) -> Any:

@@ -38,7 +38,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core.align import Alignment
+from skintrack.library import Library
 from skintrack.progress import CancelToken
+from skintrack.services.manual_alignment import Point
 from skintrack.ui.compare.blink import BlinkView
 from skintrack.ui.compare.heatmap_layer import HeatmapView
 from skintrack.ui.compare.metrics_panel import MetricsPanel, alignment_text
@@ -63,7 +66,7 @@ class CompareWindow(QMainWindow):
 
     def __init__(
         self,
-        library: Any,
+        library: Library,
         region_id: int,
         photo_a_id: int | None = None,
         photo_b_id: int | None = None,
@@ -551,7 +554,7 @@ class CompareWindow(QMainWindow):
         dlg.open()
         self.manual_dialog = dlg
 
-    def apply_manual_alignment(self, alignment: Any, points: list[Any]) -> TaskHandle:
+    def apply_manual_alignment(self, alignment: Alignment, points: list[tuple[Point, Point]]) -> TaskHandle:
         """Store the hand-made alignment, re-run the region's analysis, then reload this pair."""
         a, b = self.selected_ids()
         source = self.source
