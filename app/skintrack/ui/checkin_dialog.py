@@ -29,11 +29,9 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -45,6 +43,7 @@ from skintrack.progress import CancelToken, Progress
 from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, check_in
 from skintrack.ui.camera import CameraPanel, FrameSource
 from skintrack.ui.checkin_files import CheckInFiles, image_paths
+from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
@@ -125,13 +124,9 @@ class CheckInDialog(QDialog):
             jl.addWidget(w)
 
         # --- progress, problems, buttons
-        self.progress = QProgressBar(self)
-        self.progress.setObjectName("progress")
-        self.progress.setRange(0, 1000)
+        self.footer = TaskFooter(self, in_status_bar=False)
+        self.progress, self.status = self.footer.bar, self.footer.label
         self.progress.hide()
-        self.status = QLabel(self)
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
         self.problems = QListWidget(self)
         self.problems.setObjectName("problems")
         self.problems.setMaximumHeight(90)
@@ -144,8 +139,7 @@ class CheckInDialog(QDialog):
         self.cancel_button.setObjectName("cancel")
         self.cancel_button.clicked.connect(self.cancel)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.progress, 1)
-        bottom.addStretch(0)
+        bottom.addStretch(1)
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.save_button)
 
@@ -158,7 +152,7 @@ class CheckInDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(notes_form)
         layout.addWidget(self.journal_box)
-        layout.addWidget(self.status)
+        layout.addWidget(self.footer)
         layout.addWidget(self.problems)
         layout.addLayout(bottom)
 
@@ -276,14 +270,10 @@ class CheckInDialog(QDialog):
                 )
             )
 
-        self.progress.setValue(0)
-        self.progress.show()
-        self.status.setText("Importing…")
         for w in (self.region_combo, self.new_region_name, self.tabs, self.notes, self.journal_box):
             w.setEnabled(False)
         handle = run_task(
             job,
-            on_progress=self._on_progress,
             on_result=self._on_done,
             on_error=self._on_failed,
             on_cancel=self._on_cancelled,
@@ -292,14 +282,10 @@ class CheckInDialog(QDialog):
             name="checkin",
         )
         self.task = handle if handle.running else None  # a synchronous pool has finished it
+        if self.task is not None:
+            self.progress.show()
+            self.footer.track(handle, "Importing…", steps=1000)
         self._update_buttons()
-
-    @Slot(object)
-    def _on_progress(self, p: Progress) -> None:
-        if p.total > 0:
-            self.progress.setValue(p.done)
-        if p.message:
-            self.status.setText(p.message)
 
     @Slot(object)
     def _on_done(self, result: CheckInResult) -> None:

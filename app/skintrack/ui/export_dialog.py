@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -51,6 +50,7 @@ from skintrack.export.plan import (
 from skintrack.library import Library
 from skintrack.progress import CancelToken, Progress
 from skintrack.services.export import render_preview, run_export
+from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle, run_task
 
 PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -176,22 +176,20 @@ class ExportDialog(QDialog):
         top.addLayout(left, 1)
         top.addWidget(preview_box, 1)
 
-        self.progress = QProgressBar()
+        self.footer = TaskFooter(self, in_status_bar=False)
+        self.progress, self.status = self.footer.bar, self.footer.label
         self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         self.export_button = QPushButton("Export…")
         self.export_button.setDefault(True)
         self.cancel_button = QPushButton("Close")
         buttons = QHBoxLayout()
-        buttons.addWidget(self.status, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.cancel_button)
 
         root = QVBoxLayout(self)
         root.addLayout(top, 1)
-        root.addWidget(self.progress)
+        root.addWidget(self.footer)
         root.addLayout(buttons)
 
     def _connect(self) -> None:
@@ -356,27 +354,20 @@ class ExportDialog(QDialog):
         def job(token: CancelToken) -> Generator[Progress, None, Path]:
             return run_export(lib, plan, out, token)
 
-        self.progress.setRange(0, max(1, plan.steps))
-        self.progress.setValue(0)
-        self._set_status(f"Exporting {len(plan.photos)} check-ins…")
         self.export_button.setEnabled(False)
         self.cancel_button.setText("Cancel export")
         self.export_handle = run_task(
             job,
-            on_progress=self._on_progress,
             on_result=self._on_done,
             on_cancel=self._on_cancelled,
             on_error=self._on_failed,
             on_finished=self._on_finished,
             name="export",
         )
+        self.footer.track(
+            self.export_handle, f"Exporting {len(plan.photos)} check-ins…", steps=max(1, plan.steps)
+        )
         return self.export_handle
-
-    @Slot(object)
-    def _on_progress(self, step: Progress) -> None:
-        self.progress.setRange(0, max(1, step.total))
-        self.progress.setValue(step.done)
-        self._set_status(step.message)
 
     @Slot(object)
     def _on_done(self, result: Path) -> None:
@@ -415,8 +406,7 @@ class ExportDialog(QDialog):
             self.reject()
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if error else "")
+        self.footer.set_text(text, error=error)
 
     def done(self, result: int) -> None:  # close, Esc, reject, accept
         for handle in (self.export_handle, self.preview_handle):

@@ -39,6 +39,7 @@ from skintrack.library import Library, Photo
 from skintrack.library.models import Region
 from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
 from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
+from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
@@ -215,8 +216,9 @@ class RegionEditor(QDialog):
         self.reanalyse_box = QCheckBox("Re-analyse the region when the areas or the reference change", self)
         self.reanalyse_box.setObjectName("reanalyse")
         self.reanalyse_box.setChecked(True)
-        self.status = QLabel(self)
-        self.status.setObjectName("status")
+        self.footer = TaskFooter(self, in_status_bar=False)
+        self.footer.bar.hide()  # a save takes a moment; only its outcome is shown
+        self.status = self.footer.label
         self.save_button = QPushButton("Save", self)
         self.save_button.setObjectName("save")
         self.save_button.setDefault(True)
@@ -226,7 +228,7 @@ class RegionEditor(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         bottom = QHBoxLayout()
         bottom.addWidget(self.reanalyse_box)
-        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.footer, 1)
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.save_button)
         layout = QVBoxLayout(self)

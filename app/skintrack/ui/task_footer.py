@@ -1,4 +1,11 @@
-"""The task-status footer: what runs, how far it is, and a way to cancel it."""
+"""The task-status footer: what runs, how far it is, and (in the status bar) a way to cancel it.
+
+One widget for the main window's status bar and for the check-in, region-editor and export
+dialogs: :meth:`TaskFooter.track` follows a :class:`~skintrack.ui.tasks.TaskHandle` (progress
+range, value and message) until it finishes; :meth:`TaskFooter.set_text` reports an outcome.
+In the status bar it is hidden while nothing runs; in a dialog it stays, and the dialog's own
+buttons cancel.
+"""
 
 from __future__ import annotations
 
@@ -8,42 +15,56 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QW
 from skintrack.progress import Progress
 from skintrack.ui.tasks import TaskHandle
 
+ERROR_STYLE = "color: #b00020;"
+
 
 class TaskFooter(QWidget):
-    """Label, progress bar and cancel button that follow one running task, hidden otherwise."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, in_status_bar: bool = True) -> None:
         super().__init__(parent)
+        self.in_status_bar = in_status_bar
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel(self)
+        self.label.setObjectName("taskStatus")
         self.bar = QProgressBar(self)
         self.bar.setObjectName("taskProgress")
-        self.bar.setMaximumWidth(220)
         self.bar.setTextVisible(True)
         self.cancel_button = QToolButton(self)
         self.cancel_button.setObjectName("taskCancel")
         self.cancel_button.setText("Cancel")
         self.cancel_button.setToolTip("Cancel")
         self.cancel_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        lay.addWidget(self.label)
-        lay.addWidget(self.bar)
+        lay.addWidget(self.label, 0 if in_status_bar else 1)
+        lay.addWidget(self.bar, 0 if in_status_bar else 1)
         lay.addWidget(self.cancel_button)
+        if in_status_bar:
+            self.bar.setMaximumWidth(220)
+            self.hide()
+        else:
+            self.label.setWordWrap(True)
+            self.cancel_button.hide()  # the dialog's own Cancel button stops its task
         self.handle: TaskHandle | None = None
         self.cancel_button.clicked.connect(self._cancel)
-        self.hide()
 
-    def track(self, handle: TaskHandle, text: str) -> None:
-        """Follow ``handle`` until it finishes (nothing to show when it has already)."""
+    def track(self, handle: TaskHandle, text: str, *, steps: int = 0) -> None:
+        """Follow ``handle`` until it finishes (nothing to show when it has already).
+
+        ``steps`` sets the bar's range until the first progress report (0: busy indicator).
+        """
         if not handle.running:
             return
         self.handle = handle
-        self.label.setText(text)
-        self.bar.setRange(0, 0)
+        self.set_text(text)
+        self.bar.setRange(0, steps)
+        self.bar.setValue(0)
         self.cancel_button.setEnabled(True)
         handle.progress.connect(self._progress)
         handle.finished.connect(self._finished)
         self.show()
+
+    def set_text(self, text: str, *, error: bool = False) -> None:
+        self.label.setText(text)
+        self.label.setStyleSheet(ERROR_STYLE if error else "")
 
     @Slot(object)
     def _progress(self, p: Progress) -> None:
@@ -51,7 +72,10 @@ class TaskFooter(QWidget):
             self.bar.setRange(0, p.total)
             self.bar.setValue(p.done)
         if p.message:
-            self.bar.setToolTip(p.message)
+            if self.in_status_bar:
+                self.bar.setToolTip(p.message)
+            else:
+                self.set_text(p.message)
 
     @Slot()
     def _cancel(self) -> None:
@@ -63,4 +87,5 @@ class TaskFooter(QWidget):
     @Slot()
     def _finished(self) -> None:
         self.handle = None
-        self.hide()
+        if self.in_status_bar:
+            self.hide()
