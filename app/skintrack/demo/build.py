@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from skintrack.demo import synth
-from skintrack.progress import CancelToken, Progress
+from skintrack.progress import CancelToken, Progress, rescaled
 
 PHOTO_SIZE = (1200, 900)
 TRUTH_DIR = "demo-truth"
@@ -175,25 +175,13 @@ def build_demo_library(
             from skintrack.services.analysis import analyze_region
 
             for region_id, spec in zip(region_ids, REGIONS, strict=True):
-                yield from _shifted(analyze_region(lib, region_id, token=token), done, spec.check_ins, total)
+                yield from rescaled(analyze_region(lib, region_id, token=token), done, spec.check_ins, total)
                 done += spec.check_ins
     return {
         "library": str(root),
         "regions": [r.name for r in REGIONS],
         "photos": sum(r.check_ins for r in REGIONS),
     }
-
-
-def _shifted(
-    job: Generator[Progress, None, object], offset: int, span: int, total: int
-) -> Generator[Progress, None, object]:
-    """Re-express a sub-job's progress as ``span`` units of the whole build; returns its result."""
-    while True:
-        try:
-            step = next(job)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(offset + round(step.fraction * span), total, step.message)
 
 
 def _add_journal(lib: object) -> None:
