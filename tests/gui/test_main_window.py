@@ -402,8 +402,8 @@ def test_journal_about_preferences_open(qtbot: Any, helpers: Any, main_window: A
     assert prefs.objectName() == "preferencesDialog"
     prefs.threshold_spin.setValue(4.5)
     prefs.accept()
+    qtbot.waitUntil(lambda: win.photo_delegate.threshold_L == 4.5, timeout=5000)  # saved in the write pool
     assert win.lib.get_setting("threshold_L") == 4.5
-    assert win.photo_delegate.threshold_L == 4.5
     helpers.drain()
 
 

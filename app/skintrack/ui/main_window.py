@@ -370,12 +370,23 @@ class MainWindow(QMainWindow):
             theme.apply(new.theme)
             self.refresh_icons()
         if self.lib is not None and dlg.analysis_box.isEnabled():
-            settings = dlg.analysis_settings()
-            if save_analysis_settings(self.lib, settings):
-                self.threshold_L = settings.threshold_L
-                self.view.set_threshold(settings.threshold_L)
-                self.statusBar().showMessage("Measurement settings changed: analyse the regions again.", 8000)
-                self.reload_region()
+            lib, settings = self.lib, dlg.analysis_settings()
+
+            def saved(changed: bool) -> None:
+                if changed:
+                    self.threshold_L = settings.threshold_L
+                    self.view.set_threshold(settings.threshold_L)
+                    self.statusBar().showMessage(
+                        "Measurement settings changed: analyse the regions again.", 8000
+                    )
+                    self.reload_region()
+
+            self.session.write(
+                lambda _t: save_analysis_settings(lib, settings),
+                on_result=saved,
+                on_error=lambda msg: self.show_message("Preferences", f"Not saved: {msg}", warning=True),
+                name="settings",
+            )
         if new.library_dir and (self.lib is None or Path(new.library_dir) != self.lib.root):
             self.open_library(Path(new.library_dir))
 
