@@ -118,8 +118,8 @@ def test_preferences_through_main_window_switch_theme(qtbot: Any, main_window: A
         assert theme.current() == "dark"
         assert theme.is_dark()
         assert load_preferences().theme == "dark"
+        qtbot.waitUntil(lambda: "analyse" in win.statusBar().currentMessage(), timeout=5000)  # write pool
         assert win.lib.get_setting("min_area_mm2") == 3.0
-        assert "analyse" in win.statusBar().currentMessage()
     finally:
         theme.apply("system")
 
