@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from skintrack.library import Library
-from skintrack.progress import CancelToken
+from skintrack.progress import CancelToken, Steps
 from skintrack.services import analysis
 from skintrack.services.analysis import AnalysisReport
 from skintrack.ui.tasks import Job, Pool, TaskHandle, run_task
@@ -44,7 +44,7 @@ class Session(QObject):
         return self._keep(run_task(job, on_result=on_result, on_error=on_error, pool=Pool.WRITE, name=name))
 
     def run(self, job: Job, **kwargs: Any) -> TaskHandle:
-        """Any other task on this library; cancelled with the session."""
+        """Another task on this library (``run_task``'s arguments); cancelled with the session."""
         return self._keep(run_task(job, **kwargs))
 
     def _keep(self, handle: TaskHandle) -> TaskHandle:
@@ -69,7 +69,7 @@ class Session(QObject):
             return None
         lib = self.library
 
-        def job(token: CancelToken) -> Any:
+        def job(token: CancelToken) -> Steps[AnalysisReport]:
             return analysis.analyze_region(lib, region_id, token=token, force=force)
 
         handle = run_task(
