@@ -48,10 +48,10 @@ class FakeCompare(QMainWindow):
 
 def fake_dialog(monkeypatch: pytest.MonkeyPatch, attr: str, cls: type) -> None:
     """The main window opens ``cls`` where it would open its real ``attr`` dialog."""
-    from skintrack.ui import main_window
+    from skintrack.ui import windows
 
     cls.calls = []  # type: ignore[attr-defined]
-    monkeypatch.setattr(main_window, attr, cls)
+    monkeypatch.setattr(windows, attr, cls)
 
 
 def messages(win: Any) -> list[tuple[str, str]]:
@@ -556,7 +556,7 @@ def test_checked_in_signal_selects_the_new_photo(
     fake_dialog(monkeypatch, "CheckInDialog", SignallingDialog)
     win = main_window({"Arm": 2, "Cheek": 1})
     select_region(win, "Arm")
-    dlg = win.new_checkin()
+    dlg = win.windows.new_checkin()
     cheek = win.lib.region_by_name("Cheek").id
     src = helpers.make_jpeg(win.lib.root.parent / "late.jpg", 77)
     photo = win.lib.import_file(cheek, src).photo
@@ -585,7 +585,7 @@ def test_region_editor_requests_analysis(qtbot: Any, main_window: Any, monkeypat
     monkeypatch.setattr(analysis, "analyze_region", fake)
     fake_dialog(monkeypatch, "RegionEditor", Editor)
     win = main_window({"Arm": 2})
-    editor = win.edit_region()
+    editor = win.windows.edit_region()
     win.lib.update_region(win.current_region_id(), name="Left arm")
     editor.regionChanged.emit(win.current_region_id())
     assert win.region_model.index(0).data() == "Left arm"
@@ -605,7 +605,7 @@ def test_closed_compare_views_free_their_photos(main_window: Any, helpers: Any) 
 
     win = main_window({"Arm": 3}, measure=True)
     for _ in range(4):
-        view = win.compare()
+        view = win.windows.compare()
         assert view is not None
         helpers.drain()
         assert view.isVisible()

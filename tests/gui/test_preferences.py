@@ -111,7 +111,7 @@ def test_dialog_without_library_disables_measurements(qtbot: Any) -> None:
 def test_preferences_through_main_window_switch_theme(qtbot: Any, main_window: Any) -> None:
     win = main_window({"Arm": 1})
     try:
-        dlg = win.open_preferences()
+        dlg = win.windows.open_preferences()
         dlg.theme_combo.setCurrentIndex(dlg.theme_combo.findData("dark"))
         dlg.area_mm_spin.setValue(3.0)
         qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
@@ -126,7 +126,7 @@ def test_preferences_through_main_window_switch_theme(qtbot: Any, main_window: A
 
 def test_changing_library_location_reopens(qtbot: Any, main_window: Any, tmp_path: Path) -> None:
     win = main_window({"Arm": 1})
-    dlg = win.open_preferences()
+    dlg = win.windows.open_preferences()
     other = tmp_path / "other-library"
     dlg.library_edit.setText(str(other))
     with qtbot.waitSignal(win.libraryChanged, timeout=5000) as blocker:

@@ -23,7 +23,7 @@ Shortcut = QKeySequence.StandardKey | str
 class ActionSpec:
     key: str
     text: str
-    slot: str  # the window's method (or "edits.method"), called without arguments
+    slot: str  # the window's method, or "edits.method" / "windows.method"; called without arguments
     icon: str | None = None
     shortcut: Shortcut | None = None
     tip: str = ""
@@ -35,7 +35,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "new_checkin",
         "New check-in…",
-        "new_checkin",
+        "windows.new_checkin",
         "camera",
         "Ctrl+N",
         "Add photos of this region (files, drag and drop or camera)",
@@ -44,7 +44,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "compare",
         "Compare…",
-        "compare",
+        "windows.compare",
         "compare",
         "Ctrl+K",
         "Compare the selected check-in with the reference",
@@ -59,7 +59,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "edit_region",
         "Edit region…",
-        "edit_region",
+        "windows.edit_region",
         "region",
         "Ctrl+E",
         "Name, interval, reference, watched area and control patch",
@@ -84,14 +84,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "edit_date", "Change date…", "edits.edit_date", None, "Ctrl+D", "Correct the date of this check-in"
     ),
     ActionSpec("reveal", "Reveal original", "edits.reveal_original", "folder"),
-    ActionSpec("export", "Export…", "export", "export", "Ctrl+Shift+E"),
+    ActionSpec("export", "Export…", "windows.export", "export", "Ctrl+Shift+E"),
     ActionSpec("backup", "Back up…", "backup", "backup"),
-    ActionSpec("journal", "Journal…", "open_journal", "journal", "Ctrl+J"),
+    ActionSpec("journal", "Journal…", "windows.open_journal", "journal", "Ctrl+J"),
     ActionSpec(
-        "preferences", "Preferences…", "open_preferences", "settings", QKeySequence.StandardKey.Preferences
+        "preferences",
+        "Preferences…",
+        "windows.open_preferences",
+        "settings",
+        QKeySequence.StandardKey.Preferences,
     ),
-    ActionSpec("about", "About Skintrack", "open_about", "info"),
-    ActionSpec("open_library", "Open library…", "choose_library", "folder", "Ctrl+O"),
+    ActionSpec("about", "About Skintrack", "windows.open_about", "info"),
+    ActionSpec("open_library", "Open library…", "windows.choose_library", "folder", "Ctrl+O"),
     ActionSpec("demo", "Open the demo library", "open_demo"),
     ActionSpec("refresh", "Refresh", "reload", "refresh", QKeySequence.StandardKey.Refresh),
     ActionSpec("quit", "Quit", "close", None, QKeySequence.StandardKey.Quit),

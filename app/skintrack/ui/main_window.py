@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -37,30 +37,22 @@ from skintrack.errors import SkintrackError
 from skintrack.library import Library, Photo
 from skintrack.services import demo
 from skintrack.services.analysis import AnalysisReport
-from skintrack.ui import actions, icons, library_tasks, theme
-from skintrack.ui.about import AboutDialog
-from skintrack.ui.checkin_dialog import CheckInDialog
+from skintrack.ui import actions, icons, library_tasks
 from skintrack.ui.checkin_files import image_paths
-from skintrack.ui.compare import CompareWindow
 from skintrack.ui.editing import LibraryEdits
 from skintrack.ui.empty_state import EmptyState
-from skintrack.ui.export_dialog import ExportDialog
-from skintrack.ui.journal_dialog import JournalDialog
 from skintrack.ui.library_view import LibraryView
 from skintrack.ui.preferences import (
-    PreferencesDialog,
     WindowState,
     load_analysis_settings,
     load_preferences,
-    save_analysis_settings,
-    save_preferences,
 )
-from skintrack.ui.region_editor import RegionEditor
 from skintrack.ui.session import Session
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle
 from skintrack.ui.thumbnails import ThumbnailLoader
 from skintrack.ui.window_state import WindowStateKeeper
+from skintrack.ui.windows import ChildWindows
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +74,11 @@ class MainWindow(QMainWindow):
         self.session.analysisFinished.connect(self._analysis_over)
         self.analysis_task: TaskHandle | None = None
         self.demo_task: TaskHandle | None = None
-        self.children_windows: list[QWidget] = []
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
         self._owns_library = False
         self.edits = LibraryEdits(self)
+        self.windows = ChildWindows(self)
+        self.children_windows = self.windows.children
         self._build_ui()
         self.actions_by_name = actions.build_actions(self)
         self.toolbar = actions.build_menus_and_toolbar(self, self.actions_by_name)
@@ -108,7 +101,7 @@ class MainWindow(QMainWindow):
         self.view = LibraryView(self.stack)
         self.view.changed.connect(self._update_actions)
         self.view.regionPicked.connect(lambda rid: self.window_state.remember_region(rid))
-        self.view.compareRequested.connect(self.compare)
+        self.view.compareRequested.connect(self.windows.compare)
         self.view.addRegionRequested.connect(self.edits.add_region)
         self.view.details.notesSaveRequested.connect(self.edits.save_notes)
         self.splitter, self.details = self.view, self.view.details
@@ -222,15 +215,6 @@ class MainWindow(QMainWindow):
     def confirm(self, title: str, text: str) -> bool:
         return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
 
-    def _keep_window(self, w: QWidget) -> QWidget:
-        """Keep a reference to a non-modal child window until it is destroyed."""
-        w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.children_windows.append(w)
-        w.destroyed.connect(
-            lambda *_a, w=w: self.children_windows.remove(w) if w in self.children_windows else None
-        )
-        return w
-
     def _run_dialog(self, dlg: QDialog) -> int:
         """Modal run of one of our own dialogs; tests replace this to answer it."""
         try:
@@ -239,32 +223,6 @@ class MainWindow(QMainWindow):
             dlg.deleteLater()
 
     # ================================================================= actions
-    def new_checkin(self, files: list[Path] | None = None) -> CheckInDialog | None:
-        if self.lib is None:
-            return None
-        dlg = CheckInDialog(self.lib, self.current_region_id(), self, files=[str(f) for f in files or []])
-        dlg.finished.connect(lambda _code: self.reload())
-        dlg.checkinsChanged.connect(self.reload)
-        dlg.checkedIn.connect(lambda ids: self.show_check_in(ids[-1]) if ids else None)
-        self._keep_window(dlg)
-        dlg.show()
-        return dlg
-
-    def compare(self) -> CompareWindow | None:
-        region_id = self.current_region_id()
-        if self.lib is None or region_id is None or self.photo_model.rowCount() < 2:
-            return None
-        photos = self.photo_model.photos()
-        ref = self.photo_model.reference_id or photos[0].id
-        cur = self.current_photo()
-        b = cur.id if cur is not None and cur.id != ref else photos[-1].id
-        if b == ref:
-            b = photos[0].id if photos[0].id != ref else photos[1].id
-        win = CompareWindow(self.lib, region_id, ref, b, self)
-        self._keep_window(win)
-        win.show()
-        return win
-
     def next_photo(self) -> None:
         self.view.step(1)
 
@@ -277,18 +235,6 @@ class MainWindow(QMainWindow):
         else:
             self.showFullScreen()
         self.actions_by_name["fullscreen"].setChecked(self.isFullScreen())
-
-    def edit_region(self) -> RegionEditor | None:
-        region_id = self.current_region_id()
-        if self.lib is None or region_id is None:
-            return None
-        dlg = RegionEditor(self.lib, region_id, self)
-        dlg.finished.connect(lambda _code: self.reload_region())
-        dlg.regionChanged.connect(lambda _rid: self.reload_region())
-        dlg.analysisRequested.connect(self._analyse_requested)
-        self._keep_window(dlg)
-        dlg.show()
-        return dlg
 
     # ---------------------------------------------------------------- analysis
     def analyse_region(self, force: bool = False) -> TaskHandle | None:
@@ -327,74 +273,6 @@ class MainWindow(QMainWindow):
             self.reload_region()
         self._update_actions()
         self.analysisFinished.emit(outcome)
-
-    # ---------------------------------------------------------------- other dialogs
-    def export(self) -> ExportDialog | None:
-        region_id = self.current_region_id()
-        if self.lib is None or region_id is None:
-            return None
-        dlg = ExportDialog(self.lib, region_id, self)
-        self._keep_window(dlg)
-        dlg.show()
-        return dlg
-
-    def open_journal(self) -> JournalDialog | None:
-        if self.lib is None:
-            return None
-        dlg = JournalDialog(self.lib, self)
-        dlg.changed.connect(self.details.refresh_chart_soon)
-        self._keep_window(dlg)
-        dlg.show()
-        return dlg
-
-    def open_about(self) -> AboutDialog:
-        dlg = AboutDialog(self.lib.root if self.lib else None, self)
-        self._keep_window(dlg)
-        dlg.show()
-        return dlg
-
-    def open_preferences(self) -> PreferencesDialog:
-        analysis = load_analysis_settings(self.lib) if self.lib is not None else None
-        dlg = PreferencesDialog(load_preferences(), analysis, self)
-        dlg.accepted.connect(lambda d=dlg: self.apply_preferences(d))
-        self._keep_window(dlg)
-        dlg.show()
-        return dlg
-
-    def apply_preferences(self, dlg: PreferencesDialog) -> None:
-        old = self.prefs
-        new = dlg.preferences()
-        save_preferences(new)
-        self.prefs = new
-        if new.theme != theme.current() or new.theme != old.theme:
-            theme.apply(new.theme)
-            self.refresh_icons()
-        if self.lib is not None and dlg.analysis_box.isEnabled():
-            lib, settings = self.lib, dlg.analysis_settings()
-
-            def saved(changed: bool) -> None:
-                if changed:
-                    self.threshold_L = settings.threshold_L
-                    self.view.set_threshold(settings.threshold_L)
-                    self.statusBar().showMessage(
-                        "Measurement settings changed: analyse the regions again.", 8000
-                    )
-                    self.reload_region()
-
-            self.session.write(
-                lambda _t: save_analysis_settings(lib, settings),
-                on_result=saved,
-                on_error=lambda msg: self.show_message("Preferences", f"Not saved: {msg}", warning=True),
-                name="settings",
-            )
-        if new.library_dir and (self.lib is None or Path(new.library_dir) != self.lib.root):
-            self.open_library(Path(new.library_dir))
-
-    def choose_library(self) -> None:
-        start = str(self.lib.root) if self.lib else str(Path.home())
-        folder = QFileDialog.getExistingDirectory(self, "Open or create a library", start)
-        if folder:
-            self.open_library(Path(folder))
 
     def demo_dir(self) -> Path:
         return demo.demo_dir()
@@ -436,7 +314,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         event.acceptProposedAction()
-        QTimer.singleShot(0, self, lambda: self.new_checkin(files=files))
+        QTimer.singleShot(0, self, lambda: self.windows.new_checkin(files=files))
 
     # ================================================================= state
     def showEvent(self, event: QShowEvent) -> None:
