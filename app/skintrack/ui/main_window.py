@@ -1,10 +1,10 @@
-"""The main window: lays out the regions sidebar, check-in timeline and details panel, and wires them.
+"""The main window: lays out the library view, the empty state and the task footer, and wires them.
 
-Actions, menus and the toolbar are declared in :mod:`skintrack.ui.actions`; the small dialogs
-live in :mod:`skintrack.ui.dialogs`; the library and the per-region analysis queue in
-:class:`skintrack.ui.session.Session`; window geometry in :mod:`skintrack.ui.window_state`.
-Nothing slow runs on the GUI thread: thumbnails and previews come from ``Pool.THUMBS``, analysis,
-exports and backups from ``Pool.WORK`` with progress and cancel in the task footer.
+Actions, menus and the toolbar are declared in :mod:`skintrack.ui.actions`; what is shown and
+selected lives in :mod:`skintrack.ui.library_view`; the commands that change the library in
+:mod:`skintrack.ui.editing`; the windows it opens in :mod:`skintrack.ui.windows`; the library and
+the per-region analysis queue in :class:`skintrack.ui.session.Session`; geometry in
+:mod:`skintrack.ui.window_state`. Nothing slow runs on the GUI thread.
 """
 
 from __future__ import annotations
