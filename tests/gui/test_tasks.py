@@ -81,4 +81,4 @@ def test_failure_and_cancel_are_delivered_with_finished(qtbot: Any) -> None:
     qtbot.waitUntil(started.is_set, timeout=10_000)
     with qtbot.waitSignal(handle.finished, timeout=10_000):
         handle.cancel()
-    assert cancelled == [True] and handle.result is None
+    assert cancelled == [True] and handle.done and handle.error is None

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import shiboken6
-from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaMethod, QObject, QRunnable, QThreadPool, Signal, Slot
 
 from skintrack.errors import Cancelled
 from skintrack.progress import CancelToken, Progress, run_steps
@@ -58,7 +58,6 @@ class TaskHandle(QObject):
         self.name = name
         self.token = CancelToken()
         self.done = False
-        self.result: Any = None
         self.error: str | None = None
         self.on_result: Callable[[Any], None] | None = None
         self.on_error: Callable[[str], None] | None = None
@@ -85,7 +84,6 @@ class TaskHandle(QObject):
             return
         try:
             if kind == "succeeded":
-                self.result = payload
                 _call(self.on_result, payload)
                 self.succeeded.emit(payload)
             elif kind == "failed":
@@ -113,13 +111,6 @@ class TaskHandle(QObject):
         for signal in (self.progress, self.succeeded, self.failed, self.cancelled, self.finished):
             if self.isSignalConnected(QMetaMethod.fromSignal(signal)):
                 signal.disconnect()
-        # Read right after a synchronous run (SyncPool); after that it must not pin the result
-        # (a compare view's photos) should PySide keep this wrapper alive past its C++ object.
-        QTimer.singleShot(0, self, self._forget_result)
-
-    @Slot()
-    def _forget_result(self) -> None:
-        self.result = None
 
 
 _live: set[TaskHandle] = set()  # a handle stays alive until its outcome is delivered
