@@ -255,7 +255,7 @@ def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
     lib, win = _small_window(qtbot, tmp_path)
 
     def cycle() -> None:
-        for opener in (win.open_journal, win.open_about, win.open_preferences):
+        for opener in (win.windows.open_journal, win.windows.open_about, win.windows.open_preferences):
             dlg = opener()
             QCoreApplication.processEvents()
             dlg.close()
@@ -291,7 +291,7 @@ def test_memory_after_50_comparisons(qtbot: Any, tmp_path: Path) -> None:
     lib, win = _small_window(qtbot, tmp_path)
 
     def cycle() -> None:
-        cmp = win.compare()
+        cmp = win.windows.compare()
         assert cmp is not None
         gui.drain()  # the pair is loaded and shown before it is closed
         cmp.close()

@@ -19,6 +19,9 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 
 from skintrack.library import Library
+from skintrack.ui.pyside_fix import immortalise_singletons
+
+immortalise_singletons()  # what the app does at start-up (configure_application)
 
 T0 = datetime(2026, 1, 5, 9, 30)
 IGNORED_TOPLEVELS = ("QTipLabel", "QMenu", "QComboBoxPrivateContainer", "QToolTip")

@@ -211,22 +211,22 @@ def test_new_region_notes_and_journal(qtbot: Any, dialog: Any, tmp_path: Path) -
 
 
 def test_cancel_keeps_imported_and_stops(qtbot: Any, dialog: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    import skintrack.services.checkin as checkin
+    from skintrack.library import Library
 
-    real = checkin.import_files
+    real = Library.import_file
 
-    def slow(*args: Any, **kwargs: Any) -> Any:
+    def slow(self: Library, *args: Any, **kwargs: Any) -> Any:
         time.sleep(0.25)
-        return (yield from real(*args, **kwargs))
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(checkin, "import_files", slow)
+    monkeypatch.setattr(Library, "import_file", slow)
     dlg, lib = dialog()
     rid = dlg.selected_region_id()
     dlg.add_files([jpeg(tmp_path / f"c{i}.jpg", 600 + i) for i in range(8)])
     wait_rows_read(qtbot, dlg, 8)
     qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
     assert dlg.progress.isVisible() and not dlg.save_button.isEnabled()
-    qtbot.waitUntil(lambda: "Importing c1" in dlg.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "Imported c1" in dlg.status.text(), timeout=5000)
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dlg.task is None, timeout=10000)
     assert "Cancelled" in dlg.status.text()

@@ -345,7 +345,6 @@ def test_tiles_pick_coarse_level_when_zoomed_out(win: CompareWindow, qtbot) -> N
 
 
 def test_manual_dialog_with_fake_source(win: CompareWindow, qtbot) -> None:
-    pytest.importorskip("skintrack.core.align")
     from skintrack.ui.compare.manual_align import ManualAlignDialog
 
     dlg = ManualAlignDialog(win.source, 1, 4, parent=win)
@@ -384,8 +383,6 @@ def _write_png(path: Path, rgb: np.ndarray) -> Path:
 
 def test_manual_alignment_round_trip(qtbot, sync_pools, library_dir: Path, tmp_path: Path) -> None:
     """Points -> stored manual homography -> reused (never overwritten) by analyze_region."""
-    pytest.importorskip("skintrack.services.analysis")
-    pytest.importorskip("skintrack.core.change")
     from skintrack.library import Library
     from skintrack.services.analysis import analyze_region
     from skintrack.ui.compare.manual_align import ManualAlignDialog
@@ -439,7 +436,6 @@ def test_manual_alignment_round_trip(qtbot, sync_pools, library_dir: Path, tmp_p
 def test_real_library_unrelated_photos_show_banner(
     qtbot, sync_pools, library_dir: Path, tmp_path: Path
 ) -> None:
-    pytest.importorskip("skintrack.services.analysis")
     from skintrack.library import Library
 
     rng = np.random.default_rng(3)
@@ -498,7 +494,7 @@ def test_refcount_guard_survives_many_repaints(win: CompareWindow) -> None:
     """PySide6 6.12 + Python 3.11 drops a None reference per painted override; the guard absorbs it."""
     import sys
 
-    from skintrack.ui.compare._refcount import affected
+    from skintrack.ui.pyside_fix import affected
 
     before = sys.getrefcount(None)
     for _ in range(300):

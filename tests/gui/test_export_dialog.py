@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-
-from test_export_support import make_library
-
 from skintrack.ui import tasks
-from skintrack.ui.export_dialog import ExportDialog, backup_with_dialog
+from skintrack.ui.export_dialog import ExportDialog
+
+
+def _export_support() -> ModuleType:
+    """The library builder the export unit tests use (tests/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "_export_support", Path(__file__).resolve().parents[1] / "unit" / "test_export_support.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+make_library = _export_support().make_library
 
 pytestmark = [
     pytest.mark.gui,
@@ -31,7 +42,7 @@ def lib(tmp_path: Path):
 
 @pytest.fixture
 def sync_pool(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(tasks._pools, "work", tasks.SyncPool())
+    monkeypatch.setitem(tasks._pools, tasks.Pool.WORK, tasks.SyncPool())
 
 
 def test_preview_appears_in_a_worker(qtbot: Any, lib) -> None:
@@ -46,7 +57,7 @@ def test_preview_appears_in_a_worker(qtbot: Any, lib) -> None:
     dlg._check_all(False)
     qtbot.waitUntil(lambda: "no check-ins" in dlg.preview.text(), timeout=30_000)
     dlg.close()
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
 
 
 def test_export_gif_with_progress(qtbot: Any, lib, tmp_path: Path) -> None:
@@ -69,7 +80,7 @@ def test_export_gif_with_progress(qtbot: Any, lib, tmp_path: Path) -> None:
         assert im.n_frames == 3 and im.info["duration"] == 300
     qtbot.waitUntil(dlg.export_button.isEnabled, timeout=5_000)
     assert "Exported" in dlg.status.text()
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
 
 
 def test_cancel_leaves_no_file(qtbot: Any, lib, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -99,7 +110,7 @@ def test_cancel_leaves_no_file(qtbot: Any, lib, tmp_path: Path, monkeypatch: pyt
     assert sig.args == [""]
     qtbot.waitUntil(lambda: dlg.export_button.isEnabled(), timeout=5_000)
     assert "cancelled" in dlg.status.text() and dlg.cancel_button.text() == "Close"
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
     assert list(out_dir.iterdir()) == []
 
 
@@ -119,14 +130,6 @@ def test_date_range_and_errors(qtbot: Any, lib, sync_pool, tmp_path: Path) -> No
     assert dlg.suggested_name().startswith("left-forearm-report-")
 
 
-def test_backup_with_dialog(qtbot: Any, lib, sync_pool, tmp_path: Path) -> None:
-    db, _rid, _ = lib
-    out = tmp_path / "b.zip"
-    handle = backup_with_dialog(db, None, out)
-    assert handle is not None and handle.done and handle.result.originals == 4
-    assert out.is_file()
-
-
 def test_main_window_opens_the_real_dialog_and_backs_up(qtbot: Any, main_window: Any, tmp_path: Path) -> None:
     import zipfile
 
@@ -142,11 +145,11 @@ def test_main_window_opens_the_real_dialog_and_backs_up(qtbot: Any, main_window:
     handle = win.backup()  # File ▸ Back up… calls export.backup.backup_library(lib, path, token=...)
     assert handle is not None
     qtbot.waitUntil(out.is_file, timeout=30_000)
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
     assert not [m for m in win.messages if "failed" in m[0].lower()]
     with zipfile.ZipFile(out) as zf:
         assert "manifest.json" in zf.namelist()
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
 
 
 def test_closing_mid_export_cancels_and_leaves_nothing(
@@ -176,6 +179,6 @@ def test_closing_mid_export_cancels_and_leaves_nothing(
     qtbot.waitUntil(lambda: dlg.progress.value() >= 1, timeout=10_000)
     dlg.close()  # deletes the dialog while the worker is still rendering
     qtbot.waitUntil(lambda: handle.done, timeout=20_000)
-    tasks.pool("work").waitForDone(10_000)
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
     assert handle.token.cancelled
     assert list(tmp_path.glob("closed*")) == [] and not list(tmp_path.glob("*.skt-tmp"))

@@ -46,7 +46,8 @@ def test_add_entry(qtbot: Any, dialog: JournalDialog) -> None:
     dialog._run_entry_dialog = answer
     changed: list[int] = []
     dialog.changed.connect(lambda: changed.append(1))
-    qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.changed, timeout=5000):  # written in the write pool
+        qtbot.mouseClick(dialog.add_button, Qt.MouseButton.LeftButton)
     entries = dialog.library.list_journal()
     assert len(entries) == 3
     new = next(e for e in entries if e.kind == "medication")
@@ -69,7 +70,8 @@ def test_edit_and_delete(qtbot: Any, dialog: JournalDialog) -> None:
         return values
 
     dialog._run_entry_dialog = answer
-    qtbot.mouseClick(dialog.edit_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        qtbot.mouseClick(dialog.edit_button, Qt.MouseButton.LeftButton)
     dose = next(e for e in dialog.library.list_journal() if e.kind == "dose")
     assert (dose.amount, dose.notes, dose.at) == (6.0, "evening", datetime(2026, 1, 3, 8, 0))
 
@@ -77,7 +79,8 @@ def test_edit_and_delete(qtbot: Any, dialog: JournalDialog) -> None:
     qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     assert len(dialog.library.list_journal()) == 2
     dialog._confirm_delete = lambda entry: True
-    qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     assert [e.kind for e in dialog.library.list_journal()] == ["sun"]
     assert dialog.model.rowCount() == 1
 

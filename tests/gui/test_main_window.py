@@ -1,24 +1,24 @@
 """Main window driven through real widgets: selection, shortcuts, menus, dialogs, drag and drop, workers.
 
-Dialogs owned by other modules (check-in, compare, region editor, export) are replaced by small
-fakes injected into ``sys.modules`` so these tests check the hooks (arguments, refresh) whether or
-not those modules exist yet; a ``None`` entry simulates a missing module.
+The dialogs the window opens (check-in, compare, region editor, export) are replaced by small
+fakes with the same signals, so these tests check the window's hooks (arguments, refresh).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-import types
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QWidget
 
+from skintrack.export.backup import BackupReport
 from skintrack.progress import Progress
+from skintrack.services import demo
 from skintrack.ui.models import PhotoRole
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
@@ -26,6 +26,10 @@ pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propa
 
 class FakeDialog(QDialog):
     calls: ClassVar[list[tuple[Any, ...]]] = []
+    checkedIn = Signal(list)
+    checkinsChanged = Signal()
+    regionChanged = Signal(int)
+    analysisRequested = Signal(int)
 
     def __init__(self, library: Any, region_id: Any, parent: QWidget | None = None, **kwargs: Any) -> None:
         super().__init__(parent)
@@ -33,7 +37,7 @@ class FakeDialog(QDialog):
         FakeDialog.calls.append((library, region_id, kwargs))
 
 
-class FakeCompare(QWidget):
+class FakeCompare(QMainWindow):
     calls: ClassVar[list[tuple[Any, ...]]] = []
 
     def __init__(self, library: Any, region_id: int, a: int, b: int, parent: QWidget | None = None) -> None:
@@ -42,11 +46,12 @@ class FakeCompare(QWidget):
         FakeCompare.calls.append((library, region_id, a, b))
 
 
-def fake_module(monkeypatch: pytest.MonkeyPatch, name: str, attr: str, cls: type) -> None:
+def fake_dialog(monkeypatch: pytest.MonkeyPatch, attr: str, cls: type) -> None:
+    """The main window opens ``cls`` where it would open its real ``attr`` dialog."""
+    from skintrack.ui import windows
+
     cls.calls = []  # type: ignore[attr-defined]
-    mod = types.ModuleType(name)
-    setattr(mod, attr, cls)
-    monkeypatch.setitem(sys.modules, name, mod)
+    monkeypatch.setattr(windows, attr, cls)
 
 
 def messages(win: Any) -> list[tuple[str, str]]:
@@ -89,7 +94,7 @@ def test_empty_library_shows_empty_state_and_adds_region(qtbot: Any, main_window
     win._run_dialog = run
     qtbot.mouseClick(win.empty_state.add_button, Qt.MouseButton.LeftButton)
     assert answered
-    assert win.stack.currentWidget() is win.splitter
+    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.splitter, timeout=5000)  # written in the pool
     assert win.region_model.rowCount() == 1
     assert win.lib.region_by_name("Left forearm").interval_days == 21
     assert win.current_region_id() == win.lib.region_by_name("Left forearm").id
@@ -113,10 +118,8 @@ def test_demo_button_builds_in_worker_and_opens(
         (root / "demo-truth" / "truth.json").write_text("{}")
         return {"library": str(root)}
 
-    mod = types.ModuleType("skintrack.demo.build")
-    mod.build_demo_library = fake_build  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "skintrack.demo.build", mod)
-    monkeypatch.setattr(type(win), "demo_dir", lambda self: tmp_path / "demo-library")
+    monkeypatch.setattr(demo, "build_demo_library", fake_build)
+    monkeypatch.setattr(demo, "demo_dir", lambda: tmp_path / "demo-library")
     with qtbot.waitSignal(win.libraryChanged, timeout=10_000):
         qtbot.mouseClick(win.empty_state.demo_button, Qt.MouseButton.LeftButton)
     assert win.messages == []
@@ -124,7 +127,7 @@ def test_demo_button_builds_in_worker_and_opens(
     assert win.region_model.rowCount() == 1
     assert win.demo_task is None
     # opening the demo again reuses the built library (no second build)
-    monkeypatch.setitem(sys.modules, "skintrack.demo.build", None)
+    monkeypatch.setattr(demo, "build_demo_library", None)
     box = messages(win)
     assert win.open_demo() is None
     assert not box
@@ -140,17 +143,15 @@ def test_failed_demo_build_is_removed(qtbot: Any, main_window: Any, tmp_path: Pa
         yield Progress(1, 3, "step 1")
         raise RuntimeError("disk full")
 
-    mod = types.ModuleType("skintrack.demo.build")
-    mod.build_demo_library = failing_build  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "skintrack.demo.build", mod)
-    demo = tmp_path / "cache" / "demo-library"
-    monkeypatch.setattr(type(win), "demo_dir", lambda self: demo)
-    demo.mkdir(parents=True)
-    (demo / "skintrack.sqlite3").write_text("left by an interrupted build")
+    monkeypatch.setattr(demo, "build_demo_library", failing_build)
+    cache = tmp_path / "cache" / "demo-library"
+    monkeypatch.setattr(demo, "demo_dir", lambda: cache)
+    cache.mkdir(parents=True)
+    (cache / "skintrack.sqlite3").write_text("left by an interrupted build")
     win.open_demo()
     qtbot.waitUntil(lambda: win.demo_task is None, timeout=10_000)
     assert win.messages and "disk full" in win.messages[0][1]
-    assert not demo.exists()
+    assert not cache.exists()
     assert win.empty_state.demo_button.isEnabled()
 
 
@@ -201,7 +202,7 @@ def test_delete_to_trash_and_restore(qtbot: Any, main_window: Any) -> None:
     middle = win.photo_model.photo(1)
     win.select_photo(middle.id)
     key(qtbot, win, "Del")
-    assert win.photo_model.rowCount() == 2
+    qtbot.waitUntil(lambda: win.photo_model.rowCount() == 2, timeout=5000)  # written in the write pool
     assert middle.id not in [p.id for p in win.photo_model.photos()]
     assert win.lib.photo(middle.id).in_trash
     assert win.timeline.currentIndex().isValid()
@@ -212,7 +213,7 @@ def test_delete_to_trash_and_restore(qtbot: Any, main_window: Any) -> None:
 
     win._run_dialog = run
     win.actions_by_name["restore"].trigger()
-    assert win.photo_model.rowCount() == 3
+    qtbot.waitUntil(lambda: win.photo_model.rowCount() == 3, timeout=5000)
     assert win.current_photo().id == middle.id
     assert not win.lib.list_photos(region_id, trash_only=True)
     box = messages(win)
@@ -224,11 +225,12 @@ def test_set_reference_and_reveal_original(qtbot: Any, main_window: Any) -> None
     win = main_window({"Arm": 3})
     last = win.photo_model.photo(2)
     win.actions_by_name["set_reference"].trigger()
+    qtbot.waitUntil(lambda: win.photo_model.index(2).data(PhotoRole.IsReference), timeout=5000)
     assert win.lib.region(win.current_region_id()).reference_photo_id == last.id
     assert win.photo_model.index(2).data(PhotoRole.IsReference)
     opened: list[QUrl] = []
     win.open_url = lambda url: opened.append(url) or True
-    assert win.reveal_original()
+    assert win.edits.reveal_original()
     assert opened[0].isLocalFile() and opened[0].scheme() == "file"
     assert Path(opened[0].toLocalFile()) == win.lib.original_path(last).parent
 
@@ -249,10 +251,10 @@ def test_notes_are_saved_through_the_write_pool(qtbot: Any, main_window: Any) ->
 def test_new_checkin_opens_dialog_and_refreshes(
     qtbot: Any, helpers: Any, main_window: Any, monkeypatch: Any
 ) -> None:
-    fake_module(monkeypatch, "skintrack.ui.checkin_dialog", "CheckInDialog", FakeDialog)
+    fake_dialog(monkeypatch, "CheckInDialog", FakeDialog)
     win = main_window({"Arm": 1})
     key(qtbot, win, "Ctrl+N")
-    assert FakeDialog.calls == [(win.lib, win.current_region_id(), {})]
+    assert FakeDialog.calls == [(win.lib, win.current_region_id(), {"files": []})]
     dlg = win.findChild(FakeDialog)
     assert dlg is not None and dlg.isVisible()
     src = helpers.make_jpeg(win.lib.root.parent / "new.jpg", 99)
@@ -261,28 +263,10 @@ def test_new_checkin_opens_dialog_and_refreshes(
     qtbot.waitUntil(lambda: win.photo_model.rowCount() == 2, timeout=2000)
 
 
-def test_missing_modules_are_explained(qtbot: Any, main_window: Any, monkeypatch: Any) -> None:
-    for name in (
-        "skintrack.ui.checkin_dialog",
-        "skintrack.ui.compare",
-        "skintrack.ui.region_editor",
-        "skintrack.ui.export_dialog",
-    ):
-        monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, "skintrack.services.backup", None)
-    monkeypatch.setitem(sys.modules, "skintrack.export.backup", None)
-    win = main_window({"Arm": 2})
-    box = messages(win)
-    for act in ("new_checkin", "compare", "edit_region", "export", "backup"):
-        win.actions_by_name[act].trigger()
-    assert len(box) == 5
-    assert all("not available" in text for _t, text in box)
-
-
 def test_compare_ctrl_k_passes_reference_and_selection(
     qtbot: Any, main_window: Any, monkeypatch: Any
 ) -> None:
-    fake_module(monkeypatch, "skintrack.ui.compare", "CompareWindow", FakeCompare)
+    fake_dialog(monkeypatch, "CompareWindow", FakeCompare)
     win = main_window({"Arm": 3})
     photos = win.photo_model.photos()
     win.select_photo(photos[1].id)
@@ -299,12 +283,12 @@ def test_compare_ctrl_k_passes_reference_and_selection(
 
 
 def test_edit_region_and_export_open_their_dialogs(qtbot: Any, main_window: Any, monkeypatch: Any) -> None:
-    fake_module(monkeypatch, "skintrack.ui.region_editor", "RegionEditor", FakeDialog)
+    fake_dialog(monkeypatch, "RegionEditor", FakeDialog)
     win = main_window({"Arm": 2})
     key(qtbot, win, "Ctrl+E")
     assert FakeDialog.calls == [(win.lib, win.current_region_id(), {})]
     win.children_windows[-1].reject()
-    fake_module(monkeypatch, "skintrack.ui.export_dialog", "ExportDialog", FakeDialog)
+    fake_dialog(monkeypatch, "ExportDialog", FakeDialog)
     win.actions_by_name["export"].trigger()
     assert FakeDialog.calls == [(win.lib, win.current_region_id(), {})]
     win.children_windows[-1].reject()
@@ -329,7 +313,7 @@ def _drop(win: Any, files: list[Path]) -> tuple[QDragEnterEvent, QDropEvent]:
 def test_drag_and_drop_images_opens_checkin_with_files(
     qtbot: Any, helpers: Any, main_window: Any, monkeypatch: Any, tmp_path: Path
 ) -> None:
-    fake_module(monkeypatch, "skintrack.ui.checkin_dialog", "CheckInDialog", FakeDialog)
+    fake_dialog(monkeypatch, "CheckInDialog", FakeDialog)
     win = main_window({"Arm": 1})
     a = helpers.make_jpeg(tmp_path / "a.jpg", 1)
     b = helpers.make_jpeg(tmp_path / "b.JPG", 2)
@@ -418,8 +402,8 @@ def test_journal_about_preferences_open(qtbot: Any, helpers: Any, main_window: A
     assert prefs.objectName() == "preferencesDialog"
     prefs.threshold_spin.setValue(4.5)
     prefs.accept()
+    qtbot.waitUntil(lambda: win.photo_delegate.threshold_L == 4.5, timeout=5000)  # saved in the write pool
     assert win.lib.get_setting("threshold_L") == 4.5
-    assert win.photo_delegate.threshold_L == 4.5
     helpers.drain()
 
 
@@ -431,11 +415,11 @@ def test_backup_runs_in_worker(qtbot: Any, main_window: Any, monkeypatch: Any, t
         yield Progress(1, 1, "zip")
         out.write_bytes(b"PK")
         calls.append(out)
-        return out
+        return BackupReport(out, 1, 0, 2)
 
-    mod = types.ModuleType("skintrack.services.backup")
-    mod.backup_library = backup_library  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "skintrack.services.backup", mod)
+    from skintrack.ui import library_tasks
+
+    monkeypatch.setattr(library_tasks, "backup_library", backup_library)
     win = main_window({"Arm": 1})
     win._ask_backup_path = lambda: str(tmp_path / "b.zip")
     handle = win.backup()
@@ -464,18 +448,20 @@ def test_configure_application_sets_identity(qtbot: Any) -> None:
     from PySide6.QtGui import QGuiApplication
 
     from skintrack import APP_NAME, DESKTOP_FILE_NAME, ORG_NAME
-    from skintrack.ui.app import configure_application, fix_signal_emit_refcount
+    from skintrack.ui.app import configure_application
 
     app = configure_application()
     assert app.applicationName() == APP_NAME
     assert app.organizationName() == ORG_NAME
     assert QGuiApplication.desktopFileName() == DESKTOP_FILE_NAME
-    assert fix_signal_emit_refcount() in (True, False)  # idempotent
 
 
-def test_emit_does_not_leak_true(qtbot: Any) -> None:
-    """Regression: PySide6 6.12 on Python 3.11 dropped a reference to True on every emit()."""
+def test_emits_cannot_exhaust_true(qtbot: Any) -> None:
+    """PySide6 6.12 on Python 3.11 drops a reference to True on every emit(); after the start-up
+    workaround no number of emits can bring True's count to zero (elsewhere there is no leak)."""
     from PySide6.QtCore import QObject, Signal
+
+    from skintrack.ui.pyside_fix import affected
 
     class Emitter(QObject):
         ping = Signal(int)
@@ -484,7 +470,10 @@ def test_emit_does_not_leak_true(qtbot: Any) -> None:
     before = sys.getrefcount(True)
     for i in range(2000):
         e.ping.emit(i)
-    assert sys.getrefcount(True) >= before - 5
+    if affected():
+        assert sys.getrefcount(True) > 1 << 39
+    else:
+        assert sys.getrefcount(True) >= before - 5
 
 
 def test_change_date_resorts_timeline(qtbot: Any, main_window: Any) -> None:
@@ -500,6 +489,7 @@ def test_change_date_resorts_timeline(qtbot: Any, main_window: Any) -> None:
 
     win._run_dialog = run
     key(qtbot, win, "Ctrl+D")
+    qtbot.waitUntil(lambda: win.photo_model.photo(2).id == first.id, timeout=5000)  # written in the pool
     moved = win.lib.photo(first.id)
     assert moved.taken_at.date().isoformat() == "2027-06-01"
     assert moved.taken_at_source == "user"
@@ -564,10 +554,10 @@ def test_checked_in_signal_selects_the_new_photo(
     class SignallingDialog(FakeDialog):
         checkedIn = Signal(list)
 
-    fake_module(monkeypatch, "skintrack.ui.checkin_dialog", "CheckInDialog", SignallingDialog)
+    fake_dialog(monkeypatch, "CheckInDialog", SignallingDialog)
     win = main_window({"Arm": 2, "Cheek": 1})
     select_region(win, "Arm")
-    dlg = win.new_checkin()
+    dlg = win.windows.new_checkin()
     cheek = win.lib.region_by_name("Cheek").id
     src = helpers.make_jpeg(win.lib.root.parent / "late.jpg", 77)
     photo = win.lib.import_file(cheek, src).photo
@@ -594,9 +584,9 @@ def test_region_editor_requests_analysis(qtbot: Any, main_window: Any, monkeypat
         return analysis.AnalysisReport(analysed=1)
 
     monkeypatch.setattr(analysis, "analyze_region", fake)
-    fake_module(monkeypatch, "skintrack.ui.region_editor", "RegionEditor", Editor)
+    fake_dialog(monkeypatch, "RegionEditor", Editor)
     win = main_window({"Arm": 2})
-    editor = win.edit_region()
+    editor = win.windows.edit_region()
     win.lib.update_region(win.current_region_id(), name="Left arm")
     editor.regionChanged.emit(win.current_region_id())
     assert win.region_model.index(0).data() == "Left arm"
@@ -616,7 +606,7 @@ def test_closed_compare_views_free_their_photos(main_window: Any, helpers: Any) 
 
     win = main_window({"Arm": 3}, measure=True)
     for _ in range(4):
-        view = win.compare()
+        view = win.windows.compare()
         assert view is not None
         helpers.drain()
         assert view.isVisible()

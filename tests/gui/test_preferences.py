@@ -125,22 +125,22 @@ def test_dialog_without_library_disables_measurements(qtbot: Any) -> None:
 def test_preferences_through_main_window_switch_theme(qtbot: Any, main_window: Any) -> None:
     win = main_window({"Arm": 1})
     try:
-        dlg = win.open_preferences()
+        dlg = win.windows.open_preferences()
         dlg.theme_combo.setCurrentIndex(dlg.theme_combo.findData("dark"))
         dlg.area_mm_spin.setValue(3.0)
         qtbot.mouseClick(dlg.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
         assert theme.current() == "dark"
         assert theme.is_dark()
         assert load_preferences().theme == "dark"
+        qtbot.waitUntil(lambda: "analyse" in win.statusBar().currentMessage(), timeout=5000)  # write pool
         assert win.lib.get_setting("min_area_mm2") == 3.0
-        assert "analyse" in win.statusBar().currentMessage()
     finally:
         theme.apply("system")
 
 
 def test_changing_library_location_reopens(qtbot: Any, main_window: Any, tmp_path: Path) -> None:
     win = main_window({"Arm": 1})
-    dlg = win.open_preferences()
+    dlg = win.windows.open_preferences()
     other = tmp_path / "other-library"
     dlg.library_edit.setText(str(other))
     with qtbot.waitSignal(win.libraryChanged, timeout=5000) as blocker:

@@ -172,13 +172,15 @@ def test_reference_change_requests_analysis_after_saving(qtbot: Any, editor: Any
     assert fake_analysis == []  # the listener (main window) analyses, not the editor
 
 
-def test_areas_change_without_listener_reanalyses_here(qtbot: Any, editor: Any, fake_analysis: Any) -> None:
+def test_areas_change_requests_analysis_after_saving(qtbot: Any, editor: Any, fake_analysis: Any) -> None:
     dlg, lib, rid = editor()
     drag(dlg, [(40, 60), (100, 60)])
-    with qtbot.waitSignal(dlg.regionChanged, timeout=10000):
+    stored: list[bool] = []
+    dlg.analysisRequested.connect(lambda r: stored.append(bool(lib.region(r).watched_area)))
+    with qtbot.waitSignal(dlg.analysisRequested, timeout=10000) as sig:
         qtbot.mouseClick(dlg.save_button, Qt.MouseButton.LeftButton)
-    assert fake_analysis == [(rid, True)]
-    assert lib.region(rid).watched_area
+    assert sig.args == [rid] and stored == [True]  # the areas are stored before the request
+    assert fake_analysis == []  # the editor never analyses itself
 
 
 def test_name_only_change_does_not_reanalyse(qtbot: Any, editor: Any, fake_analysis: Any) -> None:

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from skintrack.demo import synth
-from skintrack.progress import CancelToken, Progress
+from skintrack.progress import CancelToken, Progress, rescaled
 from skintrack.services import formatting
 
 PHOTO_SIZE = (512, 384)  # a phone photo's detail at a size the first run analyses in seconds
@@ -139,7 +139,7 @@ def build_demo_library(
     total = photos * (2 if analyse else 1)
     summary = yield from _build(root, token, total)
     if analyse:
-        yield from _shifted(analyse_demo_library(root, token), photos, photos, total)
+        yield from rescaled(analyse_demo_library(root, token), photos, photos, total)
     return summary
 
 
@@ -157,7 +157,7 @@ def analyse_demo_library(
     with Library.open(Path(root), create=False) as lib:
         by_name = {s.region.name: s.region.id for s in lib.list_regions()}
         for spec in REGIONS:
-            report = yield from _shifted(
+            report = yield from rescaled(
                 analyze_region(lib, by_name[spec.name], token=token), done, spec.check_ins, photos
             )
             failed += getattr(report, "failed", 0)
@@ -243,18 +243,6 @@ def _build(root: Path, token: CancelToken, total: int) -> Generator[Progress, No
         "regions": [r.name for r in REGIONS],
         "photos": sum(r.check_ins for r in REGIONS),
     }
-
-
-def _shifted(
-    job: Generator[Progress, None, object], offset: int, span: int, total: int
-) -> Generator[Progress, None, object]:
-    """Re-express a sub-job's progress as ``span`` units of the whole build; returns its result."""
-    while True:
-        try:
-            step = next(job)
-        except StopIteration as stop:
-            return stop.value
-        yield Progress(offset + round(step.fraction * span), total, step.message)
 
 
 def _add_journal(lib: object) -> None:

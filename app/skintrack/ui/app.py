@@ -5,64 +5,24 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal, SignalInstance
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from skintrack import APP_NAME, DESKTOP_FILE_NAME, ORG_DOMAIN, ORG_NAME, __version__
 from skintrack.paths import resolve_library_dir
+from skintrack.ui.pyside_fix import immortalise_singletons
 
 log = logging.getLogger(__name__)
-
-_emit_fixed = False
-
-
-class _Probe(QObject):
-    ping = Signal()
-
-
-def fix_signal_emit_refcount() -> bool:
-    """Work around PySide6 6.12 on Python 3.11: ``SignalInstance.emit()`` returns ``True`` without a
-    reference, so every Python-side emit drops one reference to ``True`` until the interpreter aborts
-    ("bool_dealloc: deallocating True"). Detected at run time (a fixed PySide6 is left alone); the
-    wrapper gives the missing reference back. Idempotent; returns True when the patch is active.
-    """
-    global _emit_fixed
-    if _emit_fixed:
-        return True
-    probe = _Probe()
-    before = sys.getrefcount(True)
-    for _ in range(8):
-        probe.ping.emit()
-    lost = before - sys.getrefcount(True)
-    for _ in range(max(0, lost)):  # repay the probe's own losses
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
-    if lost < 8:
-        return False
-    original = SignalInstance.emit
-
-    def emit(self: SignalInstance, *args: object) -> object:
-        result = original(self, *args)
-        if result is True or result is False:
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
-        return result
-
-    SignalInstance.emit = emit  # type: ignore[method-assign]
-    _emit_fixed = True
-    log.info("patched SignalInstance.emit (PySide6 refcount bug on bool results)")
-    return True
-
-
-fix_signal_emit_refcount()
 
 
 def configure_application() -> QApplication:
     """Names and high-DPI policy must be set before the QApplication and the first window exist."""
+    immortalise_singletons()
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(ORG_NAME)
     QApplication.setOrganizationDomain(ORG_DOMAIN)

@@ -34,14 +34,12 @@ from PySide6.QtWidgets import (
 
 from skintrack.core.quality import QualityReport
 from skintrack.progress import CancelToken
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.framing_guide import FramingGuide
 from skintrack.ui.ghost_overlay import GhostOverlay
 from skintrack.ui.live_quality import AutoCapture, LiveQualityMonitor
 from skintrack.ui.quality_badges import QualityBadges
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
-fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 GHOST_SIDE = 1280  # the ghost is drawn over a preview; no need for the full reference
@@ -136,7 +134,7 @@ class FakeFrameSource(FrameSource):
                 raise OSError(f"could not save {path}")
             return str(path)
 
-        handle = run_task(job, name="fake-capture", kind="thumbs", parent=self)
+        handle = run_task(job, name="fake-capture", pool=Pool.THUMBS, parent=self)
         handle.succeeded.connect(lambda p: self.captured.emit(p))
         handle.failed.connect(lambda msg, _tb: self.error.emit(msg))
         self._handles.append(handle)
@@ -379,7 +377,7 @@ class CameraPanel(QWidget):
             self.ghost_label.setText("No reference photo yet: this check-in will become the reference.")
             return
         self.ghost_label.setText("Loading the reference photo…")
-        handle = run_task(lambda _t: load_ghost(path), name="ghost", kind="thumbs", parent=self)
+        handle = run_task(lambda _t: load_ghost(path), name="ghost", pool=Pool.THUMBS, parent=self)
         handle.succeeded.connect(lambda res, p=path: self._ghost_ready(p, res))
         handle.failed.connect(lambda msg, _tb: self.ghost_label.setText(f"Cannot show the reference: {msg}"))
         self._ghost_task = handle

@@ -39,9 +39,9 @@ from skintrack.export.chart import (
     trend_figure,
     trend_series,
 )
+from skintrack.library import Library
 from skintrack.services import formatting
 from skintrack.ui import theme
-from skintrack.ui.compare._refcount import immortalise_singletons
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +53,7 @@ class TrendChartWidget(QWidget):
 
     photoActivated = Signal(int)
 
-    def __init__(self, library: Any, region_id: int | None, parent: QWidget | None = None) -> None:
-        immortalise_singletons()  # the canvas repaints a lot; see ui/compare/_refcount.py
+    def __init__(self, library: Library | None, region_id: int | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.region_id = region_id

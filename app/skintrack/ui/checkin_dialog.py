@@ -1,9 +1,8 @@
 """The check-in dialog: photos (files, drag and drop, paste, camera), dates, notes, a journal line.
 
-Nothing slow runs here: file headers and thumbnails are read by ``run_task(kind="thumbs")``,
-pasted images are encoded in a worker, and Save runs the import
-(:func:`skintrack.services.checkin.import_files`) then the analysis
-(:func:`skintrack.services.analysis.analyze_region`) as one cancellable job with a progress bar.
+Nothing slow runs here: file headers and thumbnails are read in ``Pool.THUMBS``, pasted images
+are encoded in a worker, and Save runs :func:`skintrack.services.checkin.check_in` (the import,
+the journal line, then the analysis) as one cancellable job in the write pool.
 """
 
 from __future__ import annotations
@@ -11,182 +10,46 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QDateTime, QMimeData, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import (
-    QColor,
+    QCloseEvent,
     QDragEnterEvent,
+    QDragMoveEvent,
     QDropEvent,
-    QGuiApplication,
-    QIcon,
-    QImage,
     QKeySequence,
-    QPixmap,
     QShortcut,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
-    QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from skintrack.core.images import SUPPORTED_SUFFIXES
+from skintrack.library import Library
 from skintrack.progress import CancelToken, Progress
+from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, check_in
 from skintrack.services.quality import thresholds_for
-from skintrack.ui.app import fix_signal_emit_refcount
-from skintrack.ui.image_convert import rgb_to_qimage
-from skintrack.ui.quality_cell import QUALITY_WIDTH, QualityCell, attach_quality
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.camera import CameraPanel, FrameSource
+from skintrack.ui.checkin_files import CheckInFiles, image_paths
+from skintrack.ui.task_footer import TaskFooter
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
-fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 NEW_REGION = -1
-THUMB = 64
-IMAGE_FILTER = "Images ({})".format(" ".join(f"*{s}" for s in SUPPORTED_SUFFIXES)) + ";;All files (*)"
-DATE_FORMAT = "yyyy-MM-dd HH:mm"
-COL_THUMB, COL_NAME, COL_DATE, COL_QUALITY = range(4)
-
-
-@dataclass
-class FileRow:
-    """One chosen file; ``auto`` is the date shown before any user edit (EXIF or file time)."""
-
-    path: Path
-    edit: QDateTimeEdit
-    auto: datetime | None = None
-    problem: str | None = None
-    quality: QualityCell | None = None
-
-
-@dataclass
-class CheckInResult:
-    """What the save job did: the import report, the new photo ids and the analysis outcome."""
-
-    photo_ids: list[int] = field(default_factory=list)
-    duplicates: list[Path] = field(default_factory=list)
-    errors: list[tuple[Path, str]] = field(default_factory=list)
-    analysis_error: str | None = None
-
-
-def image_paths(mime: QMimeData) -> list[Path]:
-    """Local image files named by dropped or pasted URLs."""
-    out = []
-    for url in mime.urls() if mime.hasUrls() else []:
-        if url.isLocalFile():
-            p = Path(url.toLocalFile())
-            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES:
-                out.append(p)
-    return out
-
-
-def read_file_info(path: Path) -> tuple[datetime | None, str | None, np.ndarray | None]:
-    """Worker: (EXIF date or file time, problem text, small RGB thumbnail) of one file."""
-    from skintrack.core.images import read_meta, thumbnail
-    from skintrack.errors import InvalidInputError
-
-    try:
-        meta = read_meta(path)
-        thumb = thumbnail(path, THUMB * 2)
-    except InvalidInputError as exc:
-        return None, exc.reason, None
-    except Exception as exc:
-        return None, str(exc), None
-    when = meta.taken_at
-    if when is None:
-        try:
-            when = datetime.fromtimestamp(int(path.stat().st_mtime))
-        except OSError:
-            when = None
-    return when, None, thumb
-
-
-def checkin_job(
-    lib: Any,
-    region_id: int,
-    files: list[tuple[Path, datetime | None]],
-    notes: str,
-    journal: dict[str, Any] | None,
-    done_ids: list[int],
-) -> Callable[[CancelToken], Generator[Progress, None, CheckInResult]]:
-    """The Save job: import each file with its own date, add the journal line, then analyse."""
-
-    def job(token: CancelToken) -> Generator[Progress, None, CheckInResult]:
-        from skintrack.services.analysis import analyze_region
-        from skintrack.services.checkin import import_files
-
-        result = CheckInResult()
-        n = len(files)
-        for i, (path, taken_at) in enumerate(files):
-            yield Progress(i * 500 // max(1, n), 1000, f"Importing {path.name}")
-            report = yield from _quiet(
-                import_files(lib, region_id, [path], taken_at=taken_at, notes=notes, token=token)
-            )
-            for photo in report.imported:
-                result.photo_ids.append(photo.id)
-                done_ids.append(photo.id)
-            result.duplicates += report.duplicates
-            result.errors += report.errors
-        if journal is not None:
-            lib.add_journal(**journal)
-        if not result.photo_ids:
-            return result
-        yield Progress(500, 1000, "Analysing")
-        try:
-            gen = analyze_region(lib, region_id, token=token)
-            while True:
-                try:
-                    step = next(gen)
-                except StopIteration:
-                    break
-                token.raise_if_cancelled()
-                if isinstance(step, Progress):
-                    frac = step.fraction if step.total > 0 else 1.0
-                    yield Progress(500 + int(500 * frac), 1000, step.message or "Analysing")
-        except Exception as exc:
-            from skintrack.errors import Cancelled
-
-            if isinstance(exc, Cancelled):
-                raise
-            log.exception("analysis after check-in failed")
-            result.analysis_error = str(exc) or type(exc).__name__
-        yield Progress(1000, 1000, "Done")
-        return result
-
-    return job
-
-
-def _quiet(gen: Generator[Progress, None, Any]) -> Generator[Progress, None, Any]:
-    """Drive a per-file import generator without forwarding its (1 of 1) progress."""
-    try:
-        while True:
-            next(gen)
-            yield Progress(0, 0, "")
-    except StopIteration as stop:
-        return stop.value
 
 
 class CheckInDialog(QDialog):
@@ -197,12 +60,12 @@ class CheckInDialog(QDialog):
 
     def __init__(
         self,
-        library: Any,
+        library: Library,
         region_id: int | None,
         parent: QWidget | None = None,
         files: list[Path] | list[str] | None = None,
         *,
-        frame_source_factory: Callable[[QWidget], Any] | None = None,
+        frame_source_factory: Callable[[QObject], FrameSource] | None = None,
     ) -> None:
         super().__init__(parent)
         self.lib = library
@@ -210,13 +73,10 @@ class CheckInDialog(QDialog):
         self.setWindowTitle("New check-in")
         self.setAcceptDrops(True)
         self.resize(760, 680)
-        self.rows: list[FileRow] = []
         self.task: TaskHandle | None = None
         self.result: CheckInResult | None = None
         self._done_ids: list[int] = []
         self._tmp = tempfile.TemporaryDirectory(prefix="skintrack-checkin-")
-        self._paste_count = 0
-        self._handles: list[TaskHandle] = []
 
         # --- region
         self.region_combo = QComboBox(self)
@@ -232,44 +92,12 @@ class CheckInDialog(QDialog):
 
         # --- files tab
         self.tabs = QTabWidget(self)
-        files_tab = QWidget()
-        self.add_button = QPushButton("Add photos…", files_tab)
-        self.add_button.setObjectName("addPhotos")
-        self.add_button.clicked.connect(self.choose_files)
-        self.paste_button = QPushButton("Paste", files_tab)
-        self.paste_button.setToolTip("Paste an image or copied files (Ctrl+V)")
-        self.paste_button.clicked.connect(self.paste)
-        self.remove_button = QPushButton("Remove", files_tab)
-        self.remove_button.clicked.connect(self.remove_selected)
-        hint = QLabel("or drop photos here", files_tab)
-        hint.setEnabled(False)
-        buttons = QHBoxLayout()
-        for w in (self.add_button, self.paste_button, self.remove_button):
-            buttons.addWidget(w)
-        buttons.addWidget(hint)
-        buttons.addStretch(1)
-        self.table = QTableWidget(0, 4, files_tab)
-        self.table.setObjectName("fileTable")
-        self.table.setHorizontalHeaderLabels(["", "File", "Taken", "Quality"])
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(THUMB + 8)
-        self.table.setIconSize(QSize(THUMB, THUMB))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(COL_THUMB, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_THUMB, THUMB + 12)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_DATE, QHeaderView.ResizeMode.Fixed)  # cell widgets: no contents size
-        header.resizeSection(COL_DATE, QDateTimeEdit().sizeHint().width() + 24)
-        header.setSectionResizeMode(COL_QUALITY, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_QUALITY, QUALITY_WIDTH)
-        self.table.setWordWrap(True)
-        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        fl = QVBoxLayout(files_tab)
-        fl.addLayout(buttons)
-        fl.addWidget(self.table, 1)
-        self.tabs.addTab(files_tab, "Photos")
+        self.files = CheckInFiles(Path(self._tmp.name), self)
+        self.files.thresholds = thresholds_for(self.lib)
+        self.files.changed.connect(self._update_buttons)
+        self.files.message.connect(lambda text: self.status.setText(text))
+        self.rows, self.table, self.add_button = self.files.rows, self.files.table, self.files.add_button
+        self.tabs.addTab(self.files, "Photos")
         self.camera = self._make_camera_tab(frame_source_factory)
         self.tabs.addTab(self.camera, "Camera")
 
@@ -298,13 +126,9 @@ class CheckInDialog(QDialog):
             jl.addWidget(w)
 
         # --- progress, problems, buttons
-        self.progress = QProgressBar(self)
-        self.progress.setObjectName("progress")
-        self.progress.setRange(0, 1000)
+        self.footer = TaskFooter(self, in_status_bar=False)
+        self.progress, self.status = self.footer.bar, self.footer.label
         self.progress.hide()
-        self.status = QLabel(self)
-        self.status.setObjectName("status")
-        self.status.setWordWrap(True)
         self.problems = QListWidget(self)
         self.problems.setObjectName("problems")
         self.problems.setMaximumHeight(90)
@@ -317,8 +141,7 @@ class CheckInDialog(QDialog):
         self.cancel_button.setObjectName("cancel")
         self.cancel_button.clicked.connect(self.cancel)
         bottom = QHBoxLayout()
-        bottom.addWidget(self.progress, 1)
-        bottom.addStretch(0)
+        bottom.addStretch(1)
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.save_button)
 
@@ -331,7 +154,7 @@ class CheckInDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addLayout(notes_form)
         layout.addWidget(self.journal_box)
-        layout.addWidget(self.status)
+        layout.addWidget(self.footer)
         layout.addWidget(self.problems)
         layout.addLayout(bottom)
 
@@ -361,8 +184,9 @@ class CheckInDialog(QDialog):
     def _region_changed(self) -> None:
         rid = self.selected_region_id()
         self.new_region_name.setVisible(rid is None)
-        if self.camera is not None and hasattr(self.camera, "set_reference"):
-            self.camera.set_reference(self._reference_path(rid))
+        reference = self._reference_path(rid)
+        self.files.reference = reference
+        self.camera.set_reference(reference)
 
     def _reference_path(self, region_id: int | None) -> Path | None:
         if region_id is None:
@@ -374,116 +198,12 @@ class CheckInDialog(QDialog):
             ref_id = photos[0].id if photos else None
         return None if ref_id is None else self.lib.original_path(self.lib.photo(ref_id))
 
-    def _make_camera_tab(self, factory: Callable[[QWidget], Any] | None) -> QWidget:
-        try:
-            from skintrack.ui.camera import CameraPanel
-        except ImportError as exc:  # pragma: no cover - QtMultimedia missing from the install
-            label = QLabel(f"The camera is not available in this installation ({exc}).")
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            return label
+    def _make_camera_tab(self, factory: Callable[[QObject], FrameSource] | None) -> CameraPanel:
         panel = CameraPanel(source_factory=factory, parent=self, capture_dir=Path(self._tmp.name) / "camera")
         panel.monitor.thresholds = thresholds_for(self.lib)
         panel.captured.connect(lambda p: self.add_files([Path(p)]))
         self.tabs.currentChanged.connect(lambda i: panel.set_active(self.tabs.widget(i) is panel))
         return panel
-
-    # ------------------------------------------------------------------ files
-    @Slot()
-    def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Add photos", str(Path.home()), IMAGE_FILTER)
-        self.add_files([Path(n) for n in names])
-
-    def add_files(self, paths: list[Path]) -> None:
-        """Add files to the list (skipping ones already there) and read their dates in the background."""
-        known = {r.path for r in self.rows}
-        for path in paths:
-            if path in known:
-                continue
-            known.add(path)
-            self._add_row(path)
-        self._update_buttons()
-
-    def _add_row(self, path: Path) -> None:
-        edit = QDateTimeEdit(self.table)
-        edit.setDisplayFormat(DATE_FORMAT)
-        edit.setCalendarPopup(True)
-        edit.setDateTime(QDateTime.currentDateTime())
-        edit.setEnabled(False)  # until the EXIF date is known
-        row = FileRow(path, edit)
-        self.rows.append(row)
-        r = self.table.rowCount()
-        self.table.insertRow(r)
-        self.table.setItem(r, COL_THUMB, QTableWidgetItem())
-        name = QTableWidgetItem(path.name)
-        name.setToolTip(str(path))
-        self.table.setItem(r, COL_NAME, name)
-        holder = QWidget(self.table)  # keeps the edit its natural height, centred in the tall row
-        hl = QHBoxLayout(holder)
-        hl.setContentsMargins(6, 0, 6, 0)
-        hl.addWidget(edit, 0, Qt.AlignmentFlag.AlignVCenter)
-        self.table.setCellWidget(r, COL_DATE, holder)
-        reference = self._reference_path(self.selected_region_id())
-        row.quality, _ = attach_quality(
-            self.table,
-            r,
-            COL_QUALITY,
-            path,
-            reference,
-            lambda row=row: self._drop(row),
-            thresholds_for(self.lib),
-        )
-        handle = run_task(
-            lambda _t, p=path: read_file_info(p), name="checkin-meta", kind="thumbs", parent=self
-        )
-        handle.succeeded.connect(lambda info, row=row: self._info_ready(row, info))
-        self._keep(handle)
-
-    def _keep(self, handle: TaskHandle) -> None:
-        self._handles.append(handle)
-        handle.finished.connect(lambda h=handle: self._handles.remove(h) if h in self._handles else None)
-
-    def _info_ready(self, row: FileRow, info: tuple[datetime | None, str | None, np.ndarray | None]) -> None:
-        if row not in self.rows:
-            return
-        when, problem, thumb = info
-        r = self.rows.index(row)
-        row.problem = problem
-        if when is not None:
-            row.auto = (
-                when.replace(tzinfo=None) if when.tzinfo is None else when.astimezone().replace(tzinfo=None)
-            )
-            row.edit.setDateTime(QDateTime(row.auto))
-        row.edit.setEnabled(problem is None)
-        if problem:
-            item = self.table.item(r, COL_NAME)
-            item.setText(f"{row.path.name}\n⚠ {problem}")
-            item.setToolTip(f"{row.path}\n{problem}")
-            item.setForeground(QColor(200, 60, 40))
-        if thumb is not None:
-            self.table.item(r, COL_THUMB).setIcon(QIcon(QPixmap.fromImage(rgb_to_qimage(thumb))))
-
-    def _drop(self, row: FileRow) -> None:
-        if row in self.rows:
-            self.table.clearSelection()
-            self.table.selectRow(self.rows.index(row))
-            self.remove_selected()
-
-    @Slot()
-    def remove_selected(self) -> None:
-        for r in sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True):
-            self.table.removeRow(r)
-            del self.rows[r]
-        self._update_buttons()
-
-    def file_dates(self) -> list[tuple[Path, datetime | None]]:
-        """(path, user date or None) per file: None keeps the EXIF/file date chosen by the library."""
-        out = []
-        for row in self.rows:
-            shown = row.edit.dateTime().toPython().replace(second=0, microsecond=0)
-            auto = row.auto.replace(second=0, microsecond=0) if row.auto is not None else None
-            user = row.edit.isEnabled() and (auto is None or shown != auto)
-            out.append((row.path, shown.astimezone() if user else None))
-        return out
 
     # ------------------------------------------------------------------ drag, drop, paste
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -493,120 +213,90 @@ class CheckInDialog(QDialog):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event: Any) -> None:
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        if self._take_mime(event.mimeData()):
+        if self.files.take_mime(event.mimeData()):
             event.acceptProposedAction()
+
+    def add_files(self, paths: list[Path]) -> None:
+        self.files.add_files(paths)
 
     @Slot()
     def paste(self) -> None:
-        if not self._take_mime(QGuiApplication.clipboard().mimeData()):
-            self.status.setText("The clipboard holds no image or image files.")
+        self.files.paste()
 
-    def _take_mime(self, mime: QMimeData | None) -> bool:
-        if mime is None:
-            return False
-        paths = image_paths(mime)
-        if paths:
-            self.add_files(paths)
-            return True
-        if mime.hasImage():
-            image = QImage(mime.imageData())
-            if not image.isNull():
-                self._save_pasted(image)
-                return True
-        return False
-
-    def _save_pasted(self, image: QImage) -> None:
-        """Encode a pasted image as PNG in a worker, then add it like any file."""
-        self._paste_count += 1
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path(self._tmp.name) / f"pasted-{stamp}-{self._paste_count}.png"
-
-        def job(_t: CancelToken) -> Path:
-            if not image.save(str(path), "PNG"):
-                raise OSError(f"could not write {path}")
-            return path
-
-        handle = run_task(job, name="paste", kind="thumbs", parent=self)
-        handle.succeeded.connect(lambda p: self.add_files([p]))
-        handle.failed.connect(lambda msg, _tb: self.status.setText(f"Could not paste the image: {msg}"))
-        self._keep(handle)
+    def items(self) -> list[CheckInItem]:
+        return self.files.items()
 
     # ------------------------------------------------------------------ save / cancel
     def _update_buttons(self) -> None:
         busy = self.task is not None
         self.save_button.setEnabled(bool(self.rows) and not busy)
-        self.remove_button.setEnabled(bool(self.rows) and not busy)
+        self.files.remove_button.setEnabled(bool(self.rows) and not busy)
 
-    def journal_values(self) -> dict[str, Any] | None:
+    def journal_line(self) -> JournalLine | None:
         if not self.journal_box.isChecked():
             return None
         amount = self.journal_amount.value()
         # dated like the check-in itself (the first photo's date as shown), else now
         shown = [r.edit.dateTime().toPython() for r in self.rows if r.edit.isEnabled()]
         when = shown[0].astimezone() if shown else datetime.now().astimezone()
-        return {
-            "at": when,
-            "kind": self.journal_kind.currentData(),
-            "substance": self.journal_substance.text().strip(),
-            "amount": amount if amount > 0 else None,
-            "unit": self.journal_unit.text().strip(),
-        }
+        return JournalLine(
+            at=when,
+            kind=self.journal_kind.currentData(),
+            substance=self.journal_substance.text().strip(),
+            amount=amount if amount > 0 else None,
+            unit=self.journal_unit.text().strip(),
+        )
 
     @Slot()
     def save(self) -> None:
         if self.task is not None or not self.rows:
             return
         region_id = self.selected_region_id()
-        if region_id is None:
-            name = self.new_region_name.text().strip()
-            if not name:
-                self.status.setText("Give the new region a name first.")
-                self.new_region_name.setFocus()
-                return
-            try:
-                region_id = self.lib.add_region(name).id
-            except Exception as exc:
-                self.status.setText(str(exc))
-                return
-            self._fill_regions(region_id)
+        new_name = self.new_region_name.text().strip()
+        if region_id is None and not new_name:
+            self.status.setText("Give the new region a name first.")
+            self.new_region_name.setFocus()
+            return
         self.problems.clear()
         self.problems.hide()
         self._done_ids = []
-        job = checkin_job(
-            self.lib,
-            region_id,
-            self.file_dates(),
-            self.notes.toPlainText().strip(),
-            self.journal_values(),
-            self._done_ids,
-        )
-        self.progress.setValue(0)
-        self.progress.show()
-        self.status.setText("Importing…")
-        self.task = run_task(job, name="checkin", kind="work", parent=self)
-        self.task.progress.connect(self._on_progress)
-        self.task.succeeded.connect(self._on_done)
-        self.task.failed.connect(self._on_failed)
-        self.task.cancelled.connect(self._on_cancelled)
-        self.task.finished.connect(self._on_finished)
+        lib, items, done_ids = self.lib, self.items(), self._done_ids
+        notes, journal = self.notes.toPlainText().strip(), self.journal_line()
+
+        def job(token: CancelToken) -> Generator[Progress, None, CheckInResult]:
+            rid = region_id if region_id is not None else lib.add_region(new_name).id
+            return (
+                yield from check_in(
+                    lib, rid, items, notes=notes, journal=journal, token=token, imported=done_ids
+                )
+            )
+
         for w in (self.region_combo, self.new_region_name, self.tabs, self.notes, self.journal_box):
             w.setEnabled(False)
+        handle = run_task(
+            job,
+            on_result=self._on_done,
+            on_error=self._on_failed,
+            on_cancel=self._on_cancelled,
+            on_finished=self._on_finished,
+            pool=Pool.WRITE,
+            name="checkin",
+        )
+        self.task = handle if handle.running else None  # a synchronous pool has finished it
+        if self.task is not None:
+            self.progress.show()
+            self.footer.track(handle, "Importing…", steps=1000)
         self._update_buttons()
-
-    @Slot(object)
-    def _on_progress(self, p: Progress) -> None:
-        if p.total > 0:
-            self.progress.setValue(p.done)
-        if p.message:
-            self.status.setText(p.message)
 
     @Slot(object)
     def _on_done(self, result: CheckInResult) -> None:
         self.result = result
+        if self.selected_region_id() != result.region_id:
+            self._fill_regions(result.region_id)
         n = len(result.photo_ids)
         parts = [f"Imported {n} photo{'s' if n != 1 else ''}."]
         if result.duplicates:
@@ -625,8 +315,8 @@ class CheckInDialog(QDialog):
         if not result.errors and not result.analysis_error:
             self.accept()
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, _tb: str) -> None:
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
         self.status.setText(f"The check-in failed: {message}")
         self._announce(list(self._done_ids))
 
@@ -667,13 +357,11 @@ class CheckInDialog(QDialog):
     def done(self, code: int) -> None:
         if self.task is not None:
             self.task.cancel()
-        for h in list(self._handles):
-            h.cancel()
-        if hasattr(self.camera, "shutdown"):
-            self.camera.shutdown()
+        self.files.cancel_jobs()
+        self.camera.shutdown()
         super().done(code)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.task is not None:
             self.task.cancel()
         super().closeEvent(event)

@@ -7,7 +7,7 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
@@ -22,29 +22,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.library import AlignmentRecord, Library
 from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
 from skintrack.services.settings import defaults
-from skintrack.ui.app import fix_signal_emit_refcount
+from skintrack.ui.chart import TrendChartWidget
 from skintrack.ui.delegates import indicator
 from skintrack.ui.quality_cell import show_stored_quality
-from skintrack.ui.tasks import TaskHandle, run_task
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 1024
 NONE = "—"
-
-
-def chart_widget_class() -> type | None:
-    """The trend chart from the chart helper, or None while it is missing."""
-    try:
-        from skintrack.ui.chart import TrendChartWidget
-    except ImportError:
-        return None
-    return TrendChartWidget
 
 
 class PreviewLabel(QWidget):
@@ -68,7 +58,7 @@ class PreviewLabel(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(420, 315)
 
-    def paintEvent(self, event: Any) -> None:
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         r = self.rect()
@@ -107,7 +97,7 @@ class DetailsPanel(QWidget):
     notesSaveRequested = Signal(int, str)  # photo id, notes
     photoActivated = Signal(int)  # from the trend chart
 
-    def __init__(self, library: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("detailsPanel")
         self.library = library
@@ -115,7 +105,6 @@ class DetailsPanel(QWidget):
         self.region_id: int | None = None
         self.threshold_L = defaults().threshold_L
         self._preview_task: TaskHandle | None = None
-        self._running: set[TaskHandle] = set()
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -197,17 +186,9 @@ class DetailsPanel(QWidget):
         scroll.setMinimumHeight(150)
         tl.addWidget(scroll)
 
-        chart_cls = chart_widget_class()
-        if chart_cls is not None:
-            self.chart: QWidget = chart_cls(library, None, self.splitter)
-            self.chart.setObjectName("trendChart")
-            sig = getattr(self.chart, "photoActivated", None)
-            if sig is not None:
-                sig.connect(self.photoActivated)
-        else:
-            self.chart = QLabel("The trend chart will appear here.", self.splitter)
-            self.chart.setObjectName("trendChartPlaceholder")
-            self.chart.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.chart = TrendChartWidget(library, None, self.splitter)
+        self.chart.setObjectName("trendChart")
+        self.chart.photoActivated.connect(self.photoActivated)
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
         self._chart_timer.setInterval(0)
@@ -230,12 +211,10 @@ class DetailsPanel(QWidget):
     @Slot()
     def refresh_chart(self) -> None:
         self._chart_timer.stop()
-        setter = getattr(self.chart, "set_region", None)
-        if setter is not None:
-            try:
-                setter(self.region_id)
-            except Exception:
-                log.exception("trend chart failed for region %s", self.region_id)
+        try:
+            self.chart.set_region(self.region_id)
+        except Exception:  # a chart that cannot draw must not take the details panel with it
+            log.exception("trend chart failed for region %s", self.region_id)
 
     def show_photo(
         self,
@@ -243,7 +222,7 @@ class DetailsPanel(QWidget):
         metrics: dict[str, Any] | None = None,
         *,
         is_reference: bool = False,
-        alignment: Any = None,
+        alignment: AlignmentRecord | None = None,
     ) -> None:
         """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement."""
         same = photo is not None and self.photo is not None and photo.id == self.photo.id
@@ -273,7 +252,9 @@ class DetailsPanel(QWidget):
         self._show_metrics(metrics, is_reference, alignment)
         show_stored_quality(self.values["quality"], self.library, photo.id)
 
-    def _show_metrics(self, m: dict[str, Any] | None, is_reference: bool, alignment: Any = None) -> None:
+    def _show_metrics(
+        self, m: dict[str, Any] | None, is_reference: bool, alignment: AlignmentRecord | None = None
+    ) -> None:
         v = self.values
         if is_reference:
             for label in v.values():
@@ -347,28 +328,25 @@ class DetailsPanel(QWidget):
                 raise OSError(f"cannot read {path}")
             return img
 
-        handle = run_task(job, name=f"preview {photo.id}", kind="thumbs")  # no parent: see thumbnails.py
-        self._running.add(handle)
-        self._preview_task = handle
         pid = photo.id
-        if handle.done:
-            self._preview_done(pid, handle)
-            return
-        handle.finished.connect(lambda h=handle: self._preview_done(pid, h))
+        self._preview_task = run_task(
+            job,
+            on_result=lambda img: self._preview_loaded(pid, img),
+            on_error=lambda msg: self._preview_failed(pid, msg),
+            pool=Pool.THUMBS,
+            name=f"preview {pid}",
+        )
 
-    def _preview_done(self, photo_id: int, handle: TaskHandle) -> None:
-        self._running.discard(handle)
-        if not shiboken6.isValid(self):
-            return
-        if self._preview_task is handle:
-            self._preview_task = None
-        handle.deleteLater()
-        if self.photo is None or self.photo.id != photo_id:
-            return
-        if isinstance(handle.result, QImage):
-            self.preview.set_pixmap(QPixmap.fromImage(handle.result))
-        elif handle.error:
-            self.preview.set_pixmap(None, f"Cannot show this photo: {handle.error}")
+    def _showing(self, photo_id: int) -> bool:
+        return shiboken6.isValid(self) and self.photo is not None and self.photo.id == photo_id
+
+    def _preview_loaded(self, photo_id: int, image: QImage) -> None:
+        if self._showing(photo_id):
+            self.preview.set_pixmap(QPixmap.fromImage(image))
+
+    def _preview_failed(self, photo_id: int, message: str) -> None:
+        if self._showing(photo_id):
+            self.preview.set_pixmap(None, f"Cannot show this photo: {message}")
 
     # ---------------------------------------------------------------- notes
     def _set_notes(self, text: str) -> None:

@@ -35,9 +35,6 @@ from PySide6.QtWidgets import (
 
 from skintrack import __version__
 from skintrack.paths import log_dir
-from skintrack.ui.app import fix_signal_emit_refcount
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 log = logging.getLogger("skintrack.crash")
 

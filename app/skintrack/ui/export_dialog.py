@@ -1,4 +1,4 @@
-"""Export dialog (format, dates, check-ins, options, live preview, progress + cancel) and File ▸ Back up….
+"""Export dialog: format, dates, check-ins, options, live preview, progress + cancel.
 
 No image maths here: the preview and the export run ``services.export`` in workers through
 ``ui.tasks.run_task``; slots only update widgets. The plan is built by the pure
@@ -8,10 +8,10 @@ No image maths here: the preview and the export run ``services.export`` in worke
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import shiboken6
@@ -28,9 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
-    QMessageBox,
-    QProgressBar,
-    QProgressDialog,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -50,58 +47,15 @@ from skintrack.export.plan import (
     ExportPlan,
     build_plan,
 )
-from skintrack.progress import Progress
+from skintrack.library import Library
+from skintrack.progress import CancelToken, Progress
+from skintrack.services.export import render_preview, run_export
+from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle, run_task
 
 PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIEW_SIZE = QSize(420, 320)
 PREVIEW_DELAY_MS = 250
-_running: set[TaskHandle] = set()  # keeps handles alive until their worker has finished
-
-
-def _keep(handle: TaskHandle) -> TaskHandle:
-    _running.add(handle)
-    handle.finished.connect(lambda: _running.discard(handle))
-    if handle.done:
-        _running.discard(handle)
-    return handle
-
-
-def _start(
-    job: Any,
-    name: str,
-    *,
-    progress: Any = None,
-    succeeded: Any = None,
-    cancelled: Any = None,
-    failed: Any = None,
-    finished: Any = None,
-) -> TaskHandle:
-    """run_task + connections; a synchronous pool (tests) has finished already: deliver the outcome now.
-
-    With the real pool the signals are queued to this (GUI) thread, so connecting right after
-    ``run_task`` returns cannot miss any of them.
-    """
-    handle = _keep(run_task(job, name=name, kind="work"))
-    if handle.done:
-        if handle.error is not None:
-            failed and failed(handle.error, "")
-        elif handle.token.cancelled and handle.result is None:
-            cancelled and cancelled()
-        else:
-            succeeded and succeeded(handle.result)
-        finished and finished()
-        return handle
-    for signal, slot in (
-        (handle.progress, progress),
-        (handle.succeeded, succeeded),
-        (handle.cancelled, cancelled),
-        (handle.failed, failed),
-        (handle.finished, finished),
-    ):
-        if slot is not None:
-            signal.connect(slot)
-    return handle
 
 
 def _pixmap(rgb: np.ndarray) -> QPixmap:
@@ -128,7 +82,7 @@ class ExportDialog(QDialog):
 
     exportFinished = Signal(str)
 
-    def __init__(self, library: Any, region_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library, region_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.region_id = region_id
@@ -222,22 +176,20 @@ class ExportDialog(QDialog):
         top.addLayout(left, 1)
         top.addWidget(preview_box, 1)
 
-        self.progress = QProgressBar()
+        self.footer = TaskFooter(self, in_status_bar=False)
+        self.progress, self.status = self.footer.bar, self.footer.label
         self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
         self.export_button = QPushButton("Export…")
         self.export_button.setDefault(True)
         self.cancel_button = QPushButton("Close")
         buttons = QHBoxLayout()
-        buttons.addWidget(self.status, 1)
+        buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.cancel_button)
 
         root = QVBoxLayout(self)
         root.addLayout(top, 1)
-        root.addWidget(self.progress)
+        root.addWidget(self.footer)
         root.addLayout(buttons)
 
     def _connect(self) -> None:
@@ -332,20 +284,18 @@ class ExportDialog(QDialog):
         # a small preview whatever the export size: fast, and the frame only has to fit the label
         small = replace(plan, options=replace(plan.options, size=min(480, plan.options.size)))
 
-        def job(token: Any) -> Any:
-            from skintrack.services.export import render_preview
-
+        def job(token: CancelToken) -> np.ndarray | str | None:
             return render_preview(lib, small, token)
 
         self.preview.setText("Rendering preview…")
-        self.preview_handle = _start(
+        self.preview_handle = run_task(
             job,
-            "export-preview",
-            succeeded=lambda result, g=generation: self._show_preview(g, result),
-            failed=lambda msg, _tb, g=generation: self._preview_failed(g, msg),
+            on_result=lambda result, g=generation: self._show_preview(g, result),
+            on_error=lambda msg, g=generation: self._preview_failed(g, msg),
+            name="export-preview",
         )
 
-    def _show_preview(self, generation: int, result: Any) -> None:
+    def _show_preview(self, generation: int, result: np.ndarray | str | None) -> None:
         if not shiboken6.isValid(self) or generation != self._preview_generation:
             return  # a newer preview is on its way
         if isinstance(result, np.ndarray):
@@ -401,35 +351,26 @@ class ExportDialog(QDialog):
             return None
         lib, out = self.library, Path(path)
 
-        def job(token: Any) -> Any:
-            from skintrack.services.export import run_export
-
+        def job(token: CancelToken) -> Generator[Progress, None, Path]:
             return run_export(lib, plan, out, token)
 
-        self.progress.setRange(0, max(1, plan.steps))
-        self.progress.setValue(0)
-        self._set_status(f"Exporting {len(plan.photos)} check-ins…")
         self.export_button.setEnabled(False)
         self.cancel_button.setText("Cancel export")
-        self.export_handle = _start(
+        self.export_handle = run_task(
             job,
-            "export",
-            progress=self._on_progress,
-            succeeded=self._on_done,
-            cancelled=self._on_cancelled,
-            failed=self._on_failed,
-            finished=self._on_finished,
+            on_result=self._on_done,
+            on_cancel=self._on_cancelled,
+            on_error=self._on_failed,
+            on_finished=self._on_finished,
+            name="export",
+        )
+        self.footer.track(
+            self.export_handle, f"Exporting {len(plan.photos)} check-ins…", steps=max(1, plan.steps)
         )
         return self.export_handle
 
     @Slot(object)
-    def _on_progress(self, step: Progress) -> None:
-        self.progress.setRange(0, max(1, step.total))
-        self.progress.setValue(step.done)
-        self._set_status(step.message)
-
-    @Slot(object)
-    def _on_done(self, result: Any) -> None:
+    def _on_done(self, result: Path) -> None:
         self.last_output = Path(result)
         self.progress.setValue(self.progress.maximum())
         self._set_status(f"Exported to {result}")
@@ -441,8 +382,8 @@ class ExportDialog(QDialog):
         self._set_status("Export cancelled; nothing was written.")
         self.exportFinished.emit("")
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, _tb: str) -> None:
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
         self.progress.setValue(0)
         self._set_status(f"Export failed: {message}", error=True)
         self.exportFinished.emit("")
@@ -465,8 +406,7 @@ class ExportDialog(QDialog):
             self.reject()
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #b00020;" if error else "")
+        self.footer.set_text(text, error=error)
 
     def done(self, result: int) -> None:  # close, Esc, reject, accept
         for handle in (self.export_handle, self.preview_handle):
@@ -474,63 +414,3 @@ class ExportDialog(QDialog):
                 handle.cancel()  # the worker stops at its next step and removes its temp file
         self._preview_timer.stop()
         super().done(result)
-
-
-# ---------------------------------------------------------------- File ▸ Back up…
-def backup_with_dialog(
-    library: Any, parent: QWidget | None = None, path: str | Path | None = None
-) -> TaskHandle | None:
-    """Ask for a zip name (unless ``path``), back up in a worker with a cancellable progress dialog."""
-    from skintrack.export.backup import backup_library
-
-    if path is None:
-        name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
-        chosen, _ = QFileDialog.getSaveFileName(
-            parent, "Back up the library", str(Path.home() / name), "Zip (*.zip)"
-        )
-        if not chosen:
-            return None
-        path = chosen if chosen.lower().endswith(".zip") else chosen + ".zip"
-    out = Path(path)
-    root = library.root
-
-    dialog = QProgressDialog("Backing up the library…", "Cancel", 0, 1, parent)
-    dialog.setWindowTitle("Back up")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(300)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-
-    def job(token: Any) -> Any:
-        return backup_library(root, out, token)
-
-    handle = _keep(run_task(job, name="backup", kind="work"))
-    if handle.done:  # synchronous pool (tests): nothing more to show
-        dialog.deleteLater()
-        return handle
-    dialog.canceled.connect(handle.cancel)
-
-    def on_progress(step: Progress) -> None:
-        dialog.setMaximum(max(1, step.total))
-        dialog.setValue(step.done)
-        dialog.setLabelText(step.message)
-
-    def on_done(report: Any) -> None:
-        dialog.close()
-        if parent is not None:
-            QMessageBox.information(
-                parent, "Back up", f"Backed up {report.originals} photos and the database to\n{report.path}"
-            )
-
-    def on_failed(message: str, _tb: str) -> None:
-        dialog.close()
-        if parent is not None:
-            QMessageBox.warning(parent, "Back up failed", message)
-
-    handle.progress.connect(on_progress)
-    handle.succeeded.connect(on_done)
-    handle.failed.connect(on_failed)
-    handle.cancelled.connect(dialog.close)
-    handle.finished.connect(dialog.deleteLater)
-    handle.dialog = dialog  # type: ignore[attr-defined] - tests look at it
-    return handle

@@ -48,7 +48,7 @@ from skintrack.services.checkin import ImportReport
 from skintrack.services.inbox import InboxItem
 from skintrack.ui.image_convert import rgb_to_qimage
 from skintrack.ui.task_outcome import CANCELLED, on_outcome
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 THUMB = 96
 RESCAN_DELAY_MS = 1500  # a sync tool writes a burst of files; scan once it has settled
@@ -312,7 +312,7 @@ class InboxPanel(QWidget):
             self.scanFinished.emit(0)
             return None
         self.status.setText("Looking for new photos…")
-        handle = run_task(_scan_job(self.lib), name="inbox-scan", kind="work", parent=self)
+        handle = run_task(_scan_job(self.lib), name="inbox-scan", pool=Pool.WORK, parent=self)
         handle.progress.connect(lambda p: self.status.setText(f"Sorting new photos… {p.done}/{p.total}"))
         on_outcome(handle, lambda result, error, h=handle: self._scan_done(h, result, error))
         self.scan_task = handle
@@ -392,7 +392,7 @@ class InboxPanel(QWidget):
         return self._write(job, {it.path for it in items}, imported=False)
 
     def _write(self, job: Any, paths: set[Path], imported: bool = True) -> TaskHandle:
-        handle = run_task(job, name="inbox-write", kind="write", parent=self)
+        handle = run_task(job, name="inbox-write", pool=Pool.WRITE, parent=self)
         self._tasks.add(handle)
         self.setEnabled(False)
 

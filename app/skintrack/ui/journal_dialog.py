@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QDateTime,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     Qt,
     Signal,
@@ -35,12 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.library import Library
 from skintrack.library.models import JOURNAL_KINDS, JournalEntry
 from skintrack.services import formatting
 from skintrack.ui import icons
-from skintrack.ui.app import fix_signal_emit_refcount
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
+from skintrack.ui.tasks import Job, Pool, run_task
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Date", "Kind", "Substance", "Amount", "Notes")
@@ -49,7 +49,7 @@ EntryRole = int(Qt.ItemDataRole.UserRole) + 1
 
 
 class JournalTableModel(QAbstractTableModel):
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[JournalEntry] = []
 
@@ -165,7 +165,7 @@ class JournalDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(self, library: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("journalDialog")
         self.setWindowTitle("Journal")
@@ -249,10 +249,8 @@ class JournalDialog(QDialog):
         values = self._run_entry_dialog(None)
         if values is None:
             return
-        entry = self.library.add_journal(**values)
-        self.reload()
-        self._select_id(entry.id)
-        self.changed.emit()
+        lib = self.library
+        self._write(lambda _t: lib.add_journal(**values), "add journal entry")
 
     @Slot()
     def edit_selected(self) -> None:
@@ -262,16 +260,26 @@ class JournalDialog(QDialog):
         values = self._run_entry_dialog(entry)
         if values is None:
             return
-        self.library.update_journal(entry.id, **values)
-        self.reload()
-        self._select_id(entry.id)
-        self.changed.emit()
+        lib, entry_id = self.library, entry.id
+        self._write(lambda _t: lib.update_journal(entry_id, **values), "edit journal entry")
 
     @Slot()
     def delete_selected(self) -> None:
         entry = self.selected()
         if entry is None or not self._confirm_delete(entry):
             return
-        self.library.delete_journal(entry.id)
+        lib, entry_id = self.library, entry.id
+        self._write(lambda _t: lib.delete_journal(entry_id), "delete journal entry")
+
+    def _write(self, job: Job, name: str) -> None:
+        """A journal write in the write pool; the table shows the result once it is stored."""
+        run_task(job, on_result=self._written, on_error=self._write_failed, pool=Pool.WRITE, name=name)
+
+    def _written(self, entry: JournalEntry | None) -> None:
         self.reload()
+        if entry is not None:
+            self._select_id(entry.id)
         self.changed.emit()
+
+    def _write_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "Journal", f"The journal was not changed: {message}")

@@ -12,13 +12,14 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
 
 from skintrack.core.quality import Prepared, QualityReport, QualityThresholds
 from skintrack.progress import CancelToken
-from skintrack.ui.tasks import TaskHandle, pool, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +39,27 @@ def _assess(frame: QImage, reference: Prepared | None, thresholds: QualityThresh
     return assess_frame(qimage_to_rgb(frame), reference, thresholds)
 
 
-def start_detached(job: Callable[[CancelToken], object], name: str, kind: str = "live") -> TaskHandle:
-    """Run a job with a handle owned by the application, not by the widget that shows its result.
+def start_detached(
+    job: Callable[[CancelToken], object],
+    name: str,
+    *,
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[str], None] | None = None,
+) -> TaskHandle:
+    """Run a job in the live pool with a handle owned by the application, not by a widget.
 
-    A worker may outlive that widget (the check-in dialog closed mid-check): the handle must stay
-    valid until the worker has emitted, so it belongs to the application and deletes itself when
-    finished. Connect it to bound methods of QObjects only: Qt disconnects them when they go.
+    A worker may outlive the widget that shows its result (the check-in dialog closed mid-check):
+    the handle belongs to the application and deletes itself when finished; callbacks that are
+    methods of a deleted widget are skipped (``ui.tasks``).
     """
-    target = pool(kind)
-    if kind == "live" and isinstance(target, QThreadPool):
-        target.setMaxThreadCount(1)  # one core at most for quality checks, at low priority:
-        target.setThreadPriority(QThread.Priority.LowPriority)  # the preview and thumbnails come first
-    handle = run_task(job, name=name, kind=kind, parent=QCoreApplication.instance())
+    handle = run_task(
+        job,
+        on_result=on_result,
+        on_error=on_error,
+        pool=Pool.LIVE,
+        name=name,
+        parent=QCoreApplication.instance(),
+    )
     handle.finished.connect(handle.deleteLater)
     return handle
 
@@ -104,9 +114,9 @@ class LiveQualityMonitor(QObject):
             prepared.framing_target()  # features computed once, here, not for the first frame
             return path, prepared
 
-        handle = start_detached(job, "quality-reference")
-        handle.succeeded.connect(self._reference_ready)
-        handle.failed.connect(self._reference_failed)
+        handle = start_detached(
+            job, "quality-reference", on_result=self._reference_ready, on_error=self._reference_failed
+        )
         self._reference_task = handle
 
     @Slot(object)
@@ -155,9 +165,12 @@ class LiveQualityMonitor(QObject):
         self._last_start = time.monotonic()
         reference, thresholds = self.reference, self.thresholds
         self._stamp = stamp
-        handle = start_detached(lambda _t: _assess(frame, reference, thresholds), "live-quality")
-        handle.succeeded.connect(self._done)
-        handle.failed.connect(self._failed)
+        handle = start_detached(
+            lambda _t: _assess(frame, reference, thresholds),
+            "live-quality",
+            on_result=self._done,
+            on_error=self._failed,
+        )
         self._task = handle
 
     @Slot(object)

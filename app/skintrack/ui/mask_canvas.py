@@ -34,10 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skintrack.ui.app import fix_signal_emit_refcount
-
-fix_signal_emit_refcount()
-
 WATCHED, CONTROL = "watched", "control"
 LAYER_COLOURS = {WATCHED: QColor(255, 140, 0), CONTROL: QColor(40, 200, 90)}
 LAYER_OPACITY = 0.45

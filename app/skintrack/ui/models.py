@@ -24,10 +24,7 @@ from PySide6.QtCore import (
 from skintrack.library.models import MeasurementRecord, Photo, RegionSummary
 from skintrack.services import formatting
 from skintrack.services.settings import defaults
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.thumbnails import ThumbnailLoader
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 Index = QModelIndex | QPersistentModelIndex
 USER = int(Qt.ItemDataRole.UserRole)

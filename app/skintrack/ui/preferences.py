@@ -38,10 +38,7 @@ from PySide6.QtWidgets import (
 from skintrack import APP_NAME, ORG_NAME
 from skintrack.core.change import ChangeSettings
 from skintrack.services.settings import defaults, load_settings, save_settings
-from skintrack.ui.app import fix_signal_emit_refcount
 from skintrack.ui.theme import THEMES
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
 
 SETTINGS_ENV = "SKINTRACK_SETTINGS"
 SCHEMA_VERSION = 2

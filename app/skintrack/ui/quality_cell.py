@@ -93,9 +93,7 @@ def attach_quality(
 
         return assess_file(path, reference, thresholds)
 
-    handle = start_detached(job, "checkin-quality", kind="live")
-    handle.succeeded.connect(cell.show_report)
-    handle.failed.connect(cell.show_error)
+    handle = start_detached(job, "checkin-quality", on_result=cell.show_report, on_error=cell.show_error)
     return cell, handle
 
 

@@ -1,20 +1,16 @@
 """Region editor: name, body site, interval, notes, the reference photo and the two painted areas.
 
 Areas are painted on a reduced preview of the reference (decoded in a worker) and saved as
-polygons in full reference pixels (:mod:`skintrack.services.areas`, run in a worker). When the
-areas or the reference change, ``analysisRequested(region_id)`` is emitted once the change is
-saved; when nothing is connected to it (the editor used on its own), the editor re-analyses the
-region itself (``force=True``) with a progress bar.
+polygons in full reference pixels by :func:`skintrack.services.regions.save_region_edit` in
+the write pool. When the areas or the reference change, ``analysisRequested(region_id)`` is
+emitted once the change is saved: the main window's session queues the region's analysis.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
@@ -29,7 +25,6 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QRadioButton,
     QSlider,
@@ -40,12 +35,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skintrack.progress import CancelToken, Progress
-from skintrack.ui.app import fix_signal_emit_refcount
+from skintrack.library import Library, Photo
+from skintrack.library.models import Region
+from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
 from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.task_footer import TaskFooter
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
-fix_signal_emit_refcount()
 log = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 1600  # the canvas shows the reference at most this large
@@ -62,17 +58,9 @@ def load_preview(path: Path) -> tuple[QImage, int, int]:
     return rgb_to_qimage(img.rgb), meta.width, meta.height
 
 
-def load_thumb(lib: Any, photo: Any) -> QImage:
+def load_thumb(lib: Library, photo: Photo) -> QImage:
     """Worker: the cached 320 px thumbnail of a photo (QImage is fine off the GUI thread)."""
     return QImage(str(lib.thumbnail_path(photo)))
-
-
-def masks_to_reference_polygons(mask: np.ndarray, scale: float) -> list[list[list[float]]] | None:
-    """Worker: a preview mask -> polygons in reference pixels (None when empty)."""
-    from skintrack.services.areas import mask_to_polygons
-
-    polys = mask_to_polygons(mask)
-    return [[[x * scale, y * scale] for x, y in p] for p in polys] or None
 
 
 class RegionEditor(QDialog):
@@ -81,7 +69,7 @@ class RegionEditor(QDialog):
     regionChanged = Signal(int)
     analysisRequested = Signal(int)
 
-    def __init__(self, library: Any, region_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, library: Library, region_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.lib = library
         self.region_id = region_id
@@ -131,11 +119,14 @@ class RegionEditor(QDialog):
             self.ref_list.addItem(item)
             if photo.id == self.reference_id:
                 self.ref_list.setCurrentItem(item)
-            h = run_task(
-                lambda _t, p=photo: load_thumb(self.lib, p), name="ref-thumb", kind="thumbs", parent=self
+            self._track(
+                run_task(
+                    lambda _t, p=photo: load_thumb(self.lib, p),
+                    on_result=lambda img, it=item: it.setIcon(QIcon(QPixmap.fromImage(img))),
+                    pool=Pool.THUMBS,
+                    name="ref-thumb",
+                )
             )
-            h.succeeded.connect(lambda img, it=item: it.setIcon(QIcon(QPixmap.fromImage(img))))
-            self._keep(h)
         self.ref_list.currentItemChanged.connect(self._reference_picked)
 
         form = QFormLayout()
@@ -225,11 +216,9 @@ class RegionEditor(QDialog):
         self.reanalyse_box = QCheckBox("Re-analyse the region when the areas or the reference change", self)
         self.reanalyse_box.setObjectName("reanalyse")
         self.reanalyse_box.setChecked(True)
-        self.progress = QProgressBar(self)
-        self.progress.setRange(0, 1000)
-        self.progress.hide()
-        self.status = QLabel(self)
-        self.status.setObjectName("status")
+        self.footer = TaskFooter(self, in_status_bar=False)
+        self.footer.bar.hide()  # a save takes a moment; only its outcome is shown
+        self.status = self.footer.label
         self.save_button = QPushButton("Save", self)
         self.save_button.setObjectName("save")
         self.save_button.setDefault(True)
@@ -239,8 +228,7 @@ class RegionEditor(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         bottom = QHBoxLayout()
         bottom.addWidget(self.reanalyse_box)
-        bottom.addWidget(self.status, 1)
-        bottom.addWidget(self.progress)
+        bottom.addWidget(self.footer, 1)
         bottom.addWidget(self.cancel_button)
         bottom.addWidget(self.save_button)
         layout = QVBoxLayout(self)
@@ -248,9 +236,11 @@ class RegionEditor(QDialog):
         layout.addLayout(bottom)
         self._load_reference(initial=True)
 
-    def _keep(self, handle: TaskHandle) -> None:
-        self._handles.append(handle)
-        handle.finished.connect(lambda h=handle: self._handles.remove(h) if h in self._handles else None)
+    def _track(self, handle: TaskHandle) -> None:
+        """Side jobs still running are cancelled when the dialog closes."""
+        self._handles = [h for h in self._handles if h.running]
+        if handle.running:
+            self._handles.append(handle)
 
     # ------------------------------------------------------------------ reference
     def _load_reference(self, initial: bool = False) -> None:
@@ -264,10 +254,15 @@ class RegionEditor(QDialog):
         path = self.lib.original_path(self.lib.photo(self.reference_id))
         self._loading_preview = True
         self.canvas_hint.setText("Loading the reference photo…")
-        h = run_task(lambda _t: load_preview(path), name="ref-preview", kind="thumbs", parent=self)
-        h.succeeded.connect(lambda res: self._preview_ready(res, initial))
-        h.failed.connect(lambda msg, _tb: self.canvas_hint.setText(f"Cannot show the reference photo: {msg}"))
-        self._keep(h)
+        self._track(
+            run_task(
+                lambda _t: load_preview(path),
+                on_result=lambda res: self._preview_ready(res, initial),
+                on_error=lambda msg: self.canvas_hint.setText(f"Cannot show the reference photo: {msg}"),
+                pool=Pool.THUMBS,
+                name="ref-preview",
+            )
+        )
 
     def _preview_ready(self, res: tuple[QImage, int, int], initial: bool) -> None:
         image, full_w, _full_h = res
@@ -315,90 +310,46 @@ class RegionEditor(QDialog):
             self.status.setText("The region needs a name.")
             return
         lib, rid = self.lib, self.region_id
-        fields = {
-            "name": name,
-            "body_site": self.site_edit.text().strip(),
-            "notes": self.notes_edit.toPlainText().strip(),
-            "interval_days": self.interval.value() or None,
-        }
         ref_changed = self.reference_changed()
-        new_ref = self.reference_id
         areas = self.areas_dirty and self.canvas.isEnabled()
-        watched = self.canvas.mask(WATCHED) if areas else None
-        control = self.canvas.mask(CONTROL) if areas else None
-        scale = self.scale
-        reanalyse = self.reanalyse_box.isChecked() and (ref_changed or areas)
-        self._request_analysis = reanalyse and self._has_analysis_listener()
-        run_here = reanalyse and not self._request_analysis
-
-        def job(token: CancelToken) -> Generator[Progress, None, bool]:
-            yield Progress(0, 1000, "Saving…")
-            lib.update_region(rid, **fields)
-            if ref_changed:
-                lib.set_reference(rid, new_ref)
-            if areas:
-                lib.set_areas(
-                    rid,
-                    watched=masks_to_reference_polygons(watched, scale),
-                    control=masks_to_reference_polygons(control, scale),
-                )
-            if not run_here:
-                return False
-            from skintrack.services.analysis import analyze_region
-
-            gen = analyze_region(lib, rid, token=token, force=True)
-            try:
-                while True:
-                    step = next(gen)
-                    if isinstance(step, Progress) and step.total > 0:
-                        yield Progress(int(1000 * step.fraction), 1000, step.message or "Analysing…")
-            except StopIteration:
-                pass
-            return True
-
+        edit = RegionEdit(
+            name=name,
+            body_site=self.site_edit.text().strip(),
+            notes=self.notes_edit.toPlainText().strip(),
+            interval_days=self.interval.value() or None,
+            reference_id=self.reference_id if ref_changed else None,
+            areas=AreaMasks(self.canvas.mask(WATCHED), self.canvas.mask(CONTROL), self.scale)
+            if areas
+            else None,
+        )
+        self._request_analysis = self.reanalyse_box.isChecked() and (ref_changed or areas)
         self.status.setText("Saving…")
         self.save_button.setEnabled(False)
-        if run_here:
-            self.progress.setValue(0)
-            self.progress.show()
-        self.task = run_task(job, name="region-save", kind="work", parent=self)
-        self.task.progress.connect(self._on_progress)
-        self.task.succeeded.connect(self._on_saved)
-        self.task.failed.connect(self._on_failed)
-        self.task.cancelled.connect(self._on_cancelled)
-        self.task.finished.connect(self._on_finished)
+        handle = run_task(
+            lambda _t: save_region_edit(lib, rid, edit),
+            on_result=self._on_saved,
+            on_error=self._on_failed,
+            on_finished=self._on_finished,
+            pool=Pool.WRITE,
+            name="region-save",
+        )
+        self.task = handle if handle.running else None  # a synchronous pool has finished it
 
     @Slot(object)
-    def _on_progress(self, p: Progress) -> None:
-        self.progress.setValue(p.done)
-        if p.message:
-            self.status.setText(p.message)
-
-    def _has_analysis_listener(self) -> bool:
-        meta = self.metaObject()
-        return self.isSignalConnected(meta.method(meta.indexOfSignal("analysisRequested(int)")))
-
-    @Slot(object)
-    def _on_saved(self, _analysed: bool) -> None:
+    def _on_saved(self, _region: Region) -> None:
         self.regionChanged.emit(self.region_id)
         if self._request_analysis:  # after the commit, so the listener measures the new areas
             self.analysisRequested.emit(self.region_id)
         self.accept()
 
-    @Slot(str, str)
-    def _on_failed(self, message: str, _tb: str) -> None:
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
         self.status.setText(f"Could not save: {message}")
-        self.regionChanged.emit(self.region_id)
-
-    @Slot()
-    def _on_cancelled(self) -> None:
-        self.status.setText("Saved; the re-analysis was cancelled (run it again from the region menu).")
         self.regionChanged.emit(self.region_id)
 
     @Slot()
     def _on_finished(self) -> None:
         self.task = None
-        self.progress.hide()
         self.save_button.setEnabled(True)
 
     @Slot()

@@ -37,7 +37,7 @@ from skintrack.services import autostart, reminders
 from skintrack.services.reminders import DueItem, Notifier
 from skintrack.ui.preferences import qsettings
 from skintrack.ui.task_outcome import on_outcome
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 GROUP = "reminders"
 CHECK_INTERVAL_MS = 15 * 60 * 1000
@@ -159,7 +159,7 @@ class DueDialog(QDialog):
         self.skip_button.setEnabled(it is not None)
 
     def _run(self, job: Any) -> TaskHandle:
-        handle = run_task(job, name="reminder", kind="write", parent=self)
+        handle = run_task(job, name="reminder", pool=Pool.WRITE, parent=self)
         on_outcome(handle, lambda _result, _error: self._after_write())
         return handle
 
@@ -275,7 +275,7 @@ class ReminderController(QObject):
         def job(_token: CancelToken) -> list[DueItem]:
             return reminders.take_due_notifications(lib)
 
-        handle = run_task(job, name="reminders", kind="write", parent=self)
+        handle = run_task(job, name="reminders", pool=Pool.WRITE, parent=self)
         handle.succeeded.connect(self._deliver)
         return handle
 

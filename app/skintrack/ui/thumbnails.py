@@ -1,7 +1,7 @@
 """Lazy thumbnails: the delegate asks, a worker makes/reads the disk cache, the view repaints.
 
 ``get(photo_id)`` returns a cached QPixmap at once or None (the delegate draws a placeholder)
-and queues one ``run_task(kind="thumbs")`` per photo. The worker calls
+and queues one ``run_task(pool=Pool.THUMBS)`` per photo. The worker calls
 ``Library.thumbnail_path`` (which writes the on-disk cache when missing) and loads a QImage;
 QPixmaps are made on the GUI thread only and kept in ``QPixmapCache`` (an LRU with a byte
 budget). ``ready(photo_id)`` tells models to emit ``dataChanged`` for that row.
@@ -10,18 +10,15 @@ budget). ``ready(photo_id)`` tells models to emit ``dataChanged`` for that row.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap, QPixmapCache
 
+from skintrack.library import Library
 from skintrack.library.db import THUMB_SIZE as LIBRARY_THUMB_SIZE
 from skintrack.progress import CancelToken
-from skintrack.ui.app import fix_signal_emit_refcount
-from skintrack.ui.tasks import TaskHandle, run_task
-
-fix_signal_emit_refcount()  # PySide6 6.12: every Python emit() loses a reference to True
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +31,13 @@ class ThumbnailLoader(QObject):
     ready = Signal(int)  # photo id
     failed = Signal(int, str)
 
-    def __init__(self, library: Any, size: int = THUMB_SIZE, parent: QObject | None = None) -> None:
+    def __init__(self, library: Library, size: int = THUMB_SIZE, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.library = library
         self.size = size
-        self._pending: dict[int, TaskHandle] = {}
+        self._pending: dict[int, tuple[int, TaskHandle]] = {}  # photo id -> (request number, task)
+        self._serial = 0
+        self._last_dropped = 0  # requests up to this number were cancelled
         self._failed: set[int] = set()
         self._generation = 0
         if QPixmapCache.cacheLimit() < CACHE_LIMIT_KB:
@@ -71,7 +70,7 @@ class ThumbnailLoader(QObject):
     def _request(self, photo_id: int) -> None:
         if len(self._pending) >= MAX_IN_FLIGHT:  # drop the oldest: the user scrolled past it
             oldest = next(iter(self._pending))
-            self._pending.pop(oldest).cancel()
+            self._pending.pop(oldest)[1].cancel()
         lib, size = self.library, self.size
 
         def job(token: CancelToken) -> QImage:
@@ -84,47 +83,51 @@ class ThumbnailLoader(QObject):
                 raise OSError(f"cannot read thumbnail {path}")
             return img
 
-        # no Qt parent: the runnable holds the handle, so it outlives this loader if that goes first
-        handle = run_task(job, name=f"thumb {photo_id}", kind="thumbs")
-        if handle.done:  # SyncPool: already finished
-            self._deliver(photo_id, handle)
-            handle.deleteLater()
-            return
-        self._pending[photo_id] = handle
-        handle.finished.connect(lambda pid=photo_id, h=handle: self._finished(pid, h))
+        self._serial += 1
+        serial = self._serial
+        handle = run_task(
+            job,
+            on_result=lambda img, pid=photo_id, n=serial: self._loaded(pid, n, img),
+            on_error=lambda msg, pid=photo_id, n=serial: self._failed_load(pid, n, msg),
+            on_finished=lambda pid=photo_id, n=serial: self._settled(pid, n),
+            pool=Pool.THUMBS,
+            name=f"thumb {photo_id}",
+        )
+        if not handle.done:  # a synchronous pool has delivered already
+            self._pending[photo_id] = (serial, handle)
 
-    def _finished(self, photo_id: int, handle: TaskHandle) -> None:
-        if not shiboken6.isValid(self):  # the loader was deleted while the job ran
-            return
-        if self._pending.get(photo_id) is handle:
+    def _current(self, photo_id: int, serial: int) -> bool:
+        """The request is still wanted (the loader lives, and neither cancelled nor invalidated it)."""
+        return shiboken6.isValid(self) and serial > self._last_dropped
+
+    def _settled(self, photo_id: int, serial: int) -> None:
+        if shiboken6.isValid(self) and self._pending.get(photo_id, (0, None))[0] == serial:
             del self._pending[photo_id]
-        self._deliver(photo_id, handle)
-        handle.deleteLater()
 
-    def _deliver(self, photo_id: int, handle: TaskHandle) -> None:
-        if handle.error is not None:
-            log.info("thumbnail of photo %s failed: %s", photo_id, handle.error)
+    def _loaded(self, photo_id: int, serial: int, image: QImage) -> None:
+        if self._current(photo_id, serial):
+            QPixmapCache.insert(self._key(photo_id), QPixmap.fromImage(image))
+            self.ready.emit(photo_id)
+
+    def _failed_load(self, photo_id: int, serial: int, message: str) -> None:
+        if self._current(photo_id, serial):
+            log.info("thumbnail of photo %s failed: %s", photo_id, message)
             self._failed.add(photo_id)
-            self.failed.emit(photo_id, handle.error)
-            return
-        if not isinstance(handle.result, QImage):
-            return  # cancelled
-        QPixmapCache.insert(self._key(photo_id), QPixmap.fromImage(handle.result))
-        self.ready.emit(photo_id)
+            self.failed.emit(photo_id, message)
 
     @Slot()
     def invalidate(self) -> None:
         """Forget every cached pixmap of this loader (e.g. the library changed)."""
         self._generation += 1
         self._failed.clear()
-        for handle in self._pending.values():
-            handle.cancel()
-        self._pending.clear()
+        self.cancel_all()
 
     def cancel_all(self) -> None:
-        for handle in self._pending.values():
+        """Cancel every queued load; their late results are ignored."""
+        for _serial, handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
+        self._last_dropped = self._serial
 
 
 _placeholders: dict[tuple[int, int, str], QPixmap] = {}

@@ -9,7 +9,6 @@ manual AlignmentRecord, which automatic runs never overwrite.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal, Slot
@@ -28,13 +27,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core.align import Alignment
 from skintrack.progress import CancelToken
 from skintrack.services import formatting
 from skintrack.services.manual_fit import HOMOGRAPHY_PAIRS, MODEL_WORDS, ManualFit, fit_manual_alignment
-from skintrack.ui.compare._refcount import immortalise_singletons
 from skintrack.ui.compare.pair_view import ZoomView
+from skintrack.ui.compare.source import CompareSource
 from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import Pyramid, TiledImageItem, TileSource, build_pyramid, to_qimage
+from skintrack.ui.tasks import TaskHandle, run_task
 
 MIN_PAIRS = 3  # two fix a similarity exactly; a third shows whether the clicks agree
 GRAB_PX = 10  # how close (screen px) to a point a press must be to drag it
@@ -184,14 +185,13 @@ class ManualAlignDialog(QDialog):
 
     def __init__(
         self,
-        source: Any,
+        source: CompareSource,
         ref_id: int,
         moving_id: int,
         ref_label: str = "Earlier",
         moving_label: str = "Later",
         parent: QWidget | None = None,
     ) -> None:
-        immortalise_singletons()
         super().__init__(parent)
         self.setWindowTitle("Align manually")
         self.resize(1280, 780)
@@ -201,11 +201,11 @@ class ManualAlignDialog(QDialog):
         self.mov_points: list[tuple[float, float]] = []
         self._order: list[str] = []
         self.fit: ManualFit | None = None
-        self.alignment: Any = None
+        self.alignment: Alignment | None = None
         self.ref_full: np.ndarray | None = None
         self.mov_full: np.ndarray | None = None
         self._ref_src: TileSource | None = None
-        self._preview_task: Any = None
+        self._preview_task: TaskHandle | None = None
         self._closed = False
         self.finished.connect(self._mark_closed)
 
@@ -272,8 +272,6 @@ class ManualAlignDialog(QDialog):
 
     # ---------------------------------------------------------------- loading
     def _load(self) -> None:
-        from skintrack.ui.compare.window import start_task
-
         source, a, b = self.source, self.ref_id, self.moving_id
 
         def job(token: CancelToken) -> tuple[np.ndarray, np.ndarray, Pyramid, Pyramid]:
@@ -282,7 +280,9 @@ class ManualAlignDialog(QDialog):
             mov = source.original(b)
             return ref, mov, build_pyramid(ref), build_pyramid(mov)
 
-        self._load_task = start_task(job, self._loaded, self._failed, name="manual-align load")
+        self._load_task = run_task(
+            job, on_result=self._loaded, on_error=self._failed, name="manual-align load"
+        )
 
     @Slot()
     def _mark_closed(self) -> None:
@@ -400,7 +400,6 @@ class ManualAlignDialog(QDialog):
     def compute_preview(self) -> None:
         """Fit the homography and warp the later photo (worker), then show the swipe preview."""
         from skintrack.core.align import warp_to_reference
-        from skintrack.ui.compare.window import start_task
 
         if self.pairs() < MIN_PAIRS or self.ref_full is None or self.mov_full is None:
             return
@@ -409,7 +408,7 @@ class ManualAlignDialog(QDialog):
         mov_pts = np.array([m for _, m in pts], np.float64)
         ref, mov = self.ref_full, self.mov_full
 
-        def job(token: CancelToken) -> tuple[Any, Pyramid | None]:
+        def job(token: CancelToken) -> tuple[Alignment, Pyramid | None]:
             alignment = fit_manual_alignment(ref_pts, mov_pts, ref.shape, mov.shape).alignment
             if not alignment.ok or alignment.homography is None:
                 return alignment, None
@@ -418,9 +417,11 @@ class ManualAlignDialog(QDialog):
             return alignment, build_pyramid(warped)
 
         self.preview_button.setEnabled(False)
-        self._preview_task = start_task(job, self._preview_done, self._failed, name="manual preview")
+        self._preview_task = run_task(
+            job, on_result=self._preview_done, on_error=self._failed, name="manual preview"
+        )
 
-    def _preview_done(self, out: tuple[Any, Pyramid | None]) -> None:
+    def _preview_done(self, out: tuple[Alignment, Pyramid | None]) -> None:
         if self._closed:
             return
         alignment, pyr = out

@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from skintrack.core.colour import ita_class
 from skintrack.services import formatting
 from skintrack.services.reading import (
     DEFAULT_NOISE_K,
@@ -33,25 +34,6 @@ FIELD_TIPS = {
 }
 
 
-def _ita_class(ita_deg: float) -> str:
-    """Del Bino 2006 classes (DESIGN.md); core.colour.ita_class when available."""
-    try:
-        from skintrack.core.colour import ita_class
-
-        return str(ita_class(ita_deg))
-    except ImportError:  # pragma: no cover - core.colour always ships with the app
-        for limit, name in (
-            (55, "very light"),
-            (41, "light"),
-            (28, "intermediate"),
-            (10, "tan"),
-            (-30, "brown"),
-        ):
-            if ita_deg > limit:
-                return name
-        return "dark"
-
-
 def ita_from_lab(lab: Any) -> float | None:
     if lab is None:
         return None
@@ -72,8 +54,8 @@ def ita_before_after(change: Any) -> tuple[float | None, float | None, str, str]
         before = ita_from_lab(getattr(change, "ref_lab_mean", None))
     if after is None:
         after = ita_from_lab(getattr(change, "later_lab_mean", None))
-    cb = getattr(change, "ref_ita_class", None) or (_ita_class(before) if before is not None else DASH)
-    ca = getattr(change, "later_ita_class", None) or (_ita_class(after) if after is not None else DASH)
+    cb = getattr(change, "ref_ita_class", None) or (ita_class(before) if before is not None else DASH)
+    ca = getattr(change, "later_ita_class", None) or (ita_class(after) if after is not None else DASH)
     return before, after, str(cb), str(ca)
 
 

@@ -14,9 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from skintrack.core.align import Alignment
+from skintrack.core.change import ChangeResult
 from skintrack.errors import AlignmentFailedError
+from skintrack.library import Library
 from skintrack.progress import CancelToken
 from skintrack.services import formatting
+from skintrack.services.manual_alignment import Point, save_manual_alignment
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
 
@@ -57,7 +61,7 @@ class PairData:
     ref_original: np.ndarray
     later_original: np.ndarray
     alignment: AlignmentInfo
-    change: Any | None = None  # core.change.ChangeResult
+    change: ChangeResult | None = None
     overlay: np.ndarray | None = None  # RGBA ΔL* overlay
     pyramids: dict[str, Pyramid] = field(default_factory=dict)
 
@@ -75,7 +79,9 @@ class CompareSource(Protocol):
     def default_pair(self) -> tuple[int, int]: ...
     def load(self, a_id: int, b_id: int, token: CancelToken) -> PairData: ...
     def original(self, photo_id: int, max_side: int | None = None) -> np.ndarray: ...
-    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None: ...
+    def save_manual_alignment(
+        self, a_id: int, b_id: int, alignment: Alignment, points: list[tuple[Point, Point]]
+    ) -> None: ...
     def reanalyse(self, token: CancelToken) -> Any: ...
 
 
@@ -85,7 +91,7 @@ def as_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def alignment_info(obj: Any) -> AlignmentInfo:
+def alignment_info(obj: Alignment | None) -> AlignmentInfo:
     if obj is None:
         return AlignmentInfo(ok=False, message="no alignment")
     return AlignmentInfo(
@@ -95,14 +101,6 @@ def alignment_info(obj: Any) -> AlignmentInfo:
         inliers=int(getattr(obj, "inliers", 0) or 0),
         message=str(getattr(obj, "message", "") or ""),
     )
-
-
-def _first(obj: Any, *names: str) -> Any:
-    for n in names:
-        v = getattr(obj, n, None)
-        if v is not None:
-            return v
-    return None
 
 
 def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
@@ -126,13 +124,13 @@ def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
 class LibrarySource:
     """The real thing: photos of one region of a library, compared by services.analysis."""
 
-    def __init__(self, library: Any, region_id: int) -> None:
+    def __init__(self, library: Library, region_id: int) -> None:
         self.library = library
         self.region_id = region_id
 
     def photos(self) -> list[PhotoInfo]:
         region = self.library.region(self.region_id)
-        ref_id = getattr(region, "reference_photo_id", None)
+        ref_id = region.reference_photo_id
         return [PhotoInfo(p.id, p.taken_at, p.id == ref_id) for p in self.library.list_photos(self.region_id)]
 
     def default_pair(self) -> tuple[int, int]:
@@ -156,7 +154,7 @@ class LibrarySource:
         from skintrack.services import analysis
 
         # originals at the analysis resolution too: same scale as the aligned pair, half the memory
-        side = getattr(analysis, "ANALYSIS_SIDE", None)
+        side = analysis.ANALYSIS_SIDE
         later_original = self.original(b_id, side)
         token.raise_if_cancelled()
         try:
@@ -165,40 +163,17 @@ class LibrarySource:
             info = AlignmentInfo(ok=False, message=str(exc))
             ref_original = self.original(a_id, side)
             return PairData(a_id, b_id, ref_original, None, ref_original, later_original, info)
-        align = alignment_info(_first(pair, "alignment"))
-        ref = _first(pair, "reference", "reference_rgb", "ref_rgb", "ref")
-        later = _first(pair, "later_normalised", "normalised", "later_normalized", "normalized")
-        if later is None:
-            later = _first(pair, "later_warped", "warped", "later_rgb_warped", "later")
-        change = _first(pair, "change", "change_result", "result")
+        align = alignment_info(pair.alignment)
+        ref_u8 = as_uint8(pair.reference)
         if not align.ok:
-            later, change = None, None
-        ref_u8 = as_uint8(ref) if ref is not None else self.original(a_id, side)
-        return PairData(
-            a_id,
-            b_id,
-            ref_u8,
-            as_uint8(later) if later is not None else None,
-            ref_u8,
-            later_original,
-            align,
-            change,
-        )
+            return PairData(a_id, b_id, ref_u8, None, ref_u8, later_original, align)
+        later = as_uint8(pair.later_normalised)
+        return PairData(a_id, b_id, ref_u8, later, ref_u8, later_original, align, pair.change)
 
-    def save_manual_alignment(self, a_id: int, b_id: int, alignment: Any, points: list[Any]) -> None:
-        from skintrack.core.align import Alignment
-        from skintrack.services.pipeline import alignment_record
-
-        manual = Alignment(
-            True,
-            np.asarray(alignment.homography, dtype=float),
-            float(getattr(alignment, "quality", 1.0) or 1.0),
-            "manual",
-            len(points),
-            str(getattr(alignment, "message", "") or "aligned by hand"),
-        )
-        pts = [[list(map(float, r)), list(map(float, m))] for r, m in points]
-        self.library.save_alignment(alignment_record(b_id, a_id, manual, manual_points=pts))
+    def save_manual_alignment(
+        self, a_id: int, b_id: int, alignment: Alignment, points: list[tuple[Point, Point]]
+    ) -> None:
+        save_manual_alignment(self.library, a_id, b_id, alignment, points)
 
     def reanalyse(self, token: CancelToken) -> Any:
         from skintrack.services.analysis import analyze_region

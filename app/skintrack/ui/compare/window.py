@@ -16,67 +16,29 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QSlider,
-    QSplitter,
-    QStackedWidget,
-    QToolBar,
-    QVBoxLayout,
     QWidget,
 )
 
+from skintrack.core.align import Alignment
+from skintrack.library import Library
 from skintrack.progress import CancelToken
+from skintrack.services.manual_alignment import Point
 from skintrack.services.settings import load_settings
-from skintrack.ui.compare._refcount import immortalise_singletons
-from skintrack.ui.compare.blink import BlinkView
-from skintrack.ui.compare.heatmap_layer import HeatmapView
-from skintrack.ui.compare.metrics_panel import MetricsPanel, alignment_text
-from skintrack.ui.compare.pair_view import PairView, ViewSync, ZoomView
+from skintrack.ui.compare.metrics_panel import alignment_text
+from skintrack.ui.compare.pair_view import PairView, ZoomView
 from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare
-from skintrack.ui.compare.swipe_view import SwipeView
 from skintrack.ui.compare.tiles import TileSource
-from skintrack.ui.tasks import TaskHandle, run_task
+from skintrack.ui.compare.window_ui import BLINK, HEATMAP, MODE_NAMES, SIDE, SWIPE, setup_ui
+from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
 log = logging.getLogger(__name__)
 
-SIDE, SWIPE, BLINK, HEATMAP = range(4)
-MODE_NAMES = ("Side by side", "Swipe", "Blink", "Heatmap")
 CACHE_PAIRS = 2  # a 12 MP pair with pyramids is ~200 MB
-
-
-def start_task(
-    job: Callable[[CancelToken], Any],
-    on_ok: Callable[[Any], None],
-    on_fail: Callable[[str], None],
-    *,
-    name: str,
-    kind: str = "work",
-    parent: Any = None,
-) -> TaskHandle:
-    """run_task, also correct when a synchronous pool finished the job before we connected."""
-    handle = run_task(job, name=name, kind=kind, parent=parent)
-    if handle.done:
-        if handle.error is not None:
-            on_fail(handle.error)
-        elif not handle.token.cancelled:
-            on_ok(handle.result)
-        return handle
-    handle.succeeded.connect(on_ok)
-    handle.failed.connect(lambda msg, _tb: on_fail(msg))
-    return handle
 
 
 class CompareWindow(QMainWindow):
@@ -87,7 +49,7 @@ class CompareWindow(QMainWindow):
 
     def __init__(
         self,
-        library: Any,
+        library: Library,
         region_id: int,
         photo_a_id: int | None = None,
         photo_b_id: int | None = None,
@@ -95,7 +57,6 @@ class CompareWindow(QMainWindow):
         *,
         source: CompareSource | None = None,
     ) -> None:
-        immortalise_singletons()  # PySide6 6.12 + Python 3.11: painting would abort the app
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.library = library
@@ -138,190 +99,7 @@ class CompareWindow(QMainWindow):
 
     # ---------------------------------------------------------------- building
     def _build_ui(self) -> None:
-        bar = QToolBar("Compare", self)
-        bar.setObjectName("compareToolbar")
-        bar.setMovable(False)
-        bar.setIconSize(QSize(18, 18))
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        self.addToolBar(bar)
-        self.toolbar = bar
-
-        bar.addWidget(QLabel(" Earlier ", bar))
-        self.combo_a = QComboBox(bar)
-        self.combo_a.setObjectName("earlierCombo")
-        bar.addWidget(self.combo_a)
-        bar.addWidget(QLabel("  Later ", bar))
-        self.combo_b = QComboBox(bar)
-        self.combo_b.setObjectName("laterCombo")
-        bar.addWidget(self.combo_b)
-        for combo in (self.combo_a, self.combo_b):
-            combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            combo.setMinimumContentsLength(18)
-            for p in self.photo_list:
-                combo.addItem(p.label, p.id)
-        self.combo_a.currentIndexChanged.connect(self._combo_changed)
-        self.combo_b.currentIndexChanged.connect(self._combo_changed)
-        bar.addSeparator()
-
-        self.mode_group = QActionGroup(self)
-        self.mode_actions: list[QAction] = []
-        for i, name in enumerate(MODE_NAMES):
-            act = QAction(name, self)
-            act.setCheckable(True)
-            act.setShortcut(QKeySequence(str(i + 1)))
-            act.setToolTip(f"{name} ({i + 1})")
-            act.setData(i)
-            self.mode_group.addAction(act)
-            self.mode_actions.append(act)
-            bar.addAction(act)
-        self.mode_actions[SIDE].setChecked(True)
-        self.mode_group.triggered.connect(self._mode_triggered)
-        bar.addSeparator()
-
-        self.act_zoom_out = QAction("−", self)
-        self.act_zoom_out.setToolTip("Zoom out (-)")
-        self.act_zoom_in = QAction("+", self)
-        self.act_zoom_in.setToolTip("Zoom in (+)")
-        self.act_fit = QAction("Fit", self)
-        self.act_fit.setToolTip("Fit to window (Ctrl+0)")
-        self.act_100 = QAction("100 %", self)
-        self.act_100.setToolTip("Actual pixels (Ctrl+1)")
-        self.act_zoom_out.setShortcuts([QKeySequence("-")])
-        self.act_zoom_in.setShortcuts([QKeySequence("+"), QKeySequence("=")])
-        self.act_fit.setShortcuts([QKeySequence("Ctrl+0"), QKeySequence("F")])
-        self.act_100.setShortcut(QKeySequence("Ctrl+1"))
-        self.act_zoom_out.triggered.connect(lambda: self.active_view().zoom_out())
-        self.act_zoom_in.triggered.connect(lambda: self.active_view().zoom_in())
-        self.act_fit.triggered.connect(lambda: self.active_view().fit())
-        self.act_100.triggered.connect(lambda: self.active_view().actual_size())
-        for act in (self.act_zoom_out, self.act_zoom_in, self.act_fit, self.act_100):
-            bar.addAction(act)
-        bar.addSeparator()
-
-        self.originals_box = QCheckBox("Show originals", bar)
-        self.originals_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.originals_box.setToolTip(
-            "Show the untouched photos instead of aligned, lighting-normalised ones"
-        )
-        self.originals_box.toggled.connect(self.set_show_originals)
-        bar.addWidget(self.originals_box)
-        bar.addSeparator()
-        self.act_manual = QAction("Align manually…", self)
-        self.act_manual.triggered.connect(self.open_manual_alignment)
-        bar.addAction(self.act_manual)
-        self.act_export = QAction("Export view…", self)
-        self.act_export.setShortcut(QKeySequence("Ctrl+E"))
-        self.act_export.setToolTip("Save the current view as a PNG (Ctrl+E)")
-        self.act_export.triggered.connect(self._export_dialog)
-        bar.addAction(self.act_export)
-
-        central = QWidget(self)
-        outer = QVBoxLayout(central)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-
-        # banner shown only when alignment failed
-        self.banner = QFrame(central)
-        self.banner.setObjectName("alignmentBanner")
-        self.banner.setStyleSheet(
-            "#alignmentBanner { background: #fdecea; border-bottom: 1px solid #e0a39c; }"
-            "#alignmentBanner QLabel { color: #5f1d16; }"
-        )
-        bl = QHBoxLayout(self.banner)
-        bl.setContentsMargins(12, 8, 12, 8)
-        self.banner_label = QLabel(self.banner)
-        self.banner_label.setWordWrap(True)
-        bl.addWidget(self.banner_label, 1)
-        self.banner_button = QPushButton("Align manually…", self.banner)
-        self.banner_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.banner_button.clicked.connect(self.open_manual_alignment)
-        bl.addWidget(self.banner_button)
-        self.banner.setVisible(False)
-        outer.addWidget(self.banner)
-
-        # per-mode options and the always-visible quality line
-        opts = QWidget(central)
-        opts.setObjectName("modeOptions")
-        ol = QHBoxLayout(opts)
-        ol.setContentsMargins(10, 4, 10, 4)
-        self.quality_label = QLabel("Loading…", opts)
-        self.quality_label.setObjectName("qualityLabel")
-        ol.addWidget(self.quality_label, 1)
-
-        self.blink_opts = QWidget(opts)
-        bo = QHBoxLayout(self.blink_opts)
-        bo.setContentsMargins(0, 0, 0, 0)
-        self.blink_play = QPushButton("Auto blink", self.blink_opts)
-        self.blink_play.setCheckable(True)
-        self.blink_play.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.blink_play.toggled.connect(self._blink_play)
-        self.blink_rate = QDoubleSpinBox(self.blink_opts)
-        self.blink_rate.setRange(0.2, 10.0)
-        self.blink_rate.setSingleStep(0.5)
-        self.blink_rate.setSuffix(" /s")
-        self.blink_rate.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        bo.addWidget(QLabel("Space: toggle", self.blink_opts))
-        bo.addWidget(self.blink_play)
-        bo.addWidget(QLabel("Rate", self.blink_opts))
-        bo.addWidget(self.blink_rate)
-        ol.addWidget(self.blink_opts)
-
-        self.heat_opts = QWidget(opts)
-        ho = QHBoxLayout(self.heat_opts)
-        ho.setContentsMargins(0, 0, 0, 0)
-        self.heat_toggle = QCheckBox("Overlay", self.heat_opts)
-        self.heat_toggle.setChecked(True)
-        self.heat_toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.heat_opacity = QSlider(Qt.Orientation.Horizontal, self.heat_opts)
-        self.heat_opacity.setRange(0, 100)
-        self.heat_opacity.setFixedWidth(140)
-        self.heat_opacity.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        ho.addWidget(self.heat_toggle)
-        ho.addWidget(QLabel("Opacity", self.heat_opts))
-        ho.addWidget(self.heat_opacity)
-        ol.addWidget(self.heat_opts)
-
-        self.busy = QProgressBar(opts)
-        self.busy.setRange(0, 0)
-        self.busy.setFixedWidth(120)
-        self.busy.setTextVisible(False)
-        self.busy.setVisible(False)
-        ol.addWidget(self.busy)
-        outer.addWidget(opts)
-
-        # views
-        self.sync = ViewSync(self)
-        self.stack = QStackedWidget(central)
-        self.pair_view = PairView(self.sync, self.stack)
-        self.swipe_view = SwipeView(self.stack)
-        self.blink_view = BlinkView(self.stack)
-        self.heat_view = HeatmapView(self.stack)
-        for v in (self.swipe_view, self.blink_view, self.heat_view):
-            self.sync.add(v)
-        for w in (self.pair_view, self.swipe_view, self.blink_view, self.heat_view):
-            self.stack.addWidget(w)
-        self.blink_rate.setValue(self.blink_view.rate_hz)
-        self.blink_rate.valueChanged.connect(self.blink_view.set_rate)
-        self.heat_opacity.setValue(round(self.heat_view.overlay_opacity * 100))
-        self.heat_opacity.valueChanged.connect(lambda v: self.heat_view.set_overlay_opacity(v / 100.0))
-        self.heat_toggle.toggled.connect(self.heat_view.set_overlay_visible)
-        self.heat_view.patchClicked.connect(self._patch_clicked)
-
-        self.metrics = MetricsPanel()
-        scroll = QScrollArea(central)
-        scroll.setWidget(self.metrics)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(300)
-
-        split = QSplitter(Qt.Orientation.Horizontal, central)
-        split.addWidget(self.stack)
-        split.addWidget(scroll)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 0)
-        split.setSizes([1080, 320])
-        outer.addWidget(split, 1)
-        self.setCentralWidget(central)
+        setup_ui(self)
         self._update_mode_widgets()
 
     def _build_actions(self) -> None:
@@ -389,10 +167,10 @@ class CompareWindow(QMainWindow):
         def job(token: CancelToken) -> PairData:
             return prepare(source.load(a, b, token))
 
-        self._task = start_task(
+        self._task = run_task(
             job,
-            lambda data, key=key: self._loaded(key, data),
-            self._load_failed,
+            on_result=lambda data, key=key: self._loaded(key, data),
+            on_error=self._load_failed,
             name=f"compare {a}-{b}",
         )
 
@@ -574,7 +352,7 @@ class CompareWindow(QMainWindow):
         dlg.open()
         self.manual_dialog = dlg
 
-    def apply_manual_alignment(self, alignment: Any, points: list[Any]) -> TaskHandle:
+    def apply_manual_alignment(self, alignment: Alignment, points: list[tuple[Point, Point]]) -> TaskHandle:
         """Store the hand-made alignment, re-run the region's analysis, then reload this pair."""
         a, b = self.selected_ids()
         source = self.source
@@ -596,7 +374,9 @@ class CompareWindow(QMainWindow):
             self._request()
 
         # no Qt parent: the handle must outlive this window if it is closed while the job runs
-        self._write_task = start_task(job, done, self._load_failed, name="manual alignment", kind="write")
+        self._write_task = run_task(
+            job, on_result=done, on_error=self._load_failed, pool=Pool.WRITE, name="manual alignment"
+        )
         return self._write_task
 
     def closeEvent(self, event: QCloseEvent) -> None:

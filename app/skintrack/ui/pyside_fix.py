@@ -1,4 +1,4 @@
-"""Guard against a PySide6 6.12 refcount bug on Python 3.11.
+"""The one workaround for a PySide6 6.12 refcount bug on Python 3.11, applied once at start-up.
 
 With PySide6 6.12.0 on Python < 3.12, Python overrides of Qt virtuals that return nothing
 (``paintEvent``, ``QGraphicsItem.paint``, ``drawForeground``…) drop a reference to ``None`` on
@@ -6,7 +6,8 @@ every call, and ``SignalInstance.emit`` drops one to ``True``. A view repainting
 per second empties ``None``'s count within a minute and the interpreter aborts
 ("none_dealloc"). Python 3.12+ made these singletons immortal, which hides the bug there; here we
 give them the same treatment: a huge reference count, so the lost references never reach zero.
-PySide6 6.11.x has no such bug (pinning ``!=6.12.0`` is the proper fix; see the report).
+PySide6 6.11.x has no such bug. ``skintrack.ui.app.configure_application`` calls
+:func:`immortalise_singletons` before any widget exists; nothing else needs to.
 """
 
 from __future__ import annotations

@@ -1,0 +1,273 @@
+"""The library view: regions sidebar, check-in timeline and details panel, and their selection.
+
+It reads the library (a couple of indexed queries per selection) and never writes to it; the
+main window acts on what is selected and asks the view to show the result again.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from skintrack.library import Library, MeasurementRecord, Photo
+from skintrack.library.models import Region
+from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
+from skintrack.ui.details_panel import DetailsPanel
+from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
+from skintrack.ui.thumbnails import ThumbnailLoader
+
+
+class LibraryView(QSplitter):
+    changed = Signal()  # the selection or what is shown changed: actions are re-evaluated
+    regionPicked = Signal(int)  # the user chose a region (remembered for the next start)
+    compareRequested = Signal()
+    addRegionRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.lib: Library | None = None
+        self._restoring = False
+        self.region_model = RegionListModel(None, self)
+        self.photo_model = PhotoListModel(None, self)
+        self.setObjectName("mainSplitter")
+        self.setChildrenCollapsible(False)
+        side = QWidget(self)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(6, 6, 0, 6)
+        title = QLabel("Regions", side)
+        title.setObjectName("sidebarTitle")
+        f = title.font()
+        f.setBold(True)
+        title.setFont(f)
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addStretch(1)
+        self.add_region_button = QToolButton(side)
+        self.add_region_button.setObjectName("sidebarAddRegion")
+        self.add_region_button.setToolTip("Add a region")
+        self.add_region_button.setAutoRaise(True)
+        self.add_region_button.clicked.connect(self.addRegionRequested)
+        head.addWidget(self.add_region_button)
+        sl.addLayout(head)
+        self.region_view = QListView(side)
+        self.region_view.setObjectName("regionList")
+        self.region_view.setModel(self.region_model)
+        self.region_view.setItemDelegate(RegionDelegate(self.region_view))
+        self.region_view.setUniformItemSizes(True)
+        self.region_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.region_view.setMouseTracking(True)
+        self.region_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.region_view.selectionModel().currentChanged.connect(self._region_changed)
+        sl.addWidget(self.region_view)
+        side.setMinimumWidth(200)
+
+        middle = QWidget(self)
+        ml = QVBoxLayout(middle)
+        ml.setContentsMargins(0, 6, 0, 6)
+        self.timeline_title = QLabel("", middle)
+        self.timeline_title.setObjectName("timelineTitle")
+        tf = self.timeline_title.font()
+        tf.setBold(True)
+        tf.setPointSizeF(tf.pointSizeF() * 1.2)
+        self.timeline_title.setFont(tf)
+        self.timeline_title.setContentsMargins(6, 0, 0, 0)
+        ml.addWidget(self.timeline_title)
+        self.timeline_hint = QLabel("", middle)
+        self.timeline_hint.setObjectName("timelineHint")
+        self.timeline_hint.setContentsMargins(6, 0, 0, 0)
+        self.timeline_hint.setWordWrap(True)
+        ml.addWidget(self.timeline_hint)
+        self.timeline = QListView(middle)
+        self.timeline.setObjectName("timeline")
+        self.timeline.setViewMode(QListView.ViewMode.IconMode)
+        self.timeline.setFlow(QListView.Flow.LeftToRight)
+        self.timeline.setWrapping(True)
+        self.timeline.setResizeMode(QListView.ResizeMode.Adjust)
+        self.timeline.setMovement(QListView.Movement.Static)
+        self.timeline.setUniformItemSizes(True)
+        self.timeline.setSpacing(4)
+        self.timeline.setMouseTracking(True)
+        self.timeline.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.timeline.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.timeline.setDragEnabled(False)
+        self.photo_delegate = PhotoDelegate(self.timeline)
+        self.timeline.setItemDelegate(self.photo_delegate)
+        self.timeline.setModel(self.photo_model)
+        self.timeline.selectionModel().currentChanged.connect(self._photo_changed)
+        self.timeline.doubleClicked.connect(lambda _i: self.compareRequested.emit())
+        ml.addWidget(self.timeline)
+
+        self.details = DetailsPanel(None, self)
+        self.details.photoActivated.connect(self.select_photo)
+        self.setStretchFactor(0, 0)
+        self.setStretchFactor(1, 1)
+        self.setStretchFactor(2, 1)
+        self.setSizes([240, 580, 580])
+
+    def set_library(self, lib: Library | None, thumbs: ThumbnailLoader | None, threshold_L: float) -> None:
+        self.lib = lib
+        self.region_model.thumbs = thumbs
+        self.photo_model.thumbs = thumbs
+        if thumbs is not None:
+            thumbs.ready.connect(self.region_model._thumb_ready)
+            thumbs.ready.connect(self.photo_model._thumb_ready)
+        self.details.library = lib
+        self.details.chart.library = lib
+        self.details.region_id = -1  # force a chart refresh
+        self.set_threshold(threshold_L)
+
+    def set_threshold(self, threshold_L: float) -> None:
+        self.photo_delegate.threshold_L = threshold_L
+        self.photo_model.threshold_L = threshold_L
+        self.details.threshold_L = threshold_L
+
+    def current_region_id(self) -> int | None:
+        idx = self.region_view.currentIndex()
+        return int(idx.data(RegionRole.RegionId)) if idx.isValid() else None
+
+    def current_photo(self) -> Photo | None:
+        idx = self.timeline.currentIndex()
+        return idx.data(PhotoRole.Photo) if idx.isValid() else None
+
+    def show_regions(self, regions: list[Region], current: int | None) -> None:
+        """List ``regions`` and select ``current`` (else the first)."""
+        self.region_model.set_regions(regions)
+        row = self.region_model.row_of(current)
+        if row < 0 and regions:
+            row = 0
+        if row >= 0:
+            self.region_view.setCurrentIndex(self.region_model.index(row))
+        else:
+            self.show_region(None)
+
+    def select_region(self, region_id: int) -> bool:
+        row = self.region_model.row_of(region_id)
+        if row >= 0 and row != self.region_view.currentIndex().row():
+            self.region_view.setCurrentIndex(self.region_model.index(row))
+        return row >= 0
+
+    @Slot(QModelIndex, QModelIndex)
+    def _region_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        region_id = int(current.data(RegionRole.RegionId)) if current.isValid() else None
+        self.show_region(region_id)
+        if region_id is not None and not self._restoring:
+            self.regionPicked.emit(region_id)
+
+    def show_region(self, region_id: int | None, select_photo: int | None = None) -> None:
+        if self.lib is None or region_id is None:
+            self.photo_model.clear()
+            self.timeline_title.setText("")
+            self.timeline_hint.setText("")
+            self.details.set_region(None)
+            self.details.show_photo(None)
+            self.changed.emit()
+            return
+        keep = select_photo
+        if keep is None and self.photo_model.photos() and self.details.region_id == region_id:
+            cur = self.current_photo()
+            keep = cur.id if cur is not None else None
+        region = self.lib.region(region_id)
+        photos = self.lib.list_photos(region_id)
+        measurements = self.lib.measurements_for_region(region_id)
+        ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
+        self.photo_model.set_photos(photos, measurements, ref_id)
+        self.timeline_title.setText(region.name)
+        self.timeline_hint.setText(region_hint(region, photos, measurements))
+        self.details.set_region(region_id)
+        row = self.photo_model.row_of(keep)
+        if row < 0 and photos:
+            row = len(photos) - 1  # latest check-in
+        if row >= 0:
+            idx = self.photo_model.index(row)
+            self.timeline.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+            self.timeline.scrollTo(idx)
+        else:
+            self.details.show_photo(None)
+        self.changed.emit()
+
+    @Slot(QModelIndex, QModelIndex)
+    def _photo_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            self.details.show_photo(None)
+        else:
+            photo = current.data(PhotoRole.Photo)
+            metrics = current.data(PhotoRole.Measurement)
+            is_ref = bool(current.data(PhotoRole.IsReference))
+            alignment = None
+            if metrics is None and not is_ref and self.lib is not None and self.photo_model.reference_id:
+                alignment = self.lib.alignment(photo.id, self.photo_model.reference_id)  # one indexed row
+            self.details.show_photo(photo, metrics, is_reference=is_ref, alignment=alignment)
+        self.changed.emit()
+
+    @Slot(int)
+    def select_photo(self, photo_id: int) -> None:
+        row = self.photo_model.row_of(photo_id)
+        if row >= 0:
+            idx = self.photo_model.index(row)
+            self.timeline.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            )
+            self.timeline.scrollTo(idx)
+
+    def step(self, delta: int) -> None:
+        n = self.photo_model.rowCount()
+        if n == 0:
+            return
+        row = self.timeline.currentIndex().row()
+        new = max(0, min(n - 1, (n - 1 if row < 0 else row + delta)))
+        idx = self.photo_model.index(new)
+        self.timeline.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.timeline.scrollTo(idx)
+
+    def reload_region(self, select_row: int | None = None, select_photo: int | None = None) -> list[Region]:
+        """Re-read the sidebar and the current region's timeline (after a change); returns the regions."""
+        region_id = self.current_region_id()
+        if select_row is not None and 0 <= select_row < self.photo_model.rowCount():
+            ids = [p.id for p in self.photo_model.photos()]
+            cur = self.current_photo()
+            candidates = [i for i in ids if cur is None or i != cur.id]
+            select_photo = select_photo or (
+                candidates[min(select_row, len(candidates) - 1)] if candidates else None
+            )
+        self._restoring = True
+        try:
+            regions = self.lib.list_regions() if self.lib is not None else []
+            self.region_view.selectionModel().blockSignals(True)
+            self.region_model.set_regions(regions)
+            row = self.region_model.row_of(region_id)
+            if row >= 0:
+                self.region_view.setCurrentIndex(self.region_model.index(row))
+            self.region_view.selectionModel().blockSignals(False)
+            self.show_region(region_id if row >= 0 else None, select_photo=select_photo)
+            self.details.refresh_chart_soon()  # measurements or the reference may have changed
+        finally:
+            self._restoring = False
+        return regions
+
+
+def region_hint(region: Region, photos: list[Photo], measurements: list[MeasurementRecord]) -> str:
+    if not photos:
+        return "No check-ins yet. Press Ctrl+N or drop photos here to add the first one."
+    parts = [f"{len(photos)} check-in{'s' if len(photos) != 1 else ''}"]
+    if region.body_site:
+        parts.insert(0, region.body_site)
+    ref_id = region.reference_photo_id or photos[0].id
+    analysed = sum(1 for m in measurements if m.reference_id == ref_id)
+    if len(photos) > 1:
+        missing = len(photos) - 1 - analysed
+        if missing > 0:
+            parts.append(f"{missing} not analysed (Ctrl+R)")
+    if region.interval_days:
+        parts.append(f"every {region.interval_days} days")
+    return "  ·  ".join(parts)
