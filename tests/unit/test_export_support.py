@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from skintrack.core import align
 from skintrack.library import AlignmentRecord, Library, MeasurementRecord
 
 GPS_IFD = 0x8825
@@ -93,7 +94,9 @@ def make_library(
             dx, dy = shifts[i]
             hom = [[1.0, 0.0, dx - rdx], [0.0, 1.0, dy - rdy], [0.0, 0.0, 1.0]]
             lib.save_alignment(
-                AlignmentRecord(pid, ref, True, hom, 0.9, "features", 200, "ok", None, "align-1")
+                AlignmentRecord(
+                    pid, ref, True, hom, 0.9, "features", 200, "ok", None, align.ALGORITHM_VERSION
+                )
             )
             metrics = {
                 "calibration": "model",

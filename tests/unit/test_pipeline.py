@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from skintrack.core import charts
 from skintrack.core.align import ALGORITHM_VERSION, Alignment
 from skintrack.core.change import CardCalibration, ChangeSettings
 from skintrack.library.models import AlignmentRecord, MeasurementRecord
@@ -232,11 +233,14 @@ def test_area_masks_from_polygons_and_from_masks() -> None:
 
 
 def test_charts_are_detected_once_per_photo_and_both_go_to_core_change(monkeypatch) -> None:
-    from skintrack.core import card
 
     calls = []
     det = SimpleNamespace(
-        mask=np.zeros((40, 60), np.uint8), colour_correction=object(), mm_per_px=0.2, homography=np.eye(3)
+        kind="skintrack-card",
+        mask=np.zeros((40, 60), np.uint8),
+        colour_correction=object(),
+        mm_per_px=0.2,
+        homography=np.eye(3),
     )
     det.mask[5:15, 5:25] = 255
 
@@ -244,7 +248,7 @@ def test_charts_are_detected_once_per_photo_and_both_go_to_core_change(monkeypat
         calls.append(rgb.shape)
         return det
 
-    monkeypatch.setattr(card, "detect_card", fake_detect)
+    monkeypatch.setattr(charts, "detect_chart", fake_detect)
     ref = pipeline.Analysed(np.zeros((40, 60, 3), np.uint8), (60, 40))
     mov = pipeline.Analysed(np.zeros((40, 60, 3), np.uint8), (60, 40))
     shift = np.array([[1.0, 0, 20], [0, 1.0, 10], [0, 0, 1.0]])  # the later card lands elsewhere
@@ -260,6 +264,7 @@ def test_no_chart_no_card_calibration(monkeypatch) -> None:
     from skintrack.core import card
 
     monkeypatch.setattr(card, "detect_card", lambda rgb: None)
+    monkeypatch.setattr(charts, "_detect_colorchecker", lambda rgb: None)
     ref = pipeline.Analysed(np.zeros((40, 60, 3), np.uint8), (60, 40))
     assert pipeline.card_calibration(ref, ref, np.eye(3)) is None
 

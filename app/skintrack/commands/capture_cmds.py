@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from skintrack.core.quality import CHECK_LABELS, QualityReport, QualityThresholds
+if TYPE_CHECKING:
+    from skintrack.core.quality import QualityReport, QualityThresholds
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +42,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _text(path: Path, report: QualityReport) -> str:
+    from skintrack.core.quality import CHECK_LABELS
+
     lines = [f"{path.name}: {report.overall.upper()}"]
     for name, check in report.checks.items():
         label = CHECK_LABELS.get(name, name)
@@ -51,6 +55,7 @@ def _text(path: Path, report: QualityReport) -> str:
 
 def _thresholds(args: argparse.Namespace) -> QualityThresholds:
     """The library's quality thresholds when there is a library, else the defaults (none is created)."""
+    from skintrack.core.quality import QualityThresholds
     from skintrack.library.db import DB_NAME, Library
     from skintrack.paths import resolve_library_dir
     from skintrack.services.quality import thresholds_for

@@ -10,17 +10,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from skintrack.commands.library_cmds import _help_of, _open, _print_json, format_table
 from skintrack.core.fsutil import atomic_write_bytes
 from skintrack.errors import EXIT_ERROR, EXIT_INVALID_INPUT, EXIT_OK, UsageError
 from skintrack.library import inbox_store
 from skintrack.progress import Progress
-from skintrack.services import inbox, reminders
-from skintrack.services.checkin import ImportReport
+
+if TYPE_CHECKING:
+    from skintrack.services import inbox
+    from skintrack.services.checkin import ImportReport
 
 
 def _scan_with_progress(lib: inbox.Library) -> list[inbox.InboxItem]:
+    from skintrack.services import inbox
+
     job = inbox.scan(lib)
     show = sys.stderr.isatty()
     while True:
@@ -104,6 +109,8 @@ def _report(report: ImportReport) -> int:
 
 
 def _accept(args: argparse.Namespace) -> int:
+    from skintrack.services import inbox
+
     if args.sure == bool(args.file):
         raise UsageError("give either FILE --region NAME or --sure")
     with _open(args, create=False) as lib:
@@ -119,6 +126,8 @@ def _accept(args: argparse.Namespace) -> int:
 
 
 def _dismiss(args: argparse.Namespace) -> int:
+    from skintrack.services import inbox
+
     path = Path(args.file).expanduser()
     if not path.is_file():
         raise UsageError(f"no such file: {path}")
@@ -129,6 +138,8 @@ def _dismiss(args: argparse.Namespace) -> int:
 
 
 def _due(args: argparse.Namespace) -> int:
+    from skintrack.services import reminders
+
     with _open(args, create=False) as lib:
         items = reminders.due_items(lib)
     if args.ics:
