@@ -92,10 +92,12 @@ def test_heatmap_from_core_change(lib, monkeypatch, no_service) -> None:
     db, rid, _ = lib
     fake = types.ModuleType("skintrack.core.change")
     fake.compare_aligned = lambda ref, later, valid, **kw: SimpleNamespace(to_json=lambda: {})  # type: ignore[attr-defined]
-    fake.heatmap_image = lambda result, base_rgb=None, alpha=0.6, legend=True: np.full_like(
+    drawing = types.ModuleType("skintrack.core.heatmap")
+    drawing.heatmap_image = lambda result, base_rgb=None, alpha=0.6, legend=True: np.full_like(
         base_rgb, (200, 0, 0)
     )  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "skintrack.core.change", fake)
+    monkeypatch.setitem(sys.modules, "skintrack.core.heatmap", drawing)
     plan = plan_for_region(db, rid, "contact-sheet", options=ExportOptions(size=160, heatmap=True))
     r = frames.FrameRenderer(db, plan)
     out = [r.render(p) for p in plan.photos]

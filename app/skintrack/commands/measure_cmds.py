@@ -145,7 +145,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.mask_out:
         _write_png(args.mask_out, outcome.full_mask())
     if args.heatmap_out and outcome.change is not None:
-        from skintrack.core.change import heatmap_image
+        from skintrack.core.heatmap import heatmap_image
 
         _write_png(args.heatmap_out, heatmap_image(outcome.change, base_rgb=outcome.reference_rgb))
     if args.json:

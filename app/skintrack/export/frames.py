@@ -369,7 +369,7 @@ def heatmap_of(change: Any, base: np.ndarray, *, legend: bool = False) -> np.nda
     if change is None:
         return None
     try:
-        from skintrack.core.change import heatmap_image
+        from skintrack.core.heatmap import heatmap_image
     except ImportError:
         return None
     try:

@@ -1,0 +1,161 @@
+"""``compare_aligned``: a short driver over the named steps of a comparison.
+
+prepare (inputs, analysis resolution, unreliable pixels) -> calibration (choose) -> normalisation ->
+delta maps -> noise -> detection -> patches -> result. Each step is a function of its own module
+with its own tests, so one can be replaced without touching the others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import cv2
+import numpy as np
+
+from skintrack.core import colour
+from skintrack.core.change.calibration import Normalised, choose_method, normalise
+from skintrack.core.change.detection import find_regions, min_area_px
+from skintrack.core.change.maps import (
+    DeltaMaps,
+    MeanChange,
+    compared_pixels,
+    control_summary,
+    delta_maps,
+    mean_change,
+)
+from skintrack.core.change.noise import NoiseEstimate, estimate_noise
+from skintrack.core.change.patches import build_patches
+from skintrack.core.change.pixels import resize
+from skintrack.core.change.prepare import (
+    Frame,
+    Geometry,
+    analysis_geometry,
+    find_unreliable,
+    prepare_frame,
+    prepare_pair,
+)
+from skintrack.core.change.result import ChangeResult, Patch
+from skintrack.core.change.settings import ChangeSettings
+
+MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
+
+
+def compare_aligned(
+    reference_rgb: np.ndarray,
+    later_rgb_warped: np.ndarray,
+    valid_mask: np.ndarray,
+    *,
+    roi: np.ndarray | None = None,
+    control: np.ndarray | None = None,
+    card: Any = None,
+    mm_per_px: float | None = None,
+    settings: ChangeSettings | None = None,
+) -> ChangeResult:
+    """Measure the change from ``reference_rgb`` to ``later_rgb_warped`` (same geometry, sRGB 0..1).
+
+    ``roi``/``control``/``valid_mask``: masks in reference geometry. ``card``: a CardCalibration,
+    a (ref, later) pair of ColourCorrections/CardDetections, or the reference's CardDetection.
+    ``mm_per_px``: scale of the input pixels (areas in mm² when known).
+    """
+    s = settings if settings is not None else ChangeSettings()
+    notes: list[str] = []
+    frame = prepare_frame(reference_rgb, later_rgb_warped, valid_mask, roi, control, card, mm_per_px)
+    geo = analysis_geometry(frame, s)
+    pair = prepare_pair(frame, geo, s)
+    unreliable = find_unreliable(pair, geo, notes)
+    method = choose_method(pair, frame.card, s, notes)
+    norm = normalise(method, pair, unreliable, frame.card, s, notes)
+    maps = delta_maps(norm, compared_pixels(pair, unreliable))
+    control_info = control_summary(maps, norm, pair.control, geo)
+    if maps.n_compared < MIN_COMPARED_PX:
+        notes.append("too few comparable pixels: no measurement")
+        return assemble(
+            frame,
+            geo,
+            s,
+            norm,
+            maps,
+            MeanChange(),
+            None,
+            [],
+            np.zeros(maps.dL.shape, np.uint8),
+            0.0,
+            notes,
+            control_info,
+        )
+    sidx = maps.sample()
+    noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
+    means = mean_change(maps, sidx)
+    min_area = min_area_px(s, geo, maps.n_compared)
+    regions = find_regions(maps.dL, maps.compared, noise, s, min_area)
+    patches, mask_small = build_patches(regions, maps, geo, min_area)
+    return assemble(
+        frame, geo, s, norm, maps, means, noise, patches, mask_small, min_area, notes, control_info
+    )
+
+
+def assemble(
+    frame: Frame,
+    geo: Geometry,
+    s: ChangeSettings,
+    norm: Normalised,
+    maps: DeltaMaps,
+    means: MeanChange,
+    noise: NoiseEstimate | None,
+    patches: list[Patch],
+    mask_small: np.ndarray,
+    min_area: float,
+    notes: list[str],
+    control_info: dict[str, Any] | None,
+) -> ChangeResult:
+    """The :class:`ChangeResult`: masks back at input size, areas in input px (and mm²)."""
+    big_h, big_w = frame.shape
+    compared_full = frame.compared()
+    mask_full = resize(mask_small, (big_w, big_h), cv2.INTER_LINEAR)
+    mask_full = ((mask_full > 127) & compared_full).view(np.uint8) * np.uint8(255)
+    darkened_px = float(sum(p.area_px for p in patches))
+    compared_px = maps.n_compared * geo.area_scale
+    mm = geo.mm_per_px
+    ref_ita = later_ita = None
+    if means.ref_lab is not None and means.later_lab is not None:
+        ref_ita = float(colour.ita(means.ref_lab[0], means.ref_lab[2]))
+        later_ita = float(colour.ita(means.later_lab[0], means.later_lab[2]))
+    return ChangeResult(
+        calibration=norm.method,
+        darkened_fraction=darkened_px / compared_px if compared_px else 0.0,
+        darkened_area_px=darkened_px,
+        darkened_area_mm2=darkened_px * mm * mm if mm else None,
+        mean_delta_L=means.L,
+        mean_delta_a=means.a,
+        mean_delta_b=means.b,
+        mean_delta_ita=means.ita,
+        mean_delta_e2000=means.e2000,
+        noise_delta_L=None if noise is None else noise.noise,
+        # the model's constant term absorbs uniform change; "none" has no reference for the light
+        uniform_change_measurable=norm.method in ("card", "control"),
+        patches=patches,
+        mask=mask_full,
+        delta_L_small=maps.dL,
+        delta_b_small=maps.db,
+        compared_small=maps.compared,
+        compared_input=compared_full,
+        ref_lab_mean=None if means.ref_lab is None else [float(v) for v in means.ref_lab],
+        later_lab_mean=None if means.later_lab is None else [float(v) for v in means.later_lab],
+        ref_ita=ref_ita,
+        later_ita=later_ita,
+        ref_ita_class=None if ref_ita is None else colour.ita_class(ref_ita),
+        later_ita_class=None if later_ita is None else colour.ita_class(later_ita),
+        compared_area_px=compared_px,
+        threshold_applied_L=noise.threshold if noise is not None else float(s.threshold_L),
+        min_area_px=min_area * geo.area_scale,
+        notes=notes,
+        control=control_info,
+        card=norm.card_info,
+        settings=s,
+        analysis_scale=float(math.sqrt(geo.fx * geo.fy)),
+        _ref_input=frame.ref,
+        _later_input=frame.later,
+        _normaliser=norm.normaliser(),
+        _labs=(maps.ref_lab, maps.later_lab, maps.compared),
+    )
