@@ -16,6 +16,7 @@ from skintrack.core import colour
 from skintrack.core.change.pixels import as_mask, rounded
 from skintrack.core.change.result import CardCalibration
 from skintrack.core.change.settings import MIN_CONTROL_PX, ChangeSettings
+from skintrack.core.change.tone import ToneMapping, fit_tone
 from skintrack.core.colour import ColourCorrection, IlluminationModel
 
 if TYPE_CHECKING:
@@ -38,12 +39,29 @@ class Normalised:
     model: IlluminationModel | None = None
     gains: np.ndarray = field(default_factory=lambda: np.ones(3, np.float32))
     card_info: dict[str, Any] | None = None
+    tone: ToneMapping | None = None
+    model_after: IlluminationModel | None = None  # the field refitted after the tone mapping
+
+    def describe(self) -> dict[str, Any]:
+        """What normalisation was used (the result's ``normalisation``)."""
+        out: dict[str, Any] = {"method": self.method}
+        if self.model is not None:
+            out["illumination"] = {
+                "degree": int(self.model.degree),
+                "inlier_fraction": rounded(self.model.inlier_fraction),
+                "residual_sigma": rounded(self.model.residual_sigma, 4),
+            }
+        if self.method == "control":
+            out["gains"] = [rounded(float(g), 4) for g in self.gains]
+        out["tone_mapping"] = None if self.tone is None else self.tone.describe()
+        return out
 
     def normaliser(self) -> Callable[[np.ndarray], np.ndarray]:
         """The later photo (linear RGB, any size) under the reference photo's light and colours."""
         if self.method == "none":
             return lambda lin: lin
         later_cc, ref_cc, model, gains = self.later_cc, self.ref_cc, self.model, self.gains
+        tone, after = self.tone, self.model_after
 
         def apply(lin: np.ndarray) -> np.ndarray:
             out = lin
@@ -51,6 +69,10 @@ class Normalised:
                 out = colour.apply_colour_correction(out, later_cc)
             if model is not None:
                 out = model.apply(out)
+            if tone is not None:
+                out = tone.apply(out)
+            if after is not None:
+                out = after.apply(out)
             out = out * gains
             if ref_cc is not None:  # back into the reference photo's own colours, for side-by-side display
                 inv = np.linalg.inv(np.asarray(ref_cc.matrix, np.float64))
@@ -158,7 +180,7 @@ def fit_masks(pair: Pair, unreliable: Unreliable) -> tuple[np.ndarray, np.ndarra
 
     Outside the watched area falls back to all reliable skin when it holds under 20 % of it.
     """
-    fit = pair.valid & ~unreliable.excluded
+    fit = pair.valid & ~unreliable.any_unreliable
     if pair.card is not None:
         fit &= ~pair.card
     outside = fit & ~pair.roi if pair.roi is not None else fit
@@ -197,7 +219,7 @@ def normalise(
     if method == "control":
         return by_control(pair, unreliable, outside, settings.illumination_degree, notes)
     if method == "model":
-        return by_model(pair, fit, settings.illumination_degree, notes)
+        return by_model(pair, unreliable, fit, settings, notes)
     notes.append("calibration 'none': lighting differences between the photos appear as change")
     return Normalised("none", pair.ref, pair.later)
 
@@ -243,7 +265,7 @@ def by_control(
     )
     model = shape_only(shape_model, None)
     later_lin = model.apply(pair.later)
-    clean = ctrl & ~unreliable.excluded
+    clean = ctrl & ~unreliable.any_unreliable
     cm = clean if clean.sum() >= MIN_CONTROL_PX else ctrl
     gains = (np.median(pair.ref[cm], axis=0) / np.maximum(np.median(later_lin[cm], axis=0), 1e-6)).astype(
         np.float32
@@ -255,13 +277,35 @@ def by_control(
     return Normalised("control", pair.ref, later_lin * gains, model=model, gains=gains)
 
 
-def by_model(pair: Pair, fit: np.ndarray, degree: int, notes: list[str]) -> Normalised:
-    """A smooth illumination field fitted robustly on all reliable skin and divided out."""
+def by_model(
+    pair: Pair, unreliable: Unreliable, fit: np.ndarray, settings: ChangeSettings, notes: list[str]
+) -> Normalised:
+    """A smooth illumination field fitted robustly on all reliable skin and divided out.
+
+    With ``settings.tone_mapping``, a tone curve and saturation change (:mod:`.tone`) is fitted on
+    the field-corrected photo and, when it makes unchanged skin match markedly better, applied; the
+    field is then refitted on the tone-mapped photo (the two explain different things: position
+    and colour).
+    """
+    degree = settings.illumination_degree
     model = colour.fit_illumination_model(pair.ref, pair.later, fit, degree=degree)
+    later = model.apply(pair.later)
+    tone = after = None
+    if settings.tone_mapping:
+        tone = fit_tone(pair.ref, later, unreliable.usable & fit[..., None])
+    if tone is not None:
+        later = tone.apply(later)
+        after = colour.fit_illumination_model(pair.ref, later, fit, degree=degree)
+        later = after.apply(later)
+        notes.append(
+            "the photos differ by a tone curve or saturation (as phones apply to every shot): it was "
+            f"fitted on unchanged skin and removed (residual spread {tone.spread_before:.3f} -> "
+            f"{tone.spread_after:.3f} in sRGB units)"
+        )
     notes.append(
         "calibration 'model': a smooth illumination field was fitted robustly and divided out; "
         "its constant term absorbs any uniform change of the whole frame, so uniform darkening "
         "is NOT measurable (mean ΔL* of the frame is ~0 by construction): add a control patch "
         "or a calibration card to measure it"
     )
-    return Normalised("model", pair.ref, model.apply(pair.later), model=model)
+    return Normalised("model", pair.ref, later, model=model, tone=tone, model_after=after)

@@ -1,13 +1,14 @@
 """``compare_aligned``: a short driver over the named steps of a comparison.
 
 prepare (inputs, analysis resolution, unreliable pixels) -> calibration (choose) -> normalisation ->
-delta maps -> noise -> detection -> patches -> result. Each step is a function of its own module
-with its own tests, so one can be replaced without touching the others.
+delta maps -> noise -> detection (per pixel, then size-aware) -> patches -> coverage -> result.
+Each step is a function of its own module with its own tests, so one can be replaced alone.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -15,10 +16,12 @@ import numpy as np
 
 from skintrack.core import colour
 from skintrack.core.change.calibration import Normalised, choose_method, normalise
-from skintrack.core.change.detection import find_regions, min_area_px
+from skintrack.core.change.coverage import Coverage, coverage
+from skintrack.core.change.detection import Region, find_regions, min_area_px
 from skintrack.core.change.maps import (
     DeltaMaps,
     MeanChange,
+    censored_pixels,
     compared_pixels,
     control_summary,
     delta_maps,
@@ -36,9 +39,29 @@ from skintrack.core.change.prepare import (
     prepare_pair,
 )
 from skintrack.core.change.result import ChangeResult, Patch
+from skintrack.core.change.scales import (
+    LINE_WIDTH,
+    area_like,
+    detection_limits,
+    find_scale_regions,
+    measure_scale_noise,
+    scale_maps,
+)
 from skintrack.core.change.settings import ChangeSettings
 
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
+
+
+@dataclass
+class Findings:
+    """What detection produced: noise, patches and their mask, limits by area."""
+
+    means: MeanChange = field(default_factory=MeanChange)
+    noise: NoiseEstimate | None = None
+    patches: list[Patch] = field(default_factory=list)
+    mask_small: np.ndarray | None = None
+    min_area: float = 0.0
+    limits: dict[str, float | None] = field(default_factory=dict)
 
 
 def compare_aligned(
@@ -66,33 +89,43 @@ def compare_aligned(
     unreliable = find_unreliable(pair, geo, notes)
     method = choose_method(pair, frame.card, s, notes)
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
-    maps = delta_maps(norm, compared_pixels(pair, unreliable))
-    control_info = control_summary(maps, norm, pair.control, geo)
-    if maps.n_compared < MIN_COMPARED_PX:
+    compared = compared_pixels(pair, unreliable)
+    maps = delta_maps(norm, compared, unreliable, censored_pixels(pair, unreliable))
+    found = Findings(mask_small=np.zeros(maps.dL.shape, np.uint8))
+    if maps.n_compared >= MIN_COMPARED_PX:
+        found = detect(maps, geo, s, notes)
+    else:
         notes.append("too few comparable pixels: no measurement")
-        return assemble(
-            frame,
-            geo,
-            s,
-            norm,
-            maps,
-            MeanChange(),
-            None,
-            [],
-            np.zeros(maps.dL.shape, np.uint8),
-            0.0,
-            notes,
-            control_info,
-        )
+    cov = coverage(pair, unreliable, maps.compared, maps.censored, found.mask_small > 0)
+    return assemble(
+        frame, geo, s, norm, maps, found, cov, notes, control_summary(maps, norm, pair.control, geo)
+    )
+
+
+def detect(maps: DeltaMaps, geo: Geometry, s: ChangeSettings, notes: list[str]) -> Findings:
+    """Noise, then patches: per-pixel (threshold with hysteresis) and size-aware (several scales)."""
     sidx = maps.sample()
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
-    means = mean_change(maps, sidx)
     min_area = min_area_px(s, geo, maps.n_compared)
-    regions = find_regions(maps.dL, maps.compared, noise, s, min_area)
-    patches, mask_small = build_patches(regions, maps, geo, min_area)
-    return assemble(
-        frame, geo, s, norm, maps, means, noise, patches, mask_small, min_area, notes, control_info
+    width = max(2.0, LINE_WIDTH * max(geo.w, geo.h))
+    regions = [
+        r for r in find_regions(maps.dL, maps.detectable, noise, s, min_area) if area_like(r.sel, width)
+    ]
+    smaps = scale_maps(maps.dL, maps.detectable)
+    sn = measure_scale_noise(maps.dL, maps.compared, smaps, noise.noise, float(s.smoothing_sigma), s)
+    regions += find_scale_regions(
+        maps.dL, maps.detectable, maps.compared, sn, smaps, min_area, _taken(regions, maps.dL.shape)
     )
+    patches, mask_small = build_patches(regions, maps, geo, min_area)
+    limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
+    return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
+
+
+def _taken(regions: list[Region], shape: tuple[int, ...]) -> np.ndarray:
+    out = np.zeros(shape[:2], bool)
+    for r in regions:
+        out[r.win] |= r.sel
+    return out
 
 
 def assemble(
@@ -101,22 +134,23 @@ def assemble(
     s: ChangeSettings,
     norm: Normalised,
     maps: DeltaMaps,
-    means: MeanChange,
-    noise: NoiseEstimate | None,
-    patches: list[Patch],
-    mask_small: np.ndarray,
-    min_area: float,
+    found: Findings,
+    cov: Coverage,
     notes: list[str],
     control_info: dict[str, Any] | None,
 ) -> ChangeResult:
     """The :class:`ChangeResult`: masks back at input size, areas in input px (and mm²)."""
     big_h, big_w = frame.shape
     compared_full = frame.compared()
+    mask_small = found.mask_small if found.mask_small is not None else np.zeros(maps.dL.shape, np.uint8)
     mask_full = resize(mask_small, (big_w, big_h), cv2.INTER_LINEAR)
     mask_full = ((mask_full > 127) & compared_full).view(np.uint8) * np.uint8(255)
-    darkened_px = float(sum(p.area_px for p in patches))
-    compared_px = maps.n_compared * geo.area_scale
-    mm = geo.mm_per_px
+    shown = maps.compared | (mask_small > 0)  # censored pixels are shown where they proved a darkening
+    dl = np.where(shown, maps.dL, np.nan).astype(np.float32)
+    db = np.where(shown, maps.db, np.nan).astype(np.float32)
+    darkened_px = float(sum(p.area_px for p in found.patches))
+    compared_px = float(shown.sum()) * geo.area_scale
+    mm, means, noise = geo.mm_per_px, found.means, found.noise
     ref_ita = later_ita = None
     if means.ref_lab is not None and means.later_lab is not None:
         ref_ita = float(colour.ita(means.ref_lab[0], means.ref_lab[2]))
@@ -134,11 +168,11 @@ def assemble(
         noise_delta_L=None if noise is None else noise.noise,
         # the model's constant term absorbs uniform change; "none" has no reference for the light
         uniform_change_measurable=norm.method in ("card", "control"),
-        patches=patches,
+        patches=found.patches,
         mask=mask_full,
-        delta_L_small=maps.dL,
-        delta_b_small=maps.db,
-        compared_small=maps.compared,
+        delta_L_small=dl,
+        delta_b_small=db,
+        compared_small=shown,
         compared_input=compared_full,
         ref_lab_mean=None if means.ref_lab is None else [float(v) for v in means.ref_lab],
         later_lab_mean=None if means.later_lab is None else [float(v) for v in means.later_lab],
@@ -148,14 +182,20 @@ def assemble(
         later_ita_class=None if later_ita is None else colour.ita_class(later_ita),
         compared_area_px=compared_px,
         threshold_applied_L=noise.threshold if noise is not None else float(s.threshold_L),
-        min_area_px=min_area * geo.area_scale,
+        min_area_px=found.min_area * geo.area_scale,
         notes=notes,
         control=control_info,
         card=norm.card_info,
         settings=s,
         analysis_scale=float(math.sqrt(geo.fx * geo.fy)),
+        compared_fraction=cov.fraction,
+        excluded=cov.excluded,
+        detection_limit_L=found.limits,
+        warnings=cov.warnings(),
+        normalisation=norm.describe(),
+        excluded_small=cov.causes,
         _ref_input=frame.ref,
         _later_input=frame.later,
         _normaliser=norm.normaliser(),
-        _labs=(maps.ref_lab, maps.later_lab, maps.compared),
+        _labs=(maps.ref_lab, maps.later_lab, shown),
     )

@@ -28,6 +28,12 @@ class DeltaMaps:
     dL: np.ndarray
     db: np.ndarray
     compared: np.ndarray
+    censored: np.ndarray | None = None  # earlier photo clipped: ΔL* is an upper bound (darkening only)
+
+    @property
+    def detectable(self) -> np.ndarray:
+        """Where a darkening can be shown: compared pixels and censored ones."""
+        return self.compared if self.censored is None else self.compared | self.censored
 
     @property
     def n_compared(self) -> int:
@@ -52,23 +58,66 @@ class MeanChange:
     later_lab: np.ndarray | None = None
 
 
+def _watch(pair: Pair, m: np.ndarray) -> np.ndarray:
+    """``m`` within the overlap and the watched area, minus control patch and card."""
+    out = pair.valid & m
+    for keep, extra in ((True, pair.roi), (False, pair.control), (False, pair.card)):
+        if extra is not None:
+            out &= extra if keep else ~extra
+    return out
+
+
 def compared_pixels(pair: Pair, unreliable: Unreliable) -> np.ndarray:
-    """Overlap ∩ watched area, minus unreliable pixels, control patch and card (analysis size)."""
-    compared = pair.valid & ~unreliable.excluded
-    for keep, m in ((True, pair.roi), (False, pair.control), (False, pair.card)):
-        if m is not None:
-            compared &= m if keep else ~m
-    return compared
+    """Overlap ∩ watched area with a channel measured in both photos, minus control patch and card."""
+    return _watch(pair, ~unreliable.excluded)
 
 
-def delta_maps(norm: Normalised, compared: np.ndarray) -> DeltaMaps:
-    """CIELAB (D65) of both photos and later − reference ΔL*, Δb* maps."""
+def censored_pixels(pair: Pair, unreliable: Unreliable) -> np.ndarray:
+    """Watched pixels clipped (every channel) in the earlier photo only: can prove a darkening."""
+    return _watch(pair, unreliable.earlier_only)
+
+
+LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Y of linear sRGB (D65)
+
+
+def lightness_from_channels(lin: np.ndarray, usable: np.ndarray) -> np.ndarray:
+    """L* from the usable channels only: their luminance weights renormalised to sum to 1.
+
+    Where a channel is clipped, the other two still measure a change of lightness: the same
+    channels are used in both photos, so the difference is a change of L* (for pigment, which
+    lowers every channel, close to the full-channel ΔL*).
+    """
+    w = usable.astype(np.float32) * LUMA
+    y = (np.clip(lin, 1e-5, None) * w).sum(axis=-1) / np.maximum(w.sum(axis=-1), 1e-6)
+    return (116.0 * np.cbrt(np.maximum(y, 0.008856)) - 16.0).astype(np.float32)
+
+
+def delta_maps(
+    norm: Normalised,
+    compared: np.ndarray,
+    unreliable: Unreliable | None = None,
+    censored: np.ndarray | None = None,
+) -> DeltaMaps:
+    """CIELAB (D65) of both photos and later − reference ΔL*, Δb* maps.
+
+    Partly clipped pixels take ΔL* from their unclipped channels; censored pixels (clipped in the
+    earlier photo) keep the measured ΔL*, which overstates the later lightness: a bound on darkening.
+    """
     ref_lab, later_lab = both(
         lambda lin: colour.linear_to_lab(np.clip(lin, 1e-5, None)), norm.ref, norm.later
     )
-    dL = np.where(compared, later_lab[..., 0] - ref_lab[..., 0], np.nan).astype(np.float32)
-    db = np.where(compared, later_lab[..., 2] - ref_lab[..., 2], np.nan).astype(np.float32)
-    return DeltaMaps(ref_lab, later_lab, dL, db, compared)
+    raw = later_lab[..., 0] - ref_lab[..., 0]
+    if unreliable is not None:
+        part = unreliable.partial & compared
+        if part.any():
+            use = unreliable.usable[part]
+            raw[part] = lightness_from_channels(norm.later[part], use) - lightness_from_channels(
+                norm.ref[part], use
+            )
+    domain = compared if censored is None else compared | censored
+    dL = np.where(domain, raw, np.nan).astype(np.float32)
+    db = np.where(domain, later_lab[..., 2] - ref_lab[..., 2], np.nan).astype(np.float32)
+    return DeltaMaps(ref_lab, later_lab, dL, db, compared, censored)
 
 
 def mean_change(maps: DeltaMaps, sidx: np.ndarray) -> MeanChange:

@@ -17,7 +17,6 @@ from skintrack.core import colour
 from skintrack.core.change.calibration import card_parts
 from skintrack.core.change.pixels import (
     as_mask,
-    chan_max,
     down_mask,
     highlights,
     rounded,
@@ -86,16 +85,45 @@ class Pair:
 
 @dataclass
 class Unreliable:
-    """Pixels whose measured colour is not the skin's: clipped channels and specular reflections.
+    """Pixels whose measured colour is not (all) the skin's, per photo and channel (analysis size).
 
-    ``ref_clipped``/``later_clipped``: a channel at the sensor's ceiling in that photo (dilated by
-    2 px: demosaicing and JPEG spread the ceiling). ``excluded``: left out of fitting and comparing.
+    ``ref_clipped``/``later_clipped``: (H, W, 3) a channel at the sensor's ceiling in that photo,
+    dilated by 2 px (demosaicing and JPEG spread the ceiling): its true value is at least that bright,
+    so it is censored, not unknown. ``specular``: reflections (either photo). ``thin``: hair and other
+    thin dark structures (either photo). ``excluded``: left out of fitting and comparing altogether.
     """
 
     ref_clipped: np.ndarray
     later_clipped: np.ndarray
     specular: np.ndarray
-    excluded: np.ndarray
+    thin: np.ndarray
+
+    @property
+    def usable(self) -> np.ndarray:
+        """(H, W, 3) channels measured in both photos, on pixels that are skin."""
+        skin = ~(self.specular | self.thin)
+        return ~(self.ref_clipped | self.later_clipped) & skin[..., None]
+
+    @property
+    def partial(self) -> np.ndarray:
+        """Pixels with some but not all channels clipped: lightness from the unclipped channels."""
+        u = self.usable
+        return u.any(axis=2) & ~u.all(axis=2)
+
+    @property
+    def earlier_only(self) -> np.ndarray:
+        """Every channel clipped in the reference only: a measured darkening is a lower bound."""
+        return self.ref_clipped.all(axis=2) & ~self.later_clipped.any(axis=2) & ~(self.specular | self.thin)
+
+    @property
+    def any_unreliable(self) -> np.ndarray:
+        """Some channel clipped or not skin: left out of fitting the light (it needs all channels)."""
+        return ~self.usable.all(axis=2)
+
+    @property
+    def excluded(self) -> np.ndarray:
+        """No channel measured in both photos, or not skin: out of fitting and of the noise."""
+        return ~self.usable.any(axis=2)
 
 
 def prepare_frame(
@@ -164,21 +192,27 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
     )
 
 
-def find_unreliable(pair: Pair, geo: Geometry, notes: list[str]) -> Unreliable:
-    """Clipped channels and specular highlights in either photo (they are the light, not the skin)."""
+def find_unreliable(
+    pair: Pair, geo: Geometry, notes: list[str], thin: np.ndarray | None = None
+) -> Unreliable:
+    """Clipped channels (per photo) and specular highlights (either photo): the light, not the skin."""
     clip_lin = float(colour.srgb_to_linear(np.array(CLIP_SRGB)))
-    (ref_clip, ref_spec), (later_clip, later_spec) = both(
-        lambda lin: (chan_max(lin) >= clip_lin, highlights(lin)), pair.ref, pair.later
-    )
+    kernel = np.ones((5, 5), np.uint8)
+
+    def find(lin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        clipped = (lin >= clip_lin).view(np.uint8)
+        if clipped.any():
+            clipped = cv2.dilate(clipped, kernel)
+        return clipped.view(bool), highlights(lin)
+
+    (ref_clip, ref_spec), (later_clip, later_spec) = both(find, pair.ref, pair.later)
     specular = ref_spec | later_spec
-    excluded = ref_clip | later_clip
     if specular.any():
-        excluded |= specular
         notes.append(
             f"{rounded(float(specular.sum()) * geo.area_scale, 0):.0f} px of specular highlights (either "
             "photo) left out: reflections are not skin colour"
         )
-    kernel = np.ones((5, 5), np.uint8)
-    if excluded.any():
-        excluded = cv2.dilate(excluded.astype(np.uint8), kernel) > 0
-    return Unreliable(ref_clip, later_clip, specular, excluded)
+        specular = cv2.dilate(specular.view(np.uint8), kernel).view(bool)
+    if thin is None:
+        thin = np.zeros(specular.shape, bool)
+    return Unreliable(ref_clip, later_clip, specular, thin)

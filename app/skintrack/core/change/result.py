@@ -86,6 +86,12 @@ class ChangeResult:
     card: dict[str, Any] | None = None
     settings: ChangeSettings = field(default_factory=ChangeSettings)
     analysis_scale: float = 1.0  # analysis px per input px
+    compared_fraction: float = 0.0  # of the watched area (ROI, or the whole reference frame)
+    excluded: dict[str, float] = field(default_factory=dict)  # cause -> fraction of the watched area
+    detection_limit_L: dict[str, float | None] = field(default_factory=dict)  # patch area -> ΔL*
+    warnings: list[str] = field(default_factory=list)  # plain sentences that qualify the reading
+    normalisation: dict[str, Any] = field(default_factory=dict)
+    excluded_small: np.ndarray | None = field(default=None, repr=False)  # uint8 cause codes, analysis size
     _ref_input: np.ndarray | None = field(default=None, repr=False)
     _later_input: np.ndarray | None = field(default=None, repr=False)
     _normaliser: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
@@ -206,6 +212,11 @@ class ChangeResult:
             },
             "control": self.control,
             "card": self.card,
+            "compared_fraction": _r(self.compared_fraction, 4),
+            "excluded": {k: _r(v, 4) for k, v in self.excluded.items()},
+            "detection_limit_L": dict(self.detection_limit_L),
+            "warnings": list(self.warnings),
+            "normalisation": self.normalisation,
             "change_version": ALGORITHM_VERSION,
         }
 

@@ -28,7 +28,7 @@ def setting(
     unit: str = "",
     minimum: float | None = None,
     maximum: float | None = None,
-    choices: tuple[str, ...] | None = None,
+    choices: tuple[Any, ...] | None = None,
 ) -> Any:
     """A dataclass field with the metadata a settings form and a validator need."""
     meta: dict[str, Any] = {"label": label, "unit": unit, "help": help}
@@ -120,6 +120,23 @@ class ChangeSettings:
         help="A patch extends over connected pixels darker than this fraction of the threshold.",
     )
 
+    large_patch_fraction: float = setting(
+        0.5,
+        label="Large-patch sensitivity",
+        unit="× threshold",
+        minimum=0.1,
+        maximum=1.0,
+        help="A patch large enough for its mean to be known precisely is reported from this fraction "
+        "of the darkening threshold on (never below what the measured noise allows).",
+    )
+    tone_mapping: bool = setting(
+        True,
+        label="Correct tone curves",
+        help="Fit and remove a phone's tone curve and saturation change between the photos "
+        "(lighting model only), when it makes unchanged skin match markedly better.",
+        choices=(True, False),
+    )
+
     def __post_init__(self) -> None:
         self.validate()
 
@@ -131,7 +148,9 @@ class ChangeSettings:
             where = f"setting {f.name} ({meta.get('label', f.name)})"
             if "choices" in meta:
                 if value not in meta["choices"]:
-                    raise ValueError(f"{where} must be one of {', '.join(meta['choices'])}, not {value!r}")
+                    raise ValueError(
+                        f"{where} must be one of {', '.join(str(c) for c in meta['choices'])}, not {value!r}"
+                    )
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{where} must be a number, not {value!r}")
@@ -162,6 +181,13 @@ def _convert(f: dataclasses.Field[Any], value: Any) -> Any:
     default = f.default
     where = f"setting {f.name} ({f.metadata.get('label', f.name)})"
     try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                text = value.strip().lower()
+                if text not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+                    raise ValueError
+                return text in ("true", "1", "yes", "on")
+            return bool(value)
         if isinstance(default, str):
             return str(value).strip().lower()
         if isinstance(default, int) and not isinstance(default, bool):

@@ -1,0 +1,202 @@
+"""Size-aware detection: the noise of ΔL* averaged over an area, and patches found at several scales.
+
+The mean ΔL* of a larger patch is known more precisely, but not as 1/√n: skin texture, hair and
+residual misregistration make neighbouring pixels' errors correlated. So the noise is *measured* at
+each scale: the ΔL* map is smoothed with Gaussians of growing sigma (normalised convolution over the
+compared pixels) and its robust spread over unchanged skin taken at each. A Gaussian of sigma σ
+averages like a patch of 4πσ² pixels, which gives the noise of a patch's mean against its area
+(interpolated log-log) and so the smallest detectable darkening of a patch of that area:
+max(F·T, k·noise(area)), with F = ``ChangeSettings.large_patch_fraction``.
+
+A patch is found at the scale where it stands out (smoothed ΔL* <= −that limit), its extent taken
+at the finest scale that resolves its depth (half-depth contour), and it is kept only when its mean
+ΔL* passes the limit for its own area and it is darker as an area, not along lines (hair, pen).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from skintrack.core.change.detection import Region
+from skintrack.core.change.noise import robust_noise
+from skintrack.core.change.settings import ChangeSettings
+
+SCALES = (0.002, 0.004, 0.008, 0.016)  # Gaussian sigmas as fractions of the analysis image's longest side
+MIN_SUPPORT = 0.5  # smoothed values need this share of compared pixels under the kernel
+LINE_WIDTH = 0.002  # a patch must be thicker than this (fraction of the side) over half its area
+MAX_NOISE_SAMPLES = 200_000
+
+
+@dataclass
+class ScaleNoise:
+    """Noise of the ΔL* mean over patches of growing area (analysis px), measured per scale."""
+
+    areas: list[float]
+    noise: list[float]
+    floor: float
+    k: float
+
+    def noise_at(self, area: float) -> float:
+        """Interpolated log-log; beyond the largest scale it falls no faster than 1/√area."""
+        la = np.log(np.asarray(self.areas))
+        ln = np.log(np.maximum(np.asarray(self.noise), 1e-4))
+        x = math.log(max(area, 1.0))
+        if x <= la[0]:
+            return float(self.noise[0])
+        if x >= la[-1]:
+            slope = (ln[-1] - ln[-2]) / (la[-1] - la[-2]) if len(la) > 1 else -0.5
+            return float(math.exp(ln[-1] + max(-0.5, min(0.0, slope)) * (x - la[-1])))
+        return float(math.exp(np.interp(x, la, ln)))
+
+    def limit(self, area: float) -> float:
+        """The smallest detectable mean darkening (L*, positive) of a patch of ``area`` analysis px."""
+        return max(self.floor, self.k * self.noise_at(area))
+
+
+def smooth(dl: np.ndarray, support: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Normalised Gaussian convolution of ``dl`` over ``support``: (smoothed map, kernel share).
+
+    Large sigmas are taken on a reduced copy (the result is smooth), keeping every scale cheap.
+    """
+    h, w = dl.shape
+    m = support.astype(np.float32)
+    v = np.where(support, np.nan_to_num(dl), 0.0).astype(np.float32)
+    f = max(1, int(sigma // 2))
+    if f > 1:
+        size = (max(2, w // f), max(2, h // f))
+        m_s = cv2.resize(m, size, interpolation=cv2.INTER_AREA)
+        v_s = cv2.resize(v, size, interpolation=cv2.INTER_AREA)
+        num = cv2.GaussianBlur(v_s, (0, 0), sigma / f)
+        den = cv2.GaussianBlur(m_s, (0, 0), sigma / f)
+        num = cv2.resize(num, (w, h), interpolation=cv2.INTER_LINEAR)
+        den = cv2.resize(den, (w, h), interpolation=cv2.INTER_LINEAR)
+    else:
+        num = cv2.GaussianBlur(v, (0, 0), sigma)
+        den = cv2.GaussianBlur(m, (0, 0), sigma)
+    return num / np.maximum(den, 1e-6), den
+
+
+def scale_maps(dl: np.ndarray, support: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """(sigma, smoothed ΔL*, kernel share) for each of SCALES."""
+    side = max(dl.shape)
+    return [(s * side, *smooth(dl, support, s * side)) for s in SCALES]
+
+
+def measure_scale_noise(
+    dl: np.ndarray,
+    compared: np.ndarray,
+    maps: list[tuple[float, np.ndarray, np.ndarray]],
+    pixel_noise: float,
+    smoothing_sigma: float,
+    settings: ChangeSettings,
+) -> ScaleNoise:
+    """Robust spread of each smoothed map over compared, well-supported pixels (changed ones excluded)."""
+    floor = float(settings.large_patch_fraction) * float(settings.threshold_L)
+    areas = [4.0 * math.pi * max(smoothing_sigma, 0.5) ** 2]
+    noise = [pixel_noise]
+    for sigma, s_map, share in maps:
+        ok = compared & (share >= MIN_SUPPORT)
+        idx = np.flatnonzero(ok.ravel())
+        if len(idx) < 50:
+            break
+        idx = idx[:: max(1, len(idx) // MAX_NOISE_SAMPLES)]
+        _, spread = robust_noise(s_map.ravel()[idx], floor, settings.noise_k)
+        areas.append(4.0 * math.pi * (sigma * sigma + smoothing_sigma**2))
+        noise.append(min(spread, noise[-1]))  # averaging more never makes the mean noisier
+    return ScaleNoise(areas, noise, floor, float(settings.noise_k))
+
+
+def area_like(sel: np.ndarray, width: float) -> bool:
+    """True when over half of ``sel`` lies deeper than ``width`` px inside it (an area, not lines)."""
+    padded = np.pad(sel.astype(np.uint8), 1)
+    dt = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    return bool((dt[sel] >= width).sum() >= 0.5 * sel.sum())
+
+
+def _extent(
+    dl: np.ndarray,
+    detectable: np.ndarray,
+    maps: list[tuple[float, np.ndarray, np.ndarray]],
+    sn: ScaleNoise,
+    seed: np.ndarray,
+    win: tuple[slice, slice],
+) -> np.ndarray | None:
+    """The patch around ``seed``: half-depth contour at the finest scale resolving its depth."""
+    depth = float(np.median(dl[win][seed & np.isfinite(dl[win])])) if seed.any() else 0.0
+    if not depth < 0:
+        return None
+    level = dl
+    if sn.noise[0] * 4.0 > -depth:
+        for i, (_, s_map, _) in enumerate(maps):
+            level = s_map
+            if sn.noise[min(i + 1, len(sn.noise) - 1)] * 4.0 <= -depth:
+                break
+    inside = (level[win] <= 0.5 * depth) & detectable[win]
+    _n, labels = cv2.connectedComponents(inside.astype(np.uint8), connectivity=8)
+    hits = np.unique(labels[seed & inside])
+    hits = hits[hits > 0]
+    return np.isin(labels, hits) if len(hits) else None
+
+
+def find_scale_regions(
+    dl: np.ndarray,
+    detectable: np.ndarray,
+    compared: np.ndarray,
+    sn: ScaleNoise,
+    maps: list[tuple[float, np.ndarray, np.ndarray]],
+    min_area: float,
+    taken: np.ndarray,
+) -> list[Region]:
+    """Patches standing out at some scale, not yet in ``taken``, passing the limit for their own area."""
+    h, w = dl.shape
+    found: list[Region] = []
+    width = max(2.0, LINE_WIDTH * max(h, w))
+    claimed = taken.copy()
+    for i, (sigma, s_map, share) in enumerate(maps):
+        t = sn.limit(sn.areas[min(i + 1, len(sn.areas) - 1)])
+        cand = ((s_map <= -t) & (share >= MIN_SUPPORT) & detectable & ~claimed).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
+        pad = math.ceil(3 * sigma)
+        for lab_id in range(1, n):
+            if stats[lab_id, cv2.CC_STAT_AREA] < 0.25 * min_area:
+                continue
+            x, y, bw, bh = (int(v) for v in stats[lab_id, :4])
+            win = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
+            seed = labels[win] == lab_id
+            sel = _extent(dl, detectable, maps, sn, seed, win)
+            if sel is None:
+                continue
+            sel &= ~claimed[win]
+            area = int(sel.sum())
+            if area < min_area or not area_like(sel, width):
+                continue
+            vals = dl[win][sel & compared[win]]
+            mean = float(np.mean(vals)) if len(vals) else float(np.mean(dl[win][sel]))
+            if mean > -sn.limit(area):
+                continue
+            claimed[win] |= sel
+            found.append(Region(win, sel))
+    return found
+
+
+def detection_limits(
+    sn: ScaleNoise, n_compared: int, area_scale: float, mm_per_px: float | None, min_area: float
+) -> dict[str, float | None]:
+    """Smallest detectable ΔL* (L*, negative) for a few patch areas: cm² with a scale, else % of the area.
+
+    None where the area is under the minimum patch area or larger than the compared area.
+    """
+    out: dict[str, float | None] = {}
+    if mm_per_px:
+        px_per_cm2 = 100.0 / (mm_per_px * mm_per_px) / area_scale  # analysis px per cm²
+        sizes = [(f"{a:g} cm2", a * px_per_cm2) for a in (0.25, 1.0, 4.0)]
+    else:
+        sizes = [(f"{p:g} %", p / 100.0 * n_compared) for p in (0.1, 1.0, 10.0)]
+    for key, area in sizes:
+        ok = min_area <= area <= n_compared
+        out[key] = round(-sn.limit(area), 2) if ok else None
+    return out
