@@ -139,6 +139,51 @@ def test_scale(scale: float) -> None:
     check_ok(*make(3, pose(-5.0, scale, (-15, 20))))
 
 
+@pytest.mark.parametrize(
+    ("scale", "limit"),
+    [(2.0, 0.5), (2.5, 0.5), (2.7, 0.5), (0.5, 1.0), (0.4, 1.0)],
+    ids=["close-up-2x", "close-up-2.5x", "close-up-2.7x", "overview-0.5x", "overview-0.4x"],
+)
+def test_close_ups_and_overviews_of_the_same_patch(scale: float, limit: float) -> None:
+    """From 0.4x to 2.5x the reference's scale (and a 2.7x close-up): matched at the coarser
+    resolution, transfer error in reference px (an overview is coarser, so its limit is wider)."""
+    a = check_ok(*make(16, pose(-4.0, scale, (12, -8))), limit=limit)
+    assert "apart in scale" in a.message
+
+
+def test_implausible_scale_is_still_refused() -> None:
+    ref, _, _ = make(17)
+    _, mov, _ = make(17, pose(3.0, 4.0, (0, 0)))  # a 4x close-up: beyond what is believable
+    a = align(ref, mov)
+    assert not a.ok and a.homography is None, a.message
+
+
+@pytest.mark.parametrize("scale", [2.5, 0.4])
+def test_unrelated_close_ups_and_overviews_are_refused(scale: float) -> None:
+    ref, _, _ = make(18)
+    _, other, _ = make(19, pose(10.0, scale, (5, 5)))
+    a = align(ref, other)
+    assert not a.ok and a.homography is None, a.message
+
+
+def test_close_up_is_warped_at_the_coarser_resolution() -> None:
+    """A 2.5x close-up warped into the reference is area-averaged, not point-sampled: detail finer
+    than the reference resolves (here strong pixel noise) averages out instead of aliasing."""
+    ref, mov, h_true = make(20, pose(2.0, 2.5, (0, 0)))
+    fine = np.random.default_rng(5).normal(0, 10, mov.shape)
+    mov = np.clip(mov + fine, 0, 255).astype(np.uint8)
+    warped, valid = warp_to_reference(mov, h_true, ref.shape)
+    naive = cv2.warpPerspective(mov, h_true, (W, H), flags=cv2.INTER_LINEAR)
+    inner = cv2.erode(valid.astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    assert inner.mean() > 0.1
+
+    def error(img: np.ndarray) -> float:
+        return float(np.abs(img.astype(float) - ref.astype(float)).mean(axis=2)[inner].mean())
+
+    assert error(warped) < 0.8 * error(naive)
+    assert valid.sum() < (cv2.warpPerspective(np.ones(mov.shape[:2], np.uint8), h_true, (W, H)) > 0).sum()
+
+
 def test_perspective_tilt() -> None:
     check_ok(*make(4, pose(10.0, 0.95, (0, 0), (1.5e-4, -1.2e-4))))
 

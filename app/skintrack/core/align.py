@@ -12,9 +12,13 @@ Recipe (issue 4):
    test 0.75, homography with ``cv2.USAC_MAGSAC`` (3 px at working scale), then a least-squares
    polish on the inliers.
 3. Sanity checks on the full-resolution homography: >= ``MIN_INLIERS`` inliers, inlier ratio,
-   scale of the affine part within 0.5-2, condition number, small perspective terms (the
-   projective denominator stays within 0.5-2 over the moving image) and an overlap of at least 40 %
-   of the smaller of the reference and the projected moving image.
+   scale of the affine part within 1/3-3 (a close-up at 2.5x the reference's scale, or an
+   overview at 0.4x, with a margin), condition number, small perspective terms (the projective
+   denominator stays within 0.5-2 over the moving image) and an overlap of at least 40 % of the
+   smaller of the reference and the projected moving image.
+   When the photos differ in scale by more than ``RESAMPLE_ABOVE`` (1.4x), the finer one is
+   resampled so one working pixel covers the same skin in both, and features are matched again:
+   ECC and the texture correlation below compare the same band of texture only at one scale.
 4. Sub-pixel refinement with ``cv2.findTransformECCWithMask`` (MOTION_HOMOGRAPHY) on a high-pass
    lightness image (L* minus a Gaussian blur of sigma ``HIGHPASS_SIGMA``; bright specular
    outliers masked, values clipped), at half the input resolution but at least ``FEATURE_SIDE``
@@ -50,7 +54,7 @@ import numpy as np
 from skintrack.core.parallel import both
 from skintrack.progress import CancelToken
 
-ALGORITHM_VERSION = "align-1"
+ALGORITHM_VERSION = "align-2"
 
 # long side of the feature image: the issue's "~1000 px"; 800 px gave the same accuracy and inlier
 # counts as 1000 px on the 64-pair benchmark for ~30 % less CPU
@@ -63,7 +67,10 @@ MIN_INLIERS = 15
 MIN_INLIER_RATIO = 0.12
 MIN_OVERLAP = 0.40
 MIN_CORRELATION = 0.25  # high-pass ECC correlation over the overlap for an alignment to be ok
-SCALE_RANGE = (0.5, 2.0)
+# moving -> reference scale (relative to the size ratio): a close-up at 2.5x the reference's scale
+# is 0.4, an overview at 0.4x is 2.5; the margin admits a close-up at 2.7x
+SCALE_RANGE = (1.0 / 3.0, 3.0)
+RESAMPLE_ABOVE = 1.4  # scale ratio beyond which the finer photo is resampled to the coarser one
 MAX_CONDITION = 3.0
 DENOMINATOR_RANGE = (0.5, 2.0)
 MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
@@ -207,11 +214,15 @@ def _to_u8(rgb: np.ndarray) -> np.ndarray:
 
 def _resize_long(img: np.ndarray, side: int) -> tuple[np.ndarray, float, float]:
     """Downscale so the long side is at most ``side``; returns (image, sx, sy)."""
+    return _resize_by(img, side / max(img.shape[:2]))
+
+
+def _resize_by(img: np.ndarray, factor: float) -> tuple[np.ndarray, float, float]:
+    """Downscale by ``factor`` (never up); returns (image, sx, sy) with the exact achieved scales."""
     h, w = img.shape[:2]
-    if max(h, w) <= side:
+    if factor >= 1.0:
         return img, 1.0, 1.0
-    f = side / max(h, w)
-    nw, nh = max(1, round(w * f)), max(1, round(h * f))
+    nw, nh = max(1, round(w * factor)), max(1, round(h * factor))
     return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA), nw / w, nh / h
 
 
@@ -455,6 +466,100 @@ def _check(cancel: CancelToken | None) -> None:
         cancel.raise_if_cancelled()
 
 
+@dataclass
+class _Work:
+    """One photo at working scales: L* at the ECC scale and at the feature scale, with the exact
+    full-resolution -> working scaling matrices."""
+
+    light: np.ndarray
+    s_e: np.ndarray
+    feature: np.ndarray
+    s_f: np.ndarray
+
+
+def _prepare(rgb: np.ndarray, f_ecc: float, f_feature: float) -> _Work:
+    small, sx, sy = _resize_by(_to_u8(rgb), f_ecc)
+    light = lightness(small)
+    feat, fx, fy = _resize_by(light, f_feature)
+    s_e = scale_matrix(sx, sy)
+    return _Work(light, s_e, feat, scale_matrix(fx, fy) @ s_e)
+
+
+def relative_scale(h: np.ndarray, moving_shape: tuple[int, ...]) -> float:
+    """Reference pixels per moving pixel at the moving image's centre (sqrt of the Jacobian's det)."""
+    h = _normalise(h)
+    cx, cy = (moving_shape[1] - 1) / 2.0, (moving_shape[0] - 1) / 2.0
+    p = np.array([cx, cy, 1.0])
+    w = float(h[2] @ p)
+    u, v = float(h[0] @ p), float(h[1] @ p)
+    jac = np.array(
+        [
+            [(h[0, 0] * w - u * h[2, 0]) / w**2, (h[0, 1] * w - u * h[2, 1]) / w**2],
+            [(h[1, 0] * w - v * h[2, 0]) / w**2, (h[1, 1] * w - v * h[2, 1]) / w**2],
+        ]
+    )
+    return math.sqrt(abs(float(np.linalg.det(jac))))
+
+
+def _working_factors(
+    ref_shape: tuple[int, ...], mov_shape: tuple[int, ...], ecc_side: int, scale: float | None
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(ECC factor, feature factor) of the reference and of the moving photo.
+
+    Without a ``scale`` each photo is fitted to the working sides on its own (same framing at other
+    resolutions). With the moving -> reference ``scale`` of a first estimate, the finer photo is
+    resampled so one working pixel covers the same skin in both (a close-up is compared at the
+    overview's resolution): ECC and its texture correlation need the same band of texture.
+    """
+    if scale is None:
+        f_ref = min(1.0, ecc_side / max(ref_shape[:2]))
+        f_mov = min(1.0, ecc_side / max(mov_shape[:2]))
+        feat_ref = min(1.0, FEATURE_SIDE / (max(ref_shape[:2]) * f_ref))
+        feat_mov = min(1.0, FEATURE_SIDE / (max(mov_shape[:2]) * f_mov))
+        return (f_ref, feat_ref), (f_mov, feat_mov)
+    f_ref = min(1.0, ecc_side / max(ref_shape[:2]))
+    f_mov = scale * f_ref
+    if f_mov > 1.0:  # the moving photo is the coarser one: bring the reference down to it
+        f_ref, f_mov = f_ref / f_mov, 1.0
+    longest = max(max(ref_shape[:2]) * f_ref, max(mov_shape[:2]) * f_mov)
+    feat = min(1.0, FEATURE_SIDE / longest)
+    return (f_ref, feat), (f_mov, feat)
+
+
+def _feature_stage(
+    ref_w: _Work,
+    mov_w: _Work,
+    exclude_mask: np.ndarray | None,
+    moving_exclude_mask: np.ndarray | None,
+    ref_shape: tuple[int, ...],
+    mov_shape: tuple[int, ...],
+    cancel: CancelToken | None,
+) -> tuple[_Match | None, list[str]]:
+    """The first feature estimate (SIFT, then the fallback detector) passing the sanity checks."""
+    excl_f = _small_mask(exclude_mask, ref_w.feature.shape)
+    feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
+    mexcl_f = _small_mask(moving_exclude_mask, mov_w.feature.shape)
+    mov_feat_mask = None if mexcl_f is None else (~mexcl_f).astype(np.uint8) * 255
+    ref_fi, mov_fi = _feature_image(ref_w.feature), _feature_image(mov_w.feature)
+    notes: list[str] = []
+    for name in ("sift", "fallback"):
+        res = _match(name, ref_fi, mov_fi, feat_mask, mov_feat_mask)
+        _check(cancel)
+        if isinstance(res, str):
+            notes.append(f"{_label(name)}: {res}")
+            continue
+        h_full = rescale_homography(res.h, ref_w.s_f, mov_w.s_f)
+        why = _sane(h_full, ref_shape, mov_shape)
+        if res.inliers < MIN_INLIERS:
+            why = f"only {res.inliers} matching details agree (need {MIN_INLIERS})"
+        elif res.ratio < MIN_INLIER_RATIO:
+            why = f"only {res.ratio:.0%} of matching details agree"
+        if why is None:
+            return res, notes
+        notes.append(f"{_label(name)}: {why}")
+    return None, notes
+
+
 def _align(
     reference_rgb: np.ndarray,
     moving_rgb: np.ndarray,
@@ -468,57 +573,46 @@ def _align(
         return _failed("an image is too small to align")
     # one downscale serves features and ECC
     ecc_side = min(ECC_SIDE, max(FEATURE_SIDE, (max(ref_shape) + 1) // 2))
-
-    def prepare(rgb: np.ndarray) -> tuple[np.ndarray, float, float, np.ndarray, float, float]:
-        small, sx, sy = _resize_long(_to_u8(rgb), ecc_side)
-        light = lightness(small)
-        return (light, sx, sy, *_resize_long(light, FEATURE_SIDE))
-
-    (ref_l, rex, rey, ref_f, rfx, rfy), (mov_l, mex, mey, mov_f, mfx, mfy) = both(
-        prepare, reference_rgb, moving_rgb
-    )
-    s_ref_f = scale_matrix(rfx, rfy) @ scale_matrix(rex, rey)
-    s_mov_f = scale_matrix(mfx, mfy) @ scale_matrix(mex, mey)
-    s_ref_e, s_mov_e = scale_matrix(rex, rey), scale_matrix(mex, mey)
+    (fr, gr), (fm, gm) = _working_factors(ref_shape, mov_shape, ecc_side, None)
+    ref_w, mov_w = both(lambda a: _prepare(*a), (reference_rgb, fr, gr), (moving_rgb, fm, gm))
     _check(cancel)
 
-    excl_f = _small_mask(exclude_mask, ref_f.shape)
-    feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
-    mexcl_f = _small_mask(moving_exclude_mask, mov_f.shape)
-    mov_feat_mask = None if mexcl_f is None else (~mexcl_f).astype(np.uint8) * 255
-    ref_fi, mov_fi = _feature_image(ref_f), _feature_image(mov_f)
-    best: _Match | None = None
-    notes: list[str] = []
-    for name in ("sift", "fallback"):
-        res = _match(name, ref_fi, mov_fi, feat_mask, mov_feat_mask)
-        _check(cancel)
-        if isinstance(res, str):
-            notes.append(f"{_label(name)}: {res}")
-            continue
-        h_full = rescale_homography(res.h, s_ref_f, s_mov_f)
-        why = _sane(h_full, ref_shape, mov_shape)
-        if res.inliers < MIN_INLIERS:
-            why = f"only {res.inliers} matching details agree (need {MIN_INLIERS})"
-        elif res.ratio < MIN_INLIER_RATIO:
-            why = f"only {res.ratio:.0%} of matching details agree"
-        if why is None:
-            best = res
-            break
-        notes.append(f"{_label(name)}: {why}")
+    best, notes = _feature_stage(
+        ref_w, mov_w, exclude_mask, moving_exclude_mask, ref_shape, mov_shape, cancel
+    )
     if best is None and card_homography is not None:
         h_card = _normalise(np.asarray(card_homography, np.float64))
         why = _sane(h_card, ref_shape, mov_shape)
         if why is None:
-            h_card_f = _normalise(s_ref_f @ h_card @ np.linalg.inv(s_mov_f))
+            h_card_f = _normalise(ref_w.s_f @ h_card @ np.linalg.inv(mov_w.s_f))
             best = _Match(h_card_f, 16, 1.0, 0.5, "card")  # 4 markers x 4 corners
         else:
             notes.append(f"card: {why}")
     if best is None:
         return _failed("no trustworthy alignment: " + "; ".join(notes))
 
+    scale = relative_scale(rescale_homography(best.h, ref_w.s_f, mov_w.s_f), mov_shape)
+    resampled = ""
+    if max(scale, 1.0 / scale) > RESAMPLE_ABOVE:
+        # photos at different scales: redo features and ECC with the finer one resampled
+        h_first = rescale_homography(best.h, ref_w.s_f, mov_w.s_f)
+        (fr, gr), (fm, gm) = _working_factors(ref_shape, mov_shape, ecc_side, scale)
+        ref_w, mov_w = both(lambda a: _prepare(*a), (reference_rgb, fr, gr), (moving_rgb, fm, gm))
+        _check(cancel)
+        again, _ = _feature_stage(
+            ref_w, mov_w, exclude_mask, moving_exclude_mask, ref_shape, mov_shape, cancel
+        )
+        if again is not None and best.detector != "card":
+            best = again
+        else:
+            h_f = _normalise(ref_w.s_f @ h_first @ np.linalg.inv(mov_w.s_f))
+            best = _Match(h_f, best.inliers, best.ratio, best.rms, best.detector)
+        resampled = f"; photos {max(scale, 1 / scale):.2f}x apart in scale, matched at the coarser one"
+
     # ECC at the refinement scale, masked to the overlap and away from excluded areas
-    h_feat_e = _normalise(s_ref_e @ rescale_homography(best.h, s_ref_f, s_mov_f) @ np.linalg.inv(s_mov_e))
-    (ref_hp, ref_ok), (mov_hp, mov_ok) = both(_highpass, ref_l, mov_l)
+    s_ref_e, s_mov_e = ref_w.s_e, mov_w.s_e
+    h_feat_e = _normalise(s_ref_e @ rescale_homography(best.h, ref_w.s_f, mov_w.s_f) @ np.linalg.inv(s_mov_e))
+    (ref_hp, ref_ok), (mov_hp, mov_ok) = both(_highpass, ref_w.light, mov_w.light)
     mask = ref_ok.copy()
     border = max(3, int(HIGHPASS_SIGMA))
     mask[:border], mask[-border:], mask[:, :border], mask[:, -border:] = False, False, False, False
@@ -557,10 +651,10 @@ def _align(
     else:
         msg = (
             f"{best.detector.upper()} {best.inliers} inliers ({best.ratio:.0%}), RMS {best.rms:.2f} px at "
-            f"{max(ref_f.shape)} px; texture correlation {corr_feat:.3f}"
+            f"{max(ref_w.feature.shape)} px; texture correlation {corr_feat:.3f}"
         )
     msg += f" -> {corr_final:.3f} after ECC" if h_ecc is not None else f" ({note})" if note else ""
-    return Alignment(True, h_full, quality, method, best.inliers, msg)
+    return Alignment(True, h_full, quality, method, best.inliers, msg + resampled)
 
 
 def alignment_from_points(
@@ -627,9 +721,17 @@ def alignment_from_homography(
 def warp_to_reference(
     moving_rgb: np.ndarray, h: np.ndarray, reference_shape: tuple[int, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The moving image in reference geometry and its valid mask (bool, eroded by 2 px)."""
+    """The moving image in reference geometry and its valid mask (bool, eroded by 2 px).
+
+    A finer moving photo (a close-up) is first area-downsampled to the reference's pixel size, so
+    the comparison runs at the coarser resolution without aliasing its texture into false edges.
+    """
     size = (int(reference_shape[1]), int(reference_shape[0]))
-    hm = np.asarray(h, np.float64)
+    hm = _normalise(np.asarray(h, np.float64))
+    scale = relative_scale(hm, moving_rgb.shape)
+    if scale < 1.0 / RESAMPLE_ABOVE:
+        moving_rgb, sx, sy = _resize_by(moving_rgb, scale)
+        hm = _normalise(hm @ np.linalg.inv(scale_matrix(sx, sy)))
     warped = cv2.warpPerspective(
         moving_rgb, hm, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
