@@ -35,7 +35,7 @@ def flat_pair(value: float = 0.3) -> Pair:
 
 def nothing_unreliable() -> Unreliable:
     z = np.zeros((H, W), bool)
-    return Unreliable(z, z, z, z)
+    return Unreliable(np.zeros((H, W, 3), bool), np.zeros((H, W, 3), bool), z, z.copy())
 
 
 def disc(r: int = 25, centre: tuple[int, int] = (80, 60)) -> np.ndarray:
@@ -113,8 +113,9 @@ def test_find_unreliable_marks_clipped_pixels_per_photo() -> None:
     pair.later[10:20, 10:20, 0] = 1.0
     notes: list[str] = []
     u = find_unreliable(pair, Geometry(W, H, 1.0, 1.0, None), notes)
-    assert u.later_clipped[15, 15] and not u.ref_clipped.any()
-    assert u.excluded[15, 15] and u.excluded[9, 9] and not u.excluded[40, 40]  # dilated by 2 px
+    assert u.later_clipped[15, 15, 0] and not u.later_clipped[15, 15, 1] and not u.ref_clipped.any()
+    assert u.later_clipped[9, 9, 0] and not u.later_clipped[40, 40, 0]  # dilated by 2 px
+    assert u.partial[15, 15] and not u.excluded[15, 15]  # green and blue still measure it
 
 
 # --------------------------------------------------------------------------- calibration
@@ -162,7 +163,7 @@ def test_delta_maps_are_nan_outside_the_compared_pixels() -> None:
     pair = flat_pair(0.3)
     pair.roi = disc(40)
     u = nothing_unreliable()
-    u.excluded[60, 80] = True
+    u.specular[60, 80] = True
     compared = compared_pixels(pair, u)
     later = pair.later * 0.9
     maps = delta_maps(Normalised("model", pair.ref, later), compared)
@@ -246,3 +247,143 @@ def test_build_patches_reports_input_pixels() -> None:
     assert patches[0].area_px == pytest.approx(4 * d.sum())
     assert patches[0].centroid == pytest.approx((160.5, 120.5), abs=0.6)
     assert patches[0].mean_delta_L == pytest.approx(-5.0) and mask[60, 80] == 255
+
+
+# --------------------------------------------------------------------------- clipping as censored data
+
+
+def test_partly_clipped_pixels_take_lightness_from_the_other_channels() -> None:
+    from skintrack.core.change.maps import lightness_from_channels
+
+    lin = np.array([[[0.9, 0.4, 0.3]]], np.float32)
+    darker = lin * 0.8
+    use = np.array([[[False, True, True]]])
+    d = lightness_from_channels(darker, use) - lightness_from_channels(lin, use)
+    full = lightness_from_channels(darker, np.ones_like(use)) - lightness_from_channels(
+        lin, np.ones_like(use)
+    )
+    assert d[0, 0] < -5.0 and abs(d[0, 0] - full[0, 0]) < 1.5
+
+
+def test_clipped_only_in_the_earlier_photo_is_censored_not_dropped() -> None:
+    from skintrack.core.change.maps import censored_pixels
+
+    z = np.zeros((H, W, 3), bool)
+    ref_clip = z.copy()
+    ref_clip[:60] = True  # every channel of the top half clipped in the earlier photo
+    later_clip = z.copy()
+    later_clip[60:, :, 0] = True  # red clipped in the later photo on the bottom half
+    u = Unreliable(ref_clip, later_clip, z[..., 0], z[..., 0])
+    pair = flat_pair()
+    assert censored_pixels(pair, u)[10, 10] and not censored_pixels(pair, u)[100, 10]
+    assert u.partial[100, 10] and not u.excluded[100, 10]
+    assert u.excluded[10, 10]  # nothing measured in both photos: only a bound on darkening remains
+
+
+def test_coverage_reports_causes_and_warns_under_half() -> None:
+    from skintrack.core.change.coverage import coverage
+
+    z = np.zeros((H, W, 3), bool)
+    ref_clip = z.copy()
+    ref_clip[: int(0.8 * H)] = True
+    u = Unreliable(ref_clip, z, z[..., 0], z[..., 0])
+    pair = flat_pair()
+    compared = ~u.excluded
+    censored = u.earlier_only
+    cov = coverage(pair, u, compared, censored, np.zeros((H, W), bool))
+    assert cov.fraction == pytest.approx(0.2, abs=0.01)
+    assert cov.excluded == {"clipped_earlier": pytest.approx(0.8, abs=0.01)}
+    assert cov.warnings() == ["only 20 % of the area could be measured: the earlier photo is overexposed"]
+    flagged = np.zeros((H, W), bool)
+    flagged[:50] = True  # a proven darkening counts as measured
+    assert coverage(pair, u, compared, censored, flagged).fraction == pytest.approx(0.2 + 50 / H, abs=0.01)
+
+
+# --------------------------------------------------------------------------- tone mapping
+
+
+def _skin_like(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = np.array([0.45, 0.28, 0.2], np.float32)
+    shade = np.exp(rng.normal(0, 0.35, (H, W, 1))).astype(np.float32)
+    return np.clip(base * shade * np.exp(rng.normal(0, 0.05, (H, W, 3))), 0.005, 0.9).astype(np.float32)
+
+
+def _s_curve(lin: np.ndarray, strength: float, saturation: float) -> np.ndarray:
+    from skintrack.core import colour
+
+    srgb = colour.linear_to_srgb(lin)
+    srgb = srgb - strength / (2 * np.pi) * np.sin(2 * np.pi * srgb)
+    luma = (srgb @ np.array([0.2126, 0.7152, 0.0722]))[..., None]
+    return colour.srgb_to_linear(np.clip(luma + (1 + saturation) * (srgb - luma), 0, 1)).astype(np.float32)
+
+
+def test_tone_curve_and_saturation_are_removed_but_a_patch_is_not() -> None:
+    from skintrack.core.change.tone import fit_tone
+
+    ref = _skin_like()
+    d = disc(25)
+    later = ref.copy()
+    later[d] *= 0.8  # a darkened patch
+    later = _s_curve(later, 0.25, 0.15)
+    usable = np.ones((H, W, 3), bool)
+    tone = fit_tone(ref, later, np.ones((H, W), bool), usable)
+    assert tone is not None and tone.spread_after < 0.5 * tone.spread_before
+    mapped = tone.apply(later)
+    ratio = mapped / ref
+    assert np.median(np.abs(np.log(ratio[~d]))) < 0.01
+    assert np.median(ratio[d]) == pytest.approx(0.8, abs=0.03)
+
+
+def test_tone_mapping_is_not_used_when_it_does_not_help() -> None:
+    from skintrack.core.change.tone import fit_tone
+
+    ref = _skin_like(1)
+    later = ref * np.exp(np.random.default_rng(2).normal(0, 0.02, ref.shape)).astype(np.float32)
+    assert fit_tone(ref, later, np.ones((H, W), bool), np.ones((H, W, 3), bool)) is None
+
+
+# --------------------------------------------------------------------------- size-aware detection
+
+
+def test_noise_of_the_mean_falls_with_area_and_sets_the_detection_limit() -> None:
+    from skintrack.core.change.scales import detection_limits, measure_scale_noise, scale_maps
+
+    rng = np.random.default_rng(3)
+    dl = rng.normal(0, 1.3, (300, 400)).astype(np.float32)
+    compared = np.ones(dl.shape, bool)
+    maps = scale_maps(dl, compared)
+    sn = measure_scale_noise(dl, compared, maps, 1.3, 1.2, ChangeSettings())
+    assert all(a < b for a, b in zip(sn.areas, sn.areas[1:], strict=False))
+    assert sn.noise[-1] < 0.2 * sn.noise[0]
+    assert sn.limit(10.0) == pytest.approx(3.9, rel=0.1) and sn.limit(50_000.0) == 1.5  # floor: 0.5 T
+    limits = detection_limits(sn, dl.size, 1.0, None, 60.0)
+    assert list(limits) == ["0.1 %", "1 %", "10 %"] and limits["10 %"] == -1.5
+    cm = detection_limits(sn, dl.size, 1.0, 0.05, 60.0)  # 0.05 mm per px: 1 cm² = 40 000 px
+    assert set(cm) == {"0.25 cm2", "1 cm2", "4 cm2"} and cm["4 cm2"] is None  # larger than the photo
+
+
+def test_a_large_faint_patch_is_found_in_noise_that_hides_it_per_pixel() -> None:
+    from skintrack.core.change.scales import find_scale_regions, measure_scale_noise, scale_maps
+
+    rng = np.random.default_rng(4)
+    dl = rng.normal(0, 1.3, (H, W)).astype(np.float32)
+    d = disc(30)
+    dl[d] -= 2.5  # below 3 noise per pixel, far above the noise of its mean
+    compared = np.ones(dl.shape, bool)
+    maps = scale_maps(dl, compared)
+    sn = measure_scale_noise(dl, compared, maps, 1.3, 1.2, ChangeSettings())
+    regions = find_scale_regions(dl, compared, compared, sn, maps, 20.0, np.zeros(dl.shape, bool))
+    found = np.zeros(dl.shape, bool)
+    for r in regions:
+        found[r.win] |= r.sel
+    assert (found & d).sum() / (found | d).sum() > 0.6
+
+
+def test_lines_are_not_areas() -> None:
+    from skintrack.core.change.scales import area_like
+
+    lines = np.zeros((H, W), bool)
+    lines[::10, :] = True
+    lines[1::10, :] = True
+    assert not area_like(lines, 2.0) and area_like(disc(20), 2.0)

@@ -292,7 +292,7 @@ def by_model(
     later = model.apply(pair.later)
     tone = after = None
     if settings.tone_mapping:
-        tone = fit_tone(pair.ref, later, unreliable.usable & fit[..., None])
+        tone = fit_tone(pair.ref, later, pair.valid & unreliable.skin, unreliable.usable)
     if tone is not None:
         later = tone.apply(later)
         after = colour.fit_illumination_model(pair.ref, later, fit, degree=degree)

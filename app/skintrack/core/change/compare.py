@@ -48,6 +48,7 @@ from skintrack.core.change.scales import (
     scale_maps,
 )
 from skintrack.core.change.settings import ChangeSettings
+from skintrack.core.change.thin import thin_in_either
 
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
 
@@ -86,7 +87,8 @@ def compare_aligned(
     frame = prepare_frame(reference_rgb, later_rgb_warped, valid_mask, roi, control, card, mm_per_px)
     geo = analysis_geometry(frame, s)
     pair = prepare_pair(frame, geo, s)
-    unreliable = find_unreliable(pair, geo, notes)
+    thin = thin_in_either(pair.ref, pair.later, pair.valid) if s.exclude_thin_structures else None
+    unreliable = find_unreliable(pair, geo, notes, thin)
     method = choose_method(pair, frame.card, s, notes)
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
     compared = compared_pixels(pair, unreliable)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from skintrack.core.change.prepare import any3
+
 if TYPE_CHECKING:
     from skintrack.core.change.prepare import Pair, Unreliable
 
@@ -61,8 +63,8 @@ def coverage(
     watched = pair.roi if pair.roi is not None else np.ones(compared.shape, bool)
     done = compared | (flagged & censored) if censored is not None else compared
     left = watched & ~done
-    ref_any = unreliable.ref_clipped.any(axis=2)
-    later_any = unreliable.later_clipped.any(axis=2)
+    ref_any = any3(unreliable.ref_clipped)
+    later_any = any3(unreliable.later_clipped)
     masks = {
         "outside_overlap": ~pair.valid,
         "card": pair.card,

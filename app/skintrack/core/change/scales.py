@@ -28,7 +28,7 @@ from skintrack.core.change.settings import ChangeSettings
 SCALES = (0.002, 0.004, 0.008, 0.016)  # Gaussian sigmas as fractions of the analysis image's longest side
 MIN_SUPPORT = 0.5  # smoothed values need this share of compared pixels under the kernel
 LINE_WIDTH = 0.002  # a patch must be thicker than this (fraction of the side) over half its area
-MAX_NOISE_SAMPLES = 200_000
+MAX_NOISE_SAMPLES = 60_000
 
 
 @dataclass

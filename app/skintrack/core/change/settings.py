@@ -129,6 +129,13 @@ class ChangeSettings:
         help="A patch large enough for its mean to be known precisely is reported from this fraction "
         "of the darkening threshold on (never below what the measured noise allows).",
     )
+    exclude_thin_structures: bool = setting(
+        True,
+        label="Leave out hair and pen marks",
+        help="Thin dark lines (hair, pen, fine creases) in either photo are not compared: they move "
+        "between photos without any change of the skin.",
+        choices=(True, False),
+    )
     tone_mapping: bool = setting(
         True,
         label="Correct tone curves",

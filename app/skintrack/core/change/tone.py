@@ -21,7 +21,7 @@ import numpy as np
 
 from skintrack.core.change.pixels import linear_to_srgb_fast, srgb_to_linear_fast
 
-SAMPLES = 40_000  # pixels drawn (seeded) from the fit mask
+SAMPLES = 12_000  # pixels drawn (seeded) from the fit mask
 MIN_GAIN = 0.12  # the transform is used when it lowers the robust residual spread by at least 12 %
 MIN_SAMPLES = 500
 
@@ -66,17 +66,26 @@ def _terms(u: np.ndarray, c: int, cross: bool) -> np.ndarray:
     return np.stack(cols, axis=-1)
 
 
+def _solve(a: np.ndarray, r: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Weighted least squares by the normal equations (a few columns: cheap and exact enough)."""
+    aw = a if w is None else a * w[:, None]
+    return np.linalg.solve(aw.T @ a + 1e-9 * np.eye(a.shape[1]), aw.T @ r)
+
+
 def _robust_fit(a: np.ndarray, r: np.ndarray, iterations: int = 6) -> tuple[np.ndarray, float]:
     """Coefficients and robust residual spread: LTS (best half, from least squares) then Tukey IRLS."""
     cols = np.flatnonzero(np.abs(a).sum(axis=0) > 0)
     coef = np.zeros(a.shape[1])
     sub = a[:, cols]
-    c = np.linalg.lstsq(sub, r, rcond=None)[0]
+    c = _solve(sub, r)
     keep = max(4 * len(cols), len(r) // 2)
+    prev = None
     for _ in range(8):
-        idx = np.argpartition(np.abs(r - sub @ c), keep - 1)[:keep]
-        c = np.linalg.lstsq(sub[idx], r[idx], rcond=None)[0]
-    sigma = 0.0
+        idx = np.sort(np.argpartition(np.abs(r - sub @ c), keep - 1)[:keep])
+        if prev is not None and np.array_equal(idx, prev):
+            break
+        prev = idx
+        c = _solve(sub[idx], r[idx])
     for _ in range(iterations):
         res = r - sub @ c
         sigma = max(1.4826 * float(np.median(np.abs(res))), 1e-3)
@@ -84,40 +93,41 @@ def _robust_fit(a: np.ndarray, r: np.ndarray, iterations: int = 6) -> tuple[np.n
         w = np.where(np.abs(t) < 1.0, (1.0 - t * t) ** 2, 0.0)
         if w.sum() < 4 * len(cols):
             break
-        sw = np.sqrt(w)[:, None]
-        c = np.linalg.lstsq(sub * sw, r * sw[:, 0], rcond=None)[0]
+        c = _solve(sub, r, w)
     coef[cols] = c
     res = r - sub @ c
     return coef, 1.4826 * float(np.median(np.abs(res - np.median(res))))
 
 
-def fit_tone(ref: np.ndarray, later: np.ndarray, usable: np.ndarray, seed: int = 0) -> ToneMapping | None:
-    """Fit :class:`ToneMapping` from ``later`` to ``ref`` (linear RGB) on ``usable`` (H, W, 3) pixels.
+def fit_tone(
+    ref: np.ndarray, later: np.ndarray, fit: np.ndarray, usable: np.ndarray, seed: int = 0
+) -> ToneMapping | None:
+    """Fit :class:`ToneMapping` from ``later`` to ``ref`` (linear RGB) on skin pixels ``fit`` (H, W)
+    whose channels are ``usable`` (H, W, 3) in both photos.
 
     Returns None when there are too few samples or when the transform does not improve the match
-    of unchanged skin by ``MIN_GAIN``.
+    of unchanged skin by ``MIN_GAIN``. When fewer than half the skin pixels have every channel, each
+    channel is fitted alone on the pixels where it is usable (no cross terms).
     """
-    all_ok = usable.all(axis=2)
-    cross = all_ok.sum() >= max(MIN_SAMPLES, 0.5 * usable.any(axis=2).sum())
+    all_ok = (fit & usable[..., 0] & usable[..., 1] & usable[..., 2]).ravel()
+    any_ok = fit & (usable[..., 0] | usable[..., 1] | usable[..., 2])
+    cross = int(all_ok.sum()) >= max(MIN_SAMPLES, 0.5 * int(any_ok.sum()))
     rng = np.random.default_rng(seed)
-    lr, ll = linear_to_srgb_fast(ref), linear_to_srgb_fast(later)
-    coefs = np.zeros((3, 6))
-    centre = np.zeros(3)
-    before = after = 0.0
+    flat_ref, flat_later = ref.reshape(-1, 3), later.reshape(-1, 3)
+    picks = []
     for c in range(3):
-        ok = all_ok if cross else usable[..., c]
-        idx = np.flatnonzero(ok.ravel())
+        ok = all_ok if cross else (fit & usable[..., c]).ravel()
+        idx = np.flatnonzero(ok)
         if len(idx) < MIN_SAMPLES:
             return None
-        idx = rng.choice(idx, min(SAMPLES, len(idx)), replace=False)
-        centre[c] = float(np.median(ll.reshape(-1, 3)[idx, c]))
-    for c in range(3):
-        ok = all_ok if cross else usable[..., c]
-        idx = np.flatnonzero(ok.ravel())
-        idx = rng.choice(idx, min(SAMPLES, len(idx)), replace=False)
-        u = ll.reshape(-1, 3)[idx] - centre
-        r = lr.reshape(-1, 3)[idx, c] - ll.reshape(-1, 3)[idx, c]
-        coefs[c], spread = _robust_fit(_terms(u, c, cross), r)
+        picks.append(np.sort(rng.choice(idx, min(SAMPLES, len(idx)), replace=False)))
+    centre = np.array([np.median(linear_to_srgb_fast(flat_later[p, c])) for c, p in enumerate(picks)])
+    coefs = np.zeros((3, 6))
+    before = after = 0.0
+    for c, idx in enumerate(picks):
+        lr, ll = linear_to_srgb_fast(flat_ref[idx]), linear_to_srgb_fast(flat_later[idx])
+        r = lr[:, c] - ll[:, c]
+        coefs[c], spread = _robust_fit(_terms(ll - centre, c, cross), r)
         before += 1.4826 * float(np.median(np.abs(r - np.median(r))))
         after += spread
     if after > (1.0 - MIN_GAIN) * before:
