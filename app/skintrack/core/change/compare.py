@@ -49,6 +49,7 @@ from skintrack.core.change.scales import (
 )
 from skintrack.core.change.settings import ChangeSettings
 from skintrack.core.change.thin import thin_in_either
+from skintrack.core.thin_structures import default_width
 
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
 
@@ -87,7 +88,11 @@ def compare_aligned(
     frame = prepare_frame(reference_rgb, later_rgb_warped, valid_mask, roi, control, card, mm_per_px)
     geo = analysis_geometry(frame, s)
     pair = prepare_pair(frame, geo, s)
-    thin = thin_in_either(pair.ref, pair.later, pair.valid) if s.exclude_thin_structures else None
+    thin = (
+        thin_in_either(pair.ref, pair.later, pair.valid, s.smoothing_sigma)
+        if s.exclude_thin_structures
+        else None
+    )
     unreliable = find_unreliable(pair, geo, notes, thin)
     method = choose_method(pair, frame.card, s, notes)
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
@@ -95,7 +100,7 @@ def compare_aligned(
     maps = delta_maps(norm, compared, unreliable, censored_pixels(pair, unreliable))
     found = Findings(mask_small=np.zeros(maps.dL.shape, np.uint8))
     if maps.n_compared >= MIN_COMPARED_PX:
-        found = detect(maps, geo, s, notes)
+        found = detect(maps, geo, s, notes, unreliable.thin | unreliable.specular)
     else:
         notes.append("too few comparable pixels: no measurement")
     cov = coverage(pair, unreliable, maps.compared, maps.censored, found.mask_small > 0)
@@ -104,8 +109,13 @@ def compare_aligned(
     )
 
 
-def detect(maps: DeltaMaps, geo: Geometry, s: ChangeSettings, notes: list[str]) -> Findings:
-    """Noise, then patches: per-pixel (threshold with hysteresis) and size-aware (several scales)."""
+def detect(
+    maps: DeltaMaps, geo: Geometry, s: ChangeSettings, notes: list[str], fillable: np.ndarray | None = None
+) -> Findings:
+    """Noise, then patches: per-pixel (threshold with hysteresis) and size-aware (several scales).
+
+    ``fillable``: left-out pixels (hair, glints) a patch may close over.
+    """
     sidx = maps.sample()
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
     min_area = min_area_px(s, geo, maps.n_compared)
@@ -118,7 +128,8 @@ def detect(maps: DeltaMaps, geo: Geometry, s: ChangeSettings, notes: list[str]) 
     regions += find_scale_regions(
         maps.dL, maps.detectable, maps.compared, sn, smaps, min_area, _taken(regions, maps.dL.shape)
     )
-    patches, mask_small = build_patches(regions, maps, geo, min_area)
+    gap = float(default_width((geo.h, geo.w))) + 2.0 * round(1.5 * float(s.smoothing_sigma))
+    patches, mask_small = build_patches(regions, maps, geo, min_area, fillable, gap)
     limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
     return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
 

@@ -8,11 +8,11 @@ import cv2
 import numpy as np
 
 from skintrack.core import colour
+from skintrack.core.change.detection import Region
 from skintrack.core.change.result import Patch
 from skintrack.core.change.settings import KIND_DELTA_B
 
 if TYPE_CHECKING:
-    from skintrack.core.change.detection import Region
     from skintrack.core.change.maps import DeltaMaps
     from skintrack.core.change.prepare import Geometry
 
@@ -61,17 +61,18 @@ def outline(sel: np.ndarray, x0: int, y0: int, geo: Geometry) -> list[list[float
 def make_patch(sel: np.ndarray, win: tuple[slice, slice], maps: DeltaMaps, geo: Geometry) -> Patch | None:
     """Statistics and geometry (in input pixels) of one flagged region ``sel`` inside window ``win``."""
     area = int(sel.sum())
-    if area == 0:
+    measured = sel & np.isfinite(maps.dL[win])
+    if area == 0 or not measured.any():
         return None
-    pdl = maps.dL[win][sel]
-    mdb = float(np.mean(maps.db[win][sel]))
+    pdl = maps.dL[win][measured]
+    mdb = float(np.mean(maps.db[win][measured]))
     ys, xs = np.nonzero(sel)
     x0, y0 = win[1].start, win[0].start
     cx, cy = float(xs.mean()) + x0, float(ys.mean()) + y0
     x, y = x0 + int(xs.min()), y0 + int(ys.min())
     bw, bh = int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
     area_in = area * geo.area_scale
-    ref, lat = maps.ref_lab[win][sel], maps.later_lab[win][sel]
+    ref, lat = maps.ref_lab[win][measured], maps.later_lab[win][measured]
     return Patch(
         area_px=area_in,
         area_mm2=area_in * geo.mm_per_px * geo.mm_per_px if geo.mm_per_px else None,
@@ -88,13 +89,39 @@ def make_patch(sel: np.ndarray, win: tuple[slice, slice], maps: DeltaMaps, geo: 
     )
 
 
+def fill_thin_gaps(sel: np.ndarray, fillable: np.ndarray, width: float) -> np.ndarray:
+    """``sel`` with the hair, ink or glint pixels (``fillable``) it closes over added back.
+
+    A hair crossing a darkened area does not split it: the skin under it belongs to the patch
+    its neighbours measure (its own colour is not compared).
+    """
+    if not fillable.any():
+        return sel
+    k = 2 * int(np.ceil(width)) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    pad = k
+    padded = np.pad(sel.astype(np.uint8), pad)
+    closed = cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[pad:-pad, pad:-pad] > 0
+    return sel | (closed & fillable)
+
+
 def build_patches(
-    regions: list[Region], maps: DeltaMaps, geo: Geometry, min_area: float
+    regions: list[Region],
+    maps: DeltaMaps,
+    geo: Geometry,
+    min_area: float,
+    fillable: np.ndarray | None = None,
+    gap_width: float = 4.0,
 ) -> tuple[list[Patch], np.ndarray]:
-    """Patches (largest first) and their mask (uint8 0/255, analysis size)."""
+    """Patches (largest first) and their mask (uint8 0/255, analysis size).
+
+    ``fillable``: left-out pixels (hair, glints) a patch may close over (:func:`fill_thin_gaps`).
+    """
     mask = np.zeros(maps.dL.shape, np.uint8)
     patches: list[Patch] = []
     for region in regions:
+        if fillable is not None:
+            region = Region(region.win, fill_thin_gaps(region.sel, fillable[region.win], gap_width))
         for part in split_by_kind(region.sel, maps.db[region.win], min_area):
             patch = make_patch(part, region.win, maps, geo)
             if patch is not None and patch.area_px >= min_area * geo.area_scale:

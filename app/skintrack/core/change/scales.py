@@ -9,8 +9,9 @@ averages like a patch of 4πσ² pixels, which gives the noise of a patch's mean
 max(F·T, k·noise(area)), with F = ``ChangeSettings.large_patch_fraction``.
 
 A patch is found at the scale where it stands out (smoothed ΔL* <= −that limit), its extent taken
-at the finest scale that resolves its depth (half-depth contour), and it is kept only when its mean
-ΔL* passes the limit for its own area and it is darker as an area, not along lines (hair, pen).
+at the finest scale that resolves its depth (half-depth contour), and it is kept only when its
+median ΔL* passes the limit for its own area (darker as an area: a few very dark lines of hair or
+ink do not move a median) and its shape is an area, not lines.
 """
 
 from __future__ import annotations
@@ -175,8 +176,9 @@ def find_scale_regions(
             if area < min_area or not area_like(sel, width):
                 continue
             vals = dl[win][sel & compared[win]]
-            mean = float(np.mean(vals)) if len(vals) else float(np.mean(dl[win][sel]))
-            if mean > -sn.limit(area):
+            # the median, not the mean: a few very dark pixels (hair, a pen line) do not make an area
+            typical = float(np.median(vals)) if len(vals) else float(np.median(dl[win][sel]))
+            if typical > -sn.limit(area):
                 continue
             claimed[win] |= sel
             found.append(Region(win, sel))
