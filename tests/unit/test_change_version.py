@@ -18,6 +18,7 @@ from skintrack.demo import synth
 
 FINGERPRINTS = {
     "change-2": "8db46bc09710290c",
+    "change-3": "32c22d7f4bacdae1",
 }
 
 

@@ -72,6 +72,10 @@ def reading(
         where = f"{area}" if n == 1 else f"{area} in {n} patches"
         return f"darker by {depth:.1f} L* units over {where}, above the {noise_txt} noise level"
 
+    warnings = _get(change, "warnings") or []
+    if warnings:  # too little compared: "no change" would claim what was not measured
+        return str(warnings[0])
+
     if mean_l is not None and uniform_ok and abs(float(mean_l)) >= limit:
         word = "darker" if float(mean_l) < 0 else "lighter"
         return f"{word} overall by {abs(float(mean_l)):.1f} L* units, above the {noise_txt} noise level"

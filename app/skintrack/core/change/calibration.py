@@ -277,6 +277,33 @@ def by_control(
     return Normalised("control", pair.ref, later_lin * gains, model=model, gains=gains)
 
 
+PER_CHANNEL_CLIPPED = 0.1  # above this share of clipped skin, each channel's field is fitted alone
+
+
+def fit_field(
+    ref: np.ndarray, later: np.ndarray, fit: np.ndarray, usable: np.ndarray, degree: int
+) -> IlluminationModel:
+    """The smooth illumination field from ``later`` to ``ref``, robustly, on reliable skin ``fit``.
+
+    When a channel is clipped on much of the skin (pale or pink skin, one photo over-exposed),
+    each channel is fitted on the pixels where that channel is measured in both photos, so the
+    unclipped channels keep their field (and their lightness stays comparable).
+    """
+    clipped = fit & ~(usable[..., 0] & usable[..., 1] & usable[..., 2])
+    if clipped.sum() <= PER_CHANNEL_CLIPPED * max(1, int(fit.sum())):
+        return colour.fit_illumination_model(ref, later, fit & ~clipped, degree=degree)
+    rows, inliers, sigmas = [], [], []
+    for c in range(3):
+        grey_ref = np.repeat(ref[..., c : c + 1], 3, axis=2)
+        grey_later = np.repeat(later[..., c : c + 1], 3, axis=2)
+        m = colour.fit_illumination_model(grey_ref, grey_later, fit & usable[..., c], degree=degree)
+        rows.append(m.coefficients[c])
+        inliers.append(m.inlier_fraction)
+        sigmas.append(m.residual_sigma)
+    shape = (ref.shape[0], ref.shape[1])
+    return IlluminationModel(np.stack(rows), degree, shape, float(np.mean(inliers)), float(np.max(sigmas)))
+
+
 def by_model(
     pair: Pair, unreliable: Unreliable, fit: np.ndarray, settings: ChangeSettings, notes: list[str]
 ) -> Normalised:
@@ -288,14 +315,15 @@ def by_model(
     and colour).
     """
     degree = settings.illumination_degree
-    model = colour.fit_illumination_model(pair.ref, pair.later, fit, degree=degree)
+    skin = pair.valid & unreliable.skin
+    model = fit_field(pair.ref, pair.later, skin, unreliable.usable, degree)
     later = model.apply(pair.later)
     tone = after = None
     if settings.tone_mapping:
         tone = fit_tone(pair.ref, later, pair.valid & unreliable.skin, unreliable.usable)
     if tone is not None:
         later = tone.apply(later)
-        after = colour.fit_illumination_model(pair.ref, later, fit, degree=degree)
+        after = fit_field(pair.ref, later, skin, unreliable.usable, degree)
         later = after.apply(later)
         notes.append(
             "the photos differ by a tone curve or saturation (as phones apply to every shot): it was "

@@ -33,11 +33,13 @@ from skintrack.core.change.pixels import resize
 from skintrack.core.change.prepare import (
     Frame,
     Geometry,
+    Pair,
     analysis_geometry,
     find_unreliable,
     prepare_frame,
     prepare_pair,
 )
+from skintrack.core.change.registration import refine_pair
 from skintrack.core.change.result import ChangeResult, Patch
 from skintrack.core.change.scales import (
     LINE_WIDTH,
@@ -88,11 +90,12 @@ def compare_aligned(
     frame = prepare_frame(reference_rgb, later_rgb_warped, valid_mask, roi, control, card, mm_per_px)
     geo = analysis_geometry(frame, s)
     pair = prepare_pair(frame, geo, s)
-    thin = (
-        thin_in_either(pair.ref, pair.later, pair.valid, s.smoothing_sigma)
-        if s.exclude_thin_structures
-        else None
-    )
+    thin = find_thin(pair, s)
+    refinement: dict[str, Any] = {"applied": False, "message": "not asked for"}
+    if s.refine_alignment:
+        pair, refinement = refine_pair(pair, geo, thin)
+        if refinement["applied"]:
+            thin = find_thin(pair, s)
     unreliable = find_unreliable(pair, geo, notes, thin)
     method = choose_method(pair, frame.card, s, notes)
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
@@ -104,9 +107,17 @@ def compare_aligned(
     else:
         notes.append("too few comparable pixels: no measurement")
     cov = coverage(pair, unreliable, maps.compared, maps.censored, found.mask_small > 0)
-    return assemble(
-        frame, geo, s, norm, maps, found, cov, notes, control_summary(maps, norm, pair.control, geo)
-    )
+    control_info = control_summary(maps, norm, pair.control, geo)
+    result = assemble(frame, geo, s, norm, maps, found, cov, notes, control_info)
+    result.refinement = refinement
+    return result
+
+
+def find_thin(pair: Pair, s: ChangeSettings) -> np.ndarray | None:
+    """Hair and pen marks of either photo, when the settings leave them out."""
+    if not s.exclude_thin_structures:
+        return None
+    return thin_in_either(pair.ref, pair.later, pair.valid, float(s.smoothing_sigma))
 
 
 def detect(

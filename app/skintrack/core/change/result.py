@@ -92,6 +92,7 @@ class ChangeResult:
     warnings: list[str] = field(default_factory=list)  # plain sentences that qualify the reading
     normalisation: dict[str, Any] = field(default_factory=dict)
     excluded_small: np.ndarray | None = field(default=None, repr=False)  # uint8 cause codes, analysis size
+    refinement: dict[str, Any] = field(default_factory=dict)  # dense registration refinement, input px
     _ref_input: np.ndarray | None = field(default=None, repr=False)
     _later_input: np.ndarray | None = field(default=None, repr=False)
     _normaliser: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
@@ -217,6 +218,7 @@ class ChangeResult:
             "detection_limit_L": dict(self.detection_limit_L),
             "warnings": list(self.warnings),
             "normalisation": self.normalisation,
+            "refinement": self.refinement,
             "change_version": ALGORITHM_VERSION,
         }
 

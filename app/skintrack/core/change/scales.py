@@ -157,6 +157,8 @@ def find_scale_regions(
     found: list[Region] = []
     width = max(2.0, LINE_WIDTH * max(h, w))
     claimed = taken.copy()
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    near = cv2.dilate(taken.astype(np.uint8), grow) > 0
     for i, (sigma, s_map, share) in enumerate(maps):
         t = sn.limit(sn.areas[min(i + 1, len(sn.areas) - 1)])
         cand = ((s_map <= -t) & (share >= MIN_SUPPORT) & detectable & ~claimed).astype(np.uint8)
@@ -168,6 +170,8 @@ def find_scale_regions(
             x, y, bw, bh = (int(v) for v in stats[lab_id, :4])
             win = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
             seed = labels[win] == lab_id
+            if (seed & near[win]).any():  # the edge of a patch already found, seen blurred
+                continue
             sel = _extent(dl, detectable, maps, sn, seed, win)
             if sel is None:
                 continue
@@ -181,6 +185,7 @@ def find_scale_regions(
             if typical > -sn.limit(area):
                 continue
             claimed[win] |= sel
+            near[win] |= cv2.dilate(sel.astype(np.uint8), grow) > 0
             found.append(Region(win, sel))
     return found
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHM_VERSION = "change-2"
+ALGORITHM_VERSION = "change-3"
 CALIBRATIONS = ("card", "control", "model", "none")
 KIND_DELTA_B = 1.0  # |mean Δb*| above which a patch is called grey-blue or brown
 CLIP_SRGB = 0.98  # a channel at or above this (sRGB 0..1) is clipped: its true value is unknown
@@ -134,6 +134,13 @@ class ChangeSettings:
         label="Leave out hair and pen marks",
         help="Thin dark lines (hair, pen, fine creases) in either photo are not compared: they move "
         "between photos without any change of the skin.",
+        choices=(True, False),
+    )
+    refine_alignment: bool = setting(
+        True,
+        label="Bend curved skin into place",
+        help="After the alignment, a smooth displacement of at most a few pixels is fitted where it "
+        "improves the match (curved forearms, cheeks); its size is reported.",
         choices=(True, False),
     )
     tone_mapping: bool = setting(

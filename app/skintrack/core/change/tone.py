@@ -33,13 +33,17 @@ class ToneMapping:
     coefficients: np.ndarray  # (3, 6)
     centre: np.ndarray  # (3,) median sRGB value of the later photo's fit pixels
     cross: bool
-    spread_before: float  # robust spread of the log residual on unchanged skin, without / with
+    spread_before: float  # robust spread of the residual on unchanged skin, without / with
     spread_after: float
+    low: np.ndarray | None = None  # (3,) fitted range of u per channel: held constant outside it
+    high: np.ndarray | None = None
 
     def apply(self, lin: np.ndarray) -> np.ndarray:
         """The later photo (linear RGB, any size) mapped into the reference's tone and saturation."""
         enc = linear_to_srgb_fast(lin)
         u = enc - self.centre.astype(np.float32)
+        if self.low is not None and self.high is not None:
+            u = np.clip(u, self.low.astype(np.float32), self.high.astype(np.float32))
         out = np.empty_like(enc)
         for c in range(3):
             out[..., c] = enc[..., c] + _terms(u, c, self.cross) @ self.coefficients[c].astype(np.float32)
@@ -123,13 +127,17 @@ def fit_tone(
         picks.append(np.sort(rng.choice(idx, min(SAMPLES, len(idx)), replace=False)))
     centre = np.array([np.median(linear_to_srgb_fast(flat_later[p, c])) for c, p in enumerate(picks)])
     coefs = np.zeros((3, 6))
+    low, high = np.full(3, np.inf), np.full(3, -np.inf)
     before = after = 0.0
     for c, idx in enumerate(picks):
         lr, ll = linear_to_srgb_fast(flat_ref[idx]), linear_to_srgb_fast(flat_later[idx])
+        for d in range(3) if cross else (c,):
+            lo, hi = np.percentile(ll[:, d] - centre[d], [0.5, 99.5])
+            low[d], high[d] = min(low[d], lo), max(high[d], hi)
         r = lr[:, c] - ll[:, c]
         coefs[c], spread = _robust_fit(_terms(ll - centre, c, cross), r)
         before += 1.4826 * float(np.median(np.abs(r - np.median(r))))
         after += spread
     if after > (1.0 - MIN_GAIN) * before:
         return None
-    return ToneMapping(coefs, centre, bool(cross), before / 3.0, after / 3.0)
+    return ToneMapping(coefs, centre, bool(cross), before / 3.0, after / 3.0, low, high)
