@@ -86,6 +86,8 @@ class CompareOutcome:
         if self.change is not None:
             out.update(to_reference_px(self.change.to_json(), self.analysis_size, self.reference_size))
             out["alignment"] = self.alignment.to_json()
+            if out.get("refinement"):  # the dense refinement is part of the alignment, in reference px
+                out["alignment"]["refinement"] = out.pop("refinement")
         else:
             out.update(
                 calibration="none",
@@ -147,6 +149,12 @@ def to_reference_px(
 
     out = dict(metrics)
     area = sx * sy
+    if isinstance(out.get("refinement"), dict):
+        lin = (sx * sy) ** 0.5
+        out["refinement"] = {
+            k: round(v / lin, 3) if k.endswith("_px") and isinstance(v, int | float) else v
+            for k, v in out["refinement"].items()
+        }
     for key in ("darkened_area_px", "compared_area_px"):
         if isinstance(out.get(key), int | float):
             out[key] = round(out[key] / area, 1)

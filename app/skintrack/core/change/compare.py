@@ -33,7 +33,6 @@ from skintrack.core.change.pixels import resize
 from skintrack.core.change.prepare import (
     Frame,
     Geometry,
-    Pair,
     analysis_geometry,
     find_unreliable,
     prepare_frame,
@@ -50,7 +49,7 @@ from skintrack.core.change.scales import (
     scale_maps,
 )
 from skintrack.core.change.settings import ChangeSettings
-from skintrack.core.change.thin import thin_in_either
+from skintrack.core.change.thin import grown, thin_of
 from skintrack.core.thin_structures import default_width
 
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
@@ -90,12 +89,13 @@ def compare_aligned(
     frame = prepare_frame(reference_rgb, later_rgb_warped, valid_mask, roi, control, card, mm_per_px)
     geo = analysis_geometry(frame, s)
     pair = prepare_pair(frame, geo, s)
-    thin = find_thin(pair, s)
+    thin_ref = thin_of(pair.ref, pair.valid) if s.exclude_thin_structures else None
     refinement: dict[str, Any] = {"applied": False, "message": "not asked for"}
     if s.refine_alignment:
-        pair, refinement = refine_pair(pair, geo, thin)
-        if refinement["applied"]:
-            thin = find_thin(pair, s)
+        pair, refinement = refine_pair(pair, geo, thin_ref)
+    thin = None
+    if thin_ref is not None:
+        thin = grown(thin_ref | thin_of(pair.later, pair.valid), float(s.smoothing_sigma))
     unreliable = find_unreliable(pair, geo, notes, thin)
     method = choose_method(pair, frame.card, s, notes)
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
@@ -111,13 +111,6 @@ def compare_aligned(
     result = assemble(frame, geo, s, norm, maps, found, cov, notes, control_info)
     result.refinement = refinement
     return result
-
-
-def find_thin(pair: Pair, s: ChangeSettings) -> np.ndarray | None:
-    """Hair and pen marks of either photo, when the settings leave them out."""
-    if not s.exclude_thin_structures:
-        return None
-    return thin_in_either(pair.ref, pair.later, pair.valid, float(s.smoothing_sigma))
 
 
 def detect(

@@ -165,12 +165,16 @@ def find_scale_regions(
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
         pad = math.ceil(3 * sigma)
         for lab_id in range(1, n):
-            if stats[lab_id, cv2.CC_STAT_AREA] < 0.25 * min_area:
+            if stats[lab_id, cv2.CC_STAT_AREA] < 0.5 * min_area:
                 continue
             x, y, bw, bh = (int(v) for v in stats[lab_id, :4])
             win = (slice(max(0, y - pad), min(h, y + bh + pad)), slice(max(0, x - pad), min(w, x + bw + pad)))
             seed = labels[win] == lab_id
             if (seed & near[win]).any():  # the edge of a patch already found, seen blurred
+                continue
+            inner = dl[win][seed]
+            inner = inner[np.isfinite(inner)]
+            if not len(inner) or float(np.median(inner)) > -0.5 * t:  # texture, not an area
                 continue
             sel = _extent(dl, detectable, maps, sn, seed, win)
             if sel is None:

@@ -17,20 +17,24 @@ from skintrack.core.parallel import both
 from skintrack.core.thin_structures import find_thin_structures
 
 
-def thin_in_either(
-    ref_lin: np.ndarray, later_lin: np.ndarray, valid: np.ndarray, halo: float = 1.2
-) -> np.ndarray:
-    """Thin dark structures of either photo (linear RGB at analysis size, same geometry): bool.
+def thin_of(lin: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Thin dark structures of one photo (linear RGB at analysis size): bool."""
+    u8 = (linear_to_srgb_fast(lin) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
+    return find_thin_structures(u8, valid=valid).mask
 
-    Grown by 1.5 ``halo`` (the pre-smoothing sigma, px): smoothing spreads a hair's darkness that far.
-    """
 
-    def find(lin: np.ndarray) -> np.ndarray:
-        return find_thin_structures(linear_to_srgb_fast(lin), valid=valid).mask
-
-    a, b = both(find, ref_lin, later_lin)
-    out = (a | b).view(np.uint8)
+def grown(mask: np.ndarray, halo: float) -> np.ndarray:
+    """``mask`` grown by 1.5 ``halo`` px (the pre-smoothing sigma: it spreads a hair's darkness)."""
+    out = mask.view(np.uint8)
     r = round(1.5 * halo)
     if r > 0 and out.any():
         out = cv2.dilate(out, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
     return out.view(bool)
+
+
+def thin_in_either(
+    ref_lin: np.ndarray, later_lin: np.ndarray, valid: np.ndarray, halo: float = 1.2
+) -> np.ndarray:
+    """Thin dark structures of either photo (linear RGB at analysis size, same geometry), grown."""
+    a, b = both(lambda lin: thin_of(lin, valid), ref_lin, later_lin)
+    return grown(a | b, halo)
