@@ -25,10 +25,11 @@ from skintrack.core.change.maps import (
     compared_pixels,
     control_summary,
     delta_maps,
+    fill_under_lines,
     mean_change,
 )
 from skintrack.core.change.noise import NoiseEstimate, estimate_noise
-from skintrack.core.change.patches import build_patches
+from skintrack.core.change.patches import build_patches, fill_thin_gaps
 from skintrack.core.change.pixels import resize
 from skintrack.core.change.prepare import (
     Frame,
@@ -41,7 +42,6 @@ from skintrack.core.change.prepare import (
 from skintrack.core.change.registration import refine_pair
 from skintrack.core.change.result import ChangeResult, Patch
 from skintrack.core.change.scales import (
-    LINE_WIDTH,
     area_like,
     detection_limits,
     find_scale_regions,
@@ -101,6 +101,8 @@ def compare_aligned(
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
     compared = compared_pixels(pair, unreliable)
     maps = delta_maps(norm, compared, unreliable, censored_pixels(pair, unreliable))
+    if thin is not None:
+        maps = fill_under_lines(maps, thin & pair.valid, float(default_width((geo.h, geo.w))))
     found = Findings(mask_small=np.zeros(maps.dL.shape, np.uint8))
     if maps.n_compared >= MIN_COMPARED_PX:
         found = detect(maps, geo, s, notes, unreliable.thin | unreliable.specular)
@@ -123,19 +125,42 @@ def detect(
     sidx = maps.sample()
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
     min_area = min_area_px(s, geo, maps.n_compared)
-    width = max(2.0, LINE_WIDTH * max(geo.w, geo.h))
+    hair = float(default_width((geo.h, geo.w)))
+    halo = round(1.5 * float(s.smoothing_sigma))
+    width = 0.5 * hair + halo  # a line (hair, ink) smoothed: the half-width a patch must exceed
     regions = [
         r for r in find_regions(maps.dL, maps.detectable, noise, s, min_area) if area_like(r.sel, width)
     ]
     smaps = scale_maps(maps.dL, maps.detectable)
     sn = measure_scale_noise(maps.dL, maps.compared, smaps, noise.noise, float(s.smoothing_sigma), s)
     regions += find_scale_regions(
-        maps.dL, maps.detectable, maps.compared, sn, smaps, min_area, _taken(regions, maps.dL.shape)
+        maps.dL,
+        maps.detectable,
+        maps.compared,
+        sn,
+        smaps,
+        min_area,
+        _taken(regions, maps.dL.shape),
+        width,
+        noise.threshold,
     )
-    gap = float(default_width((geo.h, geo.w))) + 2.0 * round(1.5 * float(s.smoothing_sigma))
-    patches, mask_small = build_patches(regions, maps, geo, min_area, fillable, gap)
+    gap = hair + 2.0 * halo
+    if fillable is not None and regions:
+        regions = regions_of(fill_thin_gaps(_taken(regions, maps.dL.shape), fillable, gap))
+    patches, mask_small = build_patches(regions, maps, geo, min_area)
     limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
     return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
+
+
+def regions_of(mask: np.ndarray) -> list[Region]:
+    """The connected parts of ``mask`` as regions (window and selection)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        win = (slice(y, y + bh), slice(x, x + bw))
+        out.append(Region(win, labels[win] == i))
+    return out
 
 
 def _taken(regions: list[Region], shape: tuple[int, ...]) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 
 from skintrack.core import colour
@@ -29,11 +30,16 @@ class DeltaMaps:
     db: np.ndarray
     compared: np.ndarray
     censored: np.ndarray | None = None  # earlier photo clipped: ΔL* is an upper bound (darkening only)
+    filled: np.ndarray | None = None  # under hair or ink: ΔL* of the skin around (see fill_under_lines)
 
     @property
     def detectable(self) -> np.ndarray:
-        """Where a darkening can be shown: compared pixels and censored ones."""
-        return self.compared if self.censored is None else self.compared | self.censored
+        """Where a darkening can be shown: compared pixels, censored ones and those under lines."""
+        out = self.compared
+        for extra in (self.censored, self.filled):
+            if extra is not None:
+                out = out | extra
+        return out
 
     @property
     def n_compared(self) -> int:
@@ -152,3 +158,25 @@ def control_summary(
         "area_px": rounded(float(ctrl.sum()) * geo.area_scale, 1),
         "gains": [rounded(float(g), 4) for g in norm.gains] if norm.method == "control" else None,
     }
+
+
+def fill_under_lines(maps: DeltaMaps, lines: np.ndarray, width: float) -> DeltaMaps:
+    """ΔL* and Δb* under hair and ink lines taken from the compared skin around them.
+
+    As DullRazor inpaints the photo, the maps are inpainted: a normalised Gaussian average of the
+    compared neighbours (sigma ``width``) where at least a third of the kernel is compared. The
+    filled pixels can carry a patch across a hair but take no part in the noise or the means.
+    """
+    todo = lines & ~maps.compared
+    if not todo.any():
+        return maps
+    m = maps.compared.astype(np.float32)
+    den = cv2.GaussianBlur(m, (0, 0), width)
+    ok = todo & (den >= 1.0 / 3.0)
+    dL, db = maps.dL.copy(), maps.db.copy()
+    for out in (dL, db):
+        num = cv2.GaussianBlur(
+            np.where(maps.compared, np.nan_to_num(out), 0.0).astype(np.float32), (0, 0), width
+        )
+        out[ok] = (num / np.maximum(den, 1e-6))[ok]
+    return DeltaMaps(maps.ref_lab, maps.later_lab, dL, db, maps.compared, maps.censored, ok)

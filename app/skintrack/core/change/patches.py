@@ -106,22 +106,12 @@ def fill_thin_gaps(sel: np.ndarray, fillable: np.ndarray, width: float) -> np.nd
 
 
 def build_patches(
-    regions: list[Region],
-    maps: DeltaMaps,
-    geo: Geometry,
-    min_area: float,
-    fillable: np.ndarray | None = None,
-    gap_width: float = 4.0,
+    regions: list[Region], maps: DeltaMaps, geo: Geometry, min_area: float
 ) -> tuple[list[Patch], np.ndarray]:
-    """Patches (largest first) and their mask (uint8 0/255, analysis size).
-
-    ``fillable``: left-out pixels (hair, glints) a patch may close over (:func:`fill_thin_gaps`).
-    """
+    """Patches (largest first) and their mask (uint8 0/255, analysis size)."""
     mask = np.zeros(maps.dL.shape, np.uint8)
     patches: list[Patch] = []
     for region in regions:
-        if fillable is not None:
-            region = Region(region.win, fill_thin_gaps(region.sel, fillable[region.win], gap_width))
         for part in split_by_kind(region.sel, maps.db[region.win], min_area):
             patch = make_patch(part, region.win, maps, geo)
             if patch is not None and patch.area_px >= min_area * geo.area_scale:

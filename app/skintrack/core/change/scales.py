@@ -28,7 +28,8 @@ from skintrack.core.change.settings import ChangeSettings
 
 SCALES = (0.002, 0.004, 0.008, 0.016)  # Gaussian sigmas as fractions of the analysis image's longest side
 MIN_SUPPORT = 0.5  # smoothed values need this share of compared pixels under the kernel
-LINE_WIDTH = 0.002  # a patch must be thicker than this (fraction of the side) over half its area
+MIN_MEASURED = 0.5  # share of a patch that must be compared skin (not filled in under lines)
+AREA_CORE = 0.25  # share of a patch that must lie deeper inside it than a line's half-width
 MAX_NOISE_SAMPLES = 60_000
 
 
@@ -111,11 +112,12 @@ def measure_scale_noise(
     return ScaleNoise(areas, noise, floor, float(settings.noise_k))
 
 
-def area_like(sel: np.ndarray, width: float) -> bool:
-    """True when over half of ``sel`` lies deeper than ``width`` px inside it (an area, not lines)."""
+def area_like(sel: np.ndarray, half_width: float) -> bool:
+    """True when a quarter of ``sel`` lies deeper than ``half_width`` px inside it: an area, not
+    lines (a streak along a hair or an ink line is nowhere that deep)."""
     padded = np.pad(sel.astype(np.uint8), 1)
     dt = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    return bool((dt[sel] >= width).sum() >= 0.5 * sel.sum())
+    return bool((dt[sel] >= half_width).sum() >= AREA_CORE * sel.sum())
 
 
 def _extent(
@@ -151,11 +153,17 @@ def find_scale_regions(
     maps: list[tuple[float, np.ndarray, np.ndarray]],
     min_area: float,
     taken: np.ndarray,
+    half_width: float = 2.0,
+    pixel_threshold: float = float("inf"),
 ) -> list[Region]:
-    """Patches standing out at some scale, not yet in ``taken``, passing the limit for their own area."""
+    """Patches standing out at some scale, not yet in ``taken``, passing the limit for their own area.
+
+    ``half_width``: of the widest line (hair, ink) a patch must be more than (:func:`area_like`).
+    ``pixel_threshold``: a patch this dark (median ΔL*) is left to the per-pixel test, which sees
+    it unsmoothed: smoothing must not turn a cluster of lines into an area.
+    """
     h, w = dl.shape
     found: list[Region] = []
-    width = max(2.0, LINE_WIDTH * max(h, w))
     claimed = taken.copy()
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     near = cv2.dilate(taken.astype(np.uint8), grow) > 0
@@ -181,13 +189,16 @@ def find_scale_regions(
                 continue
             sel &= ~claimed[win]
             area = int(sel.sum())
-            if area < min_area or not area_like(sel, width):
+            if area < min_area or not area_like(sel, half_width):
                 continue
-            vals = dl[win][sel & compared[win]]
+            measured = sel & compared[win]
+            if measured.sum() < MIN_MEASURED * area or not area_like(measured, half_width):
+                continue  # mostly under hair or ink, or darker only along lines
+            vals = dl[win][measured]
             # the median, not the mean: a few very dark pixels (hair, a pen line) do not make an area
             typical = float(np.median(vals)) if len(vals) else float(np.median(dl[win][sel]))
-            if typical > -sn.limit(area):
-                continue
+            if typical > -sn.limit(area) or typical <= -pixel_threshold:
+                continue  # too faint for its area, or strong enough that the per-pixel test decided
             claimed[win] |= sel
             near[win] |= cv2.dilate(sel.astype(np.uint8), grow) > 0
             found.append(Region(win, sel))
