@@ -387,3 +387,52 @@ def test_lines_are_not_areas() -> None:
     lines[::10, :] = True
     lines[1::10, :] = True
     assert not area_like(lines, 2.0) and area_like(disc(20), 2.0)
+
+
+# --------------------------------------------------------------------------- hair and curved skin
+
+
+def _texture(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    t = np.clip(0.3 + 0.05 * rng.standard_normal((240, 320)).astype(np.float32), 0.05, 0.9)
+    import cv2
+
+    t = cv2.GaussianBlur(t, (0, 0), 1.5)
+    return np.repeat(t[..., None], 3, axis=2) * np.array([1.0, 0.7, 0.55], np.float32)
+
+
+def test_thin_of_finds_hair_but_not_a_round_patch() -> None:
+    import cv2
+
+    from skintrack.core.change.thin import grown, thin_of
+
+    img = _texture()
+    yy, xx = np.mgrid[:240, :320]
+    img[(xx - 80) ** 2 + (yy - 120) ** 2 < 30**2] *= 0.4  # a dark round patch
+    cv2.line(img, (150, 20), (300, 220), (0.02, 0.015, 0.01), 2)  # a hair
+    mask = thin_of(img, np.ones((240, 320), bool))
+    assert mask[120, 225] or mask[121, 225] or mask[119, 225]
+    assert not mask[120, 80]
+    assert grown(mask, 1.2).sum() > mask.sum()
+
+
+def test_refinement_reports_in_input_pixels_and_leaves_an_aligned_pair_alone() -> None:
+    import cv2
+
+    from skintrack.core.change.registration import refine_pair
+
+    img = _texture(1)
+    pair = Pair(img, img.copy(), np.ones((240, 320), bool), None, None, None)
+    same, report = refine_pair(pair, Geometry(320, 240, 0.5, 0.5, None), None)
+    assert not report["applied"] and same.later is pair.later
+    xs, ys = np.meshgrid(np.arange(320, dtype=np.float32), np.arange(240, dtype=np.float32))
+    bend = 2.0 * np.sin(xs / 320 * np.pi).astype(np.float32)
+    bent = cv2.remap(img, xs, ys + bend, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    moved, report = refine_pair(
+        Pair(img, bent, np.ones((240, 320), bool), None, None, None), Geometry(320, 240, 0.5, 0.5, None), None
+    )
+    assert report["applied"]
+    assert report["max_px"] == pytest.approx(4.0, abs=0.3)  # 2 analysis px = 4 input px
+    assert report["max_px"] >= report["p95_px"] >= report["median_px"] > 0.0
+    err_before = np.abs(bent - img)[20:-20, 20:-20].mean()
+    assert np.abs(moved.later - img)[20:-20, 20:-20].mean() < 0.3 * err_before

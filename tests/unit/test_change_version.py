@@ -18,7 +18,7 @@ from skintrack.demo import synth
 
 FINGERPRINTS = {
     "change-2": "8db46bc09710290c",
-    "change-3": "32c22d7f4bacdae1",
+    "change-3": "8aadfe17af275e6e",
 }
 
 
@@ -42,6 +42,7 @@ def fingerprint() -> tuple[str, dict]:
     ref, later, valid = _pair()
     j = compare_aligned(ref, later, valid).to_json()
     summary = {k: v for k, v in j.items() if k not in ("patches", "notes", "change_version")}
+    summary["refinement"] = {k: v for k, v in j["refinement"].items() if k != "message"}  # prose
     summary["patches"] = [
         {k: p[k] for k in ("area_px", "mean_delta_L", "mean_delta_b", "kind", "bbox")} for p in j["patches"]
     ]

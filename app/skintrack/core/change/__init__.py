@@ -8,12 +8,19 @@ definitions").
 
 The steps, each a module with its own tests (the driver is :func:`compare_aligned`):
 
-- ``prepare``: sRGB -> linear at the analysis resolution, light smoothing; clipped and specular pixels.
-- ``calibration``: card -> control patch -> illumination model -> none, strongest first.
-- ``maps``: CIELAB, ΔL*/Δb* over the compared pixels, mean changes.
-- ``noise``: robust spread of ΔL* on unchanged skin and the threshold max(T, k·noise).
-- ``detection``: core pixels, hysteresis growth, clean-up, minimum area.
+- ``prepare``: sRGB -> linear at the analysis resolution, light smoothing; clipped channels (per
+  photo: censored, not dropped) and specular highlights.
+- ``thin`` (hair, pen marks: ``core.thin_structures``) and ``registration`` (bounded dense
+  refinement for curved skin: ``core.refine``).
+- ``calibration``: card -> control patch -> illumination model -> none, strongest first; with the
+  model, ``tone`` removes a phone's tone curve and saturation change when it helps.
+- ``maps``: CIELAB, ΔL*/Δb* over the compared pixels (lightness from the unclipped channels where
+  one clipped; a bound on darkening where the earlier photo clipped), filled in under hair lines.
+- ``noise``: robust spread of ΔL* on unchanged skin and the per-pixel threshold max(T, k·noise).
+- ``detection`` (per pixel, hysteresis) and ``scales`` (size-aware: the measured noise of a
+  patch's mean against its area, so a larger patch is found at a smaller ΔL*).
 - ``patches``: split by pigment kind (grey-blue / brown / neutral), statistics and outlines.
+- ``coverage``: the compared share of the watched area, what was left out and why, warnings.
 """
 
 from skintrack.core.change.compare import compare_aligned

@@ -170,6 +170,23 @@ def _taken(regions: list[Region], shape: tuple[int, ...]) -> np.ndarray:
     return out
 
 
+def _mask_at_input(mask_small: np.ndarray, compared_full: np.ndarray) -> np.ndarray:
+    """The flagged mask (uint8 0/255) at input size, inside the compared input pixels."""
+    big_h, big_w = compared_full.shape
+    mask_full = resize(mask_small, (big_w, big_h), cv2.INTER_LINEAR)
+    return ((mask_full > 127) & compared_full).view(np.uint8) * np.uint8(255)
+
+
+def _itas(means: MeanChange) -> tuple[float | None, float | None]:
+    """ITA° of both photos' mean colour (None when nothing was compared)."""
+    if means.ref_lab is None or means.later_lab is None:
+        return None, None
+    return (
+        float(colour.ita(means.ref_lab[0], means.ref_lab[2])),
+        float(colour.ita(means.later_lab[0], means.later_lab[2])),
+    )
+
+
 def assemble(
     frame: Frame,
     geo: Geometry,
@@ -182,21 +199,16 @@ def assemble(
     control_info: dict[str, Any] | None,
 ) -> ChangeResult:
     """The :class:`ChangeResult`: masks back at input size, areas in input px (and mm²)."""
-    big_h, big_w = frame.shape
     compared_full = frame.compared()
     mask_small = found.mask_small if found.mask_small is not None else np.zeros(maps.dL.shape, np.uint8)
-    mask_full = resize(mask_small, (big_w, big_h), cv2.INTER_LINEAR)
-    mask_full = ((mask_full > 127) & compared_full).view(np.uint8) * np.uint8(255)
+    mask_full = _mask_at_input(mask_small, compared_full)
     shown = maps.compared | (mask_small > 0)  # censored pixels are shown where they proved a darkening
     dl = np.where(shown, maps.dL, np.nan).astype(np.float32)
     db = np.where(shown, maps.db, np.nan).astype(np.float32)
     darkened_px = float(sum(p.area_px for p in found.patches))
     compared_px = float(shown.sum()) * geo.area_scale
     mm, means, noise = geo.mm_per_px, found.means, found.noise
-    ref_ita = later_ita = None
-    if means.ref_lab is not None and means.later_lab is not None:
-        ref_ita = float(colour.ita(means.ref_lab[0], means.ref_lab[2]))
-        later_ita = float(colour.ita(means.later_lab[0], means.later_lab[2]))
+    ref_ita, later_ita = _itas(means)
     return ChangeResult(
         calibration=norm.method,
         darkened_fraction=darkened_px / compared_px if compared_px else 0.0,
