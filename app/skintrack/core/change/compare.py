@@ -44,9 +44,7 @@ from skintrack.core.change.result import ChangeResult, Patch
 from skintrack.core.change.scales import (
     area_like,
     detection_limits,
-    find_scale_regions,
-    measure_scale_noise,
-    scale_maps,
+    size_aware_regions,
 )
 from skintrack.core.change.settings import ChangeSettings
 from skintrack.core.change.thin import grown, thin_of
@@ -131,19 +129,18 @@ def detect(
     regions = [
         r for r in find_regions(maps.dL, maps.detectable, noise, s, min_area) if area_like(r.sel, width)
     ]
-    smaps = scale_maps(maps.dL, maps.detectable)
-    sn = measure_scale_noise(maps.dL, maps.compared, smaps, noise.noise, float(s.smoothing_sigma), s)
-    regions += find_scale_regions(
+    more, sn = size_aware_regions(
         maps.dL,
         maps.detectable,
         maps.compared,
-        sn,
-        smaps,
+        noise.noise,
+        s,
         min_area,
         _taken(regions, maps.dL.shape),
         width,
         noise.threshold,
     )
+    regions += more
     gap = hair + 2.0 * halo
     if fillable is not None and regions:
         regions = regions_of(fill_thin_gaps(_taken(regions, maps.dL.shape), fillable, gap))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 
 from skintrack.core import colour
 from skintrack.core.change.pixels import rounded
+from skintrack.core.change.scales import smooth
 from skintrack.core.parallel import both
 
 if TYPE_CHECKING:
@@ -170,13 +170,9 @@ def fill_under_lines(maps: DeltaMaps, lines: np.ndarray, width: float) -> DeltaM
     todo = lines & ~maps.compared
     if not todo.any():
         return maps
-    m = maps.compared.astype(np.float32)
-    den = cv2.GaussianBlur(m, (0, 0), width)
-    ok = todo & (den >= 1.0 / 3.0)
     dL, db = maps.dL.copy(), maps.db.copy()
-    for out in (dL, db):
-        num = cv2.GaussianBlur(
-            np.where(maps.compared, np.nan_to_num(out), 0.0).astype(np.float32), (0, 0), width
-        )
-        out[ok] = (num / np.maximum(den, 1e-6))[ok]
+    near_dl, den = smooth(maps.dL, maps.compared, width)
+    ok = todo & (den >= 1.0 / 3.0)
+    dL[ok] = near_dl[ok]
+    db[ok] = smooth(maps.db, maps.compared, width)[0][ok]
     return DeltaMaps(maps.ref_lab, maps.later_lab, dL, db, maps.compared, maps.censored, ok)

@@ -95,8 +95,12 @@ def measure_scale_noise(
     pixel_noise: float,
     smoothing_sigma: float,
     settings: ChangeSettings,
+    factor: int = 1,
 ) -> ScaleNoise:
-    """Robust spread of each smoothed map over compared, well-supported pixels (changed ones excluded)."""
+    """Robust spread of each smoothed map over compared, well-supported pixels (changed ones excluded).
+
+    ``factor``: the maps were reduced by this factor; areas are given in unreduced pixels.
+    """
     floor = float(settings.large_patch_fraction) * float(settings.threshold_L)
     areas = [4.0 * math.pi * max(smoothing_sigma, 0.5) ** 2]
     noise = [pixel_noise]
@@ -107,7 +111,7 @@ def measure_scale_noise(
             break
         idx = idx[:: max(1, len(idx) // MAX_NOISE_SAMPLES)]
         _, spread = robust_noise(s_map.ravel()[idx], floor, settings.noise_k)
-        areas.append(4.0 * math.pi * (sigma * sigma + smoothing_sigma**2))
+        areas.append(4.0 * math.pi * ((sigma * factor) ** 2 + smoothing_sigma**2))
         noise.append(min(spread, noise[-1]))  # averaging more never makes the mean noisier
     return ScaleNoise(areas, noise, floor, float(settings.noise_k))
 
@@ -155,13 +159,16 @@ def find_scale_regions(
     taken: np.ndarray,
     half_width: float = 2.0,
     pixel_threshold: float = float("inf"),
+    factor: int = 1,
 ) -> list[Region]:
     """Patches standing out at some scale, not yet in ``taken``, passing the limit for their own area.
 
     ``half_width``: of the widest line (hair, ink) a patch must be more than (:func:`area_like`).
     ``pixel_threshold``: a patch this dark (median ΔL*) is left to the per-pixel test, which sees
-    it unsmoothed: smoothing must not turn a cluster of lines into an area.
+    it unsmoothed: smoothing must not turn a cluster of lines into an area. ``factor``: the maps
+    were reduced by this factor (areas in ``sn`` and ``min_area`` are in unreduced pixels).
     """
+    min_area = min_area / (factor * factor)
     h, w = dl.shape
     found: list[Region] = []
     claimed = taken.copy()
@@ -197,7 +204,7 @@ def find_scale_regions(
             vals = dl[win][measured]
             # the median, not the mean: a few very dark pixels (hair, a pen line) do not make an area
             typical = float(np.median(vals)) if len(vals) else float(np.median(dl[win][sel]))
-            if typical > -sn.limit(area) or typical <= -pixel_threshold:
+            if typical > -sn.limit(area * factor * factor) or typical <= -pixel_threshold:
                 continue  # too faint for its area, or strong enough that the per-pixel test decided
             claimed[win] |= sel
             near[win] |= cv2.dilate(sel.astype(np.uint8), grow) > 0
@@ -222,3 +229,61 @@ def detection_limits(
         ok = min_area <= area <= n_compared
         out[key] = round(-sn.limit(area), 2) if ok else None
     return out
+
+
+WORK_SIDE = 800  # the size-aware search runs at about this side: its scales are all >= 3 px there
+
+
+def _reduce(dl: np.ndarray, m: np.ndarray, f: int) -> tuple[np.ndarray, np.ndarray]:
+    """``dl`` averaged over ``m`` in f×f blocks, and the blocks at least half covered by ``m``."""
+    h, w = dl.shape
+    size = (w // f, h // f)
+    cut = (slice(0, size[1] * f), slice(0, size[0] * f))
+    mm = m[cut].astype(np.float32)
+    num = cv2.resize(
+        np.where(m[cut], np.nan_to_num(dl[cut]), 0.0).astype(np.float32), size, interpolation=cv2.INTER_AREA
+    )
+    den = cv2.resize(mm, size, interpolation=cv2.INTER_AREA)
+    ok = den >= 0.5
+    return np.where(ok, num / np.maximum(den, 1e-6), np.nan).astype(np.float32), ok
+
+
+def size_aware_regions(
+    dl: np.ndarray,
+    detectable: np.ndarray,
+    compared: np.ndarray,
+    pixel_noise: float,
+    settings: ChangeSettings,
+    min_area: float,
+    taken: np.ndarray,
+    half_width: float,
+    pixel_threshold: float,
+) -> tuple[list[Region], ScaleNoise]:
+    """Size-aware patches of the ΔL* map ``dl`` and the noise model, on a copy reduced to WORK_SIDE.
+
+    Regions come back at the map's own size (inside ``detectable``).
+    """
+    h, w = dl.shape
+    f = max(1, int(max(h, w) // WORK_SIDE))
+    if f == 1:
+        d_s, det_s, cmp_s, taken_s = dl, detectable, compared, taken
+    else:
+        d_s, det_s = _reduce(dl, detectable, f)
+        cmp_s = _reduce(dl, compared, f)[1]
+        taken_s = (
+            cv2.resize(taken.astype(np.uint8), (d_s.shape[1], d_s.shape[0]), interpolation=cv2.INTER_AREA) > 0
+        )
+    maps = scale_maps(d_s, det_s)
+    sn = measure_scale_noise(d_s, cmp_s, maps, pixel_noise, float(settings.smoothing_sigma), settings, f)
+    small = find_scale_regions(
+        d_s, det_s, cmp_s, sn, maps, min_area, taken_s, half_width / f, pixel_threshold, f
+    )
+    if f == 1:
+        return small, sn
+    out = []
+    for r in small:
+        win = (slice(r.win[0].start * f, r.win[0].stop * f), slice(r.win[1].start * f, r.win[1].stop * f))
+        sel = np.repeat(np.repeat(r.sel, f, axis=0), f, axis=1) & detectable[win] & ~taken[win]
+        if sel.any():
+            out.append(Region(win, sel))
+    return out, sn
