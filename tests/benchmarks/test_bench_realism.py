@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from realism import scoring, sources, suite, variants
+from skintrack.demo import synth
 
 pytestmark = pytest.mark.benchmark
 
@@ -55,3 +56,30 @@ def test_bench_detection_limit(tmp_path: Path) -> None:
                 for area, found in limits.values()
             )
             print(f"  {scene.name:<18} {kind:<9} {cells}")
+
+
+RING_VARIANTS = ("plain", "tone+sat", "non-rigid", "repeat-shot")
+
+
+def test_bench_mole_growth(tmp_path: Path) -> None:
+    """A ring around a pigmented spot darkens by 8 (the spot grows): IoU per variant, goal 0.8."""
+    scene_list = [s for s in sources.scenes(12, 2) if s.moles.any()]
+    print("\nmole growth: ring around a pigmented spot, ΔL* -8 (goal IoU >= 0.8)")
+    for name in RING_VARIANTS:
+        cells = []
+        for kind in variants.KINDS:
+            ious = []
+            for scene in scene_list:
+                try:
+                    pair = variants.build(
+                        scene, variants.VARIANTS[name], synth.Darkening(-8.0, kind), shape="ring"
+                    )
+                except ValueError:
+                    continue  # no spot near the centre of this photo
+                s = scoring.score(pair, tmp_path)
+                ious.append(s.iou if s.iou is not None else 0.0)
+                if len(ious) == 4:
+                    break
+            mean = sum(ious) / len(ious) if ious else float("nan")
+            cells.append(f"{kind} {mean:.2f} (n={len(ious)}, min {min(ious, default=float('nan')):.2f})")
+        print(f"  {name:<14} " + "   ".join(cells))

@@ -66,12 +66,12 @@ class Scene:
 
 
 def find_moles(linear: np.ndarray) -> np.ndarray:
-    """Pigmented spots: areas more than 8 L* darker than the skin around them, at least 40 px."""
+    """Pigmented spots and lesions: areas more than 8 L* darker than the median skin within a
+    sixth of the frame around them, at least 40 px."""
     light = colour.linear_to_lab(linear)[..., 0].astype(np.float32)
-    side = max(linear.shape[:2])
     small = cv2.resize(light, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
-    k = max(3, (side // 16) | 1)
-    background = cv2.medianBlur(np.clip(small * 2.55, 0, 255).astype(np.uint8), min(255, k // 4 | 1))
+    k = min(255, (max(small.shape) // 6) | 1)
+    background = cv2.medianBlur(np.clip(small * 2.55, 0, 255).astype(np.uint8), k)
     background = cv2.resize(background.astype(np.float32) / 2.55, (light.shape[1], light.shape[0]))
     dark = (light < background - 8.0).astype(np.uint8)
     dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))

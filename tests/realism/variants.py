@@ -5,8 +5,9 @@ which a pigment patch may have darkened (exact ΔL* and Δb* in CIELAB on the li
 grey-blue lowers b*, brown raises it, DESIGN.md) while other things differ without any skin
 change: exposure that clips a channel on most of the skin, the phone's tone curve and
 saturation, a non-rigid displacement, hair lying elsewhere, moved glints, a mole rendered with
-more contrast, pen marks, a close-up at 2x or 2.5x. The truth mask is in reference geometry,
-restricted to the part of the reference the later photo also shows (``footprint``).
+more contrast, pen marks, a close-up at 2x or 2.5x, an overview at 0.4x. The truth mask is in
+reference geometry, restricted to the part of the reference the later photo also shows
+(``footprint``).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ VARIANTS: dict[str, Variant] = {
         Variant("pen-marks", pen=True),
         Variant("close-up-2x", zoom=2.0),
         Variant("close-up-2.5x", zoom=2.5),
+        Variant("overview-0.4x", zoom=0.4),
         Variant(
             "repeat-shot",
             tone=0.12,
@@ -91,12 +93,14 @@ class Pair:
     truth: np.ndarray  # bool: the patch, where the later photo shows it
     footprint: np.ndarray  # bool: reference pixels the later photo shows
     info: dict[str, float] = field(default_factory=dict)
+    shape: str = "patch"  # "patch" | "ring" (a pigmented spot growing)
 
     @property
     def label(self) -> str:
         if self.change is None:
             return "no change"
-        return f"{self.change.kind} {self.change.delta_L:+.0f}"
+        ring = "ring " if self.shape == "ring" else ""
+        return f"{ring}{self.change.kind} {self.change.delta_L:+.0f}"
 
 
 def pair_seed(*parts: object) -> int:
@@ -185,9 +189,16 @@ def cameras(scene: Scene, variant: Variant, seed: int) -> tuple[render.Camera, r
         rot, scale = float(rng.uniform(-5, 5)), float(rng.uniform(0.96, 1.06))
         shift = tuple(float(v) for v in rng.uniform(-0.04, 0.04, 2) * max(bw, bh))
         tilt = tuple(float(v) for v in rng.uniform(-4e-5, 4e-5, 2))
-    else:
+    elif variant.zoom > 1.0:  # a close-up: the later shot sees the middle of the reference's field
         s_ref = min(1.0, REFERENCE_SIDE / (0.9 * max(bw, bh)))
         side = round(0.9 * max(bw, bh) * s_ref)
+        rot, scale = float(rng.uniform(-4, 4)), variant.zoom
+        shift = tuple(float(v) for v in rng.uniform(-0.02, 0.02, 2) * max(bw, bh))
+        tilt = (0.0, 0.0)
+    else:  # an overview: the reference is the close-up, the later shot sees all of it and more
+        s_later = min(variant.zoom, REFERENCE_SIDE / (0.9 * max(bw, bh)))
+        side = round(0.9 * max(bw, bh) * s_later)
+        s_ref = s_later / variant.zoom
         rot, scale = float(rng.uniform(-4, 4)), variant.zoom
         shift = tuple(float(v) for v in rng.uniform(-0.02, 0.02, 2) * max(bw, bh))
         tilt = (0.0, 0.0)
@@ -235,21 +246,51 @@ def patch_mask(
     return synth.blob_mask((bw, bh), seed + 3, centre, r_body), r_body
 
 
+def growth_ring(scene: Scene, ref: render.Camera) -> np.ndarray | None:
+    """A soft ring (body coordinates) around the largest pigmented spot near the reference's
+    centre, as wide as half the spot's radius (at least 8 px): the spot grows. None without one."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(scene.moles.astype(np.uint8))
+    bw, bh = scene.size
+    reach = 0.3 * min(ref.size) / ref.pose.scale
+    cx, cy = bw / 2.0 + ref.pose.shift[0], bh / 2.0 + ref.pose.shift[1]
+    best, best_area = 0, 0
+    for i in range(1, n):
+        near = abs(centroids[i][0] - cx) < reach and abs(centroids[i][1] - cy) < reach
+        if near and stats[i, cv2.CC_STAT_AREA] > best_area:
+            best, best_area = i, int(stats[i, cv2.CC_STAT_AREA])
+    if best_area < 150:
+        return None
+    spot = (labels == best).astype(np.uint8)
+    width = max(8, round(0.5 * math.sqrt(best_area / math.pi)))
+    grown = cv2.dilate(spot, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * width + 1, 2 * width + 1)))
+    ring = (grown > 0) & (spot == 0)
+    return cv2.GaussianBlur(ring.astype(np.float32), (0, 0), 1.5)
+
+
 def build(
     scene: Scene,
     variant: Variant,
     change: synth.Darkening | None = None,
     radius: float = 0.06,
     seed: int | None = None,
+    shape: str = "patch",
 ) -> Pair:
-    """The pair of ``variant`` on ``scene``, with a patch of ``change`` (None: nothing changed)."""
-    label = "none" if change is None else f"{change.kind}{change.delta_L:+.0f}"
+    """The pair of ``variant`` on ``scene``, with ``change`` (None: nothing changed) on a patch of
+    ``radius``, or with ``shape="ring"`` on a ring around a pigmented spot (ValueError without one)."""
+    ring = shape == "ring" and change is not None
+    label = "none" if change is None else f"{'ring-' if ring else ''}{change.kind}{change.delta_L:+.0f}"
     seed = pair_seed(scene.name, variant.name, label, radius) if seed is None else seed
     ref_cam, later_cam = cameras(scene, variant, seed)
     ref_body, later_body = scene.body, scene.body
     info: dict[str, float] = {}
     mask_body = np.zeros(scene.body.shape[:2], np.float32)
-    if change is not None:
+    if ring:
+        grown = growth_ring(scene, ref_cam)
+        if grown is None:
+            raise ValueError(f"{scene.name}: no pigmented spot near the centre to grow")
+        mask_body = grown
+        later_body = synth.darken(later_body, mask_body, change)
+    elif change is not None:
         spread = 0.12 if variant.zoom == 1.0 else 0.03
         mask_body, _ = patch_mask(scene, ref_cam, radius, seed, spread)
         later_body = synth.darken(later_body, mask_body, change)
@@ -286,17 +327,20 @@ def build(
     )
     footprint = cv2.erode(seen, np.ones((7, 7), np.uint8)) > 0
     truth = (synth.mask_in_photo(mask_body, h_ref, (w, h)) >= 0.5) & footprint
-    name = f"{scene.name}/{variant.name}/{label}" + (f"/r{radius:.2f}" if change is not None else "")
+    name = f"{scene.name}/{variant.name}/{label}" + (
+        f"/r{radius:.2f}" if change is not None and not ring else ""
+    )
     return Pair(
         name,
         scene.name,
         variant.name,
         change,
-        radius if change is not None else 0.0,
+        radius if change is not None and not ring else 0.0,
         reference,
         later,
         h_l2r,
         truth,
         footprint,
         info,
+        "ring" if ring else "patch",
     )

@@ -102,6 +102,18 @@ def test_no_change_input_stays_unchanged() -> None:
     assert set(r.to_json()) == {"applied", "median_px", "p95_px", "max_px", "residual_gain", "message"}
 
 
+def test_the_border_of_the_overlap_does_not_pull_the_field() -> None:
+    """An aligned later photo is black outside a rotated overlap: that edge is not skin texture."""
+    ref = srgb8(body(), 1)
+    valid = np.zeros((H, W), np.uint8)
+    box = cv2.boxPoints(((W / 2, H / 2), (W * 0.85, H * 0.8), 7.0))
+    cv2.fillPoly(valid, [np.round(box).astype(np.int32)], 1)
+    later = srgb8(body(), 2) * valid[..., None]
+    r = refine(ref, later, valid > 0)
+    assert not r.applied, r.message
+    assert r.p95_px == 0.0 and np.array_equal(r.image, later)
+
+
 def test_the_displacement_is_capped() -> None:
     ref = srgb8(body(), 1)
     later = warp(srgb8(body(), 2), field(6.0))

@@ -31,10 +31,7 @@ Recipe (issue 4):
 5. A final photometric check: the high-pass correlation over the overlap must reach
    ``MIN_CORRELATION``; unrelated images that slipped through the geometric checks fail here.
 
-Coordinates: pixel centres, the centre of the top-left pixel is (0, 0). ``cv2.resize`` maps a
-full-resolution coordinate x to (x + 0.5)·s − 0.5 at scale s (this also holds for JPEG DCT
-scaling), so the scaling matrix is S = [[sx, 0, (sx−1)/2], [0, sy, (sy−1)/2], [0, 0, 1]] and
-H_full = S_ref⁻¹ · H_work · S_mov is exact (a plain diag(s, s, 1) would be off by (1/s − 1)/2 px).
+Coordinates and the exact pixel-centre rescaling of homographies: ``core.homography``.
 
 Quality (0..1) is the geometric mean of four scores, documented in ``_quality``.
 
@@ -51,8 +48,38 @@ from typing import Any
 import cv2
 import numpy as np
 
+from skintrack.core.homography import (
+    RESAMPLE_ABOVE,
+    frame_corners,
+    normalise,
+    overlap_fraction,
+    pixel_grid,
+    project,
+    relative_scale,
+    rescale_homography,
+    resize_by,
+    scale_matrix,
+    transfer_error,
+    warp_to_reference,
+)
 from skintrack.core.parallel import both
 from skintrack.progress import CancelToken
+
+__all__ = [
+    "ALGORITHM_VERSION",
+    "RESAMPLE_ABOVE",
+    "Alignment",
+    "align",
+    "alignment_from_homography",
+    "alignment_from_points",
+    "lightness",
+    "overlap_fraction",
+    "relative_scale",
+    "rescale_homography",
+    "scale_matrix",
+    "transfer_error",
+    "warp_to_reference",
+]
 
 ALGORITHM_VERSION = "align-2"
 
@@ -70,7 +97,6 @@ MIN_CORRELATION = 0.25  # high-pass ECC correlation over the overlap for an alig
 # moving -> reference scale (relative to the size ratio): a close-up at 2.5x the reference's scale
 # is 0.4, an overview at 0.4x is 2.5; the margin admits a close-up at 2.7x
 SCALE_RANGE = (1.0 / 3.0, 3.0)
-RESAMPLE_ABOVE = 1.4  # scale ratio beyond which the finer photo is resampled to the coarser one
 MAX_CONDITION = 3.0
 DENOMINATOR_RANGE = (0.5, 2.0)
 MAX_ECC_SHIFT = 4.0  # px at ECC scale: ECC may polish the feature estimate, not replace it
@@ -122,38 +148,12 @@ def _failed(message: str, inliers: int = 0, method: str = "none") -> Alignment:
 # --------------------------------------------------------------------------- geometry helpers
 
 
-def scale_matrix(sx: float, sy: float) -> np.ndarray:
-    """Full-resolution -> scaled pixel-centre coordinates for a resize by (sx, sy)."""
-    return np.array([[sx, 0.0, (sx - 1.0) / 2.0], [0.0, sy, (sy - 1.0) / 2.0], [0.0, 0.0, 1.0]])
-
-
-def _normalise(h: np.ndarray) -> np.ndarray:
-    h = np.asarray(h, np.float64)
-    return h / h[2, 2] if abs(h[2, 2]) > 1e-12 else h
-
-
-def rescale_homography(h: np.ndarray, s_ref: np.ndarray, s_mov: np.ndarray) -> np.ndarray:
-    """Homography between scaled images -> between the originals: S_ref⁻¹ · H · S_mov."""
-    return _normalise(np.linalg.inv(s_ref) @ h @ s_mov)
-
-
-def _project(h: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    pts = np.asarray(pts, np.float64).reshape(-1, 2)
-    p = np.c_[pts, np.ones(len(pts))] @ np.asarray(h, np.float64).T
-    return p[:, :2] / p[:, 2:3]
-
-
-def _corners(shape: tuple[int, ...]) -> np.ndarray:
-    h, w = shape[:2]
-    return np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5], [-0.5, h - 0.5]], np.float64)
-
-
 def _sane(h: np.ndarray, ref_shape: tuple[int, ...], mov_shape: tuple[int, ...]) -> str | None:
     """None when ``h`` (moving -> reference, full res) is a plausible camera change, else why not."""
     if h is None or not np.all(np.isfinite(h)):
         return "the estimated warp is not finite"
-    h = _normalise(h)
-    corners = _corners(mov_shape)
+    h = normalise(h)
+    corners = frame_corners(mov_shape)
     denom = np.c_[corners, np.ones(4)] @ h[2]
     # the projective denominator relative to its value at the image centre
     centre = np.array([(mov_shape[1] - 1) / 2.0, (mov_shape[0] - 1) / 2.0, 1.0]) @ h[2]
@@ -191,18 +191,6 @@ def _sane(h: np.ndarray, ref_shape: tuple[int, ...], mov_shape: tuple[int, ...])
     return None
 
 
-def overlap_fraction(h: np.ndarray, ref_shape: tuple[int, ...], mov_shape: tuple[int, ...]) -> float:
-    """Area shared by the reference and the projected moving image, over the smaller of the two."""
-    quad = _project(h, _corners(mov_shape)).astype(np.float32)
-    ref = _corners(ref_shape).astype(np.float32)
-    proj_area = abs(cv2.contourArea(quad))
-    ref_area = abs(cv2.contourArea(ref))
-    if proj_area <= 0 or not cv2.isContourConvex(quad.reshape(-1, 1, 2)):
-        return 0.0
-    inter, _ = cv2.intersectConvexConvex(ref, quad)
-    return float(inter) / max(1e-9, min(ref_area, proj_area))
-
-
 # --------------------------------------------------------------------------- images
 
 
@@ -214,16 +202,7 @@ def _to_u8(rgb: np.ndarray) -> np.ndarray:
 
 def _resize_long(img: np.ndarray, side: int) -> tuple[np.ndarray, float, float]:
     """Downscale so the long side is at most ``side``; returns (image, sx, sy)."""
-    return _resize_by(img, side / max(img.shape[:2]))
-
-
-def _resize_by(img: np.ndarray, factor: float) -> tuple[np.ndarray, float, float]:
-    """Downscale by ``factor`` (never up); returns (image, sx, sy) with the exact achieved scales."""
-    h, w = img.shape[:2]
-    if factor >= 1.0:
-        return img, 1.0, 1.0
-    nw, nh = max(1, round(w * factor)), max(1, round(h * factor))
-    return cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA), nw / w, nh / h
+    return resize_by(img, side / max(img.shape[:2]))
 
 
 def lightness(rgb: np.ndarray) -> np.ndarray:
@@ -323,13 +302,13 @@ def _match(
     if inl.sum() >= 8:  # least-squares polish on the inliers, then re-select them
         h2, _ = cv2.findHomography(src[inl], dst[inl], 0)
         if h2 is not None:
-            err2 = np.linalg.norm(_project(h2, src) - dst, axis=1)
+            err2 = np.linalg.norm(project(h2, src) - dst, axis=1)
             inl2 = err2 < MAGSAC_THRESHOLD
             if inl2.sum() >= inl.sum():
                 h, inl = h2, inl2
-    err = np.linalg.norm(_project(h, src[inl]) - dst[inl], axis=1)
+    err = np.linalg.norm(project(h, src[inl]) - dst[inl], axis=1)
     rms = float(np.sqrt(np.mean(err**2))) if len(err) else float("inf")
-    return _Match(_normalise(h), int(inl.sum()), float(inl.sum()) / len(good), rms, _label(name))
+    return _Match(normalise(h), int(inl.sum()), float(inl.sum()) / len(good), rms, _label(name))
 
 
 # --------------------------------------------------------------------------- ECC
@@ -375,18 +354,18 @@ def _ecc_refine(
         )
     except cv2.error:
         return None, corr0, corr0, "refinement did not converge"
-    h1 = _normalise(np.linalg.inv(warp.astype(np.float64)))
+    h1 = normalise(np.linalg.inv(warp.astype(np.float64)))
     if not np.all(np.isfinite(h1)):
         return None, corr0, corr0, "refinement diverged"
     # ECC polishes, it must not jump elsewhere
     # measured where the moving image overlaps the reference (extrapolation elsewhere is irrelevant)
-    grid = _grid(mov_hp.shape, 12)
-    p0 = _project(h0, grid)
+    grid = pixel_grid(mov_hp.shape, 12)
+    p0 = project(h0, grid)
     hh, ww = ref_hp.shape
     inside = (p0[:, 0] >= 0) & (p0[:, 0] <= ww - 1) & (p0[:, 1] >= 0) & (p0[:, 1] <= hh - 1)
     if not inside.any():
         return None, corr0, corr0, "overlap too small for refinement"
-    shift = float(np.max(np.linalg.norm(_project(h1, grid[inside]) - p0[inside], axis=1)))
+    shift = float(np.max(np.linalg.norm(project(h1, grid[inside]) - p0[inside], axis=1)))
     if shift > max_shift:
         return (
             None,
@@ -398,13 +377,6 @@ def _ecc_refine(
     if corr1 < corr0:
         return None, corr1, corr0, "refinement did not improve the match"
     return h1, corr1, corr0, ""
-
-
-def _grid(shape: tuple[int, ...], n: int) -> np.ndarray:
-    h, w = shape[:2]
-    xs = np.linspace(0, w - 1, n)
-    ys = np.linspace(0, h - 1, n)
-    return np.array([[x, y] for y in ys for x in xs], np.float64)
 
 
 # --------------------------------------------------------------------------- quality
@@ -478,27 +450,11 @@ class _Work:
 
 
 def _prepare(rgb: np.ndarray, f_ecc: float, f_feature: float) -> _Work:
-    small, sx, sy = _resize_by(_to_u8(rgb), f_ecc)
+    small, sx, sy = resize_by(_to_u8(rgb), f_ecc)
     light = lightness(small)
-    feat, fx, fy = _resize_by(light, f_feature)
+    feat, fx, fy = resize_by(light, f_feature)
     s_e = scale_matrix(sx, sy)
     return _Work(light, s_e, feat, scale_matrix(fx, fy) @ s_e)
-
-
-def relative_scale(h: np.ndarray, moving_shape: tuple[int, ...]) -> float:
-    """Reference pixels per moving pixel at the moving image's centre (sqrt of the Jacobian's det)."""
-    h = _normalise(h)
-    cx, cy = (moving_shape[1] - 1) / 2.0, (moving_shape[0] - 1) / 2.0
-    p = np.array([cx, cy, 1.0])
-    w = float(h[2] @ p)
-    u, v = float(h[0] @ p), float(h[1] @ p)
-    jac = np.array(
-        [
-            [(h[0, 0] * w - u * h[2, 0]) / w**2, (h[0, 1] * w - u * h[2, 1]) / w**2],
-            [(h[1, 0] * w - v * h[2, 0]) / w**2, (h[1, 1] * w - v * h[2, 1]) / w**2],
-        ]
-    )
-    return math.sqrt(abs(float(np.linalg.det(jac))))
 
 
 def _working_factors(
@@ -581,10 +537,10 @@ def _align(
         ref_w, mov_w, exclude_mask, moving_exclude_mask, ref_shape, mov_shape, cancel
     )
     if best is None and card_homography is not None:
-        h_card = _normalise(np.asarray(card_homography, np.float64))
+        h_card = normalise(np.asarray(card_homography, np.float64))
         why = _sane(h_card, ref_shape, mov_shape)
         if why is None:
-            h_card_f = _normalise(ref_w.s_f @ h_card @ np.linalg.inv(mov_w.s_f))
+            h_card_f = normalise(ref_w.s_f @ h_card @ np.linalg.inv(mov_w.s_f))
             best = _Match(h_card_f, 16, 1.0, 0.5, "card")  # 4 markers x 4 corners
         else:
             notes.append(f"card: {why}")
@@ -605,13 +561,13 @@ def _align(
         if again is not None and best.detector != "card":
             best = again
         else:
-            h_f = _normalise(ref_w.s_f @ h_first @ np.linalg.inv(mov_w.s_f))
+            h_f = normalise(ref_w.s_f @ h_first @ np.linalg.inv(mov_w.s_f))
             best = _Match(h_f, best.inliers, best.ratio, best.rms, best.detector)
         resampled = f"; photos {max(scale, 1 / scale):.2f}x apart in scale, matched at the coarser one"
 
     # ECC at the refinement scale, masked to the overlap and away from excluded areas
     s_ref_e, s_mov_e = ref_w.s_e, mov_w.s_e
-    h_feat_e = _normalise(s_ref_e @ rescale_homography(best.h, ref_w.s_f, mov_w.s_f) @ np.linalg.inv(s_mov_e))
+    h_feat_e = normalise(s_ref_e @ rescale_homography(best.h, ref_w.s_f, mov_w.s_f) @ np.linalg.inv(s_mov_e))
     (ref_hp, ref_ok), (mov_hp, mov_ok) = both(_highpass, ref_w.light, mov_w.light)
     mask = ref_ok.copy()
     border = max(3, int(HIGHPASS_SIGMA))
@@ -635,7 +591,7 @@ def _align(
     if best.detector == "card" and h_ecc is None:
         # card corners alone are not sub-pixel evidence about the skin: ECC must confirm them
         return _failed(f"no trustworthy alignment: the card-based estimate was not confirmed ({note})")
-    h_full = _normalise(np.linalg.inv(s_ref_e) @ h_e @ s_mov_e)
+    h_full = normalise(np.linalg.inv(s_ref_e) @ h_e @ s_mov_e)
     why = _sane(h_full, ref_shape, mov_shape)
     if why is not None:
         return _failed(f"no trustworthy alignment: {why}", best.inliers)
@@ -684,7 +640,7 @@ def alignment_from_points(
     h, _ = cv2.findHomography(mov, ref, 0)
     if h is None or not np.all(np.isfinite(h)):
         return _failed("these points do not define a homography", method="manual")
-    h = _normalise(h)
+    h = normalise(h)
     if np.any(np.c_[mov, np.ones(n)] @ h[2] <= 0):
         return _failed("the points imply a folded (degenerate) warp", method="manual")
     if moving_shape is not None and reference_shape is not None:
@@ -693,7 +649,7 @@ def alignment_from_points(
             return _failed(f"implausible manual alignment: {why}", n, "manual")
     elif np.linalg.det(h[:2, :2]) <= 0:
         return _failed("the points imply a mirrored image", n, "manual")
-    rms = float(np.sqrt(np.mean(np.sum((_project(h, mov) - ref) ** 2, axis=1))))
+    rms = float(np.sqrt(np.mean(np.sum((project(h, mov) - ref) ** 2, axis=1))))
     extent = float(np.ptp(ref, axis=0).max())
     if rms > max(8.0, 0.02 * extent):
         return _failed(f"the points disagree (RMS {rms:.1f} px): check each pair", n, "manual")
@@ -711,51 +667,8 @@ def alignment_from_homography(
     hm = np.asarray(h, np.float64).reshape(3, 3)
     if not np.all(np.isfinite(hm)) or abs(hm[2, 2]) < 1e-12:
         return _failed("the homography is not usable", method="manual")
-    hm = _normalise(hm)
+    hm = normalise(hm)
     why = _sane(hm, reference_shape, moving_shape)
     if why is not None:
         return _failed(f"implausible manual alignment: {why}", method="manual")
     return Alignment(True, hm, 1.0, "manual", 0, message or "homography adjusted by hand")
-
-
-def warp_to_reference(
-    moving_rgb: np.ndarray, h: np.ndarray, reference_shape: tuple[int, ...]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The moving image in reference geometry and its valid mask (bool, eroded by 2 px).
-
-    A finer moving photo (a close-up) is first area-downsampled to the reference's pixel size, so
-    the comparison runs at the coarser resolution without aliasing its texture into false edges.
-    """
-    size = (int(reference_shape[1]), int(reference_shape[0]))
-    hm = _normalise(np.asarray(h, np.float64))
-    scale = relative_scale(hm, moving_rgb.shape)
-    if scale < 1.0 / RESAMPLE_ABOVE:
-        moving_rgb, sx, sy = _resize_by(moving_rgb, scale)
-        hm = _normalise(hm @ np.linalg.inv(scale_matrix(sx, sy)))
-    warped = cv2.warpPerspective(
-        moving_rgb, hm, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-    )
-    ones = np.full(moving_rgb.shape[:2], 255, np.uint8)
-    valid = cv2.warpPerspective(ones, hm, size, flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT)
-    valid = cv2.erode(valid, np.ones((5, 5), np.uint8))
-    return warped, valid > 0
-
-
-def transfer_error(
-    h_est: np.ndarray | None,
-    h_true: np.ndarray,
-    shape: tuple[int, ...],
-    moving_shape: tuple[int, ...] | None = None,
-) -> float:
-    """Mean distance (reference px) between where ``h_est`` and ``h_true`` send a 20×20 grid of moving
-    pixels, over the grid points whose true position lands inside the reference (``shape``)."""
-    if h_est is None:
-        return float("inf")
-    grid = _grid(moving_shape or shape, 20)
-    true = _project(h_true, grid)
-    h, w = shape[:2]
-    inside = (true[:, 0] >= 0) & (true[:, 0] <= w - 1) & (true[:, 1] >= 0) & (true[:, 1] <= h - 1)
-    if not inside.any():
-        return float("inf")
-    est = _project(h_est, grid[inside])
-    return float(np.mean(np.linalg.norm(est - true[inside], axis=1)))

@@ -69,13 +69,17 @@ class Refinement:
 
 
 def _texture(light: np.ndarray, valid: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """High-pass L* in units of its robust spread over ``valid``: as 8 bits for DIS, and as float."""
-    hp = light - cv2.GaussianBlur(light, (0, 0), sigma)
+    """High-pass L* inside ``valid`` (normalised convolution, so the border of the overlap makes no
+    edge; 0 outside), in units of its robust spread: as 8 bits for DIS, and as float."""
+    v = valid.astype(np.float32)
+    local = cv2.GaussianBlur(light * v, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(v, (0, 0), sigma), 1e-3)
+    hp = np.where(valid, light - local, 0.0).astype(np.float32)
     sample = hp[::3, ::3][valid[::3, ::3]]
     if sample.size < 100:
         sample = hp.ravel()
     spread = max(1e-3, 1.4826 * float(np.median(np.abs(sample - np.median(sample)))))
-    return np.clip(128.0 + hp * (32.0 / spread), 0, 255).astype(np.uint8), hp / spread
+    hp /= spread
+    return np.clip(128.0 + hp * 32.0, 0, 255).astype(np.uint8), hp
 
 
 def _smooth(field: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
@@ -129,7 +133,10 @@ def refine(
 
     ok = valid if ignore is None else valid & ~np.asarray(ignore, bool)
     ok_s = cv2.erode((small(ok.astype(np.uint8) * 255) > 254).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
-    if ok_s.sum() < 500:
+    # the field is trusted away from the border of the overlap only (DIS cannot see past it)
+    margin = 2 * round(2 * s.highpass_sigma) + 1
+    inner = cv2.erode(ok_s.astype(np.uint8), np.ones((margin, margin), np.uint8)) > 0
+    if inner.sum() < 500:
         return _unchanged(later_warped, valid, 0.0, "overlap too small to refine")
     ref_u8, ref_t = _texture(lightness(small(reference)), ok_s, s.highpass_sigma)
     lat_u8, lat_t = _texture(lightness(small(later_warped)), ok_s, s.highpass_sigma)
@@ -143,14 +150,14 @@ def refine(
         return cv2.resize(img, grid, interpolation=cv2.INTER_AREA)
 
     sigma = max(1.0, s.smooth_fraction * max(grid))
-    ok_c = coarse(ok_s.astype(np.float32))
+    ok_c = coarse(inner.astype(np.float32))
     field = _smooth(coarse(flow), ok_c, sigma)
     cap = s.max_shift_px * f
     length = np.sqrt((field**2).sum(axis=2))
     field *= np.minimum(1.0, cap / np.maximum(length, 1e-6))[..., None]
 
     def residual(moved: np.ndarray) -> np.ndarray:
-        d = coarse(np.where(ok_s, (ref_t - moved) ** 2, 0.0).astype(np.float32))
+        d = coarse(np.where(inner, (ref_t - moved) ** 2, 0.0).astype(np.float32))
         return cv2.GaussianBlur(d, (0, 0), sigma) / np.maximum(cv2.GaussianBlur(ok_c, (0, 0), sigma), 1e-6)
 
     def upsampled(c: np.ndarray) -> np.ndarray:
