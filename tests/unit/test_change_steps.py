@@ -436,3 +436,20 @@ def test_refinement_reports_in_input_pixels_and_leaves_an_aligned_pair_alone() -
     assert report["max_px"] >= report["p95_px"] >= report["median_px"] > 0.0
     err_before = np.abs(bent - img)[20:-20, 20:-20].mean()
     assert np.abs(moved.later - img)[20:-20, 20:-20].mean() < 0.3 * err_before
+
+
+def test_a_band_around_a_dark_spot_counts_as_an_area_and_a_lone_band_does_not() -> None:
+    from skintrack.core.change.compare import rims_a_spot
+
+    lab = np.zeros((H, W, 3), np.float32)
+    lab[..., 0] = 60.0
+    spot = disc(15)
+    lab[spot, 0] = 35.0  # a pigmented spot in the reference
+    ring = disc(19) & ~spot
+    maps = DeltaMaps(
+        lab, lab, np.zeros((H, W), np.float32), np.zeros((H, W), np.float32), np.ones((H, W), bool)
+    )
+    assert rims_a_spot(Region((slice(0, H), slice(0, W)), ring), maps)
+    band = np.zeros((H, W), bool)
+    band[10:14, 10:150] = True  # a line elsewhere (a hair)
+    assert not rims_a_spot(Region((slice(0, H), slice(0, W)), band), maps)

@@ -155,8 +155,7 @@ def _case_id(case: Case) -> str:
 
 # goals the engine misses, with the figure measured by ``pytest tests/unit/test_realism_suite.py -s``
 SHORTFALLS: dict[str, str] = {
-    "plain-real-brown-8-ring": "measured IoU 0.00, goal >= 0.8",
-    "non-rigid-real-grey-blue-8-ring": "measured IoU 0.00, goal >= 0.8",
+    "plain-real-brown-8-ring": "measured IoU 0.76, goal >= 0.8",
 }
 
 

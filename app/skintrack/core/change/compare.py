@@ -50,6 +50,7 @@ from skintrack.core.change.settings import ChangeSettings
 from skintrack.core.change.thin import grown, thin_of
 from skintrack.core.thin_structures import default_width
 
+SPOT_CONTRAST_L = 10.0  # L* below the skin's median: a pigmented spot in the reference
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
 
 
@@ -127,7 +128,9 @@ def detect(
     halo = round(1.5 * float(s.smoothing_sigma))
     width = 0.5 * hair + halo  # a line (hair, ink) smoothed: the half-width a patch must exceed
     regions = [
-        r for r in find_regions(maps.dL, maps.detectable, noise, s, min_area) if area_like(r.sel, width)
+        r
+        for r in find_regions(maps.dL, maps.detectable, noise, s, min_area)
+        if area_like(r.sel, width) or rims_a_spot(r, maps)
     ]
     more, sn = size_aware_regions(
         maps.dL,
@@ -139,6 +142,7 @@ def detect(
         _taken(regions, maps.dL.shape),
         width,
         noise.threshold,
+        lambda region: rims_a_spot(region, maps),
     )
     regions += more
     gap = hair + 2.0 * halo
@@ -147,6 +151,18 @@ def detect(
     patches, mask_small = build_patches(regions, maps, geo, min_area)
     limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
     return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
+
+
+def rims_a_spot(region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L) -> bool:
+    """A narrow band along the rim of a spot that was already dark in the earlier photo: a pigmented
+    spot growing. Hair and ink lines lie anywhere; a growth ring hugs a spot (a quarter of its inner
+    and outer border is ``contrast_L`` darker than the skin's median in the reference)."""
+    sel = region.sel.astype(np.uint8)
+    border = (cv2.dilate(sel, np.ones((5, 5), np.uint8)) > 0) & ~region.sel
+    ref_l = maps.ref_lab[..., 0]
+    skin = float(np.nanmedian(ref_l[maps.compared])) if maps.compared.any() else 0.0
+    near = ref_l[region.win][border]
+    return bool(len(near)) and float(np.mean(near <= skin - contrast_L)) >= 0.25
 
 
 def regions_of(mask: np.ndarray) -> list[Region]:

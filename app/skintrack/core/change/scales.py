@@ -17,6 +17,7 @@ ink do not move a median) and its shape is an area, not lines.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -160,6 +161,7 @@ def find_scale_regions(
     half_width: float = 2.0,
     pixel_threshold: float = float("inf"),
     factor: int = 1,
+    rim_ok: Callable[[Region], bool] | None = None,
 ) -> list[Region]:
     """Patches standing out at some scale, not yet in ``taken``, passing the limit for their own area.
 
@@ -167,6 +169,7 @@ def find_scale_regions(
     ``pixel_threshold``: a patch this dark (median ΔL*) is left to the per-pixel test, which sees
     it unsmoothed: smoothing must not turn a cluster of lines into an area. ``factor``: the maps
     were reduced by this factor (areas in ``sn`` and ``min_area`` are in unreduced pixels).
+    ``rim_ok``: a narrow band accepted anyway (the rim of a growing pigmented spot).
     """
     min_area = min_area / (factor * factor)
     h, w = dl.shape
@@ -199,13 +202,16 @@ def find_scale_regions(
             if area < min_area or not area_like(sel, half_width):
                 continue
             measured = sel & compared[win]
-            if measured.sum() < MIN_MEASURED * area or not area_like(measured, half_width):
-                continue  # mostly under hair or ink, or darker only along lines
+            if measured.sum() < MIN_MEASURED * area:
+                continue  # mostly under hair or ink
             vals = dl[win][measured]
             # the median, not the mean: a few very dark pixels (hair, a pen line) do not make an area
-            typical = float(np.median(vals)) if len(vals) else float(np.median(dl[win][sel]))
-            if typical > -sn.limit(area * factor * factor) or typical <= -pixel_threshold:
-                continue  # too faint for its area, or strong enough that the per-pixel test decided
+            typical = float(np.median(vals))
+            if typical > -sn.limit(area * factor * factor):
+                continue  # too faint for its area
+            rim = rim_ok is not None and rim_ok(Region(win, sel))
+            if not rim and (not area_like(measured, half_width) or typical <= -pixel_threshold):
+                continue  # darker along lines, or strong enough that the per-pixel test decided
             claimed[win] |= sel
             near[win] |= cv2.dilate(sel.astype(np.uint8), grow) > 0
             found.append(Region(win, sel))
@@ -258,6 +264,7 @@ def size_aware_regions(
     taken: np.ndarray,
     half_width: float,
     pixel_threshold: float,
+    rim_ok: Callable[[Region], bool] | None = None,
 ) -> tuple[list[Region], ScaleNoise]:
     """Size-aware patches of the ΔL* map ``dl`` and the noise model, on a copy reduced to WORK_SIDE.
 
