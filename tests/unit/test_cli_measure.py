@@ -199,8 +199,10 @@ def test_compare_json_contract_and_outputs(files, tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) >= COMPARE_KEYS
-    assert set(out["alignment"]) == ALIGN_KEYS and out["alignment"]["ok"] is True
+    assert set(out) >= COMPARE_KEYS | {"compared_fraction", "excluded", "detection_limit_L", "warnings"}
+    assert set(out) >= {"normalisation"} and 0.0 < out["compared_fraction"] <= 1.0
+    assert set(out["alignment"]) == ALIGN_KEYS | {"refinement"} and out["alignment"]["ok"] is True
+    assert {"applied", "median_px", "p95_px", "max_px"} <= set(out["alignment"]["refinement"])
     assert out["calibration"] in ("card", "control", "model", "none")
     for p in out["patches"]:
         assert set(p) >= PATCH_KEYS

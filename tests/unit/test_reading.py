@@ -94,3 +94,9 @@ def test_format_area() -> None:
     assert format_area(2.5, 100, 0.01) == "2.5 mm²"
     assert format_area(None, 100, 0.0005) == "0.05 % of the compared area"
     assert format_area(None, 1234, None) == "1,234 px"
+
+
+def test_too_little_compared_reads_as_the_warning_not_no_change() -> None:
+    text = "only 13 % of the area could be measured: the earlier photo is overexposed"
+    assert reading(_change(warnings=[text])) == text
+    assert reading({"calibration": "model", "patches": [], "warnings": [text], "noise_delta_L": 0.5}) == text

@@ -175,7 +175,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.mask_out:
         _write_png(args.mask_out, outcome.full_mask())
     if args.heatmap_out and outcome.change is not None:
-        from skintrack.core.change import heatmap_image
+        from skintrack.core.heatmap import heatmap_image
 
         _write_png(args.heatmap_out, heatmap_image(outcome.change, base_rgb=outcome.reference_rgb))
     if args.json:
@@ -220,6 +220,21 @@ def _print_compare(args: argparse.Namespace, d: dict[str, Any]) -> None:
         f"ΔITA {_fmt(d.get('mean_delta_ita'), '°')}, ΔE2000 {_fmt(d.get('mean_delta_e2000'))}; "
         f"noise ΔL* {_fmt(d.get('noise_delta_L'))}"
     )
+    share = d.get("compared_fraction")
+    if share is not None:
+        left = ", ".join(
+            f"{k.replace('_', ' ')} {100 * v:.1f} %" for k, v in (d.get("excluded") or {}).items()
+        )
+        print(
+            f"  compared:    {100 * share:.1f} % of the watched area"
+            + (f" (left out: {left})" if left else "")
+        )
+    limits = {k: v for k, v in (d.get("detection_limit_L") or {}).items() if v is not None}
+    if limits:
+        seen = ", ".join(f"{k} at {v:+.1f}" for k, v in limits.items())
+        print(f"  smallest darkening that would be seen (patch area at ΔL*): {seen}")
+    for w_text in d.get("warnings") or []:
+        print(f"  warning:     {w_text}")
     for i, p in enumerate(d.get("patches") or [], 1):
         x, y, w, h = p["bbox"]
         mm = f", {p['area_mm2']:.1f} mm²" if p.get("area_mm2") is not None else ""

@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from skintrack.core.change import ChangeResult, heatmap_image
+from skintrack.core.change import ChangeResult
+from skintrack.core.heatmap import heatmap_image
 from skintrack.core.images import decode, filter_exif
 from skintrack.errors import AlignmentFailedError
 from skintrack.export.plan import ExportPlan, PlannedPhoto

@@ -85,6 +85,12 @@ def to_reference_px(
 
     out = dict(metrics)
     area = sx * sy
+    if isinstance(out.get("refinement"), dict):  # displacements in px scale with the side, not the area
+        lin = area**0.5
+        out["refinement"] = {
+            k: round(v / lin, 3) if k.endswith("_px") and isinstance(v, int | float) else v
+            for k, v in out["refinement"].items()
+        }
     for key in ("darkened_area_px", "compared_area_px"):
         if isinstance(out.get(key), int | float):
             out[key] = round(out[key] / area, 1)

@@ -492,6 +492,8 @@ class MeasuredPair:
         ref = self.reference
         out = to_reference_px(self.change.to_json(), ref.analysis_size, ref.full_size)
         out["alignment"] = self.alignment.to_json()
+        if out.get("refinement"):  # the dense refinement is part of the alignment, in reference px
+            out["alignment"]["refinement"] = out.pop("refinement")
         # colour is measured at decode scale x core.change's own analysis scale (1 when it keeps the size)
         out["analysis_scale"] = round(ref.analysis_scale * float(self.change.analysis_scale or 1.0), 6)
         return out

@@ -101,6 +101,10 @@ def reading(
             f"darker by {formatting.number(-depth)} L* units over {where}, above the {noise_txt} noise level"
         )
 
+    warnings = _get(change, "warnings") or []
+    if warnings:  # too little compared: "no change" would claim what was not measured
+        return str(warnings[0])
+
     if mean_l is not None and uniform_ok and abs(float(mean_l)) >= limit:
         word = "darker" if float(mean_l) < 0 else "lighter"
         return f"{word} overall by {abs(float(mean_l)):.1f} L* units, above the {noise_txt} noise level"

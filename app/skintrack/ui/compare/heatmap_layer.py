@@ -1,8 +1,9 @@
 """Heatmap overlay: ΔL* as colour over the reference photo, a legend, clickable patch outlines.
 
-``overlay_rgba`` is plain numpy (run in the worker with the rest of the pair preparation); the
-colours come from one matplotlib colormap so the legend and the overlay always agree.
-Darker (ΔL* < 0) is red, lighter is blue, no change is transparent so the skin shows through.
+The overlay's RGBA comes from ``skintrack.core.heatmap`` (computed in the worker with the rest of
+the pair preparation), the same colour map as the exports, so the legend and the overlay agree.
+Darker (ΔL* < 0) is violet, lighter is teal, no change is transparent so the skin shows through;
+skin that could not be compared is hatched.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-from matplotlib.colors import LinearSegmentedColormap
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
@@ -22,15 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import heatmap
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.tiles import TiledImageItem, TileSource
 
-# darker: violet to deep purple (stands out on every skin tone); lighter: teal
-CMAP = LinearSegmentedColormap.from_list(
-    "skintrack_delta_l",
-    [(0.0, "#3b0a57"), (0.25, "#b0127a"), (0.5, "#f7f7f7"), (0.75, "#2bb3a3"), (1.0, "#0b5d57")],
-)
-DEFAULT_LIMIT = 10.0  # ΔL* at full colour
+DEFAULT_LIMIT = heatmap.HEATMAP_CLIP_L  # ΔL* at full colour
 PATCH_PEN = QColor(255, 230, 0)
 PATCH_SELECTED = QColor(0, 255, 200)
 
@@ -42,27 +37,9 @@ def patch_value(patch: Any, name: str, default: Any = None) -> Any:
     return getattr(patch, name, default)
 
 
-def overlay_rgba(delta_l: np.ndarray, limit: float = DEFAULT_LIMIT) -> np.ndarray:
-    """uint8 RGBA: colour from ΔL* in [-limit, +limit]; alpha grows with |ΔL*|, 0 outside (NaN)."""
-    d = np.asarray(delta_l, dtype=np.float32)
-    finite = np.isfinite(d)
-    z = np.where(finite, d, 0.0)
-    t = np.clip(0.5 + 0.5 * z / limit, 0.0, 1.0)
-    lut = (CMAP(np.linspace(0.0, 1.0, 256))[:, :3] * 255.0 + 0.5).astype(np.uint8)
-    rgb = lut[(t * 255.0 + 0.5).astype(np.uint8)]
-    # nearly transparent inside the noise (|ΔL*| < 1), opaque from about 40 % of the scale
-    ramp = np.clip((np.abs(z) - 1.0) / (0.4 * limit), 0.0, 1.0) ** 0.8
-    alpha = np.where(finite, 235.0 * ramp, 0.0).astype(np.uint8)
-    out = np.empty((*d.shape, 4), dtype=np.uint8)
-    out[..., :3] = rgb
-    out[..., 3] = alpha
-    return out
-
-
 def legend_stops(n: int = 11) -> list[tuple[float, QColor]]:
-    """Gradient stops for the legend, from the same colormap as the overlay."""
-    cols = CMAP(np.linspace(0.0, 1.0, n))
-    return [(i / (n - 1), QColor.fromRgbF(float(c[0]), float(c[1]), float(c[2]))) for i, c in enumerate(cols)]
+    """Gradient stops for the legend, from the same colour map as the overlay."""
+    return [(pos, QColor(*rgb)) for pos, rgb in heatmap.legend_stops(n)]
 
 
 class PatchItem(QGraphicsPathItem):

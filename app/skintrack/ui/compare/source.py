@@ -16,12 +16,13 @@ import numpy as np
 
 from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult
+from skintrack.core.heatmap import overlay_of
 from skintrack.errors import AlignmentFailedError
 from skintrack.library import Library
 from skintrack.progress import CancelToken
 from skintrack.services import formatting
 from skintrack.services.manual_alignment import Point, save_manual_alignment
-from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT, overlay_rgba
+from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
 
 PREVIEW_MAX_SIDE = 2400  # manual alignment works on previews; points are scaled back to full size
@@ -105,10 +106,8 @@ def alignment_info(obj: Alignment | None) -> AlignmentInfo:
 
 def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
     """Worker side: overlay colours and every pyramid the views will draw."""
-    if data.change is not None and data.overlay is None:
-        delta = getattr(data.change, "delta_L", None)
-        if delta is not None:
-            data.overlay = overlay_rgba(delta, limit)
+    if data.overlay is None and getattr(data.change, "delta_L", None) is not None:
+        data.overlay = overlay_of(data.change, limit)
     data.pyramids["ref"] = build_pyramid(as_uint8(data.ref))
     data.pyramids["ref_original"] = (
         data.pyramids["ref"] if data.ref_original is data.ref else build_pyramid(as_uint8(data.ref_original))

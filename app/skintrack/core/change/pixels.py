@@ -1,0 +1,127 @@
+"""Pixel plumbing shared by the measurement steps: fast sRGB tables, resizing, masks, highlights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from skintrack.core import colour
+from skintrack.core.change.settings import HIGHLIGHT_L
+
+_LUT_N = 65536
+_SRGB_LUT: np.ndarray | None = None
+_ENC_LUT: np.ndarray | None = None
+
+
+def srgb_to_linear_fast(rgb: np.ndarray) -> np.ndarray:
+    """sRGB -> linear float32 via a 16-bit table (exact to 1/65535; several times faster)."""
+    global _SRGB_LUT
+    if _SRGB_LUT is None:
+        _SRGB_LUT = colour.srgb_to_linear(np.linspace(0.0, 1.0, _LUT_N)).astype(np.float32)
+    a = np.asarray(rgb)
+    if a.dtype == np.uint8:
+        return _SRGB_LUT[a.astype(np.uint16) * np.uint16(257)]
+    idx = a.astype(np.float32) * np.float32(_LUT_N - 1)
+    idx += np.float32(0.5)
+    np.clip(idx, 0, _LUT_N - 1, out=idx)
+    return _SRGB_LUT[idx.astype(np.uint16)]
+
+
+def linear_to_srgb_fast(linear: np.ndarray) -> np.ndarray:
+    """Linear -> sRGB float32 0..1 (clipped) via a 16-bit table: < 3e-4 error, for display."""
+    global _ENC_LUT
+    if _ENC_LUT is None:
+        _ENC_LUT = colour.linear_to_srgb(np.linspace(0.0, 1.0, _LUT_N)).astype(np.float32)
+    idx = np.asarray(linear, np.float32) * np.float32(_LUT_N - 1)
+    idx += np.float32(0.5)
+    np.clip(idx, 0, _LUT_N - 1, out=idx)
+    return _ENC_LUT[idx.astype(np.uint16)]
+
+
+def resize(img: np.ndarray, size: tuple[int, int], interp: int) -> np.ndarray:
+    """``cv2.resize`` to ``size`` = (width, height) that returns the input when it already fits."""
+    if (img.shape[1], img.shape[0]) == tuple(size):
+        return img
+    return cv2.resize(img, size, interpolation=interp)
+
+
+def to_analysis_linear(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Linear RGB at analysis ``size``, area-averaged in linear light.
+
+    Inputs more than twice the analysis size are area-reduced in sRGB before linearising: the
+    gamma error of averaging small blocks of skin texture is a small bias shared by both photos
+    (it cancels in ΔL*), and it keeps a 12 MP compare fast.
+    """
+    a = np.asarray(rgb)
+    w, h = size
+    if a.shape[1] > 2 * w and a.shape[0] > 2 * h:
+        return srgb_to_linear_fast(cv2.resize(a, size, interpolation=cv2.INTER_AREA))
+    return resize(srgb_to_linear_fast(a), size, cv2.INTER_AREA)
+
+
+def chan_max(img: np.ndarray) -> np.ndarray:
+    """Per-pixel maximum over the 3 channels (much faster than ``max(axis=2)``)."""
+    return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
+
+
+def highlights(lin: np.ndarray) -> np.ndarray:
+    """Specular reflections that are not clipped: brighter than the surrounding skin and whiter.
+
+    They belong to the light, not to the skin, and move between photos; a highlight in the
+    reference would otherwise read as "darkening" in every later photo.
+    """
+    luminance = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+    light = np.cbrt(np.clip(luminance, 0.008856, None)) * 116.0 - 16.0  # L* (exact above L* = 8)
+    top = chan_max(lin)
+    bottom = np.minimum(np.minimum(lin[..., 0], lin[..., 1]), lin[..., 2])
+    saturation = (top - bottom) / np.maximum(top, 1e-4)
+    kernel = max(15, round(max(lin.shape[:2]) * 0.02)) | 1
+    light8 = np.clip(light * 2.55, 0, 255).astype(np.uint8)
+    sat8 = np.clip(saturation * 255, 0, 255).astype(np.uint8)
+    brighter = light8.astype(np.int16) - local_median(light8, kernel) > HIGHLIGHT_L * 2.55
+    whiter = sat8.astype(np.float32) < 0.8 * local_median(sat8, kernel)
+    return brighter & whiter
+
+
+def local_median(img8: np.ndarray, kernel: int) -> np.ndarray:
+    """The surrounding skin's median over ``kernel`` px: the background a highlight stands out from.
+
+    Large kernels are taken at half resolution and interpolated back (the background is smooth),
+    which is four times cheaper than a full-size median of the same reach.
+    """
+    h, w = img8.shape[:2]
+    if kernel < 31 or min(h, w) < 64:
+        return cv2.medianBlur(img8, kernel)
+    half = cv2.resize(img8, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
+    return cv2.resize(cv2.medianBlur(half, (kernel // 2) | 1), (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def as_mask(m: Any, shape: tuple[int, int]) -> np.ndarray | None:
+    """Any mask-like (bool/uint8/float, 2D or 3D) as bool of ``shape`` (None stays None)."""
+    if m is None:
+        return None
+    a = np.asarray(m)
+    if a.ndim == 3:
+        a = a.max(axis=2)
+    b = a > (127 if a.dtype == np.uint8 and a.max() > 1 else 0)
+    if b.shape != shape:
+        b = cv2.resize(b.astype(np.uint8) * 255, (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST) > 127
+    return b
+
+
+def down_mask(m: np.ndarray, size: tuple[int, int], strict: bool) -> np.ndarray:
+    """Bool mask to analysis size; ``strict`` keeps only pixels fully inside (for the overlap)."""
+    if (m.shape[1], m.shape[0]) == tuple(size):
+        return m
+    f = cv2.resize(m.view(np.uint8) * np.uint8(255), size, interpolation=cv2.INTER_AREA)
+    return f >= 255 if strict else f > 127
+
+
+def rounded(v: float | None, nd: int = 3) -> float | None:
+    """``v`` rounded for JSON, None for None, NaN and infinities."""
+    if v is None:
+        return None
+    f = float(v)
+    return None if not np.isfinite(f) else round(f, nd)
