@@ -28,6 +28,19 @@ def is_temp_name(name: str) -> bool:
     return name.endswith(TEMP_SUFFIX)
 
 
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` is running (this process counts; another user's counts too)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True
+
+
 def temp_owner_alive(name: str) -> bool:
     """Whether the process that created this temp file (pid in its name) is still running.
 
@@ -36,16 +49,7 @@ def temp_owner_alive(name: str) -> bool:
     match = _TEMP_OWNER_RE.search(name)
     if not match or sys.platform == "win32":
         return False
-    pid = int(match.group(1))
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    except OSError:
-        return False
-    return True
+    return process_alive(int(match.group(1)))
 
 
 def temp_path_for(path: Path) -> Path:

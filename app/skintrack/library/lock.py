@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from skintrack.core.fsutil import process_alive
 from skintrack.errors import LibraryError
 
 LOCK_NAME = "skintrack.lock"
@@ -156,22 +157,10 @@ def _holders_in(raw: bytes) -> list[Holder]:
             holder = Holder(int(entry["pid"]), str(entry["purpose"])[:120], str(entry["since"]))
         except (ValueError, KeyError, TypeError):
             continue
-        if holder.pid not in seen and _alive(holder.pid):
+        if holder.pid not in seen and process_alive(holder.pid):
             seen.add(holder.pid)
             holders.append(holder)
     return holders
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def _key(library_dir: Path) -> Path:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from skintrack.core.fsutil import fsync_dir
+from skintrack.core.fsutil import fsync_dir, process_alive
 from skintrack.errors import UsageError
 from skintrack.library.lock import LibraryBusyError
 
@@ -189,24 +189,12 @@ def _leftovers(target: Path) -> Iterator[tuple[Path, str, int]]:
             yield parent / name, "staging", int(groups[5])
 
 
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
 def pending_swaps(library_dir: Path) -> list[PendingSwap]:
     """Leftovers of interrupted (or running) restores beside ``library_dir``, for ``check``."""
     target = Path(os.path.abspath(Path(library_dir).expanduser()))
     found = []
     for path, kind, pid in _leftovers(target):
-        live = _journal_live(path) if kind == "journal" else _alive(pid)
+        live = _journal_live(path) if kind == "journal" else process_alive(pid)
         found.append(PendingSwap(path, kind, live))
     return found
 
@@ -340,7 +328,7 @@ def recover_interrupted_swap(library_dir: Path) -> list[str]:
         if kind == "journal":
             done += _recover_journal(path, target, handled)
     for path, kind, pid in list(_leftovers(target)):
-        if path.name in handled or _alive(pid) or not path.exists():
+        if path.name in handled or process_alive(pid) or not path.exists():
             continue
         if kind == "replaced":
             done.append(_place_replaced(path, target))
