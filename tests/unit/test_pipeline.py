@@ -151,11 +151,16 @@ def test_failed_record_gives_a_failed_alignment_without_homography() -> None:
 # --------------------------------------------------------------------------- staleness hash
 
 
-def _changed(value: object) -> object:
+def _changed(name: str, value: object) -> object:
+    """Another valid value of setting ``name`` (within its documented choices or range)."""
+    meta = next(f.metadata for f in dataclasses.fields(ChangeSettings) if f.name == name)
     if isinstance(value, bool):
         return not value
+    if "choices" in meta:
+        return next(c for c in meta["choices"] if c != value)
     if isinstance(value, int | float):
-        return value + 1
+        step = value + 1 if meta.get("max") is None or value + 1 <= meta["max"] else value / 2
+        return type(value)(step)
     return str(value) + "-other"
 
 
@@ -163,7 +168,7 @@ def _changed(value: object) -> object:
 def test_measurement_version_covers_every_setting(name: str) -> None:
     base = pipeline.measurement_version(ChangeSettings(), REGION)
     assert base == pipeline.measurement_version(ChangeSettings(), REGION)  # deterministic
-    other = dataclasses.replace(ChangeSettings(), **{name: _changed(getattr(ChangeSettings(), name))})
+    other = dataclasses.replace(ChangeSettings(), **{name: _changed(name, getattr(ChangeSettings(), name))})
     assert pipeline.measurement_version(other, REGION) != base
 
 

@@ -92,7 +92,10 @@ class CompareOutcome:
 
     def to_json(self) -> dict[str, Any]:
         out = self.pair.metrics() if self.pair is not None else pipeline.unmeasured(self.alignment)
+        refinement = (out.get("alignment") or {}).get("refinement")
         out["alignment"] = self.alignment.to_json()
+        if refinement:  # the dense refinement measured with the pair belongs to its alignment
+            out["alignment"]["refinement"] = refinement
         if "analysis_scale" not in out:
             out["analysis_scale"] = round(self.analysis_scale, 6)
         out["decode_scale"] = round(self.analysis_scale, 6)
