@@ -378,6 +378,13 @@ def _sample_patch(
         ]
     )
     quad = cv2.perspectiveTransform(quad_mm.reshape(-1, 1, 2), H).reshape(-1, 2)
+    return quad_pixels(rgb, quad, CLIP_LEVEL)
+
+
+def quad_pixels(rgb: np.ndarray, quad: np.ndarray, clip_level: float) -> tuple[np.ndarray | None, float]:
+    """sRGB pixels (N, 3, float 0..1) inside an image quadrilateral and the fraction at or above
+    ``clip_level`` in any channel; (None, 0) when the quad leaves the image or holds under 4 pixels.
+    Shared by the card and the ColorChecker patch samplers."""
     img_h, img_w = rgb.shape[:2]
     x0, y0 = np.floor(quad.min(axis=0)).astype(int)
     x1, y1 = np.ceil(quad.max(axis=0)).astype(int) + 1
@@ -389,7 +396,7 @@ def _sample_patch(
     if len(pixels) < 4:
         return None, 0.0
     values = _srgb_float(pixels)
-    clipped = float(np.mean(values.max(axis=1) >= CLIP_LEVEL))
+    clipped = float(np.mean(values.max(axis=1) >= clip_level))
     return values, clipped
 
 

@@ -118,18 +118,9 @@ def _sample_quad(rgb: np.ndarray, quad: np.ndarray) -> tuple[np.ndarray | None, 
     """Median linear RGB of the central part of a patch, and its clipped fraction."""
     centre = quad.mean(axis=0)
     inner = centre + (quad - centre) * PATCH_SAMPLE
-    h, w = rgb.shape[:2]
-    x0, y0 = np.floor(inner.min(axis=0)).astype(int)
-    x1, y1 = np.ceil(inner.max(axis=0)).astype(int) + 1
-    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+    values, clipped = card_mod.quad_pixels(rgb, inner, CLIP_LEVEL)
+    if values is None:
         return None, 0.0
-    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillConvexPoly(mask, np.round((inner - [x0, y0]) * 16).astype(np.int32), 255, cv2.LINE_8, 4)
-    pixels = rgb[y0:y1, x0:x1][mask > 0]
-    if len(pixels) < 4:
-        return None, 0.0
-    values = pixels.astype(np.float32) / 255.0 if pixels.dtype == np.uint8 else pixels.astype(np.float32)
-    clipped = float(np.mean(values.max(axis=1) >= CLIP_LEVEL))
     return np.median(np.asarray(srgb_to_linear(values), np.float64), axis=0), clipped
 
 
