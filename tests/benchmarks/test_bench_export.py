@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from test_export_support import make_library
 
 from skintrack.export.plan import ExportOptions, plan_for_region
+from skintrack.library.settings import load_settings
 from skintrack.progress import CancelToken
 from skintrack.services.export import run_export
 from skintrack.services.pipeline import measurement_version
-from skintrack.services.settings import load_settings
 from skintrack.ui.tasks import drive
 
 N = 10

@@ -80,7 +80,7 @@ def test_journal_markers_and_bands(chart) -> None:
 
 def test_chart_plots_what_the_reading_states(chart) -> None:
     """The patches' line carries the reading's figure; no per-pixel threshold on a chart of means."""
-    from skintrack.services.reading import reading
+    from skintrack.core.reading import reading
 
     w, _ = chart
     gid_lines = {ln.get_gid(): ln for ax in w.figure.axes for ln in ax.lines}

@@ -225,7 +225,9 @@ def test_pdf_true_size_and_markers_detectable(tmp_path: Path) -> None:
     import pypdf
     import pypdfium2
 
-    path = card.write_card_pdf(tmp_path / "card.pdf")
+    from skintrack.export.card_pdf import write_card_pdf
+
+    path = write_card_pdf(tmp_path / "card.pdf")
     assert path.exists() and path.stat().st_size > 1000
     page = pypdf.PdfReader(path).pages[0]
     pt_per_mm = 72 / 25.4

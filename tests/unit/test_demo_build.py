@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skintrack.core.reading import patch_delta_l
 from skintrack.demo.build import REGIONS, analyse_demo_library, build_demo_library
 from skintrack.library import Library
-from skintrack.services.reading import patch_delta_l
 
 
 def test_demo_builds_then_analyses_as_a_separate_phase(tmp_path: Path) -> None:

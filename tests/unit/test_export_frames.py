@@ -19,9 +19,9 @@ from skintrack.errors import AlignmentFailedError
 from skintrack.export import frames
 from skintrack.export.contact_sheet import render_contact_sheet
 from skintrack.export.plan import ExportOptions, plan_for_region
-from skintrack.services import analysis
+from skintrack.library.settings import load_settings
+from skintrack.services import analysis, export_frames
 from skintrack.services.pipeline import measurement_version
-from skintrack.services.settings import load_settings
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def lib(tmp_path: Path):
 def test_frames_come_from_the_pipeline_in_reference_geometry(lib) -> None:
     db, rid, ids = lib
     plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=200))
-    r = frames.FrameRenderer(db, plan)
+    r = export_frames.frame_renderer(db, plan)
     ref = r.render(plan.photos[0])
     later = r.render(plan.photos[2])
     assert ref.is_reference and later.aligned and later.alignment_method == "features"  # stored one reused
@@ -57,7 +57,7 @@ def test_a_current_stored_measurement_is_what_the_frame_shows(lib) -> None:
     stored = {"mean_delta_L": -7.5, "noise_delta_L": 0.4, "darkened_fraction": 0.0, "patches": []}
     db.save_measurement(MeasurementRecord(ids[1], ids[0], "model", stored, version))
     plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=160))
-    f = frames.FrameRenderer(db, plan).render(plan.photos[1])
+    f = export_frames.frame_renderer(db, plan).render(plan.photos[1])
     assert f.metrics == stored and "ΔL* -7.5 (noise 0.4)" in f.caption
     assert f.aligned and f.heatmap is None
 
@@ -69,16 +69,16 @@ def test_only_frames_that_show_a_change_are_measured_again(lib, monkeypatch) -> 
     version = measurement_version(load_settings(db), db.region(rid))
     db.save_measurement(MeasurementRecord(ids[1], ids[0], "model", {"mean_delta_L": -7.5}, version))
     seen = []
-    real = frames.aligned_pair
+    real = export_frames.aligned_pair
 
     def spy(*args, pixels_only=False, **kwargs):
         seen.append((args[3], pixels_only))
         return real(*args, pixels_only=pixels_only, **kwargs)
 
-    monkeypatch.setattr(frames, "aligned_pair", spy)
+    monkeypatch.setattr(export_frames, "aligned_pair", spy)
     for heat in (False, True):
         plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=160, heatmap=heat))
-        r = frames.FrameRenderer(db, plan)
+        r = export_frames.frame_renderer(db, plan)
         out = [r.render(p) for p in plan.photos[1:]]
         assert out[0].metrics["mean_delta_L"] == -7.5  # the stored, current measurement either way
         assert (out[1].metrics or {}).get("change_version")  # not stored: measured by the pipeline
@@ -113,9 +113,9 @@ def test_aligned_pair_is_used_and_failures_become_captioned_frames(lib, monkeypa
             normalised=True,
         )
 
-    monkeypatch.setattr(frames, "aligned_pair", fake_pair)
+    monkeypatch.setattr(export_frames, "aligned_pair", fake_pair)
     plan = plan_for_region(db, rid, "mp4", options=ExportOptions(size=160))
-    r = frames.FrameRenderer(db, plan)
+    r = export_frames.frame_renderer(db, plan)
     out = [r.render(p) for p in plan.photos]
     assert [c[:2] for c in calls] == [(ids[0], ids[1]), (ids[0], ids[2])]  # never the reference itself
     assert not out[1].aligned and "not aligned" in out[1].caption and out[1].notes
@@ -134,7 +134,7 @@ def test_heatmap_from_the_pipeline_change(lib, monkeypatch) -> None:
 
     monkeypatch.setattr(frames, "heatmap_image", red)
     plan = plan_for_region(db, rid, "contact-sheet", options=ExportOptions(size=160, heatmap=True))
-    r = frames.FrameRenderer(db, plan)
+    r = export_frames.frame_renderer(db, plan)
     out = [r.render(p) for p in plan.photos]
     assert out[0].heatmap is None  # not for the reference
     assert out[2].heatmap is not None and out[2].heatmap.shape == out[2].picture.shape
@@ -153,6 +153,6 @@ def test_heatmap_failure_is_noted_not_fatal(lib, monkeypatch) -> None:
 
     monkeypatch.setattr(frames, "heatmap_image", broken)
     plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=160, heatmap=True))
-    r = frames.FrameRenderer(db, plan)
+    r = export_frames.frame_renderer(db, plan)
     f = r.render(plan.photos[2])
     assert f.heatmap is None and "heatmap unavailable" in f.notes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from skintrack.services import formatting as fmt
+from skintrack.core import formatting as fmt
 
 
 def test_one_minus_sign_and_no_negative_zero() -> None:

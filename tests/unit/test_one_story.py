@@ -8,10 +8,10 @@ from pathlib import Path
 
 from tests.unit.test_export_support import make_library
 
+from skintrack.core.reading import patch_delta_l, reading
 from skintrack.export.chart import trend_series
 from skintrack.export.data import to_csv
 from skintrack.export.plan import plan_for_region
-from skintrack.services.reading import patch_delta_l, reading
 
 
 def test_reading_badge_chart_and_csv_agree(tmp_path: Path) -> None:

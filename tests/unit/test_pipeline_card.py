@@ -165,7 +165,7 @@ def test_pdf_shows_the_stored_numbers(analysed, tmp_path) -> None:
     m = _stored(analysed)
     reader = pypdf.PdfReader(str(_export(analysed, "pdf", tmp_path / "r.pdf")))
     text = " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
-    from skintrack.services import formatting
+    from skintrack.core import formatting
 
     assert formatting.area(m["darkened_area_mm2"]) in text  # the app's one area format (cm² from 100 mm²)
     assert formatting.signed(m["mean_delta_L"]) in text

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from skintrack.services.reading import (
+from skintrack.core.reading import (
     NO_CHANGE,
     NO_MEASUREMENT,
     UNIFORM_NOT_MEASURABLE,

@@ -1,4 +1,4 @@
-"""services.settings: ChangeSettings in the library (keys, defaults, bad values, migration)."""
+"""library.settings: ChangeSettings in the library (keys, defaults, bad values, migration)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from skintrack.core.change import ChangeSettings
-from skintrack.services import settings as svc
+from skintrack.library import settings as svc
 
 
 @pytest.fixture

@@ -26,11 +26,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from skintrack.core import card
+    from skintrack.export.card_pdf import write_card_pdf
 
     out = Path(args.out).expanduser()
     suffix = out.suffix.lower()
     if suffix == ".pdf":
-        card.write_card_pdf(out)
+        write_card_pdf(out)
     elif suffix == ".png":
         if not 50 <= args.dpi <= 2400:
             raise UsageError("--dpi must be between 50 and 2400")

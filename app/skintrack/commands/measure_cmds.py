@@ -151,8 +151,8 @@ def _settings(args: argparse.Namespace) -> ChangeSettings:
     what ``analyze`` stores for the same pair.
     """
     from skintrack.library.db import DB_NAME, Library
+    from skintrack.library.settings import defaults, load_settings
     from skintrack.paths import resolve_library_dir
-    from skintrack.services.settings import defaults, load_settings
 
     root = resolve_library_dir(getattr(args, "library", None))
     if not (root / DB_NAME).is_file():

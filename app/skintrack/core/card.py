@@ -4,21 +4,16 @@ A credit-card-size card (85.6 x 54 mm) carries four ArUco markers (DICT_4X4_50, 
 corners, white / 18 % grey / black patches, six skin-tone patches of stated sRGB values and a mm
 ruler. Taped beside the watched skin, it gives each photo a card-plane homography, a mm scale and a
 colour correction measured against known colours, the strongest normalisation Skintrack has.
-Pure numpy/OpenCV (reportlab for the PDF); no Qt.
+Pure numpy/OpenCV; the printable PDF is drawn by ``export.card_pdf``.
 """
 
 from __future__ import annotations
 
-import io
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import cv2
 import numpy as np
-
-from skintrack.core.fsutil import atomic_write_bytes
 
 if TYPE_CHECKING:
     from skintrack.core.colour import ColourCorrection
@@ -106,7 +101,7 @@ def marker_bits(marker_id: int) -> np.ndarray:
     return img > 127
 
 
-def _ruler_ticks() -> list[tuple[float, float]]:
+def ruler_ticks() -> list[tuple[float, float]]:
     """(x mm, tick length mm) for every millimetre of the ruler."""
     x0, _, length = RULER_MM
     ticks = []
@@ -155,7 +150,7 @@ def render_card_rgb(dpi: float = 300, *, supersample: int = 4) -> np.ndarray:
     x0, base, length = RULER_MM
     line = max(1, round(0.15 * ppx))
     fill(x0 - 0.075, base - 0.075, length + 0.15, 0.15, (0, 0, 0))
-    for x, tick in _ruler_ticks():
+    for x, tick in ruler_ticks():
         fill(x - 0.075, base - tick, 0.15, tick, (0, 0, 0))
     font = cv2.FONT_HERSHEY_SIMPLEX
     scale = 1.8 * ppy / 22.0  # Hershey simplex: ~22 px cap height at scale 1
@@ -175,76 +170,6 @@ def render_card_rgb(dpi: float = 300, *, supersample: int = 4) -> np.ndarray:
     if ss == 1:
         return img
     return cv2.resize(img, (w_px, h_px), interpolation=cv2.INTER_AREA)
-
-
-# --------------------------------------------------------------------------- PDF
-
-
-def card_pdf_bytes() -> bytes:
-    """The card as a one-page vector PDF whose page is exactly the card (85.6 x 54 mm)."""
-    from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
-
-    w_mm, h_mm = CARD_SIZE_MM
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=(w_mm * mm, h_mm * mm), invariant=1, pageCompression=1)
-    c.setTitle("Skintrack calibration card")
-    c.setAuthor("Skintrack")
-    c.setSubject("Print at 100 % (actual size, no fit-to-page). Card 85.6 x 54 mm.")
-
-    def rect(x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
-        """Card mm (y down) -> PDF points (y up)."""
-        return x * mm, (h_mm - y - h) * mm, w * mm, h * mm
-
-    for patch in PATCHES:
-        c.setFillColorRGB(*(v / 255 for v in patch.srgb))
-        c.rect(*rect(*patch.rect_mm), stroke=0, fill=1)
-        if patch.name == "white":
-            x, y, w, h = patch.rect_mm
-            half = WHITE_OUTLINE_MM / 2
-            c.setStrokeColorRGB(190 / 255, 190 / 255, 190 / 255)
-            c.setLineWidth(WHITE_OUTLINE_MM * mm)
-            c.rect(*rect(x + half, y + half, w - 2 * half, h - 2 * half), stroke=1, fill=0)
-
-    module = MARKER_SIZE_MM / MARKER_MODULES
-    for marker_id, (mx, my) in MARKERS.items():
-        c.setFillColorRGB(0, 0, 0)
-        c.rect(*rect(mx, my, MARKER_SIZE_MM, MARKER_SIZE_MM), stroke=0, fill=1)
-        path = c.beginPath()  # all white modules in one path: no hairline seams between neighbours
-        bits = marker_bits(marker_id)
-        for r, col in zip(*np.nonzero(bits), strict=True):
-            path.rect(*rect(mx + col * module, my + r * module, module, module))
-        c.setFillColorRGB(1, 1, 1)
-        c.drawPath(path, stroke=0, fill=1)
-
-    x0, base, length = RULER_MM
-    c.setStrokeColorRGB(0, 0, 0)
-    c.setLineWidth(0.15 * mm)
-    c.setLineCap(0)
-    c.line(x0 * mm, (h_mm - base) * mm, (x0 + length) * mm, (h_mm - base) * mm)
-    for x, tick in _ruler_ticks():
-        c.line(x * mm, (h_mm - base) * mm, x * mm, (h_mm - base + tick) * mm)
-    c.setFillColorRGB(0, 0, 0)
-    c.setFont("Helvetica", 1.8 * mm / 0.72)
-    for i in range(0, int(length) + 1, 10):
-        c.drawCentredString((x0 + i) * mm, (h_mm - base + 4.3) * mm, str(i))
-    c.drawString((x0 + length + 2) * mm, (h_mm - base + 0.2) * mm, "mm")
-    c.setFont("Helvetica", LABEL_SIZE_MM * mm / 0.72)
-    c.drawCentredString(w_mm / 2 * mm, (h_mm - LABEL_BASELINE_MM) * mm, CARD_LABEL)
-    c.setStrokeColorRGB(200 / 255, 200 / 255, 200 / 255)  # cut line on the card edge
-    c.setLineWidth(CUT_LINE_MM * mm)
-    half = CUT_LINE_MM / 2
-    c.rect(half * mm, half * mm, (w_mm - CUT_LINE_MM) * mm, (h_mm - CUT_LINE_MM) * mm, stroke=1, fill=0)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
-
-
-def write_card_pdf(path: str | os.PathLike[str]) -> Path:
-    """Write the printable card atomically; returns the path."""
-    target = Path(path)
-    atomic_write_bytes(target, card_pdf_bytes())
-    return target
 
 
 # --------------------------------------------------------------------------- detection

@@ -21,9 +21,9 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from skintrack.core import formatting
 from skintrack.demo import synth
 from skintrack.progress import CancelToken, Progress, rescaled
-from skintrack.services import formatting
 
 PHOTO_SIZE = (512, 384)  # a phone photo's detail at a size the first run analyses in seconds
 RENDER_THREADS = 2

@@ -18,9 +18,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from skintrack.services import formatting
-from skintrack.services.reading import patch_mean, stored_thresholds
-from skintrack.services.settings import defaults, load_settings
+from skintrack.core import formatting
+from skintrack.core.reading import patch_mean, stored_thresholds
+from skintrack.library.settings import defaults, load_settings
 
 DEFAULT_THRESHOLD_L = defaults().threshold_L
 DEFAULT_NOISE_K = defaults().noise_k

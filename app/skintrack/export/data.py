@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from skintrack import NOT_A_DIAGNOSIS, __version__
+from skintrack.core.reading import patch_delta_l
 from skintrack.export.plan import ExportPlan
-from skintrack.services.reading import patch_delta_l
 
 #: (column, unit) in output order; metric columns are read from the measurement's metrics dict
 COLUMNS: tuple[tuple[str, str], ...] = (

@@ -2,8 +2,9 @@
 
 Every frame is in the geometry of the region's reference photo and cropped to the same box
 (the watched area with a margin, else the whole photo), so a timelapse does not jump. The
-pixels, the change map and the metrics come from ``services.analysis.aligned_pair``: the same
-measurement pipeline as the app and the CLI, with the library's settings and the region's areas.
+pixels, the change map and the metrics come from a ``FrameSource`` that the export service builds
+on the measurement pipeline: the same pipeline as the app and the CLI, with the library's
+settings and the region's areas.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -22,14 +23,10 @@ from PIL import Image, ImageDraw, ImageFont
 
 from skintrack.core.change import ChangeResult
 from skintrack.core.heatmap import heatmap_image
-from skintrack.core.images import decode, filter_exif
-from skintrack.errors import AlignmentFailedError
+from skintrack.core.images import filter_exif
 from skintrack.export.plan import ExportPlan, PlannedPhoto
 from skintrack.library.db import Library
 from skintrack.progress import CancelToken
-from skintrack.services.analysis import aligned_pair
-from skintrack.services.pipeline import measurement_version
-from skintrack.services.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -247,44 +244,16 @@ def encode_jpeg(img: np.ndarray, quality: int = 88, exif: bytes | None = None) -
 # --------------------------------------------------------------------------- alignment source
 
 
-def aligned_image(
-    lib: Library,
-    region_id: int,
-    reference_id: int,
-    photo_id: int,
-    max_side: int,
-    *,
-    pixels_only: bool = False,
-) -> Aligned:
-    """THE one place export frames come from: ``photo_id`` in ``reference_id`` geometry.
+class FrameSource(Protocol):
+    """Where frames come from: the measurement pipeline, supplied by ``services.export``."""
 
-    The pixels, the change and the metrics come from ``services.analysis.aligned_pair`` (the
-    measurement pipeline), so an export shows what the app and the CLI measure; ``pixels_only``
-    when the frame shows a stored measurement and no heatmap (faster, no change). Never raises
-    for a failed alignment (``ok=False`` instead).
-    """
-    if photo_id == reference_id:
-        return Aligned(_decode(lib, photo_id, max_side), None, True, quality=1.0, method="reference")
-    try:
-        pair = aligned_pair(
-            lib, region_id, reference_id, photo_id, max_side=max_side, pixels_only=pixels_only
-        )
-    except AlignmentFailedError as exc:
-        return Aligned(_decode(lib, photo_id, max_side), None, False, message=str(exc))
-    return Aligned(
-        pair.later_normalised,
-        pair.valid,
-        True,
-        quality=pair.alignment.quality,
-        method=pair.alignment.method,
-        change=pair.change,
-        normalised=pair.normalised,
-        metrics=pair.metrics,
-    )
+    def measurement_version(self) -> str:
+        """The version string a stored measurement of the plan's region must carry to be current."""
+        ...
 
-
-def _decode(lib: Library, photo_id: int, max_side: int) -> np.ndarray:
-    return decode(lib.original_path(lib.photo(photo_id)), max_side=max_side).rgb
+    def aligned(self, photo_id: int, max_side: int, *, pixels_only: bool) -> Aligned:
+        """``photo_id`` in the reference geometry (``ok=False`` when it cannot be aligned)."""
+        ...
 
 
 def heatmap_of(change: ChangeResult | None, base: np.ndarray, *, legend: bool = False) -> np.ndarray | None:
@@ -304,15 +273,22 @@ class FrameRenderer:
     """Renders the frames of one plan; keeps the crop box and frame size identical for all."""
 
     def __init__(
-        self, lib: Library, plan: ExportPlan, *, heatmap: bool | None = None, full_heatmap_ids: Any = ()
+        self,
+        lib: Library,
+        plan: ExportPlan,
+        source: FrameSource,
+        *,
+        heatmap: bool | None = None,
+        full_heatmap_ids: Any = (),
     ) -> None:
         self.lib = lib
+        self.source = source
         self.plan = plan
         self.heatmap = plan.options.heatmap if heatmap is None else heatmap
         self.full_heatmap_ids = set(full_heatmap_ids)
         self.size = int(plan.options.size)
         region = lib.region(plan.region_id)
-        ref_id = plan.reference_id if plan.reference_id is not None else plan.photos[0].photo_id
+        ref_id = plan.frame_reference_id
         self.reference_id = ref_id
         ref = lib.photo(ref_id)
         self.ref_size = (int(ref.width), int(ref.height))
@@ -324,7 +300,7 @@ class FrameRenderer:
         bw, bh = self.box[2] - self.box[0], self.box[3] - self.box[1]
         scale = self.size / max(bw, bh)
         self._out_wh = (max(2, round(bw * scale)), max(2, round(bh * scale)))  # same for every frame
-        self.version = measurement_version(load_settings(lib), region)
+        self.version = source.measurement_version()
 
     def _crop(self, img: np.ndarray) -> np.ndarray:
         sx = img.shape[1] / self.ref_size[0]
@@ -350,13 +326,8 @@ class FrameRenderer:
             token.raise_if_cancelled()
         stored = None if planned.is_reference else self._stored(planned.photo_id)
         wants_change = self.heatmap or planned.photo_id in self.full_heatmap_ids
-        al = aligned_image(
-            self.lib,
-            self.plan.region_id,
-            self.reference_id,
-            planned.photo_id,
-            self.work_side,
-            pixels_only=stored is not None and not wants_change,
+        al = self.source.aligned(
+            planned.photo_id, self.work_side, pixels_only=stored is not None and not wants_change
         )
         notes: list[str] = []
         if al.ok:

@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -31,14 +32,14 @@ from reportlab.platypus import (
 )
 
 from skintrack import NOT_A_DIAGNOSIS, __version__
+from skintrack.core import formatting
+from skintrack.core.reading import patch_delta_l
 from skintrack.export.contact_sheet import render_contact_sheet
-from skintrack.export.frames import Frame, FrameRenderer, encode_jpeg, metric
+from skintrack.export.frames import Frame, encode_jpeg, metric
 from skintrack.export.plan import ExportPlan
 from skintrack.export.quality_section import quality_story
 from skintrack.export.report_figures import dose_summary, patch_rows
-from skintrack.services import formatting
-from skintrack.services.reading import patch_delta_l
-from skintrack.services.settings import load_settings
+from skintrack.library.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _trend_png(lib: Any, region_id: int) -> bytes | None:
 
 def _reading(metrics: dict[str, Any] | None) -> str:
     try:
-        from skintrack.services.reading import reading
+        from skintrack.core.reading import reading
     except ImportError:
         return ""
     try:
@@ -357,15 +358,9 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
     return story
 
 
-def _heatmap(lib: Any, plan: ExportPlan, latest: Frame) -> Any:
-    heat = latest.heatmap_full if latest.heatmap_full is not None else latest.heatmap
-    if heat is None and not latest.is_reference and latest.aligned:
-        try:
-            renderer = FrameRenderer(lib, plan, heatmap=False, full_heatmap_ids={latest.photo_id})
-            heat = renderer.render(_planned(plan, latest.photo_id)).heatmap_full
-        except Exception:
-            log.warning("heatmap for the PDF failed", exc_info=True)
-    return heat
+def _heatmap(latest: Frame) -> np.ndarray | None:
+    """The latest frame's heatmap with its legend (the export service renders it for the PDF)."""
+    return latest.heatmap_full if latest.heatmap_full is not None else latest.heatmap
 
 
 def _photos_section(
@@ -381,7 +376,7 @@ def _photos_section(
     if ref is None or latest is None:
         return []
     out: list[Any] = [Paragraph("Reference, latest check-in and change", st["h2"])]
-    heat = _heatmap(lib, plan, latest) if not latest.is_reference else None
+    heat = _heatmap(latest) if not latest.is_reference else None
     pictures = [ref.picture, latest.picture] + ([heat] if heat is not None else [])
     gap = 4 * mm
     width = (CONTENT_W - gap * (len(pictures) - 1)) / len(pictures)
@@ -419,10 +414,6 @@ def _photos_section(
         w = CONTENT_W
         out.append(_table([head, *rows], [w * x for x in (0.08, 0.13, 0.13, 0.16, 0.5)]))
     return out
-
-
-def _planned(plan: ExportPlan, photo_id: int) -> Any:
-    return next(p for p in plan.photos if p.photo_id == photo_id)
 
 
 def write_pdf(lib: Any, plan: ExportPlan, frames: list[Frame], out: str | Path) -> None:

@@ -89,6 +89,11 @@ class ExportPlan:
         return self.format in IMAGE_FORMATS
 
     @property
+    def frame_reference_id(self) -> int:
+        """The photo every frame is aligned to: the region's reference, else the first photo."""
+        return self.reference_id if self.reference_id is not None else self.photos[0].photo_id
+
+    @property
     def photo_ids(self) -> list[int]:
         return [p.photo_id for p in self.photos]
 

@@ -6,7 +6,7 @@ import statistics
 from collections import defaultdict
 from typing import Any
 
-from skintrack.services import formatting
+from skintrack.core import formatting
 
 
 def dose_summary(entries: list[Any]) -> list[str]:

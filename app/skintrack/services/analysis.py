@@ -2,7 +2,7 @@
 
 Each is a thin caller of :func:`skintrack.services.pipeline.measure_pair` (load, find charts,
 align or reuse, rasterise the areas, compare) with the library's settings from
-:mod:`skintrack.services.settings`, so a pair gives the same numbers in the CLI, the GUI and the
+:mod:`skintrack.library.settings`, so a pair gives the same numbers in the CLI, the GUI and the
 exports. Resolution conventions are described in the pipeline module; ``analysis_scale``
 (analysis long side / original long side) is reported with every result so nobody mistakes it
 for a full-resolution measurement.
@@ -28,6 +28,7 @@ from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult, ChangeSettings
 from skintrack.errors import AlignmentFailedError, InvalidInputError, LibraryError
 from skintrack.library.models import MeasurementRecord
+from skintrack.library.settings import load_settings
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import pipeline
 from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the GUI use these names
@@ -44,7 +45,6 @@ from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the
     to_reference_px,
 )
 from skintrack.services.quality import capture_warnings
-from skintrack.services.settings import load_settings
 
 __all__ = [
     "ANALYSIS_SIDE",

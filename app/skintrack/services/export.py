@@ -135,10 +135,10 @@ def _render_all(
     lib: Any, plan: ExportPlan, token: CancelToken, total: int
 ) -> Generator[Progress, None, list[Any]]:
     """Render every frame on RENDER_THREADS threads (numpy/OpenCV release the GIL), in plan order."""
-    from skintrack.export.frames import FrameRenderer
+    from skintrack.services.export_frames import frame_renderer
 
     full = {plan.photos[-1].photo_id} if plan.format == "pdf" and plan.photos else set()
-    renderer = FrameRenderer(lib, plan, full_heatmap_ids=full)
+    renderer = frame_renderer(lib, plan, full_heatmap_ids=full)
     photos = plan.photos
     results: list[Any] = [None] * len(photos)
     yield Progress(0, total, f"rendering {len(photos)} check-ins")
@@ -204,11 +204,11 @@ def render_preview(lib: Any, plan: ExportPlan, token: CancelToken | None = None)
 
         data = (to_csv if plan.format == "csv" else to_json)(lib, plan).decode("utf-8-sig")
         return "\n".join(data.splitlines()[:12])
-    from skintrack.export.frames import FrameRenderer
+    from skintrack.services.export_frames import frame_renderer
 
     if not plan.photos:
         return None
-    renderer = FrameRenderer(lib, plan)
+    renderer = frame_renderer(lib, plan)
     token.raise_if_cancelled()
     if plan.format == "pdf":
         first = next((p for p in plan.photos if p.is_reference), plan.photos[0])

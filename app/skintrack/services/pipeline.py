@@ -41,6 +41,7 @@ from skintrack.core.chart_data import colorchecker_linear
 from skintrack.core.charts import ChartDetection
 from skintrack.core.parallel import both
 from skintrack.library.models import AlignmentRecord, MeasurementRecord
+from skintrack.library.settings import settings_digest_basis
 from skintrack.progress import CancelToken
 from skintrack.services.pair_geometry import (
     Polygons,
@@ -51,7 +52,6 @@ from skintrack.services.pair_geometry import (
     to_full,
     to_reference_px,
 )
-from skintrack.services.settings import settings_digest_basis
 
 log = logging.getLogger(__name__)
 

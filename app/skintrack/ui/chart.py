@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.export.chart import (
     DARK,
     LIGHT,
@@ -40,7 +41,6 @@ from skintrack.export.chart import (
     trend_series,
 )
 from skintrack.library import Library
-from skintrack.services import formatting
 from skintrack.ui import theme
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,9 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, Q
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from skintrack.services import formatting
-from skintrack.services.reading import patch_delta_l, stored_thresholds
-from skintrack.services.settings import defaults
+from skintrack.core import formatting
+from skintrack.core.reading import patch_delta_l, stored_thresholds
+from skintrack.library.settings import defaults
 from skintrack.ui import theme
 from skintrack.ui.models import PhotoRole, RegionRole, fmt_date
 from skintrack.ui.thumbnails import placeholder

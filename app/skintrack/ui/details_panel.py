@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import AlignmentRecord, Library
 from skintrack.library.models import Photo
+from skintrack.library.settings import defaults
 from skintrack.progress import CancelToken
-from skintrack.services.settings import defaults
 from skintrack.ui.chart import TrendChartWidget
 from skintrack.ui.delegates import indicator
 from skintrack.ui.quality_cell import show_stored_quality
@@ -305,7 +305,7 @@ class DetailsPanel(QWidget):
         noise = _num(m, "noise_delta_L")
         v["noise"].setText(NONE if noise is None else f"±{noise:.1f} L*")
         try:
-            from skintrack.services.reading import reading
+            from skintrack.core.reading import reading
 
             text = reading(m, threshold_l=self.threshold_L)
         except Exception:

@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.library import Library
 from skintrack.library.models import JOURNAL_KINDS, JournalEntry
-from skintrack.services import formatting
 from skintrack.ui import icons
 from skintrack.ui.tasks import Job, Pool, run_task
 

@@ -35,9 +35,9 @@ from PySide6.QtWidgets import (
 from skintrack import APP_NAME
 from skintrack.errors import SkintrackError
 from skintrack.library import Library, Photo
+from skintrack.library.settings import defaults
 from skintrack.services import demo
 from skintrack.services.analysis import AnalysisReport
-from skintrack.services.settings import defaults
 from skintrack.ui import actions, icons, library_tasks
 from skintrack.ui.checkin_files import image_paths
 from skintrack.ui.editing import LibraryEdits

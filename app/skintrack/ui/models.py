@@ -21,9 +21,9 @@ from PySide6.QtCore import (
     Slot,
 )
 
+from skintrack.core import formatting
 from skintrack.library.models import MeasurementRecord, Photo, RegionSummary
-from skintrack.services import formatting
-from skintrack.services.settings import defaults
+from skintrack.library.settings import defaults
 from skintrack.ui.thumbnails import ThumbnailLoader
 
 Index = QModelIndex | QPersistentModelIndex
@@ -54,7 +54,7 @@ class PhotoRole(IntEnum):
 
 
 def fmt_date(value: Any) -> str:
-    """The app's one date format (services.formatting)."""
+    """The app's one date format (core.formatting)."""
     return formatting.day(value)
 
 

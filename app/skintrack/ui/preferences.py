@@ -5,7 +5,7 @@ Two stores, on purpose:
   computer: QSettings group ``preferences`` with ``schema_version`` and forward migrations.
 - The measurement settings (``core.change.ChangeSettings``: darkening threshold, noise factor,
   minimum patch area) change what a measurement means, so they live in the library and travel
-  with its backups; ``services.settings`` loads and saves them for the CLI, the GUI and exports.
+  with its backups; ``library.settings`` loads and saves them for the CLI, the GUI and exports.
 Window geometry and splitter sizes are kept apart in the ``window`` group (:class:`WindowState`).
 Tests point QSettings at a temporary INI file with the ``SKINTRACK_SETTINGS`` environment variable.
 """
@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from skintrack import APP_NAME, ORG_NAME
 from skintrack.core.change import ChangeSettings
-from skintrack.services.settings import defaults, load_settings, save_settings
+from skintrack.library.settings import defaults, load_settings, save_settings
 from skintrack.ui.theme import THEMES
 
 SETTINGS_ENV = "SKINTRACK_SETTINGS"

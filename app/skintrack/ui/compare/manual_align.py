@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.core.align import Alignment
 from skintrack.progress import CancelToken
-from skintrack.services import formatting
 from skintrack.services.manual_fit import HOMOGRAPHY_PAIRS, MODEL_WORDS, ManualFit, fit_manual_alignment
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.source import CompareSource

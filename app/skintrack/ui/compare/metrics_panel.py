@@ -8,9 +8,9 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QLabel, QVBoxLayout, QWidget
 
+from skintrack.core import formatting
 from skintrack.core.colour import ita_class
-from skintrack.services import formatting
-from skintrack.services.reading import (
+from skintrack.core.reading import (
     DEFAULT_NOISE_K,
     DEFAULT_THRESHOLD_L,
     format_area,

@@ -14,13 +14,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from skintrack.core import formatting
 from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult
 from skintrack.core.heatmap import overlay_of
 from skintrack.errors import AlignmentFailedError
 from skintrack.library import Library
 from skintrack.progress import CancelToken
-from skintrack.services import formatting
 from skintrack.services.manual_alignment import Point, save_manual_alignment
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid

@@ -26,9 +26,9 @@ from PySide6.QtWidgets import (
 
 from skintrack.core.align import Alignment
 from skintrack.library import Library
+from skintrack.library.settings import load_settings
 from skintrack.progress import CancelToken
 from skintrack.services.manual_alignment import Point
-from skintrack.services.settings import load_settings
 from skintrack.ui.compare.metrics_panel import alignment_text
 from skintrack.ui.compare.pair_view import PairView, ZoomView
 from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare

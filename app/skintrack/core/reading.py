@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from skintrack.core import formatting
 from skintrack.core.change import ChangeSettings
-from skintrack.services import formatting
 
 DEFAULT_THRESHOLD_L = ChangeSettings().threshold_L
 DEFAULT_NOISE_K = ChangeSettings().noise_k
