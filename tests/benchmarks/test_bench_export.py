@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 import time
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
-
-from test_export_support import make_library
 
 from skintrack.export.plan import ExportOptions, plan_for_region
 from skintrack.library.settings import load_settings
@@ -24,6 +19,7 @@ from skintrack.progress import CancelToken
 from skintrack.services.export import run_export
 from skintrack.services.pipeline import measurement_version
 from skintrack.ui.tasks import drive
+from support.export_library import make_library
 
 N = 10
 SIZE = (4000, 3000)

@@ -66,7 +66,6 @@ def xvfb() -> Iterator[str]:
 
 
 def _library(root: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "app"))
     from skintrack.library import Library
 
     lib_dir = root / "library"

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-import sys
 import zipfile
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_export_support import make_library
 
 from skintrack.errors import Cancelled, InvalidInputError, UsageError
 from skintrack.export.backup import (
@@ -25,6 +20,7 @@ from skintrack.export.backup import (
 from skintrack.library import Library
 from skintrack.progress import CancelToken
 from skintrack.ui.tasks import drive
+from support.export_library import make_library
 
 TABLES = ("region", "photo", "alignment", "measurement", "journal")
 

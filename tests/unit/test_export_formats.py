@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -16,14 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_export_support import GPS_IFD, make_library
-
 from skintrack.export.plan import ExportOptions, plan_for_region
 from skintrack.progress import CancelToken
 from skintrack.services.export import run_export
 from skintrack.ui.tasks import drive
+from support.export_library import GPS_IFD, make_library
 
 N = 4
 

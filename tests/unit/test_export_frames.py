@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_export_support import make_library
 
 from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult
@@ -22,6 +17,7 @@ from skintrack.export.plan import ExportOptions, plan_for_region
 from skintrack.library.settings import load_settings
 from skintrack.services import analysis, export_frames
 from skintrack.services.pipeline import measurement_version
+from support.export_library import make_library
 
 
 @pytest.fixture

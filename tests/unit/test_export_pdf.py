@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_export_support import make_library
 
 from skintrack import NOT_A_DIAGNOSIS
 from skintrack.export.plan import ExportOptions, plan_for_region
 from skintrack.progress import CancelToken
 from skintrack.services.export import run_export
 from skintrack.ui.tasks import drive
+from support.export_library import make_library
 
 
 def _text(reader) -> str:

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from test_export_support import make_library
 
 from skintrack.errors import Cancelled
 from skintrack.export.plan import ExportOptions, plan_for_region
 from skintrack.progress import CancelToken
 from skintrack.services import export as export_service
+from support.export_library import make_library
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from PIL import Image
 from skintrack.errors import LibraryError
 from skintrack.library import Library
 
-APP = Path(__file__).resolve().parents[2] / "app"
-
 
 def make_jpeg(path: Path, seed: int = 0, size: tuple[int, int] = (64, 48)) -> Path:
     rgb = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype(np.uint8)
@@ -117,7 +115,6 @@ def test_check_refuses_damaged_database(library_dir: Path) -> None:
 # ---------------------------------------------------------------- concurrency
 _WRITER = """
 import json, sys
-sys.path.insert(0, {app!r})
 from skintrack.library import Library
 from skintrack.services.checkin import run_import
 root, region_name, files = sys.argv[1], sys.argv[2], sys.argv[3:]
@@ -131,9 +128,9 @@ with Library.open(root) as lib:
     both = run_import(lib, shared.id, files[-1:])
     for i in range(20):
         lib.add_journal(__import__("datetime").date(2024, 1, 1 + i), "note", notes=region_name)
-print(json.dumps({{"imported": len(mine.imported) + len(both.imported),
+print(json.dumps({"imported": len(mine.imported) + len(both.imported),
                   "duplicates": len(mine.duplicates) + len(both.duplicates),
-                  "errors": [str(e) for e in mine.errors + both.errors]}}))
+                  "errors": [str(e) for e in mine.errors + both.errors]}))
 """
 
 
@@ -146,7 +143,7 @@ def test_two_processes_writing_at_once_lose_nothing(library_dir: Path, tmp_path:
         + [str(shared)]
         for who in ("a", "b")
     ]
-    script = _WRITER.format(app=str(APP))
+    script = _WRITER
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", script, str(library_dir), f"Region {who}", *files],

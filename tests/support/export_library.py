@@ -1,4 +1,4 @@
-"""Helpers (no tests) for the export/backup tests: a small library with known alignments.
+"""Helpers for the export, backup and benchmark tests: a small library with known alignments.
 
 Photos are shifted crops of one textured canvas, so the true homography of each is a
 translation; it is stored as the alignment, with made-up measurements, so exports run without
