@@ -18,30 +18,10 @@ from skintrack.core.change import (
     heatmap_image,
 )
 from skintrack.core.colour import ColourCorrection
+from skintrack.core.compare_json import COMPARE_KEYS, PATCH_KEYS
 
 H, W = 300, 400
-DESIGN_KEYS = {
-    "calibration",
-    "darkened_fraction",
-    "darkened_area_px",
-    "darkened_area_mm2",
-    "mean_delta_L",
-    "mean_delta_b",
-    "mean_delta_ita",
-    "mean_delta_e2000",
-    "noise_delta_L",
-    "patches",
-}
-PATCH_KEYS = {
-    "area_px",
-    "area_mm2",
-    "bbox",
-    "centroid",
-    "mean_delta_L",
-    "min_delta_L",
-    "mean_delta_b",
-    "mean_delta_ita",
-}
+DESIGN_KEYS = COMPARE_KEYS - {"alignment"}  # ChangeResult.to_json: the pipeline adds the alignment
 
 
 def skin_lab(shape: tuple[int, int] = (H, W), seed: int = 0) -> np.ndarray:
@@ -354,7 +334,8 @@ def test_large_central_patch_does_not_bend_the_illumination_model() -> None:
 
 def test_reference_card_detection_is_completed_in_the_later_photo() -> None:
     """The service passes the reference's CardDetection: the card is found again in the warped later photo."""
-    card = pytest.importorskip("skintrack.core.card")
+    from skintrack.core import card
+
     h, w = 600, 800
     src = card.render_card_rgb(320 / card.CARD_SIZE_MM[0] * 25.4)
     sh, sw = src.shape[:2]

@@ -39,6 +39,7 @@ from skintrack.core.align import Alignment, scale_matrix, warp_to_reference
 from skintrack.core.change import CardCalibration, ChangeResult, ChangeSettings, compare_aligned
 from skintrack.core.chart_data import colorchecker_linear
 from skintrack.core.charts import ChartDetection
+from skintrack.core.compare_json import FIGURE_KEYS
 from skintrack.core.parallel import both
 from skintrack.library.models import AlignmentRecord, MeasurementRecord
 from skintrack.library.settings import settings_digest_basis
@@ -57,16 +58,7 @@ log = logging.getLogger(__name__)
 
 MEASURE_VERSION = "measure-2"
 ANALYSIS_SIDE = ChangeSettings().analysis_side
-UNMEASURED_KEYS = (
-    "darkened_fraction",
-    "darkened_area_px",
-    "darkened_area_mm2",
-    "mean_delta_L",
-    "mean_delta_b",
-    "mean_delta_ita",
-    "mean_delta_e2000",
-    "noise_delta_L",
-)
+UNMEASURED_KEYS = FIGURE_KEYS
 
 
 class PhotoLike(Protocol):
