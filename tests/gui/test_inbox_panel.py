@@ -99,7 +99,7 @@ def test_unsure_photo_goes_to_the_chosen_candidate(
     inbox_store.add_folder(lib, only)
     win = main_window(library=lib)
     panel = install_inbox(win)
-    qtbot.waitUntil(lambda: panel.scan_task is None and panel.model.rowCount() == 1, timeout=60_000)
+    qtbot.waitUntil(lambda: not panel.scanning and panel.model.rowCount() == 1, timeout=60_000)
     panel.view.setCurrentIndex(panel.model.index(0))
     button = panel.candidate_buttons[0]
     region_id = int(button.property("regionId"))

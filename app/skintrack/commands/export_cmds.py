@@ -6,10 +6,12 @@ import argparse
 import sys
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from skintrack.errors import EXIT_OK, UsageError
-from skintrack.progress import CancelToken, Progress
+from skintrack.progress import CancelToken, Progress, run_steps
+
+T = TypeVar("T")
 
 
 def _ids(text: str) -> list[int]:
@@ -22,20 +24,18 @@ def _ids(text: str) -> list[int]:
     return ids
 
 
-def _drive(gen: Generator[Progress, None, Any]) -> Any:
+def _drive(gen: Generator[Progress, None, T]) -> T:
     """Run a service generator; progress goes to stderr only on a terminal."""
-    show = sys.stderr.isatty()
+
+    def show(step: Progress) -> None:
+        print(f"\r{step.message[:70]:<70} {100 * step.fraction:3.0f}%", end="", file=sys.stderr)
+
+    if not sys.stderr.isatty():
+        return run_steps(gen)
     try:
-        while True:
-            step = next(gen)
-            if show and isinstance(step, Progress):
-                print(f"\r{step.message[:70]:<70} {100 * step.fraction:3.0f}%", end="", file=sys.stderr)
-    except StopIteration as stop:
-        return stop.value
+        return run_steps(gen, show)
     finally:
-        gen.close()
-        if show:
-            print(file=sys.stderr)
+        print(file=sys.stderr)
 
 
 def _export(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from skintrack.commands.library_cmds import _help_of, _open, _print_json, format
 from skintrack.core.fsutil import atomic_write_bytes
 from skintrack.errors import EXIT_ERROR, EXIT_INVALID_INPUT, EXIT_OK, UsageError
 from skintrack.library import inbox_store
-from skintrack.progress import Progress
+from skintrack.progress import Progress, run_steps
 
 if TYPE_CHECKING:
     from skintrack.services import inbox
@@ -26,17 +26,10 @@ if TYPE_CHECKING:
 def _scan_with_progress(lib: inbox.Library) -> list[inbox.InboxItem]:
     from skintrack.services import inbox
 
-    job = inbox.scan(lib)
-    show = sys.stderr.isatty()
-    while True:
-        try:
-            step: Progress = next(job)
-        except StopIteration as stop:
-            return stop.value
-        if show:
-            print(
-                f"\r[{step.done}/{step.total}] {step.message[:60]:<60}", end="", file=sys.stderr, flush=True
-            )
+    def show(step: Progress) -> None:
+        print(f"\r[{step.done}/{step.total}] {step.message[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+    return run_steps(inbox.scan(lib), show if sys.stderr.isatty() else None)
 
 
 def _folder_add(args: argparse.Namespace) -> int:

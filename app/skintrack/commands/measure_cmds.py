@@ -255,21 +255,20 @@ def _print_compare(args: argparse.Namespace, d: dict[str, Any]) -> None:
 def cmd_analyze(args: argparse.Namespace) -> int:
     from skintrack.library.db import Library
     from skintrack.paths import resolve_library_dir
+    from skintrack.progress import Progress, run_steps
     from skintrack.services.analysis import analyze_region
 
     with Library.open(resolve_library_dir(getattr(args, "library", None)), create=False) as lib:
         region = lib.region_by_name(args.region)
-        gen = analyze_region(lib, region.id, force=args.force)
-        last_line = ""
-        try:
-            while True:
-                prog = next(gen)
-                line = f"[{prog.done}/{prog.total}] {prog.message}"
-                if not args.json and prog.total and line != last_line and prog.message != "analysis complete":
-                    print(line, file=sys.stderr)
-                    last_line = line
-        except StopIteration as stop:
-            report = stop.value
+        shown: list[str] = []
+
+        def show(prog: Progress) -> None:
+            line = f"[{prog.done}/{prog.total}] {prog.message}"
+            if prog.total and shown[-1:] != [line] and prog.message != "analysis complete":
+                print(line, file=sys.stderr)
+                shown.append(line)
+
+        report = run_steps(analyze_region(lib, region.id, force=args.force), None if args.json else show)
         region = lib.region(region.id)
         photos = lib.list_photos(region.id)
         ref_id = region.reference_photo_id or (photos[0].id if photos else None)

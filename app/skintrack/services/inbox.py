@@ -18,7 +18,7 @@ from skintrack.core import images
 from skintrack.core.fsutil import is_temp_name, sha256_file
 from skintrack.errors import InvalidInputError
 from skintrack.library import Library, inbox_store
-from skintrack.progress import CancelToken, Progress
+from skintrack.progress import CancelToken, Progress, run_steps
 from skintrack.services.checkin import ImportReport, run_import
 from skintrack.services.region_match import RegionIndex, RegionMatch
 
@@ -162,19 +162,21 @@ def scan(
     return items
 
 
-def run_scan(lib: Library, **kwargs: object) -> list[InboxItem]:
+def run_scan(
+    lib: Library, *, index: RegionIndex | None = None, hashes: HashCache | None = None
+) -> list[InboxItem]:
     """``scan`` to completion without progress (CLI, tests)."""
-    job = scan(lib, **kwargs)  # type: ignore[arg-type]
-    while True:
-        try:
-            next(job)
-        except StopIteration as stop:
-            return stop.value
+    return run_steps(scan(lib, index=index, hashes=hashes))
 
 
 def accept(lib: Library, path: str | os.PathLike[str], region_id: int) -> ImportReport:
     """Copy one inbox photo into a region (the inbox file stays untouched)."""
-    return run_import(lib, region_id, [Path(path)])
+    return accept_into(lib, [path], region_id)
+
+
+def accept_into(lib: Library, paths: Iterable[str | os.PathLike[str]], region_id: int) -> ImportReport:
+    """Copy inbox photos into one region in one import (the inbox files stay untouched)."""
+    return run_import(lib, region_id, [Path(p) for p in paths])
 
 
 def accept_sure(lib: Library, items: Iterable[InboxItem]) -> ImportReport:

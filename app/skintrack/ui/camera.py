@@ -101,7 +101,6 @@ class FakeFrameSource(FrameSource):
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
-        self._handles: list[TaskHandle] = []
 
     def start(self) -> None:
         self.timer.start()
@@ -134,10 +133,14 @@ class FakeFrameSource(FrameSource):
                 raise OSError(f"could not save {path}")
             return str(path)
 
-        handle = run_task(job, name="fake-capture", pool=Pool.THUMBS, parent=self)
-        handle.succeeded.connect(lambda p: self.captured.emit(p))
-        handle.failed.connect(lambda msg, _tb: self.error.emit(msg))
-        self._handles.append(handle)
+        run_task(
+            job,
+            on_result=self.captured.emit,
+            on_error=self.error.emit,
+            name="fake-capture",
+            pool=Pool.THUMBS,
+            parent=self,
+        )
 
 
 class SequenceFrameSource(FakeFrameSource):
@@ -369,7 +372,7 @@ class CameraPanel(QWidget):
 
     def _load_ghost(self) -> None:
         path = self._reference
-        if path is not None and path == getattr(self, "_ghost_for", None):
+        if path is not None and path == self._ghost_for:
             return
         self._ghost_for = path
         if path is None:
@@ -377,10 +380,14 @@ class CameraPanel(QWidget):
             self.ghost_label.setText("No reference photo yet: this check-in will become the reference.")
             return
         self.ghost_label.setText("Loading the reference photo…")
-        handle = run_task(lambda _t: load_ghost(path), name="ghost", pool=Pool.THUMBS, parent=self)
-        handle.succeeded.connect(lambda res, p=path: self._ghost_ready(p, res))
-        handle.failed.connect(lambda msg, _tb: self.ghost_label.setText(f"Cannot show the reference: {msg}"))
-        self._ghost_task = handle
+        self._ghost_task = run_task(
+            lambda _t: load_ghost(path),
+            on_result=lambda res: self._ghost_ready(path, res),
+            on_error=lambda msg: self.ghost_label.setText(f"Cannot show the reference: {msg}"),
+            name="ghost",
+            pool=Pool.THUMBS,
+            parent=self,
+        )
 
     def _ghost_ready(self, path: Path, res: tuple[QImage, QImage]) -> None:
         if path != self._reference:

@@ -8,25 +8,18 @@ tool writes many files at once); the panel also rescans when the library changes
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import (
-    QAbstractListModel,
     QFileSystemWatcher,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
     QSize,
     Qt,
     QTimer,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListView,
-    QMainWindow,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -46,122 +38,13 @@ from skintrack.progress import CancelToken
 from skintrack.services import inbox
 from skintrack.services.checkin import ImportReport
 from skintrack.services.inbox import InboxItem
-from skintrack.ui.image_convert import rgb_to_qimage
-from skintrack.ui.task_outcome import CANCELLED, on_outcome
-from skintrack.ui.tasks import Pool, TaskHandle, run_task
+from skintrack.ui.inbox_model import THUMB, InboxModel, ScanResult, scan_job
+from skintrack.ui.tasks import Job, Pool, TaskHandle, run_task
 
-THUMB = 96
+if TYPE_CHECKING:
+    from skintrack.ui.main_window import MainWindow
+
 RESCAN_DELAY_MS = 1500  # a sync tool writes a burst of files; scan once it has settled
-
-
-@dataclass(frozen=True)
-class ScanResult:
-    items: list[InboxItem]
-    thumbs: dict[Path, np.ndarray]
-
-
-def _scan_job(lib: Library) -> Any:
-    def job(token: CancelToken) -> Any:
-        from skintrack.core import images
-
-        items = yield from inbox.scan(lib, token=token)
-        thumbs: dict[Path, np.ndarray] = {}
-        for item in items:
-            token.raise_if_cancelled()
-            if item.error is None:
-                # a thumbnail is decoration; without one the row still shows the file name
-                with contextlib.suppress(Exception):
-                    thumbs[item.path] = images.thumbnail(item.path, size=THUMB)
-        return ScanResult(items, thumbs)
-
-    return job
-
-
-class InboxModel(QAbstractListModel):
-    """Inbox items, sure ones first, each with its thumbnail and a one-line proposal."""
-
-    ItemRole = Qt.ItemDataRole.UserRole + 1
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._items: list[InboxItem] = []
-        self._icons: dict[Path, QIcon] = {}
-
-    def set_result(self, result: ScanResult) -> None:
-        self.beginResetModel()
-        self._items = sorted(
-            result.items, key=lambda it: (not it.sure, it.match is None or it.match.proposed is None)
-        )
-        self._icons = {p: QIcon(QPixmap.fromImage(rgb_to_qimage(rgb))) for p, rgb in result.thumbs.items()}
-        self.endResetModel()
-
-    def remove_paths(self, paths: set[Path]) -> None:
-        rows = [i for i, it in enumerate(self._items) if it.path in paths]
-        for row in reversed(rows):
-            self.beginRemoveRows(QModelIndex(), row, row)
-            del self._items[row]
-            self.endRemoveRows()
-
-    @property
-    def items(self) -> list[InboxItem]:
-        return list(self._items)
-
-    def sure_items(self) -> list[InboxItem]:
-        return [it for it in self._items if it.sure]
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def item(self, row: int) -> InboxItem:
-        return self._items[row]
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._items):
-            return None
-        it = self._items[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return f"{it.path.name}\n{describe(it)}"
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._icons.get(it.path) or _placeholder_icon()
-        if role == Qt.ItemDataRole.ToolTipRole:
-            when = "date unknown" if it.taken_at is None else it.taken_at.strftime("%Y-%m-%d %H:%M")
-            source = " (from the photo)" if it.taken_at_source == "exif" else " (file date)"
-            return f"{it.path}\nTaken {when}{source if it.taken_at else ''}\n{describe(it)}"
-        if role == Qt.ItemDataRole.ForegroundRole and not it.sure:
-            return QColor(Qt.GlobalColor.darkYellow) if it.match and it.match.proposed else None
-        if role == self.ItemRole:
-            return it
-        return None
-
-
-def describe(it: InboxItem) -> str:
-    """One line about an item's proposal, as the list shows it."""
-    if it.error:
-        return f"Cannot read: {it.error}"
-    m = it.match
-    if m is None or m.proposed is None:
-        names = " or ".join(c.name for c in (m.candidates if m else [])[:2])
-        return "No matching region" + (f" (closest: {names})" if names else "")
-    if m.sure:
-        return f"✓ {m.proposed.name} ({m.confidence:.0%})"
-    return f"? {m.proposed.name} ({m.confidence:.0%}), please check"
-
-
-_PLACEHOLDER: QIcon | None = None
-
-
-def _placeholder_icon() -> QIcon:
-    global _PLACEHOLDER
-    if _PLACEHOLDER is None:
-        pm = QPixmap(THUMB, THUMB * 3 // 4)
-        pm.fill(QColor(128, 128, 128, 60))
-        p = QPainter(pm)
-        p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, "?")
-        p.end()
-        _PLACEHOLDER = QIcon(pm)
-    return _PLACEHOLDER
 
 
 class InboxPanel(QWidget):
@@ -177,7 +60,7 @@ class InboxPanel(QWidget):
         self.setObjectName("inboxPanel")
         self.lib: Library | None = None
         self.scan_task: TaskHandle | None = None
-        self._tasks: set[TaskHandle] = set()
+        self._scan_serial = 0  # a scan's outcome counts only while it is the latest scan
         self._rescan_again = False
         self.model = InboxModel(self)
         self.watcher = QFileSystemWatcher(self)
@@ -248,7 +131,8 @@ class InboxPanel(QWidget):
     def set_library(self, lib: Library | None) -> None:
         if self.scan_task is not None:
             self.scan_task.cancel()
-            self.scan_task = None  # its outcome is ignored (see _scan_done)
+            self.scan_task = None
+        self._scan_serial += 1  # the cancelled scan's outcome is ignored (see _scan_done)
         self.lib = lib
         self.model.set_result(ScanResult([], {}))
         self._watch()
@@ -303,7 +187,7 @@ class InboxPanel(QWidget):
         """Scan the inbox folders in a worker; a request during a scan runs once it ends."""
         if self.lib is None:
             return None
-        if self.scan_task is not None and not self.scan_task.done:
+        if self.scanning:
             self._rescan_again = True
             return self.scan_task
         self._rescan_again = False
@@ -312,21 +196,34 @@ class InboxPanel(QWidget):
             self.scanFinished.emit(0)
             return None
         self.status.setText("Looking for new photos…")
-        handle = run_task(_scan_job(self.lib), name="inbox-scan", pool=Pool.WORK, parent=self)
-        handle.progress.connect(lambda p: self.status.setText(f"Sorting new photos… {p.done}/{p.total}"))
-        on_outcome(handle, lambda result, error, h=handle: self._scan_done(h, result, error))
-        self.scan_task = handle
-        return handle
+        self._scan_serial += 1
+        serial = self._scan_serial
+        self.scan_task = run_task(
+            scan_job(self.lib),
+            on_progress=lambda p: self.status.setText(f"Sorting new photos… {p.done}/{p.total}"),
+            on_result=lambda result: self._scan_done(serial, result, None),
+            on_error=lambda message: self._scan_done(serial, None, message or "failed"),
+            on_cancel=lambda: self._scan_done(serial, None, None),
+            name="inbox-scan",
+            pool=Pool.WORK,
+            parent=self,
+        )
+        return self.scan_task
 
-    def _scan_done(self, handle: TaskHandle, result: ScanResult | None, error: str | None) -> None:
-        if handle is not self.scan_task:
+    @property
+    def scanning(self) -> bool:
+        return self.scan_task is not None and not self.scan_task.done
+
+    def _scan_done(self, serial: int, result: ScanResult | None, error: str | None) -> None:
+        """A scan ended (``error`` None when it was cancelled or succeeded)."""
+        if serial != self._scan_serial:
             return  # a scan of a library that was replaced meanwhile
         self.scan_task = None
         if result is not None:
             self.model.set_result(result)
         self._fill_regions()
         self._update_controls()
-        if error is not None and error != CANCELLED:
+        if error is not None:
             self.status.setText(f"The inbox scan failed: {error}")
         self.scanFinished.emit(self.model.rowCount())
         if self._rescan_again:
@@ -350,19 +247,8 @@ class InboxPanel(QWidget):
             return None
         lib = self.lib
 
-        def job(_token: CancelToken) -> Any:
-            report = None
-            for it in items:
-                one = inbox.accept(lib, it.path, region_id)
-                if report is None:
-                    report = one
-                else:
-                    report.imported += one.imported
-                    report.errors += one.errors
-                    report.duplicates += one.duplicates
-            return report
-
-        return self._write(job, {it.path for it in items})
+        paths = [it.path for it in items]
+        return self._write(lambda _t: inbox.accept_into(lib, paths, region_id), set(paths))
 
     @Slot()
     def _accept_candidate(self) -> None:
@@ -384,20 +270,16 @@ class InboxPanel(QWidget):
             return None
         lib = self.lib
 
-        def job(_token: CancelToken) -> Any:
+        def job(_token: CancelToken) -> None:
             for it in items:
                 inbox.dismiss(lib, it)
-            return None
 
         return self._write(job, {it.path for it in items}, imported=False)
 
-    def _write(self, job: Any, paths: set[Path], imported: bool = True) -> TaskHandle:
-        handle = run_task(job, name="inbox-write", pool=Pool.WRITE, parent=self)
-        self._tasks.add(handle)
+    def _write(self, job: Job, paths: set[Path], imported: bool = True) -> TaskHandle:
         self.setEnabled(False)
 
-        def done(report: ImportReport | None, error: str | None, h: TaskHandle = handle) -> None:
-            self._tasks.discard(h)
+        def done(report: ImportReport | None, error: str | None) -> None:
             self.setEnabled(True)
             if error is not None:
                 self.status.setText(f"Could not finish: {error}")
@@ -413,8 +295,15 @@ class InboxPanel(QWidget):
                 self.libraryTouched.emit()
             self._update_controls()
 
-        on_outcome(handle, done)
-        return handle
+        return run_task(
+            job,
+            on_result=lambda report: done(report, None),
+            on_error=lambda message: done(None, message or "failed"),
+            on_cancel=lambda: done(None, "cancelled"),
+            name="inbox-write",
+            pool=Pool.WRITE,
+            parent=self,
+        )
 
     # -------------------------------------------------------------- controls
     @Slot()
@@ -426,7 +315,7 @@ class InboxPanel(QWidget):
         total = self.model.rowCount()
         self.accept_all.setText(f"Accept {n_sure} sorted photo{'s' if n_sure != 1 else ''}")
         self.accept_all.setEnabled(n_sure > 0)
-        if self.scan_task is None and self.lib is not None and self.folders():
+        if not self.scanning and self.lib is not None and self.folders():
             self.status.setText(
                 f"{total} new photo{'s' if total != 1 else ''} in the inbox"
                 + (f", {n_sure} sorted." if total else ".")
@@ -454,7 +343,7 @@ class InboxPanel(QWidget):
         self.debounce.stop()
 
 
-def install_inbox(window: QMainWindow) -> InboxPanel:
+def install_inbox(window: MainWindow) -> InboxPanel:
     """Add the Inbox dock, an "Inbox" menu (receive from phone, due list, reminder settings) and
     the reminder notifications to the main window; follows its ``libraryChanged`` signal."""
     from skintrack.ui.reminders_ui import install_reminders
@@ -482,7 +371,7 @@ def install_inbox(window: QMainWindow) -> InboxPanel:
     window.resizeDocks([dock], [300], Qt.Orientation.Horizontal)
 
     def on_library(_root: object = None) -> None:
-        panel.set_library(getattr(window, "lib", None))
+        panel.set_library(window.lib)
         if not panel.folders():  # nothing to show until the user picks a folder or receives photos
             dock.hide()
 
@@ -490,14 +379,8 @@ def install_inbox(window: QMainWindow) -> InboxPanel:
         dock.show()
         dock.raise_()
 
-    def on_imported() -> None:
-        reload = getattr(window, "reload", None)
-        if callable(reload):
-            reload()
-
-    if hasattr(window, "libraryChanged"):
-        window.libraryChanged.connect(on_library)
-    panel.libraryTouched.connect(on_imported)
+    window.libraryChanged.connect(on_library)
+    panel.libraryTouched.connect(window.reload)
     panel.foldersChanged.connect(show_dock)
     window.inbox_panel = panel  # type: ignore[attr-defined]
     window.inbox_dock = dock  # type: ignore[attr-defined]

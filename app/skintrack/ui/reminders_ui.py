@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QGuiApplication
@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QMenu,
     QPushButton,
     QSystemTrayIcon,
@@ -36,8 +35,10 @@ from skintrack.progress import CancelToken
 from skintrack.services import autostart, reminders
 from skintrack.services.reminders import DueItem, Notifier
 from skintrack.ui.preferences import qsettings
-from skintrack.ui.task_outcome import on_outcome
-from skintrack.ui.tasks import Pool, TaskHandle, run_task
+from skintrack.ui.tasks import Job, Pool, TaskHandle, run_task
+
+if TYPE_CHECKING:
+    from skintrack.ui.main_window import MainWindow
 
 GROUP = "reminders"
 CHECK_INTERVAL_MS = 15 * 60 * 1000
@@ -158,10 +159,8 @@ class DueDialog(QDialog):
             b.setEnabled(it is not None and it.status in ("due", "overdue", "snoozed"))
         self.skip_button.setEnabled(it is not None)
 
-    def _run(self, job: Any) -> TaskHandle:
-        handle = run_task(job, name="reminder", pool=Pool.WRITE, parent=self)
-        on_outcome(handle, lambda _result, _error: self._after_write())
-        return handle
+    def _run(self, job: Job) -> TaskHandle:
+        return run_task(job, on_finished=self._after_write, name="reminder", pool=Pool.WRITE, parent=self)
 
     @Slot()
     def _after_write(self) -> None:
@@ -225,7 +224,7 @@ class ReminderController(QObject):
 
     notified = Signal(list)  # list[DueItem]
 
-    def __init__(self, window: QMainWindow, notifier: Notifier | None = None) -> None:
+    def __init__(self, window: MainWindow, notifier: Notifier | None = None) -> None:
         super().__init__(window)
         self.window = window
         self.prefs = ReminderPrefs.load()
@@ -239,7 +238,7 @@ class ReminderController(QObject):
 
     @property
     def lib(self) -> Library | None:
-        return getattr(self.window, "lib", None)
+        return self.window.lib
 
     @property
     def notifier(self) -> Notifier | None:
@@ -275,9 +274,7 @@ class ReminderController(QObject):
         def job(_token: CancelToken) -> list[DueItem]:
             return reminders.take_due_notifications(lib)
 
-        handle = run_task(job, name="reminders", pool=Pool.WRITE, parent=self)
-        handle.succeeded.connect(self._deliver)
-        return handle
+        return run_task(job, on_result=self._deliver, name="reminders", pool=Pool.WRITE, parent=self)
 
     @Slot(object)
     def _deliver(self, items: list[DueItem]) -> None:
@@ -326,7 +323,7 @@ class ReminderController(QObject):
             self.tray.hide()
 
 
-def install_reminders(window: QMainWindow, menu: QMenu) -> ReminderController:
+def install_reminders(window: MainWindow, menu: QMenu) -> ReminderController:
     controller = ReminderController(window)
     due = QAction("Due for a photo…", window)
     due.triggered.connect(controller.open_due)
@@ -334,8 +331,7 @@ def install_reminders(window: QMainWindow, menu: QMenu) -> ReminderController:
     settings = QAction("Reminder settings…", window)
     settings.triggered.connect(controller.open_settings)
     menu.addAction(settings)
-    if hasattr(window, "libraryChanged"):
-        window.libraryChanged.connect(lambda _root: controller.check())
+    window.libraryChanged.connect(lambda _root: controller.check())
     QTimer.singleShot(2000, controller, controller.check)
     window.reminders = controller  # type: ignore[attr-defined]
     app = QApplication.instance()
