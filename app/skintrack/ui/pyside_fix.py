@@ -6,8 +6,10 @@ every call, and ``SignalInstance.emit`` drops one to ``True``. A view repainting
 per second empties ``None``'s count within a minute and the interpreter aborts
 ("none_dealloc"). Python 3.12+ made these singletons immortal, which hides the bug there; here we
 give them the same treatment: a huge reference count, so the lost references never reach zero.
-PySide6 6.11.x has no such bug. ``skintrack.ui.app.configure_application`` calls
-:func:`immortalise_singletons` before any widget exists; nothing else needs to.
+PySide6 6.11.x has no such bug (upstream PYSIDE-3474), and ``pyproject.toml`` excludes 6.12.0 on
+Python < 3.12; this guard covers an environment that has it anyway (a distribution package, a
+pinned lock file). ``skintrack.ui.app.configure_application`` calls :func:`immortalise_singletons`
+before any widget exists; nothing else needs to.
 """
 
 from __future__ import annotations
