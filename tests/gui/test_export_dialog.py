@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -12,20 +10,7 @@ from PIL import Image
 
 from skintrack.ui import tasks
 from skintrack.ui.export_dialog import ExportDialog
-
-
-def _export_support() -> ModuleType:
-    """The library builder the export unit tests use (tests/ is not a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "_export_support", Path(__file__).resolve().parents[1] / "unit" / "test_export_support.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-make_library = _export_support().make_library
+from support.export_library import make_library
 
 pytestmark = [
     pytest.mark.gui,

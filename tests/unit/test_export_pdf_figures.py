@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pypdf
-from tests.unit.test_export_support import START, make_library
 
 from skintrack.export.plan import ExportOptions, plan_for_region
 from skintrack.export.report_figures import dose_summary
 from skintrack.progress import CancelToken
 from skintrack.services.export import run_export
 from skintrack.ui.tasks import drive
+from support.export_library import START, make_library
 
 
 def _report(tmp_path: Path) -> Path:

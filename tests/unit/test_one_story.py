@@ -6,12 +6,11 @@ import csv
 import io
 from pathlib import Path
 
-from tests.unit.test_export_support import make_library
-
 from skintrack.core.reading import patch_delta_l, reading
 from skintrack.export.chart import trend_series
 from skintrack.export.data import to_csv
 from skintrack.export.plan import plan_for_region
+from support.export_library import make_library
 
 
 def test_reading_badge_chart_and_csv_agree(tmp_path: Path) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.core.reading import patch_delta_l
 from skintrack.export.plan import ExportPlan
+from skintrack.library.db import Library
+from skintrack.library.models import MeasurementRecord
 
 #: (column, unit) in output order; metric columns are read from the measurement's metrics dict
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -86,12 +88,12 @@ def _metric_set(reference_id: int, region_ref: int | None, previous_id: int | No
     return f"vs photo {reference_id}"
 
 
-def measurement_rows(lib: Any, plan: ExportPlan) -> tuple[list[dict[str, Any]], list[str]]:
+def measurement_rows(lib: Library, plan: ExportPlan) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows (plain dicts keyed by column name) and the names of extra scalar metric columns."""
     photos = {p.id: p for p in lib.list_photos(plan.region_id)}
     order = [p.id for p in photos.values()]
     wanted = set(plan.photo_ids)
-    by_photo: dict[int, list[Any]] = {}
+    by_photo: dict[int, list[MeasurementRecord]] = {}
     for m in lib.measurements_for_region(plan.region_id):
         by_photo.setdefault(m.photo_id, []).append(m)
     rows: list[dict[str, Any]] = []
@@ -146,7 +148,7 @@ def measurement_rows(lib: Any, plan: ExportPlan) -> tuple[list[dict[str, Any]], 
     return rows, sorted(extras)
 
 
-def to_csv(lib: Any, plan: ExportPlan) -> bytes:
+def to_csv(lib: Library, plan: ExportPlan) -> bytes:
     """UTF-8 CSV (with BOM, so spreadsheet programs read ``ΔL``/``mm²`` right)."""
     rows, extras = measurement_rows(lib, plan)
     names = [c for c, _ in COLUMNS] + extras
@@ -159,7 +161,7 @@ def to_csv(lib: Any, plan: ExportPlan) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def to_json(lib: Any, plan: ExportPlan) -> bytes:
+def to_json(lib: Library, plan: ExportPlan) -> bytes:
     rows, extras = measurement_rows(lib, plan)
     units = {c: u for c, u in COLUMNS if u}
     out_rows = []

@@ -12,6 +12,7 @@ import functools
 import io
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
     Image,
     KeepTogether,
     PageBreak,
@@ -33,12 +37,14 @@ from reportlab.platypus import (
 
 from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.core import formatting
-from skintrack.core.reading import patch_delta_l
+from skintrack.core.reading import patch_delta_l, reading
 from skintrack.export.contact_sheet import render_contact_sheet
 from skintrack.export.frames import Frame, encode_jpeg, metric
 from skintrack.export.plan import ExportPlan
 from skintrack.export.quality_section import quality_story
 from skintrack.export.report_figures import dose_summary, patch_rows
+from skintrack.library.db import Library
+from skintrack.library.models import JournalEntry
 from skintrack.library.settings import load_settings
 
 log = logging.getLogger(__name__)
@@ -101,11 +107,11 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _esc(text: Any) -> str:
+def _esc(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _image(rgb: Any, width: float, max_height: float | None = None) -> Image:
+def _image(rgb: np.ndarray, width: float, max_height: float | None = None) -> Image:
     """A JPEG (no EXIF) flowable scaled to ``width`` points, keeping the aspect ratio."""
     h, w = rgb.shape[:2]
     draw_w, draw_h = width, width * h / w
@@ -123,7 +129,7 @@ def _area(m: dict[str, Any] | None) -> str:
     return formatting.area(mm2, px, None) if mm2 is not None or px is not None else formatting.DASH
 
 
-def _table(data: list[list[Any]], widths: list[float], *, header_rows: int = 1) -> Table:
+def _table(data: Sequence[Sequence[str | Flowable]], widths: list[float], *, header_rows: int = 1) -> Table:
     regular, bold = _fonts()
     t = Table(data, colWidths=widths, repeatRows=header_rows, hAlign="LEFT")
     t.setStyle(
@@ -143,12 +149,10 @@ def _table(data: list[list[Any]], widths: list[float], *, header_rows: int = 1) 
     return t
 
 
-def _trend_png(lib: Any, region_id: int) -> bytes | None:
-    """The trend chart from export.chart as PNG bytes, or None when that module is not there."""
-    try:
-        from skintrack.export.chart import trend_figure, trend_series
-    except ImportError:
-        return None
+def _trend_png(lib: Library, region_id: int) -> bytes | None:
+    """The trend chart from export.chart as PNG bytes, or None when it cannot be drawn."""
+    from skintrack.export.chart import trend_figure, trend_series  # matplotlib: only when a PDF is made
+
     try:
         fig = trend_figure(trend_series(lib, region_id), "L", figsize=(7.4, 3.1), dpi=150)
         buf = io.BytesIO()
@@ -160,17 +164,10 @@ def _trend_png(lib: Any, region_id: int) -> bytes | None:
 
 
 def _reading(metrics: dict[str, Any] | None) -> str:
-    try:
-        from skintrack.core.reading import reading
-    except ImportError:
-        return ""
-    try:
-        return reading(metrics)
-    except Exception:
-        return ""
+    return reading(metrics)
 
 
-def _journal_in_range(lib: Any, plan: ExportPlan) -> list[Any]:
+def _journal_in_range(lib: Library, plan: ExportPlan) -> list[JournalEntry]:
     if not plan.photos:
         return []
     start = plan.start or plan.photos[0].taken_at.date()
@@ -178,7 +175,7 @@ def _journal_in_range(lib: Any, plan: ExportPlan) -> list[Any]:
     return list(lib.list_journal(start, end))
 
 
-def _footer(canvas: Any, doc: Any) -> None:
+def _footer(canvas: Canvas, doc: BaseDocTemplate) -> None:
     regular, _bold = _fonts()
     canvas.saveState()
     canvas.setFont(regular, 7.2)
@@ -190,10 +187,10 @@ def _footer(canvas: Any, doc: Any) -> None:
     canvas.restoreState()
 
 
-def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
+def build_story(lib: Library, plan: ExportPlan, frames: list[Frame]) -> list[Flowable]:
     st = _styles()
     region = lib.region(plan.region_id)
-    story: list[Any] = []
+    story: list[Flowable] = []
     story.append(Paragraph(f"Skin colour record: {_esc(plan.region_name)}", st["title"]))
     facts = [
         ["Region", plan.region_name],
@@ -229,7 +226,9 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
         "Calibration",
         "Alignment\n(method, quality)",
     ]
-    rows: list[list[Any]] = [[Paragraph(f"<b>{h}</b>".replace("\n", "<br/>"), st["head"]) for h in head]]
+    rows: list[list[str | Flowable]] = [
+        [Paragraph(f"<b>{h}</b>".replace("\n", "<br/>"), st["head"]) for h in head]
+    ]
     blank = [""] * 8
     for f in frames:
         m = f.metrics
@@ -291,7 +290,7 @@ def build_story(lib: Any, plan: ExportPlan, frames: list[Frame]) -> list[Any]:
         story.append(Paragraph(_esc(f"{len(entries)} entries ({summary})."), st["body"]))
         for line in dose_summary(entries):
             story.append(Paragraph(_esc(line), st["body"]))
-        jrows: list[list[Any]] = [["Date", "Kind", "Substance", "Amount", "Notes"]]
+        jrows: list[list[str | Flowable]] = [["Date", "Kind", "Substance", "Amount", "Notes"]]
         for e in entries[:JOURNAL_ROWS]:
             amount = "" if e.amount is None else f"{e.amount:g} {e.unit}".strip()
             jrows.append(
@@ -364,8 +363,8 @@ def _heatmap(latest: Frame) -> np.ndarray | None:
 
 
 def _photos_section(
-    lib: Any, plan: ExportPlan, frames: list[Frame], st: dict[str, ParagraphStyle]
-) -> list[Any]:
+    lib: Library, plan: ExportPlan, frames: list[Frame], st: dict[str, ParagraphStyle]
+) -> list[Flowable]:
     """Reference, latest and the change heatmap in one row, the reading and each darkened patch.
 
     One row keeps the first page full: a heatmap under the photos would not fit beside them
@@ -375,7 +374,7 @@ def _photos_section(
     latest = frames[-1] if frames else None
     if ref is None or latest is None:
         return []
-    out: list[Any] = [Paragraph("Reference, latest check-in and change", st["h2"])]
+    out: list[Flowable] = [Paragraph("Reference, latest check-in and change", st["h2"])]
     heat = _heatmap(latest) if not latest.is_reference else None
     pictures = [ref.picture, latest.picture] + ([heat] if heat is not None else [])
     gap = 4 * mm
@@ -416,7 +415,7 @@ def _photos_section(
     return out
 
 
-def write_pdf(lib: Any, plan: ExportPlan, frames: list[Frame], out: str | Path) -> None:
+def write_pdf(lib: Library, plan: ExportPlan, frames: list[Frame], out: str | Path) -> None:
     """Write the A4 report to ``out`` (a path; the caller renames it into place)."""
     doc = SimpleDocTemplate(
         str(out),

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from skintrack.errors import UsageError
+from skintrack.library.db import Library
+from skintrack.library.models import Photo, Region
 
 FORMATS: tuple[str, ...] = ("contact-sheet", "gif", "mp4", "pdf", "csv", "json", "zip")
 SUFFIXES: dict[str, tuple[str, ...]] = {
@@ -141,8 +143,8 @@ def check_out_path(fmt: str, out: str | Path) -> Path:
 
 def build_plan(
     fmt: str,
-    region: Any,
-    photos: Sequence[Any],
+    region: Region,
+    photos: Sequence[Photo],
     *,
     start: date | datetime | None = None,
     end: date | datetime | None = None,
@@ -199,6 +201,6 @@ def build_plan(
     )
 
 
-def plan_for_region(lib: Any, region_id: int, fmt: str, **kwargs: Any) -> ExportPlan:
+def plan_for_region(lib: Library, region_id: int, fmt: str, **kwargs: Any) -> ExportPlan:
     """:func:`build_plan` with the region and photos read from an open library."""
     return build_plan(fmt, lib.region(region_id), lib.list_photos(region_id), **kwargs)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
-from reportlab.platypus import Paragraph
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.platypus import Flowable, Paragraph, Table
 
 from skintrack.core.quality import CHECK_LABELS
 from skintrack.export.frames import Frame
+from skintrack.library.db import Library
 from skintrack.library.quality_store import StoredQuality, qualities_for_region
 
 OVERALL_TEXT = {"pass": "good", "warn": "usable", "fail": "poor"}
@@ -30,16 +31,16 @@ def quality_rows(stored: dict[int, StoredQuality], frames: Sequence[Frame]) -> l
 
 
 def quality_story(
-    lib: Any,
+    lib: Library,
     region_id: int,
     frames: Sequence[Frame],
-    styles: dict[str, Any],
-    table: Callable[[list[list[Any]], list[float]], Any],
+    styles: dict[str, ParagraphStyle],
+    table: Callable[[Sequence[Sequence[str | Flowable]], list[float]], Table],
     width: float,
-) -> list[Any]:
+) -> list[Flowable]:
     """Heading, table and note for the report (built with the report's own table helper)."""
     stored = qualities_for_region(lib, region_id)
-    rows: list[list[Any]] = [["Date", "Capture", "What to improve"]]
+    rows: list[list[str | Paragraph]] = [["Date", "Capture", "What to improve"]]
     for date, overall, text in quality_rows(stored, frames):
         rows.append(
             [date, overall, Paragraph(text.replace("&", "&amp;").replace("<", "&lt;"), styles["cell"])]

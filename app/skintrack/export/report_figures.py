@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 from skintrack.core import formatting
+from skintrack.library.models import JournalEntry
 
 
-def dose_summary(entries: list[Any]) -> list[str]:
+def dose_summary(entries: list[JournalEntry]) -> list[str]:
     """Per substance and unit: days logged, range and typical (median) daily dose; never a sum.
 
     Daily doses are amounts per day, so adding them up says nothing; several entries on one day
     are added to give that day's dose.
     """
-    per_day: dict[tuple[str, str], dict[Any, float]] = defaultdict(lambda: defaultdict(float))
+    per_day: dict[tuple[str, str], dict[date, float]] = defaultdict(lambda: defaultdict(float))
     for e in entries:
         if e.kind == "dose" and e.amount is not None:
             per_day[(e.substance or "dose", e.unit or "")][e.at.date()] += float(e.amount)

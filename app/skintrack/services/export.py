@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable, Generator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skintrack import NOT_A_DIAGNOSIS
 from skintrack.core.fsutil import (
@@ -24,18 +24,24 @@ from skintrack.core.fsutil import (
     temp_path_for,
 )
 from skintrack.export.plan import ExportPlan, check_out_path
+from skintrack.library.db import Library
 from skintrack.progress import CancelToken, Progress
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from skintrack.export.frames import Frame
 
 RENDER_THREADS = max(1, min(2, os.cpu_count() or 1))
 
-Writer = Callable[[Any, ExportPlan, list[Any], Path, Path], None]
+Writer = Callable[[Library, ExportPlan, list["Frame"], Path, Path], None]
 
 
 def _title(plan: ExportPlan) -> str:
     return f"{plan.region_name}" + (f" — {plan.body_site}" if plan.body_site else "")
 
 
-def _write_contact_sheet(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_contact_sheet(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     from PIL import Image
 
     from skintrack.export.contact_sheet import MAX_TILE, render_contact_sheet
@@ -51,37 +57,37 @@ def _write_contact_sheet(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Pat
     Image.fromarray(sheet).save(tmp, format=fmt, **params)  # no EXIF: a composite has none
 
 
-def _write_gif(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_gif(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     from skintrack.export.gif import write_gif
 
     write_gif(tmp, [f.image for f in frames], plan.options.frame_ms)
 
 
-def _write_mp4(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_mp4(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     from skintrack.export.mp4 import write_mp4
 
     write_mp4(tmp, [f.image for f in frames], plan.options.frame_ms)
 
 
-def _write_pdf(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_pdf(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     from skintrack.export.pdf_report import write_pdf
 
     write_pdf(lib, plan, frames, tmp)
 
 
-def _write_csv(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_csv(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     from skintrack.export.data import to_csv
 
     tmp.write_bytes(to_csv(lib, plan))
 
 
-def _write_json(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_json(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     from skintrack.export.data import to_json
 
     tmp.write_bytes(to_json(lib, plan))
 
 
-def _write_zip(lib: Any, plan: ExportPlan, frames: list[Any], tmp: Path, out: Path) -> None:
+def _write_zip(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
     """Aligned JPEGs (no EXIF unless opted in), heatmaps, measurements and a README."""
     from skintrack.export.data import to_csv, to_json
     from skintrack.export.frames import encode_jpeg
@@ -132,18 +138,18 @@ def _unlink(path: Path) -> None:
 
 
 def _render_all(
-    lib: Any, plan: ExportPlan, token: CancelToken, total: int
-) -> Generator[Progress, None, list[Any]]:
+    lib: Library, plan: ExportPlan, token: CancelToken, total: int
+) -> Generator[Progress, None, list[Frame]]:
     """Render every frame on RENDER_THREADS threads (numpy/OpenCV release the GIL), in plan order."""
     from skintrack.services.export_frames import frame_renderer
 
     full = {plan.photos[-1].photo_id} if plan.format == "pdf" and plan.photos else set()
     renderer = frame_renderer(lib, plan, full_heatmap_ids=full)
     photos = plan.photos
-    results: list[Any] = [None] * len(photos)
+    results: list[Frame | None] = [None] * len(photos)
     yield Progress(0, total, f"rendering {len(photos)} check-ins")
     with ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="skintrack-export") as pool:
-        running: dict[Future[Any], int] = {}
+        running: dict[Future[Frame], int] = {}
         submitted = finished = 0
         try:
             while finished < len(photos):
@@ -160,11 +166,11 @@ def _render_all(
             for fut in running:
                 fut.cancel()
             raise
-    return results
+    return [frame for frame in results if frame is not None]  # every one is set by now
 
 
 def run_export(
-    lib: Any, plan: ExportPlan, out_path: str | os.PathLike[str], token: CancelToken | None = None
+    lib: Library, plan: ExportPlan, out_path: str | os.PathLike[str], token: CancelToken | None = None
 ) -> Generator[Progress, None, Path]:
     """Render and write ``plan`` to ``out_path``; yields Progress, returns the final path."""
     token = token or CancelToken()
@@ -172,7 +178,7 @@ def run_export(
     remove_stale_temps(out.parent, out.name)  # leftovers of an earlier export killed midway
     tmp = temp_path_for(out)
     total = plan.steps
-    frames: list[Any] = []
+    frames: list[Frame] = []
     try:
         if plan.renders_frames:
             frames = yield from _render_all(lib, plan, token, total)
@@ -193,7 +199,9 @@ def run_export(
     return out
 
 
-def render_preview(lib: Any, plan: ExportPlan, token: CancelToken | None = None) -> Any:
+def render_preview(
+    lib: Library, plan: ExportPlan, token: CancelToken | None = None
+) -> np.ndarray | str | None:
     """What the dialog shows: the first frame (GIF, MP4, zip), the first tile (contact sheet), the
     report's reference-vs-latest pair (PDF), or the first lines of the data (CSV/JSON)."""
     import numpy as np
