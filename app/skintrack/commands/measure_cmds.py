@@ -185,7 +185,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.alignment.ok else EXIT_ALIGNMENT_FAILED
 
 
-def _fmt(v: Any, unit: str = "", digits: int = 2) -> str:
+def _fmt(v: float | None, unit: str = "", digits: int = 2) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}{unit}"
 
 

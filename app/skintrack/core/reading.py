@@ -7,10 +7,11 @@ report and the GUI all say exactly the same thing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from skintrack.core import formatting
-from skintrack.core.change import ChangeSettings
+from skintrack.core.change import ChangeResult, ChangeSettings
 
 DEFAULT_THRESHOLD_L = ChangeSettings().threshold_L
 DEFAULT_NOISE_K = ChangeSettings().noise_k
@@ -19,10 +20,13 @@ NO_MEASUREMENT = "no measurement: the photos could not be aligned"
 NO_CHANGE = "no change beyond measurement noise"
 UNIFORM_NOT_MEASURABLE = "uniform change not measurable without a card or control patch"
 
+#: A measurement as the app holds it: a ChangeResult, or its ``to_json()`` dict (stored measurements).
+Measured = ChangeResult | Mapping[str, Any]
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    """Read a field from a ChangeResult or from its ``to_json()`` dict (stored measurements)."""
-    if isinstance(obj, dict):
+
+def _get(obj: object, name: str, default: object = None) -> Any:
+    """Read a field from a ChangeResult or a Patch, or from their ``to_json()`` dicts."""
+    if isinstance(obj, Mapping):
         return obj.get(name, default)
     return getattr(obj, name, default)
 
@@ -32,7 +36,7 @@ def format_area(area_mm2: float | None, area_px: float | None, fraction: float |
     return formatting.area(area_mm2, area_px, fraction)
 
 
-def patch_delta_l(change: Any) -> float | None:
+def patch_delta_l(change: Measured | None) -> float | None:
     """Area-weighted mean ΔL* of the darkened patches (negative = darker), None without patches.
 
     The figure the reading states ("darker by 6.6 L* units"), the trend chart plots and the
@@ -41,7 +45,7 @@ def patch_delta_l(change: Any) -> float | None:
     return patch_mean(change, "mean_delta_L")
 
 
-def patch_mean(change: Any, key: str) -> float | None:
+def patch_mean(change: Measured | None, key: str) -> float | None:
     """Area-weighted mean of a patch field (``mean_delta_L``, ``mean_delta_b``, ...) over all patches."""
     if change is None:
         return None
@@ -60,7 +64,7 @@ def patch_mean(change: Any, key: str) -> float | None:
     return weighted / total
 
 
-def stored_thresholds(change: Any, threshold_l: float, noise_k: float) -> tuple[float, float]:
+def stored_thresholds(change: Measured, threshold_l: float, noise_k: float) -> tuple[float, float]:
     """(T, k) the measurement was made with, when it stored them; else the given ones."""
     stored = _get(change, "thresholds") or {}
     t = stored.get("threshold_L") if isinstance(stored, dict) else None
@@ -74,7 +78,7 @@ def noise_threshold(noise: float | None, threshold_l: float, noise_k: float) -> 
 
 
 def reading(
-    change: Any,
+    change: Measured | None,
     *,
     threshold_l: float = DEFAULT_THRESHOLD_L,
     noise_k: float = DEFAULT_NOISE_K,

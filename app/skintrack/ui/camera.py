@@ -17,7 +17,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPointF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter
@@ -40,6 +40,9 @@ from skintrack.ui.live_quality import AutoCapture, LiveQualityMonitor
 from skintrack.ui.quality_badges import QualityBadges
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QCameraDevice, QVideoFrame
+
 log = logging.getLogger(__name__)
 
 GHOST_SIDE = 1280  # the ghost is drawn over a preview; no need for the full reference
@@ -61,7 +64,7 @@ def default_ghost_opacity() -> float:
         return 0.4
 
 
-def video_inputs() -> list[Any]:
+def video_inputs() -> list[QCameraDevice]:
     """The cameras QtMultimedia knows about (imported here: slow, and absent in some installs)."""
     try:
         from PySide6.QtMultimedia import QMediaDevices
@@ -162,7 +165,7 @@ class SequenceFrameSource(FakeFrameSource):
 class QtCameraSource(FrameSource):
     """The default camera through QtMultimedia; stills at the camera's largest photo resolution."""
 
-    def __init__(self, parent: QObject | None = None, device: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None, device: QCameraDevice | None = None) -> None:
         super().__init__(parent)
         from PySide6.QtMultimedia import (
             QCamera,
@@ -196,7 +199,7 @@ class QtCameraSource(FrameSource):
         self.camera.stop()
 
     @Slot(object)
-    def _frame(self, frame: Any) -> None:
+    def _frame(self, frame: QVideoFrame) -> None:
         image = frame.toImage()
         if not image.isNull():
             self.frameReady.emit(image)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -37,9 +37,7 @@ class FramingGuide(QWidget):
         self.resize(overlay.size())
         overlay.installEventFilter(self)
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        from PySide6.QtCore import QEvent
-
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.overlay and event.type() == QEvent.Type.Resize:
             self.resize(self.overlay.size())
         return False

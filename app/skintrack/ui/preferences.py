@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from skintrack import APP_NAME, ORG_NAME
 from skintrack.core.change import ChangeSettings
+from skintrack.library.db import Library
 from skintrack.library.settings import defaults, load_settings, save_settings
 from skintrack.ui.theme import THEMES
 
@@ -111,11 +112,11 @@ def save_preferences(prefs: Preferences, settings: QSettings | None = None) -> N
 AnalysisSettings = ChangeSettings  # the one schema of the settings that change measurements
 
 
-def load_analysis_settings(lib: Any) -> ChangeSettings:
+def load_analysis_settings(lib: Library) -> ChangeSettings:
     return load_settings(lib)
 
 
-def save_analysis_settings(lib: Any, values: ChangeSettings) -> bool:
+def save_analysis_settings(lib: Library, values: ChangeSettings) -> bool:
     """Store changed values; True when something changed (measurements should be redone)."""
     return save_settings(lib, values)
 

@@ -8,7 +8,7 @@ skin that could not be compared is hatched.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.core import heatmap
+from skintrack.core.change import Patch
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.tiles import TiledImageItem, TileSource
 
@@ -30,9 +31,9 @@ PATCH_PEN = QColor(255, 230, 0)
 PATCH_SELECTED = QColor(0, 255, 200)
 
 
-def patch_value(patch: Any, name: str, default: Any = None) -> Any:
+def patch_value(patch: Patch | Mapping[str, Any], name: str, default: object = None) -> Any:
     """Patches may be core.change.Patch objects or their JSON dicts (stored measurements)."""
-    if isinstance(patch, dict):
+    if isinstance(patch, Mapping):
         return patch.get(name, default)
     return getattr(patch, name, default)
 
@@ -125,7 +126,7 @@ class HeatmapView(ZoomView):
         self.setSceneRect(scene_rect)
         self._apply_overlay()
 
-    def set_patches(self, patches: Sequence[Any]) -> None:
+    def set_patches(self, patches: Sequence[Patch | Mapping[str, Any]]) -> None:
         for item in self.patch_items:
             self.scene().removeItem(item)
         self.patch_items = []

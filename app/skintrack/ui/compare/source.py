@@ -8,9 +8,10 @@ wraps arrays into tiles. Tests may pass any object with the same methods.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -20,10 +21,13 @@ from skintrack.core.change import ChangeResult
 from skintrack.core.heatmap import overlay_of
 from skintrack.errors import AlignmentFailedError
 from skintrack.library import Library
-from skintrack.progress import CancelToken
+from skintrack.progress import CancelToken, Progress
 from skintrack.services.manual_alignment import Point, save_manual_alignment
 from skintrack.ui.compare.heatmap_layer import DEFAULT_LIMIT
 from skintrack.ui.compare.tiles import Pyramid, build_pyramid
+
+if TYPE_CHECKING:
+    from skintrack.services.analysis import AnalysisReport
 
 PREVIEW_MAX_SIDE = 2400  # manual alignment works on previews; points are scaled back to full size
 
@@ -83,7 +87,7 @@ class CompareSource(Protocol):
     def save_manual_alignment(
         self, a_id: int, b_id: int, alignment: Alignment, points: list[tuple[Point, Point]]
     ) -> None: ...
-    def reanalyse(self, token: CancelToken) -> Any: ...
+    def reanalyse(self, token: CancelToken) -> Generator[Progress, None, AnalysisReport]: ...
 
 
 def as_uint8(img: np.ndarray) -> np.ndarray:
@@ -174,7 +178,7 @@ class LibrarySource:
     ) -> None:
         save_manual_alignment(self.library, a_id, b_id, alignment, points)
 
-    def reanalyse(self, token: CancelToken) -> Any:
+    def reanalyse(self, token: CancelToken) -> Generator[Progress, None, AnalysisReport]:
         from skintrack.services.analysis import analyze_region
 
         return analyze_region(self.library, self.region_id, token=token, force=True)
