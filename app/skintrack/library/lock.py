@@ -33,8 +33,10 @@ _COMPACT_BYTES = 16 * 1024
 if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
     import msvcrt
 
-    def _try_lock(fd: int, exclusive: bool) -> bool:
-        """Windows has no shared flock: only the exclusive holder locks (byte 0).
+    def try_lock(fd: int, exclusive: bool) -> bool:
+        """Lock ``fd`` without waiting; False when another holder has it.
+
+        Windows has no shared flock: only the exclusive holder locks (byte 0).
 
         Users of the library take no lock there; Windows itself refuses to rename a folder in
         which another process has files open, so a restore cannot swap it away from them.
@@ -56,7 +58,8 @@ if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
 else:
     import fcntl
 
-    def _try_lock(fd: int, exclusive: bool) -> bool:
+    def try_lock(fd: int, exclusive: bool) -> bool:
+        """Lock ``fd`` without waiting (flock, shared or exclusive); False when another holder has it."""
         try:
             fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -243,7 +246,7 @@ def acquire(
                 raise LibraryError(f"cannot {action}: cannot lock {lock_path(key)} ({exc.strerror})") from exc
             return None
         try:
-            if not _try_lock(fd, exclusive):
+            if not try_lock(fd, exclusive):
                 raise LibraryBusyError(_busy_message(key, exclusive, action))
             _record(fd, exclusive, purpose or _default_purpose())
         except BaseException:

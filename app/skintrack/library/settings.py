@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 from skintrack.core.change import ChangeSettings
@@ -64,12 +64,10 @@ def coerce(key: str, value: Any) -> Any:
     return out
 
 
-def _migrate_to_1(lib: SettingsStore) -> None:
-    """Layout 1: one key per ChangeSettings field, holding a value of the field's type.
+def _stored_values(lib: SettingsStore) -> Iterator[tuple[str, Any, Any]]:
+    """(key, stored value, value as its field's type) of every stored setting that fits its field.
 
-    Libraries without a version stored numbers as floats whatever the field (an illumination
-    degree of 2.0) and only the keys the preferences dialog knew; values that fit are rewritten
-    with their field's type, values that do not are dropped (the default applies) and logged.
+    A value that does not fit is logged and left out, so the field's default applies.
     """
     missing = object()
     for key in setting_keys():
@@ -81,6 +79,17 @@ def _migrate_to_1(lib: SettingsStore) -> None:
         except ValueError as exc:
             log.warning("%s; the default %r applies", exc, getattr(ChangeSettings(), key))
             continue
+        yield key, raw, value
+
+
+def _migrate_to_1(lib: SettingsStore) -> None:
+    """Layout 1: one key per ChangeSettings field, holding a value of the field's type.
+
+    Libraries without a version stored numbers as floats whatever the field (an illumination
+    degree of 2.0) and only the keys the preferences dialog knew; values that fit are rewritten
+    with their field's type, values that do not are dropped (the default applies) and logged.
+    """
+    for key, raw, value in _stored_values(lib):
         if value != raw or type(value) is not type(raw):
             lib.set_setting(key, value)
 
@@ -115,15 +124,7 @@ def load_settings(
     if lib is not None:
         if int(lib.get_setting(SETTINGS_VERSION_KEY, 0) or 0) < SETTINGS_VERSION:
             migrate(lib)
-        missing = object()
-        for key in setting_keys():
-            raw = lib.get_setting(key, missing)
-            if raw is missing or raw is None:
-                continue
-            try:
-                values[key] = coerce(key, raw)
-            except ValueError as exc:
-                log.warning("%s; the default applies", exc)
+        values.update((key, value) for key, _raw, value in _stored_values(lib))
     for key, raw in (overrides or {}).items():
         if raw is None:
             continue

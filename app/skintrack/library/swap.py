@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from skintrack.core.fsutil import fsync_dir, process_alive
 from skintrack.errors import UsageError
-from skintrack.library.lock import LibraryBusyError
+from skintrack.library.lock import LibraryBusyError, try_lock
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +42,6 @@ _LIBRARY_FILES = re.compile(
     r"|\.DS_Store|Thumbs\.db|desktop\.ini)$"  # what file managers leave in any folder they show
 )
 _LIBRARY_DIRS = {"originals", "cache"}
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _try_flock(fd: int) -> bool:
-        try:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-
-else:
-    import fcntl
-
-    def _try_flock(fd: int) -> bool:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
 
 
 @dataclass(frozen=True)
@@ -205,7 +183,7 @@ def _journal_live(path: Path) -> bool:
     except OSError:
         return False
     try:
-        return not _try_flock(fd)
+        return not try_lock(fd, exclusive=True)
     finally:
         os.close(fd)
 
@@ -240,7 +218,7 @@ def swap_in(
     pending = parent / f"{staging_prefix(target)}journal"  # locked and complete before it is seen
     fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        _try_flock(fd)
+        try_lock(fd, exclusive=True)
         record = {"target": target.name, "new": staging.name, "old": old and old.name, "keep_old": keep_old}
         os.write(fd, json.dumps(record).encode())
         os.fsync(fd)
@@ -356,7 +334,7 @@ def _recover_journal(journal: Path, target: Path, handled: set[str]) -> list[str
     except OSError:
         return []
     try:
-        if not _try_flock(fd):
+        if not try_lock(fd, exclusive=True):
             return []  # the restoring process is alive and still swapping
         if not journal.exists():
             return []  # another process recovered it meanwhile

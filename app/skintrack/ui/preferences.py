@@ -162,6 +162,26 @@ class WindowState:
         self.s.sync()
 
 
+def _spin(
+    parent: QWidget,
+    name: str,
+    limits: tuple[float, float],
+    step: float,
+    decimals: int,
+    suffix: str,
+    value: float,
+) -> QDoubleSpinBox:
+    """A number field of the preferences: its range, step, precision and unit, set to ``value``."""
+    spin = QDoubleSpinBox(parent)
+    spin.setObjectName(name)
+    spin.setRange(*limits)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    spin.setSuffix(suffix)
+    spin.setValue(value)
+    return spin
+
+
 def _explain(text: str, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setWordWrap(True)
@@ -224,13 +244,8 @@ class PreferencesDialog(QDialog):
         a = analysis or defaults()
         d = defaults()
         self._analysis = a
-        self.threshold_spin = QDoubleSpinBox(self.analysis_box)
-        self.threshold_spin.setObjectName("thresholdSpin")
-        self.threshold_spin.setRange(0.5, 20.0)
-        self.threshold_spin.setSingleStep(0.5)
-        self.threshold_spin.setDecimals(1)
-        self.threshold_spin.setSuffix(" L*")
-        self.threshold_spin.setValue(a.threshold_L)
+        box = self.analysis_box
+        self.threshold_spin = _spin(box, "thresholdSpin", (0.5, 20.0), 0.5, 1, " L*", a.threshold_L)
         aform.addRow("Darkening threshold", self.threshold_spin)
         aform.addRow(
             "",
@@ -241,13 +256,7 @@ class PreferencesDialog(QDialog):
                 self.analysis_box,
             ),
         )
-        self.noise_k_spin = QDoubleSpinBox(self.analysis_box)
-        self.noise_k_spin.setObjectName("noiseKSpin")
-        self.noise_k_spin.setRange(1.0, 10.0)
-        self.noise_k_spin.setSingleStep(0.5)
-        self.noise_k_spin.setDecimals(1)
-        self.noise_k_spin.setSuffix(" × noise")
-        self.noise_k_spin.setValue(a.noise_k)
+        self.noise_k_spin = _spin(box, "noiseKSpin", (1.0, 10.0), 0.5, 1, " × noise", a.noise_k)
         aform.addRow("Noise factor", self.noise_k_spin)
         aform.addRow(
             "",
@@ -257,20 +266,11 @@ class PreferencesDialog(QDialog):
                 self.analysis_box,
             ),
         )
-        self.area_pct_spin = QDoubleSpinBox(self.analysis_box)
-        self.area_pct_spin.setObjectName("areaPercentSpin")
-        self.area_pct_spin.setRange(0.0, 10.0)
-        self.area_pct_spin.setDecimals(3)
-        self.area_pct_spin.setSingleStep(0.01)
-        self.area_pct_spin.setSuffix(" %")
-        self.area_pct_spin.setValue(a.min_area_fraction * 100.0)
+        self.area_pct_spin = _spin(
+            box, "areaPercentSpin", (0.0, 10.0), 0.01, 3, " %", a.min_area_fraction * 100.0
+        )
         aform.addRow("Minimum patch area", self.area_pct_spin)
-        self.area_mm_spin = QDoubleSpinBox(self.analysis_box)
-        self.area_mm_spin.setObjectName("areaMmSpin")
-        self.area_mm_spin.setRange(0.0, 1000.0)
-        self.area_mm_spin.setDecimals(1)
-        self.area_mm_spin.setSuffix(" mm²")
-        self.area_mm_spin.setValue(a.min_area_mm2)
+        self.area_mm_spin = _spin(box, "areaMmSpin", (0.0, 1000.0), 1.0, 1, " mm²", a.min_area_mm2)
         aform.addRow("… with a calibration card", self.area_mm_spin)
         aform.addRow(
             "",
