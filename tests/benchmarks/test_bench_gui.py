@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 
 from skintrack.library import Library
 from skintrack.library.db import dt_to_text, sort_key
+from support.gui_library import drain, populate
 
 pytestmark = [
     pytest.mark.benchmark,
@@ -33,22 +34,6 @@ pytestmark = [
 ]
 
 N_PHOTOS = 1000
-
-
-def _load_gui_helpers() -> Any:
-    """populate() and drain() from tests/gui/conftest.py (tests/ is not a package)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "_gui_helpers", Path(__file__).parents[1] / "gui" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-gui = _load_gui_helpers()
 
 
 @pytest.fixture(autouse=True)
@@ -184,10 +169,10 @@ def test_main_window_on_1000_photos(qtbot: Any, tmp_path: Path) -> None:
             "(goal < 50 ms)"
         )
         win.close()
-        gui.drain()
+        drain()
         win.shutdown()
         win.deleteLater()
-        gui.drain()
+        drain()
     finally:
         lib.close()
 
@@ -232,9 +217,9 @@ def test_heartbeat_while_analysis_runs(qtbot: Any, tmp_path: Path) -> None:
             f"chart) {stats['max_ms']:.0f} ms; p99 {stats['p99_ms']:.0f} ms (goal < 50 ms)"
         )
         win.close()
-        gui.drain()
+        drain()
         win.deleteLater()
-        gui.drain()
+        drain()
     finally:
         lib.close()
 
@@ -244,7 +229,7 @@ def _small_window(qtbot: Any, tmp_path: Path) -> tuple[Library, Any]:
     from skintrack.ui.main_window import MainWindow
 
     (tmp_path / "src").mkdir()
-    lib = gui.populate(tmp_path / "lib", {"Arm": 3}, tmp=tmp_path / "src", measure=True)
+    lib = populate(tmp_path / "lib", {"Arm": 3}, tmp=tmp_path / "src", measure=True)
     win = MainWindow(lib)
     win.show()
     qtbot.waitExposed(win)
@@ -267,7 +252,7 @@ def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
     before = _rss_mb()
     for _ in range(50):
         cycle()
-    gui.drain()
+    drain()
     gc.collect()
     after = _rss_mb()
     left = len(
@@ -282,7 +267,7 @@ def test_memory_after_50_dialogs(qtbot: Any, tmp_path: Path) -> None:
         f"{after:.1f} MB ({after - before:+.1f} MB); dialogs alive: {left}"
     )
     win.close()
-    gui.drain()
+    drain()
     lib.close()
 
 
@@ -293,9 +278,9 @@ def test_memory_after_50_comparisons(qtbot: Any, tmp_path: Path) -> None:
     def cycle() -> None:
         cmp = win.windows.compare()
         assert cmp is not None
-        gui.drain()  # the pair is loaded and shown before it is closed
+        drain()  # the pair is loaded and shown before it is closed
         cmp.close()
-        gui.drain()
+        drain()
 
     for _ in range(3):  # warm-up: caches, fonts, lazy imports
         cycle()
@@ -313,5 +298,5 @@ def test_memory_after_50_comparisons(qtbot: Any, tmp_path: Path) -> None:
         f"({after - before:+.1f} MB); compare windows alive: {left}; {elapsed / 50 * 1000:.0f} ms per cycle"
     )
     win.close()
-    gui.drain()
+    drain()
     lib.close()
