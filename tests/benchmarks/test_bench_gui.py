@@ -25,7 +25,10 @@ from PySide6.QtWidgets import QApplication
 
 from skintrack.library import Library
 from skintrack.library.db import dt_to_text, sort_key
+from skintrack.ui.pyside_fix import immortalise_singletons
 from support.gui_library import drain, populate
+
+immortalise_singletons()  # what the app does at start-up (configure_application)
 
 pytestmark = [
     pytest.mark.benchmark,
