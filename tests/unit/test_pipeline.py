@@ -295,7 +295,7 @@ def test_a_failing_detector_is_logged_not_raised(monkeypatch, caplog) -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["services/pipeline.py", "services/pair_geometry.py", "services/analysis.py", "services/settings.py"],
+    ["services/pipeline.py", "services/pair_geometry.py", "services/analysis.py", "library/settings.py"],
 )
 def test_no_function_in_the_measurement_path_is_long(module: str) -> None:
     import ast
