@@ -163,7 +163,7 @@ def build_plan(
     first, last = _day(start), _day(end)
     if first is not None and last is not None and first > last:
         raise UsageError(f"the start date {first} is after the end date {last}")
-    live = [p for p in photos if getattr(p, "deleted_at", None) is None]
+    live = [p for p in photos if p.deleted_at is None]
     live.sort(key=lambda p: (p.taken_at.replace(tzinfo=None), p.id))
     wanted: set[int] | None = None
     if selected is not None:

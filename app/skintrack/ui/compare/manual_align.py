@@ -372,7 +372,7 @@ class ManualAlignDialog(QDialog):
         self.undo_button.setEnabled(bool(self._order))
         self.clear_button.setEnabled(bool(self._order))
         self.preview_button.setEnabled(n >= MIN_PAIRS and self.fit is not None and self.fit.alignment.ok)
-        self.ok_button.setEnabled(self.alignment is not None and bool(getattr(self.alignment, "ok", False)))
+        self.ok_button.setEnabled(self.alignment is not None and self.alignment.ok)
         self.back_button.setVisible(self.pages.currentIndex() == 1)
 
     def _errors_html(self) -> str:
@@ -429,7 +429,7 @@ class ManualAlignDialog(QDialog):
         if pyr is None or self._ref_src is None:
             self.info.setText(
                 "<b>These points do not define a sensible alignment</b> "
-                f"({getattr(alignment, 'message', '')}). Check that each pair marks the same feature."
+                f"({alignment.message}). Check that each pair marks the same feature."
             )
             self.alignment = None
         else:

@@ -76,7 +76,7 @@ class PairData:
 
     @property
     def calibration(self) -> str:
-        return str(getattr(self.change, "calibration", "none")) if self.change is not None else "none"
+        return self.change.calibration if self.change is not None else "none"
 
 
 class CompareSource(Protocol):
@@ -100,17 +100,17 @@ def alignment_info(obj: Alignment | None) -> AlignmentInfo:
     if obj is None:
         return AlignmentInfo(ok=False, message="no alignment")
     return AlignmentInfo(
-        ok=bool(getattr(obj, "ok", False)),
-        quality=float(getattr(obj, "quality", 0.0) or 0.0),
-        method=str(getattr(obj, "method", "none") or "none"),
-        inliers=int(getattr(obj, "inliers", 0) or 0),
-        message=str(getattr(obj, "message", "") or ""),
+        ok=bool(obj.ok),
+        quality=float(obj.quality or 0.0),
+        method=obj.method or "none",
+        inliers=int(obj.inliers or 0),
+        message=obj.message or "",
     )
 
 
 def prepare(data: PairData, limit: float = DEFAULT_LIMIT) -> PairData:
     """Worker side: overlay colours and every pyramid the views will draw."""
-    if data.overlay is None and getattr(data.change, "delta_L", None) is not None:
+    if data.overlay is None and data.change is not None:
         data.overlay = overlay_of(data.change, limit)
     data.pyramids["ref"] = build_pyramid(as_uint8(data.ref))
     data.pyramids["ref_original"] = (
