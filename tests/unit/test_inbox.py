@@ -131,6 +131,18 @@ def test_accept_one_file_into_a_chosen_region(
     assert unrelated.is_file()
 
 
+def test_accept_several_files_into_one_region_is_one_report(
+    lib_with_regions: Library, scenario: phone.InboxScenario
+) -> None:
+    files = sorted(scenario.truth)
+    region = lib_with_regions.region_by_name("Region 1")
+    report = inbox.accept_into(lib_with_regions, [*files, files[0]], region.id)
+    assert sorted(p.original_name for p in report.imported) == sorted(f.name for f in files)
+    assert {p.region_id for p in report.imported} == {region.id}
+    assert report.duplicates == [files[0]] and not report.errors  # the repeated file is not copied twice
+    assert all(f.is_file() for f in files)
+
+
 def test_unreadable_inbox_file_is_listed_with_its_reason(library_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
     with Library.open(library_dir) as lib:
