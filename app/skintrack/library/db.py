@@ -1,9 +1,10 @@
 """The photo library: one SQLite database (WAL, foreign keys) plus content-addressed originals.
 
 ``Library`` is the one facade over the record kinds, each in its own module: regions
-(``regions``), photos and import (``photos``), alignments and measurements (``analysis_rows``),
-the journal (``journal``), settings and integrity (``maintenance``); connection and transactions
-live in ``base``, value conversion and row mapping in ``rows``.
+(``regions``), photos and import (``photos``), check-ins and repeat noise (``checkins``),
+alignments and measurements (``analysis_rows``), the journal (``journal``), settings and
+integrity (``maintenance``); connection and transactions live in ``base``, value conversion and
+row mapping in ``rows``.
 
 Thread and process safety: one connection per ``Library`` object, guarded by a lock so GUI
 workers may share it; several processes may open the same library at once and are serialised by
@@ -24,6 +25,7 @@ from skintrack.errors import LibraryError
 from skintrack.library import lock, schema, swap
 from skintrack.library.analysis_rows import AnalysisRecords, alignment_from_row, measurement_from_row
 from skintrack.library.base import LibraryCore, is_lock_error
+from skintrack.library.checkins import CheckinRecords
 from skintrack.library.journal import JournalRecords, journal_from_row
 from skintrack.library.maintenance import IntegrityRecords, SettingsRecords
 from skintrack.library.opening import (
@@ -90,6 +92,7 @@ DEFAULT_TIMEOUT_S = 30.0
 class Library(
     RegionRecords,
     PhotoRecords,
+    CheckinRecords,
     AnalysisRecords,
     JournalRecords,
     SettingsRecords,

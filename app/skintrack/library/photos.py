@@ -18,6 +18,7 @@ from skintrack.core.dates import date_problem
 from skintrack.core.fsutil import sha256_file
 from skintrack.errors import InvalidInputError, LibraryError, UsageError
 from skintrack.library.base import LibraryCore, is_lock_error
+from skintrack.library.checkins import insert_checkin, sync_checkin_date
 from skintrack.library.models import TAKEN_AT_SOURCES, ImportOutcome, Photo
 from skintrack.library.rows import (
     UNSET,
@@ -129,6 +130,7 @@ class PhotoRecords(LibraryCore):
         notes: str = "",
         thumbnail: bool = True,
         prepared: PreparedImport | None = None,
+        checkin_id: int | None = None,
     ) -> ImportOutcome:
         """Copy one photo into the region; all or nothing.
 
@@ -137,8 +139,12 @@ class PhotoRecords(LibraryCore):
         region -> ``ImportOutcome(existing, duplicate=True)`` and nothing is written.
         ``prepared`` is the result of ``prepare_import(path)`` when the caller already ran it
         (e.g. on another thread, overlapping with the previous file's copy).
+        ``checkin_id`` puts the photo into that check-in of the region (dated by its earliest
+        photo); without it the photo becomes a check-in of its own.
         """
         region = self.region(region_id)
+        if checkin_id is not None and self.checkin(checkin_id).region_id != region.id:
+            raise UsageError(f"check-in {checkin_id} does not belong to region {region.id}")
         if prepared is None:
             prepared = prepare_import(path)
         path, suffix, stat, meta, preview, sha = (
@@ -166,11 +172,12 @@ class PhotoRecords(LibraryCore):
                 dest = self._store.ensure_present(path, sha, suffix)
                 if not dest.exists():  # pragma: no cover - ensure_present() guarantees it
                     raise LibraryError("an original vanished during import")
+                target = checkin_id if checkin_id is not None else insert_checkin(conn, region.id, when)
                 cur = conn.execute(
                     """INSERT INTO photo (region_id, sha256, original_name, suffix, size_bytes, width,
                            height, taken_at, taken_at_sort, taken_at_source, imported_at, notes,
-                           taken_at_note)
-                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                           taken_at_note, checkin_id)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     (
                         region.id,
                         sha,
@@ -185,9 +192,11 @@ class PhotoRecords(LibraryCore):
                         dt_to_text(now()),
                         notes,
                         date_note or "",
+                        target,
                     ),
                 )
                 photo_id = cur.lastrowid
+                sync_checkin_date(conn, target)
         except sqlite3.IntegrityError:  # another process imported the same bytes meanwhile
             existing = self._photo_by_sha(region.id, sha)
             if existing is None:
@@ -298,7 +307,11 @@ class PhotoRecords(LibraryCore):
         if notes is not UNSET:
             fields["notes"] = notes
         self._update("photo", photo_id, fields)
-        return self.photo(photo_id)
+        photo = self.photo(photo_id)
+        if taken_at is not UNSET and photo.checkin_id is not None:
+            with self._write() as conn:
+                sync_checkin_date(conn, photo.checkin_id)
+        return photo
 
     def trash_photo(self, photo_id: int) -> Photo:
         with self._write() as conn:
@@ -332,6 +345,10 @@ class PhotoRecords(LibraryCore):
                         f"({exc}); nothing was deleted. Run `skintrack check`"
                     ) from exc
             conn.execute("DELETE FROM photo WHERE deleted_at IS NOT NULL")
+            conn.execute(
+                "DELETE FROM checkin WHERE id NOT IN"
+                " (SELECT checkin_id FROM photo WHERE checkin_id IS NOT NULL)"
+            )
         for photo in removed:
             with self._write() as conn:  # holding the write lock: no import can reuse the file now
                 still_used = conn.execute(
