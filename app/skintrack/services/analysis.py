@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import itertools
+import json
 import os
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -29,7 +31,7 @@ from skintrack.core.change import ChangeResult, ChangeSettings
 from skintrack.errors import AlignmentFailedError, InvalidInputError, LibraryError
 from skintrack.library.models import MeasurementRecord
 from skintrack.progress import CancelToken, Progress
-from skintrack.services import pipeline
+from skintrack.services import pipeline, repeat_noise
 from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the GUI use these names
     ANALYSIS_SIDE,
     MEASURE_VERSION,
@@ -228,7 +230,9 @@ def analyze_region(
     unless ``force``; a manual alignment is reused and never overwritten. Pairs are measured on
     ANALYSIS_THREADS threads; this generator is the one writer, and reports each finished pair.
     Pairs against the previous photo come second: their areas are carried over through the
-    alignments onto the region reference, which the first round stores.
+    alignments onto the region reference, which the first round stores. Then the repeat shots of
+    each check-in are measured (``services.repeat_noise``); the darkening threshold is at least
+    ``repeat_noise_k`` × the region's repeat noise, so pairs are measured again when that changes.
     """
     region = lib.region(region_id)
     photos = list(lib.list_photos(region_id))
@@ -237,8 +241,38 @@ def analyze_region(
     if ref_photo is None or len(photos) < 2:
         yield Progress(0, 0, "nothing to analyse")
         return report
-    settings = load_settings(lib)
+    base = load_settings(lib)
+    floor = repeat_noise.with_repeat_floor(base, _region_noise(lib, region_id))
+    yield from _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, report)
+    changed = yield from _measure_repeats(lib, region, ref_photo.id, base, token, force)
+    if changed:
+        again = repeat_noise.with_repeat_floor(base, _region_noise(lib, region_id))
+        if again[0] != floor[0] or again[1] != floor[1]:
+            yield from _analyse_pairs(lib, region, photos, ref_photo, again, token, False, report)
+    return report
+
+
+def _region_noise(lib: Any, region_id: int) -> tuple[float, int] | None:
+    """The region's repeat noise over its current multi-shot check-ins."""
+    live = {c.id for c in lib.list_checkins(region_id) if c.shots >= 2}
+    stored = {k: v for k, v in lib.repeat_noise_for_region(region_id).items() if k in live}
+    return repeat_noise.region_repeat_noise(stored)
+
+
+def _analyse_pairs(
+    lib: Any,
+    region: Any,
+    photos: list[Any],
+    ref_photo: Any,
+    floor: tuple[ChangeSettings, dict[str, Any] | None],
+    token: CancelToken | None,
+    force: bool,
+    report: AnalysisReport,
+) -> Generator[Progress, None, None]:
+    settings, repeat = floor
     version = measurement_version(settings, region)
+    if repeat is not None:  # the repeat noise stored with a measurement is part of what it used
+        version += "/" + hashlib.sha1(json.dumps(repeat, sort_keys=True).encode()).hexdigest()[:8]
     plan = pipeline.plan_pairs(
         photos,
         ref_photo.id,
@@ -259,18 +293,57 @@ def analyze_region(
         [i for i in stale if i.reference_id == ref_photo.id],
         [i for i in stale if i.reference_id != ref_photo.id],
     )
+    analysed = failed = 0
+    report.messages.clear()
     for items in rounds:
         for outcome in _in_parallel(job, items, token):
-            message = _store(lib, outcome, version)
+            message = _store(lib, outcome, version, repeat)
             if message is None:
-                report.analysed += 1
+                analysed += 1
             else:
-                report.failed += 1
+                failed += 1
                 report.messages.append(f"{outcome.item.label}: {message}")
-            done = report.skipped + report.analysed + report.failed
+            done = report.skipped + analysed + failed
             yield Progress(done, len(plan), f"analysed {outcome.item.label}")
+    report.analysed, report.failed = analysed, failed
     yield Progress(len(plan), len(plan), "analysis complete")
-    return report
+
+
+def _measure_repeats(
+    lib: Any,
+    region: Any,
+    region_reference_id: int,
+    settings: ChangeSettings,
+    token: CancelToken | None,
+    force: bool,
+) -> Generator[Progress, None, bool]:
+    """Measure the repeat noise of every check-in with several shots whose stored one is stale."""
+    stored = lib.repeat_noise_for_region(region.id)
+    todo = [
+        c
+        for c in lib.list_checkins(region.id)
+        if c.shots >= 2
+        and (
+            force
+            or c.id not in stored
+            or stored[c.id].algorithm_version != repeat_noise.repeat_version(settings, region, c)
+        )
+    ]
+    for index, checkin in enumerate(todo):
+        if token is not None:
+            token.raise_if_cancelled()
+        try:
+            measured = repeat_noise.measure_repeats(
+                lib, region, checkin, region_reference_id, settings, token
+            )
+        except (InvalidInputError, LibraryError, OSError) as exc:
+            yield Progress(index + 1, len(todo), f"repeat shots not measured: {exc}")
+            continue
+        for record in measured.alignments:
+            lib.save_alignment(record)
+        lib.save_repeat_noise(measured.record)
+        yield Progress(index + 1, len(todo), "measured the repeat shots")
+    return bool(todo)
 
 
 def _in_parallel(
@@ -320,8 +393,10 @@ def _measure_planned(
     return _Outcome(item, pair, stored is not None)
 
 
-def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
-    """Write one pair's alignment and measurement; None when measured, else why not."""
+def _store(lib: Any, outcome: _Outcome, version: str, repeat: dict[str, Any] | None = None) -> str | None:
+    """Write one pair's alignment and measurement; None when measured, else why not.
+
+    ``repeat`` (the region's repeat noise and the threshold floor it set) is stored with it."""
     item, pair = outcome.item, outcome.pair
     if pair is None:
         return outcome.error or "could not be read"
@@ -338,6 +413,12 @@ def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
     metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
         lib, item.photo_id, item.reference_id
     )
+    metrics["repeat_noise"] = repeat
+    if repeat is not None and repeat["raised"]:
+        metrics["notes"].append(
+            f"the darkening threshold was raised to {repeat['floor_L']:.1f} L*: "
+            f"{repeat['k']:g} × the repeat-shot noise of this set-up ({repeat['robust_std_delta_L']:.2f} L*)"
+        )
     record = MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, metrics, version)
     lib.save_measurement(record)
     return None

@@ -1,0 +1,209 @@
+"""Repeat noise: how much repeat shots of one check-in disagree, and what follows from it.
+
+Two or three shots of a region taken a moment apart show no real change; their ΔL* after the
+same alignment and comparison as any measurement (:func:`skintrack.services.pipeline.measure_pair`)
+is the repeatability of this person's camera, light and framing. Per check-in we store the robust
+spread (1.4826·MAD of per-pixel ΔL* on the watched area, the whole overlap without one) and the
+|mean ΔL*|. It is the same kind of difference of two photos a measurement takes, so it compares
+directly with a measurement's ΔL*:
+
+* detection: the per-pixel darkening threshold is at least ``repeat_noise_k`` × the region's
+  repeat noise (median over its check-ins), stored with each measurement under ``repeat_noise``;
+* the trend chart draws ±k × repeat noise as its noise band when there is one.
+
+A check-in is measured through its best-quality shot (stored capture quality), see ``best_shot``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from skintrack.core.change import ChangeSettings
+from skintrack.library import AlignmentRecord, CheckIn, Library, Region, RepeatNoiseRecord
+from skintrack.library.quality_store import StoredQuality, qualities_for_region
+from skintrack.progress import CancelToken
+from skintrack.services import pipeline
+
+REPEAT_VERSION = "repeat-1"
+MAD_TO_SIGMA = 1.4826  # a normal distribution's sigma per median absolute deviation
+MIN_PIXELS = 200  # compared pixels (analysis resolution) a pair needs to say anything
+_STATUS_RANK = {"pass": 0, "warn": 1, "fail": 2}
+
+
+@dataclass(frozen=True)
+class RepeatStatistics:
+    """ΔL* between two aligned shots: robust spread, |mean| and how many pixels (L* units)."""
+
+    robust_std: float
+    abs_mean: float
+    pixels: int
+
+
+def repeat_statistics(delta_l: np.ndarray) -> RepeatStatistics | None:
+    """Spread and offset of the finite ΔL* values; None with fewer than MIN_PIXELS of them."""
+    values = np.asarray(delta_l, np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size < MIN_PIXELS:
+        return None
+    median = float(np.median(values))
+    mad = float(np.median(np.abs(values - median)))
+    return RepeatStatistics(MAD_TO_SIGMA * mad, abs(float(np.mean(values))), int(values.size))
+
+
+# --------------------------------------------------------------------------- best shot
+
+
+def _quality_key(quality: StoredQuality | None, index: int) -> tuple[float, ...]:
+    if quality is None:
+        return (len(_STATUS_RANK), 0.0, 0.0, index)
+    statuses = [c.status for c in quality.report.checks.values()]
+    return (
+        float(_STATUS_RANK.get(quality.overall, len(_STATUS_RANK))),
+        float(statuses.count("fail")),
+        float(statuses.count("warn")),
+        float(index),
+    )
+
+
+def best_shot(checkin: CheckIn, qualities: dict[int, StoredQuality]) -> tuple[int, str]:
+    """(photo id, why): the shot with the best stored capture quality, the earliest on a tie."""
+    ids = list(checkin.photo_ids)
+    best = min(range(len(ids)), key=lambda i: _quality_key(qualities.get(ids[i]), i))
+    photo_id = ids[best]
+    if len(ids) == 1:
+        return photo_id, "the only shot"
+    quality = qualities.get(photo_id)
+    status = "no stored quality" if quality is None else f"quality {quality.overall}"
+    return photo_id, f"best of {len(ids)} shots ({status})"
+
+
+def measured_shots(lib: Library, region_id: int) -> dict[int, tuple[CheckIn, str]]:
+    """Photo id of each check-in's best shot -> (its check-in, why that shot)."""
+    qualities = qualities_for_region(lib, region_id)
+    out = {}
+    for checkin in lib.list_checkins(region_id):
+        photo_id, why = best_shot(checkin, qualities)
+        out[photo_id] = (checkin, why)
+    return out
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def repeat_version(settings: ChangeSettings, region: Region, checkin: CheckIn) -> str:
+    """What a stored repeat noise depends on: the pipeline's measurement version and the shots."""
+    basis = {"measurement": pipeline.measurement_version(settings, region), "shots": list(checkin.photo_ids)}
+    digest = hashlib.sha1(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{REPEAT_VERSION}/{digest}"
+
+
+@dataclass
+class RepeatMeasurement:
+    """A check-in's repeat noise and the alignments made to measure it (for the writer to store)."""
+
+    record: RepeatNoiseRecord
+    alignments: list[AlignmentRecord] = field(default_factory=list)
+
+
+def measure_repeats(
+    lib: Library,
+    region: Region,
+    checkin: CheckIn,
+    region_reference_id: int,
+    settings: ChangeSettings,
+    token: CancelToken | None = None,
+) -> RepeatMeasurement:
+    """Align each later shot onto the first with the one pipeline and measure their ΔL*.
+
+    Reads the library only; the caller stores the record and the new alignments. A check-in
+    none of whose pairs could be measured gets ``robust_std_delta_L`` None (and is not retried
+    until its shots, areas or settings change).
+    """
+    first, *others = checkin.photo_ids
+    areas = pipeline.region_areas(lib, region, first, region_reference_id)
+    first_path = lib.original_path(lib.photo(first))
+    made: list[AlignmentRecord] = []
+    measured: list[RepeatStatistics] = []
+    for other in others:
+        stored = lib.alignment(other, first)
+        reuse = pipeline.alignment_from_record(stored) if pipeline.reuse_alignment(stored) else None
+        pair = pipeline.measure_pair(
+            first_path,
+            lib.original_path(lib.photo(other)),
+            alignment=reuse,
+            areas=areas,
+            settings=settings,
+            token=token,
+        )
+        if reuse is None:
+            made.append(pipeline.alignment_record(other, first, pair.alignment))
+        if pair.change is not None:
+            compared = np.asarray(pair.change.compared_small, bool)
+            stats = repeat_statistics(np.asarray(pair.change.delta_L_small)[compared])
+            if stats is not None:
+                measured.append(stats)
+    metrics: dict[str, Any] = {
+        "photo_ids": list(checkin.photo_ids),
+        "pairs": len(measured),
+        "pairs_failed": len(others) - len(measured),
+        "area": "watched area" if areas.watched else "whole overlap",
+        "unit": "L*",
+        "robust_std_delta_L": None,
+        "abs_mean_delta_L": None,
+        "compared_px": 0,
+    }
+    if measured:
+        spread = math.sqrt(sum(s.robust_std**2 for s in measured) / len(measured))
+        metrics["robust_std_delta_L"] = round(spread, 3)
+        metrics["abs_mean_delta_L"] = round(sum(s.abs_mean for s in measured) / len(measured), 3)
+        metrics["compared_px"] = int(sum(s.pixels for s in measured))
+    record = RepeatNoiseRecord(checkin.id, metrics, repeat_version(settings, region, checkin))
+    return RepeatMeasurement(record, made)
+
+
+# --------------------------------------------------------------------------- using it
+
+
+def region_repeat_noise(records: dict[int, RepeatNoiseRecord]) -> tuple[float, int] | None:
+    """(median repeat noise in L*, how many check-ins) over the region's measured check-ins."""
+    values = sorted(
+        float(r.metrics["robust_std_delta_L"])
+        for r in records.values()
+        if isinstance(r.metrics.get("robust_std_delta_L"), int | float)
+    )
+    if not values:
+        return None
+    n = len(values)
+    median = values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
+    return median, n
+
+
+def with_repeat_floor(
+    settings: ChangeSettings, noise: tuple[float, int] | None
+) -> tuple[ChangeSettings, dict[str, Any] | None]:
+    """Settings whose darkening threshold is at least k × repeat noise, and what to store about it."""
+    if noise is None:
+        return settings, None
+    value, checkins = noise
+    k = float(settings.repeat_noise_k)
+    floor = k * value
+    info = {
+        "robust_std_delta_L": round(value, 3),
+        "checkins": checkins,
+        "k": k,
+        "floor_L": round(floor, 3),
+        "threshold_L_setting": float(settings.threshold_L),
+        "raised": floor > settings.threshold_L,
+    }
+    if floor <= settings.threshold_L:
+        return settings, info
+    maximum = dataclasses.fields(ChangeSettings)
+    limit = next(f.metadata["max"] for f in maximum if f.name == "threshold_L")
+    return dataclasses.replace(settings, threshold_L=round(min(floor, float(limit)), 3)), info
