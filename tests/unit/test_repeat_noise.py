@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from skintrack.core.quality import CheckResult, QualityReport, QualityThresholds
-from skintrack.library import Library
+from skintrack.export.chart import trend_figure, trend_series
+from skintrack.library import Library, MeasurementRecord, RepeatNoiseRecord
 from skintrack.library.quality_store import qualities_for_region, save_quality
 from skintrack.progress import run_steps
 from skintrack.services import analysis, repeat_noise
@@ -87,7 +88,6 @@ def test_repeat_statistics_gives_the_spread_and_offset_of_known_noise() -> None:
 
 def test_region_noise_is_the_median_and_the_floor_is_k_times_it() -> None:
     from skintrack.core.change import ChangeSettings
-    from skintrack.library import RepeatNoiseRecord
 
     records = {
         i: RepeatNoiseRecord(i, {"robust_std_delta_L": v}, "repeat-1") for i, v in enumerate([0.5, 2.0, 1.0])
@@ -166,3 +166,58 @@ def test_the_best_quality_shot_measures_the_check_in(lib: Library, tmp_path: Pat
     assert photo_id == checkin.photo_ids[1]
     assert why == "best of 3 shots (quality pass)"
     assert repeat_noise.measured_shots(lib, region.id)[photo_id][0].id == checkin.id
+
+
+# --------------------------------------------------------------------------- the trend chart
+
+
+def _measurement(photo_id: int, reference_id: int, dl: float) -> MeasurementRecord:
+    metrics = {"calibration": "card", "mean_delta_L": dl, "noise_delta_L": 0.4, "patches": []}
+    return MeasurementRecord(photo_id, reference_id, "card", metrics, "t")
+
+
+def _band(fig) -> tuple[str, float]:
+    """The noise band's legend label and its half-height at the last check-in."""
+    band = next(c for ax in fig.axes for c in ax.collections if c.get_gid() == "noise-band")
+    top = max(
+        float(y) for x, y in band.get_paths()[0].vertices if x == max(band.get_paths()[0].vertices[:, 0])
+    )
+    return band.get_label(), top
+
+
+def test_chart_shows_one_point_per_check_in_and_the_repeat_noise_band(lib: Library, tmp_path: Path) -> None:
+    canvas = skin(6)
+    region = lib.add_region("Arm")
+    ref = add_checkin(lib, region.id, [write(tmp_path / "ref.jpg", shot(canvas, (0, 0), 0.0, 0))], 0)
+    paths = [write(tmp_path / f"s{i}.jpg", shot(canvas, (i + 2, 1), 0.0, i)) for i in range(2)]
+    later = lib.checkin(add_checkin(lib, region.id, paths, 30))
+    ref_id = lib.checkin(ref).photo_ids[0]
+    lib.set_reference(region.id, ref_id)
+    first, second = later.photo_ids
+    save_quality(
+        lib,
+        first,
+        QualityReport({"sharpness": CheckResult("sharpness", 1, "fail", "Blur")}),
+        QualityThresholds(),
+    )
+    save_quality(
+        lib,
+        second,
+        QualityReport({"sharpness": CheckResult("sharpness", 1, "pass", "")}),
+        QualityThresholds(),
+    )
+    lib.save_measurement(_measurement(first, ref_id, -9.0))
+    lib.save_measurement(_measurement(second, ref_id, -2.0))
+
+    series = trend_series(lib, region.id)
+    assert [p.photo_id for p in series.points] == [ref_id, second]  # the sharp shot, not the blurred one
+    assert series.points[1].shot_note == "best of 2 shots (quality pass)"
+    assert series.values("L") == [0.0, -2.0]
+    label, top = _band(trend_figure(series, "L"))
+    assert label.startswith("measurement noise") and top == pytest.approx(series.noise_k * 0.4)
+
+    lib.save_repeat_noise(RepeatNoiseRecord(later.id, {"robust_std_delta_L": 1.2}, "repeat-1"))
+    series = trend_series(lib, region.id)
+    assert series.repeat_noise == 1.2 and series.points[1].repeat_noise == 1.2
+    label, top = _band(trend_figure(series, "L"))
+    assert label.startswith("repeat-shot noise") and top == pytest.approx(series.repeat_k * 1.2)

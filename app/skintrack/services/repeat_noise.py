@@ -27,14 +27,27 @@ import numpy as np
 
 from skintrack.core.change import ChangeSettings
 from skintrack.library import AlignmentRecord, CheckIn, Library, Region, RepeatNoiseRecord
-from skintrack.library.quality_store import StoredQuality, qualities_for_region
+from skintrack.library.shots import best_shot, measured_shots, region_repeat_noise
 from skintrack.progress import CancelToken
 from skintrack.services import pipeline
+
+__all__ = [
+    "MIN_PIXELS",
+    "REPEAT_VERSION",
+    "RepeatMeasurement",
+    "RepeatStatistics",
+    "best_shot",
+    "measure_repeats",
+    "measured_shots",
+    "region_repeat_noise",
+    "repeat_statistics",
+    "repeat_version",
+    "with_repeat_floor",
+]
 
 REPEAT_VERSION = "repeat-1"
 MAD_TO_SIGMA = 1.4826  # a normal distribution's sigma per median absolute deviation
 MIN_PIXELS = 200  # compared pixels (analysis resolution) a pair needs to say anything
-_STATUS_RANK = {"pass": 0, "warn": 1, "fail": 2}
 
 
 @dataclass(frozen=True)
@@ -55,43 +68,6 @@ def repeat_statistics(delta_l: np.ndarray) -> RepeatStatistics | None:
     median = float(np.median(values))
     mad = float(np.median(np.abs(values - median)))
     return RepeatStatistics(MAD_TO_SIGMA * mad, abs(float(np.mean(values))), int(values.size))
-
-
-# --------------------------------------------------------------------------- best shot
-
-
-def _quality_key(quality: StoredQuality | None, index: int) -> tuple[float, ...]:
-    if quality is None:
-        return (len(_STATUS_RANK), 0.0, 0.0, index)
-    statuses = [c.status for c in quality.report.checks.values()]
-    return (
-        float(_STATUS_RANK.get(quality.overall, len(_STATUS_RANK))),
-        float(statuses.count("fail")),
-        float(statuses.count("warn")),
-        float(index),
-    )
-
-
-def best_shot(checkin: CheckIn, qualities: dict[int, StoredQuality]) -> tuple[int, str]:
-    """(photo id, why): the shot with the best stored capture quality, the earliest on a tie."""
-    ids = list(checkin.photo_ids)
-    best = min(range(len(ids)), key=lambda i: _quality_key(qualities.get(ids[i]), i))
-    photo_id = ids[best]
-    if len(ids) == 1:
-        return photo_id, "the only shot"
-    quality = qualities.get(photo_id)
-    status = "no stored quality" if quality is None else f"quality {quality.overall}"
-    return photo_id, f"best of {len(ids)} shots ({status})"
-
-
-def measured_shots(lib: Library, region_id: int) -> dict[int, tuple[CheckIn, str]]:
-    """Photo id of each check-in's best shot -> (its check-in, why that shot)."""
-    qualities = qualities_for_region(lib, region_id)
-    out = {}
-    for checkin in lib.list_checkins(region_id):
-        photo_id, why = best_shot(checkin, qualities)
-        out[photo_id] = (checkin, why)
-    return out
 
 
 # --------------------------------------------------------------------------- measuring
@@ -169,20 +145,6 @@ def measure_repeats(
 
 
 # --------------------------------------------------------------------------- using it
-
-
-def region_repeat_noise(records: dict[int, RepeatNoiseRecord]) -> tuple[float, int] | None:
-    """(median repeat noise in L*, how many check-ins) over the region's measured check-ins."""
-    values = sorted(
-        float(r.metrics["robust_std_delta_L"])
-        for r in records.values()
-        if isinstance(r.metrics.get("robust_std_delta_L"), int | float)
-    )
-    if not values:
-        return None
-    n = len(values)
-    median = values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
-    return median, n
 
 
 def with_repeat_floor(
