@@ -144,3 +144,15 @@ def test_the_real_question_box_keeps_or_discards(qtbot: Any, dialog: Any, tmp_pa
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
     assert len(seen) == 2 and not discard.isActive()
     assert not dlg.isVisible()
+
+
+def test_the_timeline_hint_counts_check_ins_not_photos(make_library: Any) -> None:
+    from skintrack.ui.library_view import region_hint
+
+    lib = make_library({"Arm": 3})
+    region = lib.list_regions()[0].region
+    photos = lib.list_photos(region.id)
+    lib.group_photos([p.id for p in photos[1:]])
+    checkins = len(lib.list_checkins(region.id))
+    assert "  ·  2 check-ins (3 photos)  ·  " in region_hint(region, photos, [], checkins)
+    assert "  ·  1 check-in  ·  " in region_hint(region, photos[:1], [], 1)
