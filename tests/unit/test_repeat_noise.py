@@ -145,8 +145,8 @@ def test_analysis_stores_repeat_noise_and_raises_the_threshold(lib: Library, tmp
     for photo_id in lib.checkin(checkin_id).photo_ids:
         metrics = lib.measurement(photo_id, lib.region(region.id).reference_photo_id or 1).metrics
         assert metrics["repeat_noise"]["k"] == 2.0
-        assert metrics["repeat_noise"]["floor_L"] == pytest.approx(floor, abs=0.01)
-        assert metrics["thresholds"]["threshold_L"] == pytest.approx(floor, abs=0.01)
+        assert metrics["repeat_noise"]["floor_L"] == pytest.approx(floor, abs=0.051)
+        assert metrics["thresholds"]["threshold_L"] == pytest.approx(floor, abs=0.051)
         assert any("repeat-shot noise" in note for note in metrics["notes"])
     # up to date: a second run measures nothing again
     report = run_steps(analysis.analyze_region(lib, region.id))

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import itertools
-import json
 import os
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -247,7 +245,7 @@ def analyze_region(
     changed = yield from _measure_repeats(lib, region, ref_photo.id, base, token, force)
     if changed:
         again = repeat_noise.with_repeat_floor(base, _region_noise(lib, region_id))
-        if again[0] != floor[0] or again[1] != floor[1]:
+        if again[0] != floor[0]:  # the applied threshold moved: measure the pairs with it
             yield from _analyse_pairs(lib, region, photos, ref_photo, again, token, False, report)
     return report
 
@@ -270,9 +268,7 @@ def _analyse_pairs(
     report: AnalysisReport,
 ) -> Generator[Progress, None, None]:
     settings, repeat = floor
-    version = measurement_version(settings, region)
-    if repeat is not None:  # the repeat noise stored with a measurement is part of what it used
-        version += "/" + hashlib.sha1(json.dumps(repeat, sort_keys=True).encode()).hexdigest()[:8]
+    version = measurement_version(settings, region)  # covers a threshold raised by repeat noise
     plan = pipeline.plan_pairs(
         photos,
         ref_photo.id,

@@ -155,12 +155,12 @@ def with_repeat_floor(
         return settings, None
     value, checkins = noise
     k = float(settings.repeat_noise_k)
-    floor = k * value
+    floor = round(k * value, 1)  # to 0.1 L*: a new repeat shot does not re-measure every pair
     info = {
         "robust_std_delta_L": round(value, 3),
         "checkins": checkins,
         "k": k,
-        "floor_L": round(floor, 3),
+        "floor_L": floor,
         "threshold_L_setting": float(settings.threshold_L),
         "raised": floor > settings.threshold_L,
     }
@@ -168,4 +168,4 @@ def with_repeat_floor(
         return settings, info
     maximum = dataclasses.fields(ChangeSettings)
     limit = next(f.metadata["max"] for f in maximum if f.name == "threshold_L")
-    return dataclasses.replace(settings, threshold_L=round(min(floor, float(limit)), 3)), info
+    return dataclasses.replace(settings, threshold_L=min(floor, float(limit))), info
