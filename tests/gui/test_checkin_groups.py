@@ -156,3 +156,32 @@ def test_the_timeline_hint_counts_check_ins_not_photos(make_library: Any) -> Non
     checkins = len(lib.list_checkins(region.id))
     assert "  ·  2 check-ins (3 photos)  ·  " in region_hint(region, photos, [], checkins)
     assert "  ·  1 check-in  ·  " in region_hint(region, photos[:1], [], 1)
+
+
+def test_chart_tooltip_says_which_shot_measured_the_check_in(
+    qtbot: Any, library_dir: Path, tmp_path: Path
+) -> None:
+    from datetime import datetime, timedelta
+
+    from skintrack.library import Library, MeasurementRecord
+    from skintrack.ui.chart import TrendChartWidget
+
+    lib = Library.open(library_dir)
+    region = lib.add_region("Back")
+    t0 = datetime(2026, 1, 5, 9, 0)
+    ref = lib.import_file(region.id, make_jpeg(tmp_path / "ref.jpg", 700), taken_at=t0).photo
+    checkin = lib.add_checkin(region.id)
+    for i in range(2):
+        path = make_jpeg(tmp_path / f"s{i}.jpg", 701 + i)
+        photo = lib.import_file(
+            region.id, path, taken_at=t0 + timedelta(days=30, minutes=i), checkin_id=checkin.id
+        )
+        metrics = {"mean_delta_L": -1.0 - i, "darkened_area_px": 0, "darkened_fraction": 0.0, "patches": []}
+        lib.save_measurement(MeasurementRecord(photo.photo.id, ref.id, "model", metrics, "test"))
+    lib.set_reference(region.id, ref.id)
+    w = TrendChartWidget(lib, region.id)
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: w.series is not None and len(w.series.points) == 2, timeout=5000)
+    assert "measured on the best of 2 shots (no stored quality)" in w.tooltip_for(1)
+    assert "shots" not in w.tooltip_for(0)
+    lib.close()

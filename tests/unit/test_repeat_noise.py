@@ -3,6 +3,7 @@ generated photos with known noise, the best shot of a check-in, and the detectio
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from skintrack.cli import main
 from skintrack.core.quality import CheckResult, QualityReport, QualityThresholds
 from skintrack.export.chart import trend_figure, trend_series
 from skintrack.library import Library, MeasurementRecord, RepeatNoiseRecord
@@ -129,7 +131,9 @@ def test_repeat_noise_of_generated_shots_follows_their_known_noise(lib: Library,
     assert measured[2.0]["robust_std_delta_L"] > 2.5 * measured[0.5]["robust_std_delta_L"]
 
 
-def test_analysis_stores_repeat_noise_and_raises_the_threshold(lib: Library, tmp_path: Path) -> None:
+def test_analysis_stores_repeat_noise_and_raises_the_threshold(
+    lib: Library, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     canvas = skin(4)
     region = lib.add_region("Arm")
     add_checkin(lib, region.id, [write(tmp_path / "ref.jpg", shot(canvas, (0, 0), 0.0, 0))], 0)
@@ -151,6 +155,14 @@ def test_analysis_stores_repeat_noise_and_raises_the_threshold(lib: Library, tmp
     # up to date: a second run measures nothing again
     report = run_steps(analysis.analyze_region(lib, region.id))
     assert report.analysed == 0
+    # the CLI reports the same repeat noise and floor
+    lib.close()
+    assert main(["--library", str(lib.root), "analyze", "--region", "Arm", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["repeat_noise"]["floor_L"] == pytest.approx(floor, abs=0.051)
+    assert {r["checkin_id"] for r in out["photos"]} >= {checkin_id}
+    assert main(["--library", str(lib.root), "analyze", "--region", "Arm"]) == 0
+    assert "repeat-shot noise" in capsys.readouterr().out
 
 
 def test_the_best_quality_shot_measures_the_check_in(lib: Library, tmp_path: Path) -> None:

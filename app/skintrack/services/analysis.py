@@ -240,21 +240,14 @@ def analyze_region(
         yield Progress(0, 0, "nothing to analyse")
         return report
     base = load_settings(lib)
-    floor = repeat_noise.with_repeat_floor(base, _region_noise(lib, region_id))
+    floor = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
     yield from _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, report)
     changed = yield from _measure_repeats(lib, region, ref_photo.id, base, token, force)
     if changed:
-        again = repeat_noise.with_repeat_floor(base, _region_noise(lib, region_id))
+        again = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
         if again[0] != floor[0]:  # the applied threshold moved: measure the pairs with it
             yield from _analyse_pairs(lib, region, photos, ref_photo, again, token, False, report)
     return report
-
-
-def _region_noise(lib: Any, region_id: int) -> tuple[float, int] | None:
-    """The region's repeat noise over its current multi-shot check-ins."""
-    live = {c.id for c in lib.list_checkins(region_id) if c.shots >= 2}
-    stored = {k: v for k, v in lib.repeat_noise_for_region(region_id).items() if k in live}
-    return repeat_noise.region_repeat_noise(stored)
 
 
 def _analyse_pairs(

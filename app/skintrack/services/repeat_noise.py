@@ -30,6 +30,7 @@ from skintrack.library import AlignmentRecord, CheckIn, Library, Region, RepeatN
 from skintrack.library.shots import best_shot, measured_shots, region_repeat_noise
 from skintrack.progress import CancelToken
 from skintrack.services import pipeline
+from skintrack.services.settings import load_settings
 
 __all__ = [
     "MIN_PIXELS",
@@ -37,9 +38,11 @@ __all__ = [
     "RepeatMeasurement",
     "RepeatStatistics",
     "best_shot",
+    "current_region_noise",
     "measure_repeats",
     "measured_shots",
     "region_repeat_noise",
+    "region_summary",
     "repeat_statistics",
     "repeat_version",
     "with_repeat_floor",
@@ -169,3 +172,15 @@ def with_repeat_floor(
     maximum = dataclasses.fields(ChangeSettings)
     limit = next(f.metadata["max"] for f in maximum if f.name == "threshold_L")
     return dataclasses.replace(settings, threshold_L=min(floor, float(limit))), info
+
+
+def current_region_noise(lib: Library, region_id: int) -> tuple[float, int] | None:
+    """The region's repeat noise over the check-ins that still have several shots."""
+    live = {c.id for c in lib.list_checkins(region_id) if c.shots >= 2}
+    records = {k: v for k, v in lib.repeat_noise_for_region(region_id).items() if k in live}
+    return region_repeat_noise(records)
+
+
+def region_summary(lib: Library, region_id: int) -> dict[str, Any] | None:
+    """The region's repeat noise and the threshold floor it sets, as the analysis applies them."""
+    return with_repeat_floor(load_settings(lib), current_region_noise(lib, region_id))[1]
