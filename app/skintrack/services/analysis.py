@@ -241,12 +241,17 @@ def analyze_region(
         return report
     base = load_settings(lib)
     floor = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
-    yield from _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, report)
+    outcomes: dict[tuple[int, int], str | None] = {}  # pair -> None when measured, else why not
+    total = yield from _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, outcomes)
     changed = yield from _measure_repeats(lib, region, ref_photo.id, base, token, force)
     if changed:
         again = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
         if again[0] != floor[0]:  # the applied threshold moved: measure the pairs with it
-            yield from _analyse_pairs(lib, region, photos, ref_photo, again, token, False, report)
+            yield from _analyse_pairs(lib, region, photos, ref_photo, again, token, False, outcomes)
+    report.analysed = sum(1 for why in outcomes.values() if why is None)
+    report.failed = len(outcomes) - report.analysed
+    report.skipped = total - len(outcomes)
+    report.messages = [why for why in outcomes.values() if why is not None]
     return report
 
 
@@ -258,8 +263,10 @@ def _analyse_pairs(
     floor: tuple[ChangeSettings, dict[str, Any] | None],
     token: CancelToken | None,
     force: bool,
-    report: AnalysisReport,
-) -> Generator[Progress, None, None]:
+    outcomes: dict[tuple[int, int], str | None],
+) -> Generator[Progress, None, int]:
+    """Measure the stale pairs with ``floor``'s settings; records each in ``outcomes``; returns
+    how many pairs the region has."""
     settings, repeat = floor
     version = measurement_version(settings, region)  # covers a threshold raised by repeat noise
     plan = pipeline.plan_pairs(
@@ -271,9 +278,9 @@ def _analyse_pairs(
         force=force,
     )
     stale = [item for item in plan if item.stale]
-    report.skipped = len(plan) - len(stale)
+    skipped = len(plan) - len(stale)
     todo = f"analysing {len(stale)} of {len(plan)} pairs" if stale else f"all {len(plan)} pairs up to date"
-    yield Progress(report.skipped, len(plan), todo)
+    yield Progress(skipped, len(plan), todo)
     cache = PhotoCache(
         lib, photos, ref_photo.id, pipeline.decode_side(settings), size=2 * ANALYSIS_THREADS + 1
     )
@@ -282,20 +289,18 @@ def _analyse_pairs(
         [i for i in stale if i.reference_id == ref_photo.id],
         [i for i in stale if i.reference_id != ref_photo.id],
     )
-    analysed = failed = 0
-    report.messages.clear()
+    done = skipped
     for items in rounds:
         for outcome in _in_parallel(job, items, token):
             message = _store(lib, outcome, version, repeat)
-            if message is None:
-                analysed += 1
-            else:
-                failed += 1
-                report.messages.append(f"{outcome.item.label}: {message}")
-            done = report.skipped + analysed + failed
-            yield Progress(done, len(plan), f"analysed {outcome.item.label}")
-    report.analysed, report.failed = analysed, failed
+            item = outcome.item
+            outcomes[(item.photo_id, item.reference_id)] = (
+                None if message is None else f"{item.label}: {message}"
+            )
+            done += 1
+            yield Progress(done, len(plan), f"analysed {item.label}")
     yield Progress(len(plan), len(plan), "analysis complete")
+    return len(plan)
 
 
 def _measure_repeats(
