@@ -407,7 +407,8 @@ def _store(lib: Any, outcome: _Outcome, version: str, repeat: dict[str, Any] | N
     metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
         lib, item.photo_id, item.reference_id
     )
-    metrics["repeat_noise"] = repeat
+    if repeat is not None:
+        metrics["repeat_noise"] = repeat
     if repeat is not None and repeat["raised"]:
         metrics["notes"].append(
             f"the darkening threshold was raised to {repeat['floor_L']:.1f} L*: "
