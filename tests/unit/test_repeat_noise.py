@@ -142,7 +142,16 @@ def test_analysis_stores_repeat_noise_and_raises_the_threshold(
     settings = load_settings(lib)
     settings.repeat_noise_k = 2.0
     save_settings(lib, settings)
-    run_steps(analysis.analyze_region(lib, region.id))
+    steps = []
+    job = analysis.analyze_region(lib, region.id)
+    while True:
+        try:
+            steps.append(next(job).message)
+        except StopIteration:
+            break
+    # the repeat shots come first, so each of the 3 pairs is measured once, with the floor
+    assert steps.count("measured the repeat shots") == 1
+    assert sum(m.startswith("analysed ") for m in steps) == 3
     stored = lib.repeat_noise(checkin_id)
     assert stored is not None and stored.metrics["robust_std_delta_L"] > 2.0
     floor = 2.0 * stored.metrics["robust_std_delta_L"]

@@ -228,9 +228,9 @@ def analyze_region(
     unless ``force``; a manual alignment is reused and never overwritten. Pairs are measured on
     ANALYSIS_THREADS threads; this generator is the one writer, and reports each finished pair.
     Pairs against the previous photo come second: their areas are carried over through the
-    alignments onto the region reference, which the first round stores. Then the repeat shots of
-    each check-in are measured (``services.repeat_noise``); the darkening threshold is at least
-    ``repeat_noise_k`` × the region's repeat noise, so pairs are measured again when that changes.
+    alignments onto the region reference, which the first round stores. The repeat shots of each
+    check-in are measured first (``services.repeat_noise``), so every pair is measured once with
+    a darkening threshold of at least ``repeat_noise_k`` × the region's repeat noise.
     """
     region = lib.region(region_id)
     photos = list(lib.list_photos(region_id))
@@ -240,14 +240,10 @@ def analyze_region(
         yield Progress(0, 0, "nothing to analyse")
         return report
     base = load_settings(lib)
+    yield from repeat_noise.measure_region(lib, region, ref_photo.id, base, token=token, force=force)
     floor = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
     outcomes: dict[tuple[int, int], str | None] = {}  # pair -> None when measured, else why not
     total = yield from _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, outcomes)
-    changed = yield from _measure_repeats(lib, region, ref_photo.id, base, token, force)
-    if changed:
-        again = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
-        if again[0] != floor[0]:  # the applied threshold moved: measure the pairs with it
-            yield from _analyse_pairs(lib, region, photos, ref_photo, again, token, False, outcomes)
     report.analysed = sum(1 for why in outcomes.values() if why is None)
     report.failed = len(outcomes) - report.analysed
     report.skipped = total - len(outcomes)
@@ -301,43 +297,6 @@ def _analyse_pairs(
             yield Progress(done, len(plan), f"analysed {item.label}")
     yield Progress(len(plan), len(plan), "analysis complete")
     return len(plan)
-
-
-def _measure_repeats(
-    lib: Any,
-    region: Any,
-    region_reference_id: int,
-    settings: ChangeSettings,
-    token: CancelToken | None,
-    force: bool,
-) -> Generator[Progress, None, bool]:
-    """Measure the repeat noise of every check-in with several shots whose stored one is stale."""
-    stored = lib.repeat_noise_for_region(region.id)
-    todo = [
-        c
-        for c in lib.list_checkins(region.id)
-        if c.shots >= 2
-        and (
-            force
-            or c.id not in stored
-            or stored[c.id].algorithm_version != repeat_noise.repeat_version(settings, region, c)
-        )
-    ]
-    for index, checkin in enumerate(todo):
-        if token is not None:
-            token.raise_if_cancelled()
-        try:
-            measured = repeat_noise.measure_repeats(
-                lib, region, checkin, region_reference_id, settings, token
-            )
-        except (InvalidInputError, LibraryError, OSError) as exc:
-            yield Progress(index + 1, len(todo), f"repeat shots not measured: {exc}")
-            continue
-        for record in measured.alignments:
-            lib.save_alignment(record)
-        lib.save_repeat_noise(measured.record)
-        yield Progress(index + 1, len(todo), "measured the repeat shots")
-    return bool(todo)
 
 
 def _in_parallel(

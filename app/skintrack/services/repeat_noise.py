@@ -20,15 +20,17 @@ import dataclasses
 import hashlib
 import json
 import math
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from skintrack.core.change import ChangeSettings
+from skintrack.errors import InvalidInputError, LibraryError
 from skintrack.library import AlignmentRecord, CheckIn, Library, Region, RepeatNoiseRecord
 from skintrack.library.shots import best_shot, measured_shots, region_repeat_noise
-from skintrack.progress import CancelToken
+from skintrack.progress import CancelToken, Progress
 from skintrack.services import pipeline
 from skintrack.services.settings import load_settings
 
@@ -39,6 +41,7 @@ __all__ = [
     "RepeatStatistics",
     "best_shot",
     "current_region_noise",
+    "measure_region",
     "measure_repeats",
     "measured_shots",
     "region_repeat_noise",
@@ -145,6 +148,59 @@ def measure_repeats(
         metrics["compared_px"] = int(sum(s.pixels for s in measured))
     record = RepeatNoiseRecord(checkin.id, metrics, repeat_version(settings, region, checkin))
     return RepeatMeasurement(record, made)
+
+
+def measure_region(
+    lib: Library,
+    region: Region,
+    region_reference_id: int,
+    settings: ChangeSettings,
+    *,
+    token: CancelToken | None = None,
+    force: bool = False,
+) -> Generator[Progress, None, None]:
+    """Measure the repeat noise of every check-in with several shots whose stored one is stale.
+
+    The region's areas reach a check-in through its first shot's alignment onto the region
+    reference; when that is missing it is aligned (and stored) here, and the pair is then only
+    compared by the pair rounds.
+    """
+    stored = lib.repeat_noise_for_region(region.id)
+    todo = [
+        c
+        for c in lib.list_checkins(region.id)
+        if c.shots >= 2
+        and (
+            force
+            or c.id not in stored
+            or stored[c.id].algorithm_version != repeat_version(settings, region, c)
+        )
+    ]
+    for index, checkin in enumerate(todo):
+        if token is not None:
+            token.raise_if_cancelled()
+        try:
+            _ensure_reference_alignment(lib, checkin.photo_ids[0], region_reference_id, settings, token)
+            measured = measure_repeats(lib, region, checkin, region_reference_id, settings, token)
+        except (InvalidInputError, LibraryError, OSError) as exc:
+            yield Progress(index + 1, len(todo), f"repeat shots not measured: {exc}")
+            continue
+        for record in measured.alignments:
+            lib.save_alignment(record)
+        lib.save_repeat_noise(measured.record)
+        yield Progress(index + 1, len(todo), "measured the repeat shots")
+
+
+def _ensure_reference_alignment(
+    lib: Library, photo_id: int, reference_id: int, settings: ChangeSettings, token: CancelToken | None
+) -> None:
+    if photo_id == reference_id or pipeline.reuse_alignment(lib.alignment(photo_id, reference_id)):
+        return
+    side = pipeline.decode_side(settings)
+    ref = pipeline.load(lib.original_path(lib.photo(reference_id)), side, find_card=True)
+    mov = pipeline.load(lib.original_path(lib.photo(photo_id)), side, find_card=True)
+    alignment = pipeline.align_analysed(ref, mov, token=token)
+    lib.save_alignment(pipeline.alignment_record(photo_id, reference_id, alignment))
 
 
 # --------------------------------------------------------------------------- using it
