@@ -73,9 +73,9 @@ def test_grouping_photos_merges_check_ins_and_removes_emptied_ones(lib: Library,
     assert merged.photo_ids == tuple(ids[:2])
     after = lib.list_checkins(region.id)
     assert len(after) == 2 and {c.id for c in after} < before
+    other = lib.add_region("Leg")
+    photo = lib.import_file(other.id, make_jpeg(tmp_path / "x.jpg", 9)).photo
     with pytest.raises(UsageError, match="one region"):
-        other = lib.add_region("Leg")
-        photo = lib.import_file(other.id, make_jpeg(tmp_path / "x.jpg", 9)).photo
         lib.group_photos([ids[0], photo.id])
 
 
