@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from skintrack.errors import Cancelled, InvalidInputError, LibraryError
+from skintrack.errors import Cancelled, InvalidInputError, LibraryError, UsageError
 from skintrack.library import Library, Photo
 from skintrack.library.db import PreparedImport, display_name, prepare_import, sort_key
 from skintrack.progress import CancelToken, Progress, rescaled, run_steps
@@ -125,6 +125,40 @@ def import_files(
                         message += note
             yield Progress(index + 1, total, message)
     return report
+
+
+def import_as_one_checkin(
+    lib: Library,
+    region_id: int,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    checkin_id: int | None = None,
+    taken_at: datetime | None = None,
+    notes: str = "",
+    token: CancelToken | None = None,
+) -> Generator[Progress, None, ImportReport]:
+    """``import_files`` with every stored file in one check-in: ``checkin_id``'s, else a new one.
+
+    An existing check-in must belong to the region (UsageError before any file is read); a new
+    check-in that no file could be stored in is removed again.
+    """
+    if checkin_id is not None:
+        if lib.checkin(checkin_id).region_id != region_id:
+            raise UsageError(f"check-in {checkin_id} belongs to another region")
+        return (
+            yield from import_files(
+                lib, region_id, paths, taken_at=taken_at, notes=notes, token=token, checkin_id=checkin_id
+            )
+        )
+    checkin = lib.add_checkin(region_id, taken_at, notes)
+    try:
+        return (
+            yield from import_files(
+                lib, region_id, paths, taken_at=taken_at, notes=notes, token=token, checkin_id=checkin.id
+            )
+        )
+    finally:
+        lib.delete_checkin_if_empty(checkin.id)
 
 
 def run_import(
