@@ -242,3 +242,34 @@ def test_chart_shows_one_point_per_check_in_and_the_repeat_noise_band(lib: Libra
     assert series.repeat_noise == 1.2 and series.points[1].repeat_noise == 1.2
     label, top = _band(trend_figure(series, "L"))
     assert label.startswith("repeat-shot noise") and top == pytest.approx(series.repeat_k * 1.2)
+
+
+def test_analysis_is_one_progress_over_both_phases_and_decodes_each_photo_once(
+    lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canvas = skin(5)
+    region = lib.add_region("Arm")
+    add_checkin(lib, region.id, [write(tmp_path / "ref.jpg", shot(canvas, (0, 0), 0.0, 0))], 0)
+    paths = [write(tmp_path / f"r{i}.jpg", shot(canvas, (4, 2 * i), 1.5, 20 + i)) for i in range(2)]
+    add_checkin(lib, region.id, paths, 30)
+    decoded: list[str] = []
+    real_load = analysis.pipeline.load
+
+    def counting_load(path: object, *args: object, **kwargs: object) -> object:
+        decoded.append(str(path))
+        return real_load(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(analysis.pipeline, "load", counting_load)
+    steps = []
+    job = analysis.analyze_region(lib, region.id)
+    while True:
+        try:
+            steps.append(next(job))
+        except StopIteration:
+            break
+    assert any(s.message == "measured the repeat shots" for s in steps)
+    # shot pairs (1) and pairs (3: both shots vs the reference, the second vs the first) in one count
+    assert {s.total for s in steps} == {4}
+    done = [s.done for s in steps]
+    assert done == sorted(done) and done[-1] == 4
+    assert len(decoded) == len(set(decoded)) == 3  # the repeat pair used the analysis photo cache

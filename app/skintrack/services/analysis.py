@@ -28,7 +28,7 @@ from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult, ChangeSettings
 from skintrack.errors import AlignmentFailedError, InvalidInputError, LibraryError
 from skintrack.library.models import MeasurementRecord
-from skintrack.progress import CancelToken, Progress
+from skintrack.progress import CancelToken, Progress, rescaled
 from skintrack.services import pipeline, repeat_noise
 from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the GUI use these names
     ANALYSIS_SIDE,
@@ -230,7 +230,8 @@ def analyze_region(
     Pairs against the previous photo come second: their areas are carried over through the
     alignments onto the region reference, which the first round stores. The repeat shots of each
     check-in are measured first (``services.repeat_noise``), so every pair is measured once with
-    a darkening threshold of at least ``repeat_noise_k`` × the region's repeat noise.
+    a darkening threshold of at least ``repeat_noise_k`` × the region's repeat noise. Both
+    phases share one photo cache and one progress (shot pairs, then pairs, in one count).
     """
     region = lib.region(region_id)
     photos = list(lib.list_photos(region_id))
@@ -240,10 +241,22 @@ def analyze_region(
         yield Progress(0, 0, "nothing to analyse")
         return report
     base = load_settings(lib)
-    yield from repeat_noise.measure_region(lib, region, ref_photo.id, base, token=token, force=force)
+    cache = PhotoCache(lib, photos, ref_photo.id, pipeline.decode_side(base), size=2 * ANALYSIS_THREADS + 1)
+    repeats = repeat_noise.stale_checkins(lib, region, base, force=force)
+    repeat_units = repeat_noise.repeat_pair_count(repeats)
+    units = repeat_units + len(pipeline.pair_list(photos, ref_photo.id))
+    yield from rescaled(
+        repeat_noise.measure_region(
+            lib, region, ref_photo.id, base, token=token, todo=repeats, photos=cache.get
+        ),
+        0,
+        repeat_units,
+        units,
+    )
     floor = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
     outcomes: dict[tuple[int, int], str | None] = {}  # pair -> None when measured, else why not
-    total = yield from _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, outcomes)
+    pairs = _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, outcomes, cache)
+    total = yield from rescaled(pairs, repeat_units, units - repeat_units, units)
     report.analysed = sum(1 for why in outcomes.values() if why is None)
     report.failed = len(outcomes) - report.analysed
     report.skipped = total - len(outcomes)
@@ -260,6 +273,7 @@ def _analyse_pairs(
     token: CancelToken | None,
     force: bool,
     outcomes: dict[tuple[int, int], str | None],
+    cache: PhotoCache,
 ) -> Generator[Progress, None, int]:
     """Measure the stale pairs with ``floor``'s settings; records each in ``outcomes``; returns
     how many pairs the region has."""
@@ -277,9 +291,6 @@ def _analyse_pairs(
     skipped = len(plan) - len(stale)
     todo = f"analysing {len(stale)} of {len(plan)} pairs" if stale else f"all {len(plan)} pairs up to date"
     yield Progress(skipped, len(plan), todo)
-    cache = PhotoCache(
-        lib, photos, ref_photo.id, pipeline.decode_side(settings), size=2 * ANALYSIS_THREADS + 1
-    )
     job = functools.partial(_measure_planned, lib, region, ref_photo.id, cache, settings, token)
     rounds = (
         [i for i in stale if i.reference_id == ref_photo.id],

@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import json
 import math
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ from skintrack.library import AlignmentRecord, CheckIn, Library, Region, RepeatN
 from skintrack.library.shots import best_shot, measured_shots, region_repeat_noise
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import pipeline
+from skintrack.services.pipeline import Analysed
 from skintrack.services.settings import load_settings
 
 __all__ = [
@@ -46,10 +47,14 @@ __all__ = [
     "measured_shots",
     "region_repeat_noise",
     "region_summary",
+    "repeat_pair_count",
     "repeat_statistics",
     "repeat_version",
+    "stale_checkins",
     "with_repeat_floor",
 ]
+
+PhotoSource = Callable[[int], Analysed]  # photo id -> decoded photo (the analysis photo cache)
 
 REPEAT_VERSION = "repeat-1"
 MAD_TO_SIGMA = 1.4826  # a normal distribution's sigma per median absolute deviation
@@ -101,24 +106,27 @@ def measure_repeats(
     region_reference_id: int,
     settings: ChangeSettings,
     token: CancelToken | None = None,
+    photos: PhotoSource | None = None,
 ) -> RepeatMeasurement:
     """Align each later shot onto the first with the one pipeline and measure their ΔL*.
 
-    Reads the library only; the caller stores the record and the new alignments. A check-in
-    none of whose pairs could be measured gets ``robust_std_delta_L`` None (and is not retried
-    until its shots, areas or settings change).
+    Reads the library only; the caller stores the record and the new alignments. ``photos``
+    hands out decoded shots (the analysis passes its photo cache, so no shot is decoded twice);
+    without it each shot is decoded here. A check-in none of whose pairs could be measured gets
+    ``robust_std_delta_L`` None (and is not retried until its shots, areas or settings change).
     """
+    decoded = photos or _decoder(lib, settings)
     first, *others = checkin.photo_ids
     areas = pipeline.region_areas(lib, region, first, region_reference_id)
-    first_path = lib.original_path(lib.photo(first))
+    first_photo = decoded(first)
     made: list[AlignmentRecord] = []
     measured: list[RepeatStatistics] = []
     for other in others:
         stored = lib.alignment(other, first)
         reuse = pipeline.alignment_from_record(stored) if pipeline.reuse_alignment(stored) else None
         pair = pipeline.measure_pair(
-            first_path,
-            lib.original_path(lib.photo(other)),
+            first_photo,
+            decoded(other),
             alignment=reuse,
             areas=areas,
             settings=settings,
@@ -150,23 +158,17 @@ def measure_repeats(
     return RepeatMeasurement(record, made)
 
 
-def measure_region(
-    lib: Library,
-    region: Region,
-    region_reference_id: int,
-    settings: ChangeSettings,
-    *,
-    token: CancelToken | None = None,
-    force: bool = False,
-) -> Generator[Progress, None, None]:
-    """Measure the repeat noise of every check-in with several shots whose stored one is stale.
+def _decoder(lib: Library, settings: ChangeSettings) -> PhotoSource:
+    side = pipeline.decode_side(settings)
+    return lambda photo_id: pipeline.load(lib.original_path(lib.photo(photo_id)), side, find_card=True)
 
-    The region's areas reach a check-in through its first shot's alignment onto the region
-    reference; when that is missing it is aligned (and stored) here, and the pair is then only
-    compared by the pair rounds.
-    """
+
+def stale_checkins(
+    lib: Library, region: Region, settings: ChangeSettings, *, force: bool = False
+) -> list[CheckIn]:
+    """The region's check-ins with several shots whose stored repeat noise is missing or stale."""
     stored = lib.repeat_noise_for_region(region.id)
-    todo = [
+    return [
         c
         for c in lib.list_checkins(region.id)
         if c.shots >= 2
@@ -176,29 +178,57 @@ def measure_region(
             or stored[c.id].algorithm_version != repeat_version(settings, region, c)
         )
     ]
-    for index, checkin in enumerate(todo):
+
+
+def repeat_pair_count(checkins: list[CheckIn]) -> int:
+    """How many shot pairs measuring ``checkins`` compares (the unit of its progress)."""
+    return sum(c.shots - 1 for c in checkins)
+
+
+def measure_region(
+    lib: Library,
+    region: Region,
+    region_reference_id: int,
+    settings: ChangeSettings,
+    *,
+    token: CancelToken | None = None,
+    force: bool = False,
+    todo: list[CheckIn] | None = None,
+    photos: PhotoSource | None = None,
+) -> Generator[Progress, None, None]:
+    """Measure the repeat noise of ``todo`` (default: ``stale_checkins``).
+
+    Progress counts shot pairs (``repeat_pair_count``), so a caller can join it with the pairs
+    that follow into one progress. ``photos`` hands out decoded photos (the analysis's cache).
+    The region's areas reach a check-in through its first shot's alignment onto the region
+    reference; when that is missing it is aligned (and stored) here, and the pair is then only
+    compared by the pair rounds.
+    """
+    todo = stale_checkins(lib, region, settings, force=force) if todo is None else todo
+    decoded = photos or _decoder(lib, settings)
+    total, done = repeat_pair_count(todo), 0
+    for checkin in todo:
         if token is not None:
             token.raise_if_cancelled()
+        done += checkin.shots - 1
         try:
-            _ensure_reference_alignment(lib, checkin.photo_ids[0], region_reference_id, settings, token)
-            measured = measure_repeats(lib, region, checkin, region_reference_id, settings, token)
+            _ensure_reference_alignment(lib, checkin.photo_ids[0], region_reference_id, decoded, token)
+            measured = measure_repeats(lib, region, checkin, region_reference_id, settings, token, decoded)
         except (InvalidInputError, LibraryError, OSError) as exc:
-            yield Progress(index + 1, len(todo), f"repeat shots not measured: {exc}")
+            yield Progress(done, total, f"repeat shots not measured: {exc}")
             continue
         for record in measured.alignments:
             lib.save_alignment(record)
         lib.save_repeat_noise(measured.record)
-        yield Progress(index + 1, len(todo), "measured the repeat shots")
+        yield Progress(done, total, "measured the repeat shots")
 
 
 def _ensure_reference_alignment(
-    lib: Library, photo_id: int, reference_id: int, settings: ChangeSettings, token: CancelToken | None
+    lib: Library, photo_id: int, reference_id: int, photos: PhotoSource, token: CancelToken | None
 ) -> None:
     if photo_id == reference_id or pipeline.reuse_alignment(lib.alignment(photo_id, reference_id)):
         return
-    side = pipeline.decode_side(settings)
-    ref = pipeline.load(lib.original_path(lib.photo(reference_id)), side, find_card=True)
-    mov = pipeline.load(lib.original_path(lib.photo(photo_id)), side, find_card=True)
+    ref, mov = photos(reference_id), photos(photo_id)
     alignment = pipeline.align_analysed(ref, mov, token=token)
     lib.save_alignment(pipeline.alignment_record(photo_id, reference_id, alignment))
 
