@@ -124,6 +124,7 @@ def photo_json(lib: Library, photo: Photo, region_name: str | None = None) -> di
         "imported_at": _iso(photo.imported_at),
         "notes": photo.notes,
         "deleted_at": _iso(photo.deleted_at),
+        "checkin_id": photo.checkin_id,
         "path": _original_or_none(lib, photo),
     }
 
@@ -258,11 +259,16 @@ def _region_archive(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- import & photos
 def _import(args: argparse.Namespace) -> int:
-    from skintrack.services.checkin import import_files
+    from skintrack.services.checkin import import_as_one_checkin, import_files
 
     with _open(args, create=False) as lib:
         region = lib.region_by_name(args.region)
-        job = import_files(lib, region.id, args.files, taken_at=args.date, notes=args.notes)
+        if args.together or args.check_in is not None:
+            job = import_as_one_checkin(
+                lib, region.id, args.files, checkin_id=args.check_in, taken_at=args.date, notes=args.notes
+            )
+        else:
+            job = import_files(lib, region.id, args.files, taken_at=args.date, notes=args.notes)
         show = _progress_to_stderr() and not args.json
         while True:
             try:
@@ -337,7 +343,7 @@ def _photos(args: argparse.Namespace) -> int:
     if not photos:
         print(f"No photos {'in the trash ' if args.trash else ''}for {region.name!r}.")
         return EXIT_OK
-    headers = ["ID", "TAKEN", "SOURCE", "SIZE", "FILE", "NOTES"]
+    headers = ["ID", "CHECK-IN", "TAKEN", "SOURCE", "SIZE", "FILE", "NOTES"]
     if args.trash:
         headers.insert(1, "TRASHED")
     rows = []
@@ -345,6 +351,7 @@ def _photos(args: argparse.Namespace) -> int:
         ref = " (ref)" if p.id == region.reference_photo_id else ""
         row: list[Any] = [
             f"{p.id}{ref}",
+            "" if p.checkin_id is None else str(p.checkin_id),
             _show_dt(p.taken_at),
             p.taken_at_source,
             f"{p.width}x{p.height}",
@@ -654,6 +661,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--date", type=parse_when, default=None, metavar="YYYY-MM-DD[THH:MM]", help="override the date taken"
     )
     p.add_argument("--notes", default="")
+    together = p.add_mutually_exclusive_group()
+    together.add_argument(
+        "--together", action="store_true", help="keep the files together as one new check-in (repeat shots)"
+    )
+    together.add_argument(
+        "--check-in", type=int, default=None, metavar="ID", help="add the files to this existing check-in"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=_import)
 

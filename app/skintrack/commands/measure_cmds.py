@@ -257,6 +257,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from skintrack.paths import resolve_library_dir
     from skintrack.progress import Progress, run_steps
     from skintrack.services.analysis import analyze_region
+    from skintrack.services.repeat_noise import region_summary
 
     with Library.open(resolve_library_dir(getattr(args, "library", None)), create=False) as lib:
         region = lib.region_by_name(args.region)
@@ -288,8 +289,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
                     "darkened_fraction": None if m is None else m.metrics.get("darkened_fraction"),
                     "mean_delta_L": None if m is None else m.metrics.get("mean_delta_L"),
                     "mean_delta_b": None if m is None else m.metrics.get("mean_delta_b"),
+                    "checkin_id": p.checkin_id,
                 }
             )
+        repeat = region_summary(lib, region.id)
     out = {
         "region": region.name,
         "reference_photo_id": ref_id,
@@ -299,6 +302,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         "messages": report.messages,
         "photos": rows,
         "not_aligned": sum(1 for r in rows if r["aligned"] is False),
+        "repeat_noise": repeat,
     }
     code = EXIT_ALIGNMENT_FAILED if out["not_aligned"] else EXIT_OK
     if args.json:
@@ -311,6 +315,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     )
     for msg in report.messages:
         print(f"  ! {msg}")
+    if repeat is not None:
+        print(
+            f"  repeat-shot noise {_fmt(repeat['robust_std_delta_L'])} L* over "
+            f"{_count(repeat['checkins'], 'check-in')}: darkening threshold at least "
+            f"{repeat['k']:g} × it = {_fmt(repeat['floor_L'], ' L*', 1)}"
+        )
     for r in rows:
         frac = r["darkened_fraction"]
         print(

@@ -20,10 +20,15 @@ from matplotlib.ticker import FuncFormatter
 
 from skintrack.core import formatting
 from skintrack.core.reading import patch_mean, stored_thresholds
+from skintrack.export.chart_style import DARK as DARK  # re-exported: the GUI picks the theme here
+from skintrack.export.chart_style import LIGHT, ChartStyle, style_axes
+from skintrack.library import shots
+from skintrack.library.quality_store import qualities_for_region
 from skintrack.library.settings import defaults, load_settings
 
 DEFAULT_THRESHOLD_L = defaults().threshold_L
 DEFAULT_NOISE_K = defaults().noise_k
+DEFAULT_REPEAT_K = defaults().repeat_noise_k
 
 METRICS: dict[str, tuple[str, str]] = {
     # key: (metrics-dict key, axis label)
@@ -42,10 +47,6 @@ JOURNAL_STYLE: dict[str, tuple[str, str, str]] = {
     "medication": ("s", "#1b7837", "medication"),
     "note": ("o", "#777777", "note"),
 }
-PATCH_COLOUR = "#d7301f"
-WATCHED_COLOUR = "#b0127a"
-CONTROL_COLOUR = "#4d4d4d"
-AREA_COLOUR = "#9ecae1"
 
 
 def _naive(dt: datetime) -> datetime:
@@ -63,10 +64,16 @@ def _num(v: Any) -> float | None:
 
 @dataclass
 class TrendPoint:
+    """One check-in on the chart, measured through ``photo_id`` (its best-quality shot)."""
+
     photo_id: int
     taken_at: datetime
     is_reference: bool
     metrics: dict[str, Any]
+    checkin_id: int | None = None
+    shots: int = 1
+    shot_note: str = ""  # which shot stands for the check-in, in words
+    repeat_noise: float | None = None  # the check-in's own repeat-shot noise (ΔL* spread, L*)
 
     def value(self, metric: str) -> float | None:
         if self.is_reference:
@@ -171,6 +178,8 @@ class TrendSeries:
     journal: list[JournalMark] = field(default_factory=list)
     threshold_L: float = DEFAULT_THRESHOLD_L
     noise_k: float = DEFAULT_NOISE_K
+    repeat_noise: float | None = None  # the region's repeat-shot noise (median over check-ins, L*)
+    repeat_k: float = DEFAULT_REPEAT_K
 
     @property
     def uniform_measurable(self) -> bool:
@@ -231,13 +240,18 @@ def _journal_label(entry: Any) -> str:
 
 
 def trend_series(lib: Any, region_id: int) -> TrendSeries:
-    """Series of the region's measurements against its reference, with journal entries in range."""
+    """One point per check-in against the region's reference, with journal entries in range.
+
+    A check-in with several shots is measured through its best-quality shot that has a
+    measurement (``library.shots``); the point says which. The reference's check-in is the zero.
+    """
     region = lib.region(region_id)
-    photos = list(lib.list_photos(region_id))
+    photos = {p.id: p for p in lib.list_photos(region_id)}
+    checkins = lib.list_checkins(region_id)
     ref_id = (
         region.reference_photo_id
         if region.reference_photo_id is not None
-        else (photos[0].id if photos else None)
+        else (next(iter(photos)) if photos else None)
     )
     by_photo = {m.photo_id: m for m in lib.measurements_for_region(region_id) if m.reference_id == ref_id}
     settings = load_settings(lib)
@@ -245,12 +259,50 @@ def trend_series(lib: Any, region_id: int) -> TrendSeries:
     latest = [m for m in by_photo.values() if isinstance(m.metrics, dict) and m.metrics.get("thresholds")]
     if latest:
         threshold_l, noise_k = stored_thresholds(latest[-1].metrics, threshold_l, noise_k)
-    series = TrendSeries(region_id, region.name, ref_id, threshold_L=threshold_l, noise_k=noise_k)
-    for p in photos:
-        if p.id == ref_id:
-            series.points.append(TrendPoint(p.id, _naive(p.taken_at), True, {}))
-        elif p.id in by_photo:
-            series.points.append(TrendPoint(p.id, _naive(p.taken_at), False, dict(by_photo[p.id].metrics)))
+    records = lib.repeat_noise_for_region(region_id)
+    live = {c.id: records[c.id] for c in checkins if c.shots >= 2 and c.id in records}
+    region_noise = shots.region_repeat_noise(live)
+    stored_repeat = next(
+        (m.metrics.get("repeat_noise") for m in latest if m.metrics.get("repeat_noise")), None
+    )
+    repeat_k = float(stored_repeat["k"]) if isinstance(stored_repeat, dict) else settings.repeat_noise_k
+    if isinstance(stored_repeat, dict) and stored_repeat.get("raised"):
+        threshold_l = float(stored_repeat.get("threshold_L_setting", threshold_l))
+    series = TrendSeries(
+        region_id,
+        region.name,
+        ref_id,
+        threshold_L=threshold_l,
+        noise_k=noise_k,
+        repeat_noise=None if region_noise is None else region_noise[0],
+        repeat_k=repeat_k,
+    )
+    qualities = qualities_for_region(lib, region_id)
+    for checkin in checkins:
+        own = _num(live[checkin.id].metrics.get("robust_std_delta_L")) if checkin.id in live else None
+        if ref_id in checkin.photo_ids:
+            photo = photos[ref_id]
+            note = "the reference photo" + (f" (1 of {checkin.shots} shots)" if checkin.shots > 1 else "")
+            series.points.append(
+                TrendPoint(ref_id, _naive(photo.taken_at), True, {}, checkin.id, checkin.shots, note, own)
+            )
+            continue
+        chosen = next((pid for pid in shots.ranked_shots(checkin, qualities) if pid in by_photo), None)
+        if chosen is None:
+            continue
+        series.points.append(
+            TrendPoint(
+                chosen,
+                _naive(checkin.taken_at),
+                False,
+                dict(by_photo[chosen].metrics),
+                checkin.id,
+                checkin.shots,
+                shots.shot_note(checkin, chosen, qualities),
+                own,
+            )
+        )
+    series.points.sort(key=lambda p: p.taken_at)
     if series.points:
         start = min(series.dates) - timedelta(days=14)
         end = max(series.dates) + timedelta(days=14)
@@ -259,43 +311,6 @@ def trend_series(lib: Any, region_id: int) -> TrendSeries:
             if start <= at <= end:
                 series.journal.append(JournalMark(at, str(e.kind), _journal_label(e)))
     return series
-
-
-@dataclass(frozen=True)
-class ChartStyle:
-    """Colours of the chart's frame, so it follows the app's light or dark theme."""
-
-    face: str
-    text: str
-    muted: str
-    grid: str
-    zero: str
-    area: str
-    area_text: str
-    watched: str
-    control: str
-    patches: str
-    noise: str
-
-
-LIGHT = ChartStyle(
-    "#ffffff", "#222222", "#666666", "#e5e5e5", "#999999", AREA_COLOUR, "#3182bd",
-    WATCHED_COLOUR, CONTROL_COLOUR, PATCH_COLOUR, "#bdbdbd",
-)  # fmt: skip
-DARK = ChartStyle(
-    "#2b2b2b", "#e6e6e6", "#b0b0b0", "#3d3d3d", "#777777", "#3e6f91", "#8cc4ec",
-    "#f06fc0", "#cfcfcf", "#ff7a5c", "#6b6b6b",
-)  # fmt: skip
-
-
-def _style_axes(ax: Axes, style: ChartStyle) -> None:
-    ax.set_facecolor(style.face)
-    ax.tick_params(colors=style.text, which="both")
-    for spine in ax.spines.values():
-        spine.set_color(style.muted)
-    ax.xaxis.label.set_color(style.text)
-    ax.yaxis.label.set_color(style.text)
-    ax.title.set_color(style.text)
 
 
 def _area_axis(ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle) -> Axes:
@@ -325,19 +340,32 @@ def _area_axis(ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle
 
 
 def _noise_band(ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle) -> None:
-    """±k·noise around zero: changes of the watched-area mean inside it are not meaningful."""
-    noise = [p.noise for p in series.points]
-    known = sorted(n for n in noise if n is not None)
-    if not known:
-        return
-    typical = known[len(known) // 2]  # the reference has no noise of its own: use the median
-    band = [series.noise_k * (n if n is not None else typical) for n in noise]
+    """±k·noise around zero: changes of the watched-area mean inside it are not meaningful.
+
+    With repeat shots the noise is their measured disagreement (each check-in's own, else the
+    region's), the set-up's real repeatability; else each pair's estimated noise of ΔL*.
+    """
+    if series.repeat_noise is not None:
+        k = series.repeat_k
+        band = [
+            k * (p.repeat_noise if p.repeat_noise is not None else series.repeat_noise) for p in series.points
+        ]
+        typical = series.repeat_noise
+        label = f"repeat-shot noise (±{formatting.number(k, 0)} × spread between repeat shots)"
+        limit = max(series.threshold_L, k * typical)
+    else:
+        noise = [p.noise for p in series.points]
+        known = sorted(n for n in noise if n is not None)
+        if not known:
+            return
+        typical = known[len(known) // 2]  # the reference has no noise of its own: use the median
+        band = [series.noise_k * (n if n is not None else typical) for n in noise]
+        label = f"measurement noise (±{formatting.number(series.noise_k, 0)} × estimated noise)"
+        limit = max(series.threshold_L, series.noise_k * typical)
     ax.fill_between(
-        xs, [-b for b in band], band, color=style.noise, alpha=0.35, lw=0,
-        label=f"measurement noise (±{formatting.number(series.noise_k, 0)} × noise)", gid="noise-band",
+        xs, [-b for b in band], band, color=style.noise, alpha=0.35, lw=0, label=label, gid="noise-band",
     )  # fmt: skip
     if series.uniform_measurable:
-        limit = max(series.threshold_L, series.noise_k * typical)
         ax.axhline(
             -limit, color=style.patches, lw=1.0, ls=":",
             label=f"overall darkening limit ({formatting.delta_l(-limit)})", gid="overall-limit",
@@ -398,7 +426,7 @@ def trend_figure(
     fig.skintrack_metric = metric  # type: ignore[attr-defined]
     ax.set_title(title if title is not None else f"{series.region_name}: {METRIC_TITLES[metric]}", loc="left")
     ax.set_ylabel(METRICS[metric][1])
-    _style_axes(ax, style)
+    style_axes(ax, style)
     ax.axhline(0.0, color=style.zero, lw=0.8, zorder=1)
     ax.grid(True, axis="y", color=style.grid, lw=0.8)
     for side in ("top", "right"):

@@ -10,6 +10,7 @@ Layout of a library folder::
 from skintrack.library.db import DB_NAME, Library
 from skintrack.library.models import (
     AlignmentRecord,
+    CheckIn,
     CheckReport,
     ImportOutcome,
     JournalEntry,
@@ -17,11 +18,13 @@ from skintrack.library.models import (
     Photo,
     Region,
     RegionSummary,
+    RepeatNoiseRecord,
 )
 
 __all__ = [
     "DB_NAME",
     "AlignmentRecord",
+    "CheckIn",
     "CheckReport",
     "ImportOutcome",
     "JournalEntry",
@@ -30,4 +33,5 @@ __all__ = [
     "Photo",
     "Region",
     "RegionSummary",
+    "RepeatNoiseRecord",
 ]

@@ -56,10 +56,45 @@ class Photo:
     notes: str
     deleted_at: datetime | None
     taken_at_note: str = ""  # why the photo's own date was not used ("" when it was, or for user dates)
+    checkin_id: int | None = None  # the check-in the photo was taken in
 
     @property
     def in_trash(self) -> bool:
         return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """Photos of one region taken together on one occasion, dated by its earliest photo.
+
+    ``photo_ids`` are the live (not trashed) photos, oldest first; several are a close-up and
+    an overview, or repeat shots whose disagreement is the set-up's repeat noise.
+    """
+
+    id: int
+    region_id: int
+    taken_at: datetime
+    note: str
+    created_at: datetime
+    photo_ids: tuple[int, ...] = ()
+
+    @property
+    def shots(self) -> int:
+        return len(self.photo_ids)
+
+
+@dataclass(frozen=True)
+class RepeatNoiseRecord:
+    """How much a check-in's repeat shots disagree, in ΔL* on the watched area (L* units).
+
+    ``metrics`` holds ``robust_std_delta_L`` (1.4826·MAD of per-pixel ΔL*), ``abs_mean_delta_L``,
+    ``compared_px``, ``area`` ("watched area" or "whole overlap"), ``pairs`` and ``photo_ids``.
+    """
+
+    checkin_id: int
+    metrics: dict[str, Any]
+    algorithm_version: str
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -150,12 +150,43 @@ def _v5_photo_date_note(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE photo ADD COLUMN taken_at_note TEXT NOT NULL DEFAULT ''")
 
 
+def _v6_checkins(conn: sqlite3.Connection) -> None:
+    """Check-ins: the photos taken together on one occasion (a close-up and an overview, or repeat
+    shots), and the repeat noise measured between a check-in's shots. Every existing photo becomes
+    a check-in of its own, dated like the photo."""
+    statements = [
+        """CREATE TABLE checkin (
+            id INTEGER PRIMARY KEY,
+            region_id INTEGER NOT NULL REFERENCES region(id),
+            taken_at TEXT NOT NULL,
+            taken_at_sort REAL NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX checkin_region_taken ON checkin(region_id, taken_at_sort)",
+        "ALTER TABLE photo ADD COLUMN checkin_id INTEGER REFERENCES checkin(id) ON DELETE SET NULL",
+        "CREATE INDEX photo_checkin ON photo(checkin_id)",
+        """INSERT INTO checkin (id, region_id, taken_at, taken_at_sort, note, created_at)
+           SELECT id, region_id, taken_at, taken_at_sort, '', imported_at FROM photo""",
+        "UPDATE photo SET checkin_id = id",
+        """CREATE TABLE repeat_noise (
+            checkin_id INTEGER PRIMARY KEY REFERENCES checkin(id) ON DELETE CASCADE,
+            metrics TEXT NOT NULL,
+            algorithm_version TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+    ]
+    for sql in statements:
+        conn.execute(sql)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_base,
     _v2_analysis,
     _v3_photo_quality,
     _v4_inbox_and_reminders,
     _v5_photo_date_note,
+    _v6_checkins,
 ]
 LATEST_VERSION = len(MIGRATIONS)
 

@@ -29,8 +29,8 @@ from skintrack.core.change import ChangeResult, ChangeSettings
 from skintrack.errors import AlignmentFailedError, InvalidInputError, LibraryError
 from skintrack.library.models import MeasurementRecord
 from skintrack.library.settings import load_settings
-from skintrack.progress import CancelToken, Progress
-from skintrack.services import pipeline
+from skintrack.progress import CancelToken, Progress, rescaled
+from skintrack.services import pipeline, repeat_noise
 from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the GUI use these names
     ANALYSIS_SIDE,
     MEASURE_VERSION,
@@ -228,7 +228,10 @@ def analyze_region(
     unless ``force``; a manual alignment is reused and never overwritten. Pairs are measured on
     ANALYSIS_THREADS threads; this generator is the one writer, and reports each finished pair.
     Pairs against the previous photo come second: their areas are carried over through the
-    alignments onto the region reference, which the first round stores.
+    alignments onto the region reference, which the first round stores. The repeat shots of each
+    check-in are measured first (``services.repeat_noise``), so every pair is measured once with
+    a darkening threshold of at least ``repeat_noise_k`` × the region's repeat noise. Both
+    phases share one photo cache and one progress (shot pairs, then pairs, in one count).
     """
     region = lib.region(region_id)
     photos = list(lib.list_photos(region_id))
@@ -237,8 +240,45 @@ def analyze_region(
     if ref_photo is None or len(photos) < 2:
         yield Progress(0, 0, "nothing to analyse")
         return report
-    settings = load_settings(lib)
-    version = measurement_version(settings, region)
+    base = load_settings(lib)
+    cache = PhotoCache(lib, photos, ref_photo.id, pipeline.decode_side(base), size=2 * ANALYSIS_THREADS + 1)
+    repeats = repeat_noise.stale_checkins(lib, region, base, force=force)
+    repeat_units = repeat_noise.repeat_pair_count(repeats)
+    units = repeat_units + len(pipeline.pair_list(photos, ref_photo.id))
+    yield from rescaled(
+        repeat_noise.measure_region(
+            lib, region, ref_photo.id, base, token=token, todo=repeats, photos=cache.get
+        ),
+        0,
+        repeat_units,
+        units,
+    )
+    floor = repeat_noise.with_repeat_floor(base, repeat_noise.current_region_noise(lib, region_id))
+    outcomes: dict[tuple[int, int], str | None] = {}  # pair -> None when measured, else why not
+    pairs = _analyse_pairs(lib, region, photos, ref_photo, floor, token, force, outcomes, cache)
+    total = yield from rescaled(pairs, repeat_units, units - repeat_units, units)
+    report.analysed = sum(1 for why in outcomes.values() if why is None)
+    report.failed = len(outcomes) - report.analysed
+    report.skipped = total - len(outcomes)
+    report.messages = [why for why in outcomes.values() if why is not None]
+    return report
+
+
+def _analyse_pairs(
+    lib: Any,
+    region: Any,
+    photos: list[Any],
+    ref_photo: Any,
+    floor: tuple[ChangeSettings, dict[str, Any] | None],
+    token: CancelToken | None,
+    force: bool,
+    outcomes: dict[tuple[int, int], str | None],
+    cache: PhotoCache,
+) -> Generator[Progress, None, int]:
+    """Measure the stale pairs with ``floor``'s settings; records each in ``outcomes``; returns
+    how many pairs the region has."""
+    settings, repeat = floor
+    version = measurement_version(settings, region)  # covers a threshold raised by repeat noise
     plan = pipeline.plan_pairs(
         photos,
         ref_photo.id,
@@ -248,29 +288,26 @@ def analyze_region(
         force=force,
     )
     stale = [item for item in plan if item.stale]
-    report.skipped = len(plan) - len(stale)
+    skipped = len(plan) - len(stale)
     todo = f"analysing {len(stale)} of {len(plan)} pairs" if stale else f"all {len(plan)} pairs up to date"
-    yield Progress(report.skipped, len(plan), todo)
-    cache = PhotoCache(
-        lib, photos, ref_photo.id, pipeline.decode_side(settings), size=2 * ANALYSIS_THREADS + 1
-    )
+    yield Progress(skipped, len(plan), todo)
     job = functools.partial(_measure_planned, lib, region, ref_photo.id, cache, settings, token)
     rounds = (
         [i for i in stale if i.reference_id == ref_photo.id],
         [i for i in stale if i.reference_id != ref_photo.id],
     )
+    done = skipped
     for items in rounds:
         for outcome in _in_parallel(job, items, token):
-            message = _store(lib, outcome, version)
-            if message is None:
-                report.analysed += 1
-            else:
-                report.failed += 1
-                report.messages.append(f"{outcome.item.label}: {message}")
-            done = report.skipped + report.analysed + report.failed
-            yield Progress(done, len(plan), f"analysed {outcome.item.label}")
+            message = _store(lib, outcome, version, repeat)
+            item = outcome.item
+            outcomes[(item.photo_id, item.reference_id)] = (
+                None if message is None else f"{item.label}: {message}"
+            )
+            done += 1
+            yield Progress(done, len(plan), f"analysed {item.label}")
     yield Progress(len(plan), len(plan), "analysis complete")
-    return report
+    return len(plan)
 
 
 def _in_parallel(
@@ -320,8 +357,10 @@ def _measure_planned(
     return _Outcome(item, pair, stored is not None)
 
 
-def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
-    """Write one pair's alignment and measurement; None when measured, else why not."""
+def _store(lib: Any, outcome: _Outcome, version: str, repeat: dict[str, Any] | None = None) -> str | None:
+    """Write one pair's alignment and measurement; None when measured, else why not.
+
+    ``repeat`` (the region's repeat noise and the threshold floor it set) is stored with it."""
     item, pair = outcome.item, outcome.pair
     if pair is None:
         return outcome.error or "could not be read"
@@ -338,6 +377,13 @@ def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
     metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
         lib, item.photo_id, item.reference_id
     )
+    if repeat is not None:
+        metrics["repeat_noise"] = repeat
+    if repeat is not None and repeat["raised"]:
+        metrics["notes"].append(
+            f"the darkening threshold was raised to {repeat['floor_L']:.1f} L*: "
+            f"{repeat['k']:g} × the repeat-shot noise of this set-up ({repeat['robust_std_delta_L']:.2f} L*)"
+        )
     record = MeasurementRecord(item.photo_id, item.reference_id, pair.calibration, metrics, version)
     lib.save_measurement(record)
     return None

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from skintrack.errors import Cancelled, InvalidInputError, LibraryError
+from skintrack.errors import Cancelled, InvalidInputError, LibraryError, UsageError
 from skintrack.library import Library, Photo
-from skintrack.library.db import PreparedImport, display_name, prepare_import
+from skintrack.library.db import PreparedImport, display_name, prepare_import, sort_key
 from skintrack.progress import CancelToken, Progress, rescaled, run_steps
 from skintrack.services import analysis
 from skintrack.services.quality import ReferenceCache, store_after_import
@@ -53,11 +53,13 @@ def import_files(
     token: CancelToken | None = None,
     assess: bool = True,
     report: ImportReport | None = None,
+    checkin_id: int | None = None,
 ) -> Generator[Progress, None, ImportReport]:
     """Import ``paths`` into the region; yields Progress after each file, returns an ImportReport.
 
     ``dates`` gives each file its own date (None: from the photo); else ``taken_at`` is used for all.
     ``report`` (if given) is filled as files are stored, so it stays true if the job is closed early.
+    ``checkin_id`` stores every file in that one check-in; without it each photo is its own.
 
     Invalid files end up in ``report.errors`` as (path, reason). Cancelling stops between files
     (never inside one) and returns what was done so far with ``cancelled=True``. With ``assess``
@@ -90,7 +92,12 @@ def import_files(
             try:
                 prepared = current.result()
                 outcome = lib.import_file(
-                    region_id, path, taken_at=when[index], notes=notes, prepared=prepared
+                    region_id,
+                    path,
+                    taken_at=when[index],
+                    notes=notes,
+                    prepared=prepared,
+                    checkin_id=checkin_id,
                 )
             except InvalidInputError as exc:
                 report.errors.append((path, exc.reason))
@@ -118,6 +125,40 @@ def import_files(
                         message += note
             yield Progress(index + 1, total, message)
     return report
+
+
+def import_as_one_checkin(
+    lib: Library,
+    region_id: int,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    checkin_id: int | None = None,
+    taken_at: datetime | None = None,
+    notes: str = "",
+    token: CancelToken | None = None,
+) -> Generator[Progress, None, ImportReport]:
+    """``import_files`` with every stored file in one check-in: ``checkin_id``'s, else a new one.
+
+    An existing check-in must belong to the region (UsageError before any file is read); a new
+    check-in that no file could be stored in is removed again.
+    """
+    if checkin_id is not None:
+        if lib.checkin(checkin_id).region_id != region_id:
+            raise UsageError(f"check-in {checkin_id} belongs to another region")
+        return (
+            yield from import_files(
+                lib, region_id, paths, taken_at=taken_at, notes=notes, token=token, checkin_id=checkin_id
+            )
+        )
+    checkin = lib.add_checkin(region_id, taken_at, notes)
+    try:
+        return (
+            yield from import_files(
+                lib, region_id, paths, taken_at=taken_at, notes=notes, token=token, checkin_id=checkin.id
+            )
+        )
+    finally:
+        lib.delete_checkin_if_empty(checkin.id)
 
 
 def run_import(
@@ -152,6 +193,7 @@ class CheckInResult:
 
     region_id: int
     photo_ids: list[int] = field(default_factory=list)
+    checkin_id: int | None = None  # the one check-in the photos were stored in (None: none stored)
     duplicates: list[Path] = field(default_factory=list)
     errors: list[tuple[Path, str]] = field(default_factory=list)
     analysis_error: str | None = None
@@ -170,7 +212,10 @@ def check_in(
     token: CancelToken | None = None,
     imported: list[int] | None = None,
 ) -> Generator[Progress, None, CheckInResult]:
-    """Import ``items`` with their own dates, add ``journal``, then analyse the region.
+    """Import ``items`` as one check-in with their own dates, add ``journal``, analyse the region.
+
+    All photos of the batch are kept together as one dated check-in (a close-up and an overview,
+    or repeat shots); a check-in none of whose files could be stored is not kept.
 
     ``imported`` (if given) receives the ids of the photos stored, also when the job is cancelled
     or fails part-way, so a caller knows what was kept. A failed analysis does not
@@ -179,6 +224,8 @@ def check_in(
     token = token or CancelToken()
     result = CheckInResult(region_id=region_id)
     report = ImportReport()
+    dated = [item.taken_at for item in items if item.taken_at is not None]
+    checkin = lib.add_checkin(region_id, min(dated, key=sort_key) if dated else None, notes)
     try:
         yield from rescaled(
             import_files(
@@ -189,6 +236,7 @@ def check_in(
                 notes=notes,
                 token=token,
                 report=report,
+                checkin_id=checkin.id,
             ),
             0,
             IMPORT_SHARE,
@@ -199,6 +247,8 @@ def check_in(
         result.photo_ids = [photo.id for photo in report.imported]
         if imported is not None:
             imported[:] = result.photo_ids
+        if not lib.delete_checkin_if_empty(checkin.id):
+            result.checkin_id = checkin.id
     result.duplicates = list(report.duplicates)
     result.errors = list(report.errors)
     if report.cancelled:

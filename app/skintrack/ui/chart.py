@@ -216,6 +216,8 @@ class TrendChartWidget(QWidget):
             lines.append(f"darkened area {formatting.area(p.area_mm2, p.area_px, p.area_fraction)}")
         if p.noise is not None:
             lines.append(f"measurement noise {formatting.number(p.noise, 1)} L*")
+        if p.shots > 1:
+            lines.append(f"measured on the {p.shot_note}")
         return "\n".join(lines) + "\nClick to open this check-in"
 
     def _on_motion(self, event: MouseEvent) -> None:

@@ -13,12 +13,13 @@ from collections.abc import Callable, Generator
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import (
     QCloseEvent,
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QKeyEvent,
     QKeySequence,
     QShortcut,
 )
@@ -29,8 +30,10 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QListWidget,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -50,6 +53,26 @@ from skintrack.ui.tasks import Pool, TaskHandle, run_task
 log = logging.getLogger(__name__)
 
 NEW_REGION = -1
+REPEAT_HINT = (
+    "Tip: add a second shot of the same spot, taken now with the same light and distance. "
+    "Two shots of one moment show how much your photos differ without any real change (the "
+    "repeat noise), so Skintrack can tell real darkening from it."
+)
+
+
+def confirm_discard(parent: QWidget, count: int) -> bool:
+    """Ask before the queued photos are dropped; True when the user chose to discard them."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Discard this check-in?",
+        f"{count} photo{'s are' if count != 1 else ' is'} queued and not saved yet. "
+        f"Close the check-in and discard {'them' if count != 1 else 'it'}?",
+        QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setObjectName("discardCheckIn")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box.exec() == QMessageBox.StandardButton.Discard
 
 
 class CheckInDialog(QDialog):
@@ -76,6 +99,8 @@ class CheckInDialog(QDialog):
         self.task: TaskHandle | None = None
         self.result: CheckInResult | None = None
         self._done_ids: list[int] = []
+        self._ran = False  # a save ran (finished, failed or was cancelled): nothing is left queued
+        self._region_has_repeats = False
         self._tmp = tempfile.TemporaryDirectory(prefix="skintrack-checkin-")
 
         # --- region
@@ -95,11 +120,19 @@ class CheckInDialog(QDialog):
         self.files = CheckInFiles(Path(self._tmp.name), self)
         self.files.thresholds = thresholds_for(self.lib)
         self.files.changed.connect(self._update_buttons)
+        self.files.changed.connect(self._update_summary)
         self.files.message.connect(lambda text: self.status.setText(text))
         self.rows, self.table, self.add_button = self.files.rows, self.files.table, self.files.add_button
         self.tabs.addTab(self.files, "Photos")
         self.camera = self._make_camera_tab(frame_source_factory)
         self.tabs.addTab(self.camera, "Camera")
+
+        self.summary = QLabel(self)
+        self.summary.setObjectName("checkinSummary")
+        self.summary.setWordWrap(True)
+        self.repeat_hint = QLabel(REPEAT_HINT, self)
+        self.repeat_hint.setObjectName("repeatHint")
+        self.repeat_hint.setWordWrap(True)
 
         # --- notes and journal
         self.notes = QPlainTextEdit(self)
@@ -152,6 +185,8 @@ class CheckInDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.repeat_hint)
         layout.addLayout(notes_form)
         layout.addWidget(self.journal_box)
         layout.addWidget(self.footer)
@@ -187,6 +222,23 @@ class CheckInDialog(QDialog):
         reference = self._reference_path(rid)
         self.files.reference = reference
         self.camera.set_reference(reference)
+        self._region_has_repeats = rid is not None and any(c.shots >= 2 for c in self.lib.list_checkins(rid))
+        self._update_summary()
+
+    @Slot()
+    def _update_summary(self) -> None:
+        """Say that the queued photos become one check-in; suggest a repeat shot while useful."""
+        n = len(self.rows)
+        if n == 0:
+            self.summary.setText("The photos you add here are saved together as one check-in.")
+        elif n == 1:
+            self.summary.setText("This photo is saved as one check-in.")
+        else:
+            self.summary.setText(
+                f"These {n} photos are saved together as one check-in (a close-up and an overview, "
+                "or repeat shots); the trend uses its best-quality shot."
+            )
+        self.repeat_hint.setVisible(n < 2 and not self._region_has_repeats)
 
     def _reference_path(self, region_id: int | None) -> Path | None:
         if region_id is None:
@@ -298,7 +350,7 @@ class CheckInDialog(QDialog):
         if self.selected_region_id() != result.region_id:
             self._fill_regions(result.region_id)
         n = len(result.photo_ids)
-        parts = [f"Imported {n} photo{'s' if n != 1 else ''}."]
+        parts = [f"Imported {n} photo{'s' if n != 1 else ''}" + (" as one check-in." if n > 1 else ".")]
         if result.duplicates:
             parts.append(f"{len(result.duplicates)} already in the library.")
         if result.analysis_error:
@@ -332,6 +384,7 @@ class CheckInDialog(QDialog):
     @Slot()
     def _on_finished(self) -> None:
         self.task = None
+        self._ran = True
         self.progress.hide()
         self.save_button.setText("Save check-in")
         self.cancel_button.setText("Close")
@@ -345,14 +398,27 @@ class CheckInDialog(QDialog):
             self.checkedIn.emit(ids)
             self.checkinsChanged.emit()
 
+    def queued(self) -> int:
+        """Photos added but not saved (0 once a save has run)."""
+        return 0 if self._ran else len(self.rows)
+
     @Slot()
     def cancel(self) -> None:
-        """Cancel the running job, else close the dialog."""
+        """Cancel the running job, else close the dialog (asking first when photos are queued)."""
         if self.task is not None:
             self.task.cancel()
             self.status.setText("Cancelling…")
             return
+        if self.queued() and not confirm_discard(self, self.queued()):
+            return
         self.reject()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:  # Esc is Cancel, with its question
+            event.accept()
+            self.cancel()
+            return
+        super().keyPressEvent(event)
 
     def done(self, code: int) -> None:
         if self.task is not None:
@@ -362,6 +428,10 @@ class CheckInDialog(QDialog):
         super().done(code)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        asked = event.spontaneous() and self.task is None and self.queued()  # the window's close button
+        if asked and not confirm_discard(self, self.queued()):
+            event.ignore()
+            return
         if self.task is not None:
             self.task.cancel()
         super().closeEvent(event)

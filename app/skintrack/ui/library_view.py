@@ -181,7 +181,8 @@ class LibraryView(QSplitter):
         ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
         self.photo_model.set_photos(photos, measurements, ref_id)
         self.timeline_title.setText(region.name)
-        self.timeline_hint.setText(region_hint(region, photos, measurements))
+        checkins = len(self.lib.list_checkins(region_id))
+        self.timeline_hint.setText(region_hint(region, photos, measurements, checkins))
         self.details.set_region(region_id)
         row = self.photo_model.row_of(keep)
         if row < 0 and photos:
@@ -256,10 +257,14 @@ class LibraryView(QSplitter):
         return regions
 
 
-def region_hint(region: Region, photos: list[Photo], measurements: list[MeasurementRecord]) -> str:
+def region_hint(
+    region: Region, photos: list[Photo], measurements: list[MeasurementRecord], checkins: int | None = None
+) -> str:
     if not photos:
         return "No check-ins yet. Press Ctrl+N or drop photos here to add the first one."
-    parts = [f"{len(photos)} check-in{'s' if len(photos) != 1 else ''}"]
+    n = len(photos) if checkins is None else checkins
+    shots = f" ({len(photos)} photos)" if n != len(photos) else ""
+    parts = [f"{n} check-in{'s' if n != 1 else ''}{shots}"]
     if region.body_site:
         parts.insert(0, region.body_site)
     ref_id = region.reference_photo_id or photos[0].id

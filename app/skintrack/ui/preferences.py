@@ -266,6 +266,18 @@ class PreferencesDialog(QDialog):
                 self.analysis_box,
             ),
         )
+        self.repeat_k_spin = _spin(
+            box, "repeatKSpin", (1.0, 10.0), 0.5, 1, " × repeat noise", a.repeat_noise_k
+        )
+        aform.addRow("Repeat-shot factor", self.repeat_k_spin)
+        aform.addRow(
+            "",
+            _explain(
+                f"Default {d.repeat_noise_k:g}. With two shots in one check-in, a spot must be darker than "
+                "this many times how much the two shots differ (your set-up's own noise).",
+                self.analysis_box,
+            ),
+        )
         self.area_pct_spin = _spin(
             box, "areaPercentSpin", (0.0, 10.0), 0.01, 3, " %", a.min_area_fraction * 100.0
         )
@@ -311,6 +323,7 @@ class PreferencesDialog(QDialog):
         self.ghost_slider.setValue(round(p.ghost_opacity * 100))
         self.threshold_spin.setValue(a.threshold_L)
         self.noise_k_spin.setValue(a.noise_k)
+        self.repeat_k_spin.setValue(a.repeat_noise_k)
         self.area_pct_spin.setValue(a.min_area_fraction * 100)
         self.area_mm_spin.setValue(a.min_area_mm2)
 
@@ -328,6 +341,7 @@ class PreferencesDialog(QDialog):
             self._analysis,
             threshold_L=round(self.threshold_spin.value(), 3),
             noise_k=round(self.noise_k_spin.value(), 3),
+            repeat_noise_k=round(self.repeat_k_spin.value(), 3),
             min_area_fraction=round(self.area_pct_spin.value() / 100.0, 8),
             min_area_mm2=round(self.area_mm_spin.value(), 3),
         )

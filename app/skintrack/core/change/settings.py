@@ -150,6 +150,15 @@ class ChangeSettings:
         "(lighting model only), when it makes unchanged skin match markedly better.",
         choices=(True, False),
     )
+    repeat_noise_k: float = setting(
+        3.0,
+        label="Repeat-shot noise multiple",
+        unit="× repeat noise",
+        minimum=1.0,
+        maximum=10.0,
+        help="With repeat shots in a check-in, the threshold is at least this many times the spread "
+        "of ΔL* between aligned repeat shots (the set-up's own repeatability).",
+    )
 
     def __post_init__(self) -> None:
         self.validate()
