@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from skintrack.core import images
+from skintrack.core.images import limits
 from skintrack.core.images import DEFAULT_MAX_PIXELS, decode, read_meta, save_rgb, thumbnail
 from skintrack.errors import InvalidInputError
 
@@ -156,10 +157,10 @@ def test_heif_opener_falls_back_to_pi_heif(monkeypatch: pytest.MonkeyPatch) -> N
             return fake
         return real_import(name, *args)
 
-    monkeypatch.setattr(images.importlib, "import_module", fake_import)
-    monkeypatch.setattr(images, "_heif_registered", False)
-    images._ensure_heif()
-    images._ensure_heif()  # once is enough
+    monkeypatch.setattr(limits.importlib, "import_module", fake_import)
+    monkeypatch.setattr(limits, "_heif_registered", False)
+    limits._ensure_heif()
+    limits._ensure_heif()  # once is enough
     assert registered == ["pi_heif"]
 
 
