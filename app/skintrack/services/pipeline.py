@@ -290,12 +290,6 @@ def card_calibration(ref: Analysed, mov: Analysed, h_analysis: np.ndarray) -> Ca
     )
 
 
-def _float(rgb: np.ndarray) -> np.ndarray:
-    if rgb.dtype == np.uint8:
-        return rgb.astype(np.float32) * np.float32(1.0 / 255.0)
-    return rgb.astype(np.float32, copy=False)
-
-
 def compare_warped(
     ref: Analysed,
     mov: Analysed,
@@ -310,8 +304,8 @@ def compare_warped(
     warped, valid = warp_to_reference(mov.rgb, h_a, ref.rgb.shape)
     card = card_calibration(ref, mov, h_a)
     result = compare_aligned(
-        _float(ref.rgb),
-        _float(warped),
+        ref.rgb,  # uint8 as decoded: core.change linearises it through the same table as 0..1 floats
+        warped,
         valid,
         roi=roi,
         control=control,
