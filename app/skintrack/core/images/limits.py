@@ -119,7 +119,29 @@ def _open(path: str | os.PathLike[str], max_pixels: int | None) -> tuple[Path, I
     """Open lazily (header only) and refuse missing, empty, non-image and over-sized files."""
     p = Path(path)
     _check_file(p)
-    _ensure_heif()
+    if _is_iso_media(p):
+        _ensure_heif()
+    try:
+        return p, _open_checked(p, max_pixels)
+    except InvalidInputError as exc:
+        if _heif_registered or not isinstance(exc.__cause__, UnidentifiedImageError):
+            raise
+    _ensure_heif()  # a HEIF file whose first box is not ftyp: let its opener have a look
+    return p, _open_checked(p, max_pixels)
+
+
+def _is_iso_media(path: Path) -> bool:
+    """HEIF/HEIC/AVIF files are ISO media files: an ``ftyp`` box first. Only those need the HEIF
+    opener, whose import a JPEG-only command (``compare`` of two phone JPEGs) need not pay."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        return True  # let the open below report it
+    return head[4:8] == b"ftyp"
+
+
+def _open_checked(p: Path, max_pixels: int | None) -> Image.Image:
     try:
         # Between Pillow's MAX_IMAGE_PIXELS (89 MP) and ours Pillow only warns; no catch_warnings()
         # here because it swaps the process-wide filter list and the check-in decodes on threads.
@@ -147,4 +169,4 @@ def _open(path: str | os.PathLike[str], max_pixels: int | None) -> tuple[Path, I
     except InvalidInputError:
         im.close()
         raise
-    return p, im
+    return im
