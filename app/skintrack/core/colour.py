@@ -334,14 +334,15 @@ class IlluminationModel:
         h, w = shape or self.shape
         x = _norm_coords(w).astype(np.float32)
         y = _norm_coords(h).astype(np.float32)
-        out = np.zeros((h, w, 3), np.float32)
+        # each channel summed term by term in a plane of its own (contiguous passes), then interleaved
+        planes = [np.zeros((h, w), np.float32) for _ in range(3)]
         for k, (i, j) in enumerate(_poly_terms(self.degree)):
             basis = np.outer(y**j, x**i)
             for c in range(3):
                 coef = float(self.coefficients[c, k])
                 if coef:
-                    out[..., c] += coef * basis
-        return out
+                    planes[c] += coef * basis
+        return np.dstack(planes)
 
     def apply(self, mov_linear: FloatArray) -> FloatArray:
         """Divide the fitted illumination out of ``mov_linear`` (any size: the field is rescaled).
