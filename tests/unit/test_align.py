@@ -326,10 +326,10 @@ def test_synthetic_skin_pairs(kw: dict) -> None:
 
 
 def test_card_anchor_when_skin_features_fail(monkeypatch: pytest.MonkeyPatch) -> None:
-    import skintrack.core.align as align_mod
+    import skintrack.core.align_features as features
 
     ref, mov, h_true = make(15, pose(6.0, 1.05, (20, -10)))
-    monkeypatch.setattr(align_mod, "_match", lambda *a, **k: "too few matching details (0)")
+    monkeypatch.setattr(features, "_match", lambda *a, **k: "too few matching details (0)")
     assert not align(ref, mov).ok
     nudge = np.array([[1, 0, 0.8], [0, 1, -0.6], [0, 0, 1.0]])  # card corners are a little off
     a = align(ref, mov, card_homography=nudge @ h_true)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from PIL import Image
 
 from skintrack.core import images
-from skintrack.core.images import DEFAULT_MAX_PIXELS, decode, read_meta, save_rgb, thumbnail
+from skintrack.core.images import DEFAULT_MAX_PIXELS, decode, limits, read_meta, save_rgb, thumbnail
 from skintrack.errors import InvalidInputError
 
 
@@ -156,10 +158,10 @@ def test_heif_opener_falls_back_to_pi_heif(monkeypatch: pytest.MonkeyPatch) -> N
             return fake
         return real_import(name, *args)
 
-    monkeypatch.setattr(images.importlib, "import_module", fake_import)
-    monkeypatch.setattr(images, "_heif_registered", False)
-    images._ensure_heif()
-    images._ensure_heif()  # once is enough
+    monkeypatch.setattr(limits.importlib, "import_module", fake_import)
+    monkeypatch.setattr(limits, "_heif_registered", False)
+    limits._ensure_heif()
+    limits._ensure_heif()  # once is enough
     assert registered == ["pi_heif"]
 
 
@@ -488,3 +490,27 @@ def test_reduced_decode_uses_jpeg_dct_scaling_for_non_square_photos(tmp_path, mo
     decoded = images.decode(path, max_side=2000)
     assert decoded.rgb.shape == (1500, 2000, 3)
     assert boxes == [(2000, 1500)]
+
+
+def test_jpeg_decode_does_not_load_the_heif_opener(tmp_path: Path) -> None:
+    """Importing pillow-heif costs a fresh ``compare`` of two JPEGs time it has no use for."""
+    path = tmp_path / "skin.jpg"
+    save_rgb(path, np.full((40, 60, 3), (200, 150, 120), np.uint8))
+    code = (
+        "import sys; from skintrack.core.images import decode; decode(sys.argv[1]); "
+        "print(any(m in sys.modules for m in ('pillow_heif', 'pi_heif')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_heic_without_a_leading_ftyp_box_is_still_opened(tmp_path: Path) -> None:
+    """The HEIF opener is registered after Pillow alone did not know the file, then it is read."""
+    path = tmp_path / "skin.heic"
+    save_rgb(path, np.full((40, 60, 3), (200, 150, 120), np.uint8), quality=95)
+    code = (
+        "import sys; from skintrack.core.images import decode, limits; "
+        "limits._is_iso_media = lambda p: False; print(decode(sys.argv[1]).rgb.shape)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "(40, 60, 3)"

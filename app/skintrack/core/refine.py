@@ -23,7 +23,8 @@ alignment JSON can say how much the skin was bent into place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -45,17 +46,25 @@ class RefineSettings:
 @dataclass
 class Refinement:
     """The refined later photo (reference geometry, input dtype), its valid mask, the field applied
-    (H, W, 2 float32, full-res px: later is sampled at x + flow(x)) and its magnitude."""
+    (H, W, 2 float32, full-res px: later is sampled at x + flow(x)) and its magnitude.
 
-    image: np.ndarray
-    valid: np.ndarray
-    flow: np.ndarray
+    ``image`` is resampled on first use: a caller that bends its own copy of the photo with
+    ``flow`` (the measurement bends linear RGB) pays nothing for it.
+    """
+
+    source: np.ndarray = field(repr=False)  # the later photo as given
+    valid: np.ndarray = field(repr=False)
+    flow: np.ndarray = field(repr=False)
     applied: bool
     median_px: float
     p95_px: float
     max_px: float
     residual_gain: float  # relative drop of the texture residual over the valid area
     message: str = ""
+
+    @cached_property
+    def image(self) -> np.ndarray:
+        return _remap(self.source, self.flow, cv2.INTER_LINEAR) if self.applied else self.source
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -92,11 +101,13 @@ def _smooth(field: np.ndarray, weight: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _remap(img: np.ndarray, flow: np.ndarray, interpolation: int) -> np.ndarray:
+    """``img`` sampled at x + flow(x); the map is built in place on one grid (no meshgrid pair)."""
     h, w = flow.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(
-        img, xs + flow[..., 0], ys + flow[..., 1], interpolation, borderMode=cv2.BORDER_REPLICATE
-    )
+    maps = np.empty((h, w, 2), np.float32)
+    maps[..., 0] = np.arange(w, dtype=np.float32)
+    maps[..., 1] = np.arange(h, dtype=np.float32)[:, None]
+    maps += flow
+    return cv2.remap(img, maps, None, interpolation, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _unchanged(later: np.ndarray, valid: np.ndarray, gain: float, message: str) -> Refinement:
@@ -186,9 +197,8 @@ def refine(
         return _unchanged(later_warped, valid, gain, "dense refinement did not improve the match")
     if p95 < s.min_p95_px:
         return _unchanged(later_warped, valid, gain, f"residual misregistration negligible ({p95:.2f} px)")
-    image = _remap(later_warped, full, cv2.INTER_LINEAR)
     moved_valid = _remap(valid.astype(np.uint8), full, cv2.INTER_NEAREST) > 0
     out_valid = valid & moved_valid
     median, peak = float(np.median(mag)), float(mag.max()) if mag.size else 0.0
     message = f"skin bent into place by {median:.2f} px median, {p95:.2f} px p95 (max {peak:.2f})"
-    return Refinement(image, out_valid, full, True, median, p95, peak, gain, message)
+    return Refinement(later_warped, out_valid, full, True, median, p95, peak, gain, message)

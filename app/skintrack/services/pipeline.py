@@ -6,7 +6,8 @@ once per photo), align them or reuse the stored alignment (:func:`align_analysed
 :func:`reuse_alignment`), rasterise the watched area and the control patch in the reference
 photo's geometry (:func:`area_masks`), then warp and compare (:func:`compare_warped`).
 :func:`measure_pair` drives them. Which pairs a region needs, and which of them are stale, is
-planned without touching an image (:func:`plan_pairs`).
+planned without touching an image (:func:`plan_pairs`, in ``services.pair_plan``); the version
+string of a measurement is ``services.measure_versions``.
 
 Resolution: photos are decoded with ``max_side = ChangeSettings.analysis_side`` (so nothing is
 decoded that ``core.change`` would throw away), aligned there (``core.align`` works at 800 px
@@ -17,33 +18,23 @@ in the metrics are converted back to full-resolution reference pixels (:func:`to
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import itertools
-import json
 import logging
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
 
 from skintrack.core import align as align_mod
-from skintrack.core import card as card_mod
-from skintrack.core import change as change_mod
 from skintrack.core import charts
 from skintrack.core.align import Alignment, scale_matrix, warp_to_reference
 from skintrack.core.change import CardCalibration, ChangeResult, ChangeSettings, compare_aligned
-from skintrack.core.chart_data import colorchecker_linear
 from skintrack.core.charts import ChartDetection
 from skintrack.core.compare_json import FIGURE_KEYS
 from skintrack.core.parallel import both
-from skintrack.library.models import AlignmentRecord, MeasurementRecord
-from skintrack.library.settings import settings_digest_basis
 from skintrack.progress import CancelToken
+from skintrack.services.measure_versions import MEASURE_VERSION, calibration_version, measurement_version
 from skintrack.services.pair_geometry import (
     Polygons,
     polygons_through,
@@ -53,17 +44,50 @@ from skintrack.services.pair_geometry import (
     to_full,
     to_reference_px,
 )
+from skintrack.services.pair_plan import (
+    PairPlan,
+    PhotoLike,
+    alignment_from_record,
+    alignment_record,
+    pair_list,
+    plan_pairs,
+    reuse_alignment,
+    stored_homography,
+)
+
+__all__ = [
+    "ANALYSIS_SIDE",
+    "MEASURE_VERSION",
+    "UNMEASURED_KEYS",
+    "Analysed",
+    "Areas",
+    "MeasuredPair",
+    "PairPlan",
+    "PhotoLike",
+    "align_analysed",
+    "alignment_from_record",
+    "alignment_record",
+    "area_masks",
+    "calibration_version",
+    "card_calibration",
+    "compare_warped",
+    "decode_side",
+    "detect_calibration",
+    "load",
+    "measure_pair",
+    "measurement_version",
+    "pair_list",
+    "plan_pairs",
+    "region_areas",
+    "reuse_alignment",
+    "stored_homography",
+    "unmeasured",
+]
 
 log = logging.getLogger(__name__)
 
-MEASURE_VERSION = "measure-2"
 ANALYSIS_SIDE = ChangeSettings().analysis_side
 UNMEASURED_KEYS = FIGURE_KEYS
-
-
-class PhotoLike(Protocol):
-    id: int
-    taken_at: datetime
 
 
 # --------------------------------------------------------------------------- photos
@@ -145,53 +169,6 @@ def _as_analysed(photo: Analysed | str | Path, side: int | None, use_card: bool)
 # --------------------------------------------------------------------------- alignment
 
 
-def reuse_alignment(rec: AlignmentRecord | None, *, force: bool = False) -> bool:
-    """THE rule for a stored alignment: a manual one is always reused (and never overwritten);
-    an automatic one while it is from the current algorithm, unless the user forces a redo."""
-    if rec is None:
-        return False
-    if rec.method == "manual":
-        return True
-    return not force and rec.algorithm_version == align_mod.ALGORITHM_VERSION
-
-
-def stored_homography(rec: AlignmentRecord | None) -> np.ndarray | None:
-    if rec is None or not rec.ok or rec.homography is None:
-        return None
-    h = np.asarray(rec.homography, np.float64).reshape(3, 3)
-    return h if np.all(np.isfinite(h)) else None
-
-
-def alignment_from_record(rec: AlignmentRecord) -> Alignment:
-    return Alignment(
-        bool(rec.ok),
-        stored_homography(rec),
-        float(rec.quality or 0.0),
-        str(rec.method or "none"),
-        int(rec.inliers or 0),
-        str(rec.message or ""),
-    )
-
-
-def alignment_record(
-    photo_id: int, reference_id: int, a: Alignment, *, manual_points: list[Any] | None = None
-) -> AlignmentRecord:
-    """THE builder of stored alignments (automatic, or manual with the points placed by hand)."""
-    h = None if a.homography is None else np.asarray(a.homography, np.float64).tolist()
-    return AlignmentRecord(
-        photo_id=photo_id,
-        reference_id=reference_id,
-        ok=bool(a.ok),
-        homography=h,
-        quality=float(a.quality),
-        method=a.method,
-        inliers=int(a.inliers),
-        message=a.message,
-        manual_points=manual_points,
-        algorithm_version=align_mod.ALGORITHM_VERSION,
-    )
-
-
 def _card_homography(ref_card: ChartDetection | None, mov_card: ChartDetection | None) -> np.ndarray | None:
     """Moving -> reference pixels through the chart plane (chart mm -> image px in each photo)."""
     if ref_card is None or mov_card is None or ref_card.kind != mov_card.kind:
@@ -233,120 +210,6 @@ def align_analysed(
     if a.ok and a.homography is not None:
         a.homography = to_full(a.homography, ref, mov)
     return a
-
-
-# --------------------------------------------------------------------------- plan
-
-
-@dataclass(frozen=True)
-class PairPlan:
-    """One pair a region needs: ``photo_id`` measured against ``reference_id``."""
-
-    photo_id: int
-    reference_id: int
-    taken_at: datetime
-    stale: bool  # measure it now
-    reuse_alignment: bool  # the stored alignment is used (else aligned now and stored)
-    reason: str
-
-    @property
-    def label(self) -> str:
-        return self.taken_at.strftime("%Y-%m-%d")
-
-
-def pair_list(photos: Sequence[PhotoLike], reference_id: int) -> list[tuple[PhotoLike, int]]:
-    """(photo, reference id): every photo vs the region reference, then each vs the previous one."""
-    pairs = [(p, reference_id) for p in photos if p.id != reference_id]
-    for prev, p in itertools.pairwise(photos):
-        if reference_id not in (prev.id, p.id):
-            pairs.append((p, prev.id))
-    return pairs
-
-
-def _staleness(
-    rec: AlignmentRecord | None, meas: MeasurementRecord | None, reuse: bool, version: str, force: bool
-) -> tuple[bool, str]:
-    if force:
-        return True, "redo requested"
-    if reuse and meas is not None and meas.algorithm_version == version:
-        return False, "up to date"
-    if reuse and rec is not None and not rec.ok and rec.method != "manual":
-        return False, "alignment failed with the current algorithm: not retried"
-    if meas is None:
-        return True, "not measured yet"
-    if not reuse:
-        return True, "alignment missing or from an older algorithm"
-    return True, "settings, areas or algorithms changed"
-
-
-def plan_pairs(
-    photos: Sequence[PhotoLike],
-    reference_id: int,
-    *,
-    alignment_of: Callable[[int, int], AlignmentRecord | None],
-    measurement_of: Callable[[int, int], MeasurementRecord | None],
-    version: str,
-    force: bool = False,
-) -> list[PairPlan]:
-    """Every pair of a region with what to do about it; pure given the two look-ups."""
-    out = []
-    for photo, rid in pair_list(photos, reference_id):
-        rec = alignment_of(photo.id, rid)
-        reuse = reuse_alignment(rec, force=force)
-        stale, reason = _staleness(rec, measurement_of(photo.id, rid), reuse, version, force)
-        out.append(PairPlan(photo.id, rid, photo.taken_at, stale, reuse, reason))
-    # a pair against the previous photo sees the areas through that photo's alignment onto the
-    # region reference: when that alignment is redone, so is the pair
-    realigned = {
-        i.photo_id for i in out if i.reference_id == reference_id and i.stale and not i.reuse_alignment
-    }
-    carried = "areas carried over through an alignment being redone"
-    return [
-        dataclasses.replace(i, stale=True, reason=carried)
-        if not i.stale and i.reference_id != reference_id and i.reference_id in realigned
-        else i
-        for i in out
-    ]
-
-
-# --------------------------------------------------------------------------- versions
-
-
-def calibration_version() -> str:
-    """A digest of what chart calibration depends on: layouts, target colours, detector limits."""
-    basis = {
-        "patches": [[p.name, list(p.srgb), list(p.rect_mm)] for p in card_mod.PATCHES],
-        "size": list(card_mod.CARD_SIZE_MM),
-        "dictionary": int(card_mod.ARUCO_DICT),
-        "detector": [
-            card_mod.MIN_MARKERS,
-            card_mod.PATCH_SAMPLE_FRACTION,
-            card_mod.MASK_MARGIN_MM,
-            card_mod.CLIP_LEVEL,
-        ],
-        "colorchecker": [
-            np.round(colorchecker_linear(), 6).tolist(),
-            charts.MAX_MCC_COST,
-            charts.MIN_FIT_PATCHES,
-        ],
-    }
-    return "card-" + hashlib.sha1(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:8]
-
-
-def measurement_version(settings: ChangeSettings, region: Any) -> str:
-    """Algorithm versions + a digest of everything else a measurement depends on.
-
-    Covers every ChangeSettings field, the watched area and the control patch, and the card
-    calibration; a stored measurement with another version string is stale.
-    """
-    basis = {
-        "settings": settings_digest_basis(settings),
-        "watched": region.watched_area,
-        "control": region.control_area,
-        "calibration": calibration_version(),
-    }
-    digest = hashlib.sha1(json.dumps(basis, sort_keys=True, default=str).encode()).hexdigest()[:10]
-    return f"{MEASURE_VERSION}/{align_mod.ALGORITHM_VERSION}/{change_mod.ALGORITHM_VERSION}/{digest}"
 
 
 # --------------------------------------------------------------------------- areas
@@ -419,12 +282,6 @@ def card_calibration(ref: Analysed, mov: Analysed, h_analysis: np.ndarray) -> Ca
     )
 
 
-def _float(rgb: np.ndarray) -> np.ndarray:
-    if rgb.dtype == np.uint8:
-        return rgb.astype(np.float32) * np.float32(1.0 / 255.0)
-    return rgb.astype(np.float32, copy=False)
-
-
 def compare_warped(
     ref: Analysed,
     mov: Analysed,
@@ -439,8 +296,8 @@ def compare_warped(
     warped, valid = warp_to_reference(mov.rgb, h_a, ref.rgb.shape)
     card = card_calibration(ref, mov, h_a)
     result = compare_aligned(
-        _float(ref.rgb),
-        _float(warped),
+        ref.rgb,  # uint8 as decoded: core.change linearises it through the same table as 0..1 floats
+        warped,
         valid,
         roi=roi,
         control=control,

@@ -1,0 +1,123 @@
+"""Feature matching: SIFT (or the fallback detector), ratio test, MAGSAC homography, polish.
+
+The first estimate that passes the sanity checks of ``core.align_checks`` seeds ECC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from skintrack.core.align_checks import MIN_INLIER_RATIO, MIN_INLIERS, _sane
+from skintrack.core.align_working import _feature_image, _small_mask, _Work
+from skintrack.core.homography import normalise, project, rescale_homography
+from skintrack.core.parallel import both
+from skintrack.progress import CancelToken
+
+RATIO = 0.75
+MAGSAC_THRESHOLD = 3.0  # px at feature scale
+MAX_FEATURES = 3000
+SIFT_CONTRAST = 0.02  # below the 0.04 default: smooth skin has low-contrast texture
+
+
+@dataclass
+class _Match:
+    h: np.ndarray  # working moving -> working reference
+    inliers: int
+    ratio: float
+    rms: float
+    detector: str
+
+
+def _detect(name: str, img: np.ndarray, mask: np.ndarray | None) -> tuple[list[Any], np.ndarray | None]:
+    if name == "sift":
+        det = cv2.SIFT_create(nfeatures=MAX_FEATURES, contrastThreshold=SIFT_CONTRAST)
+    elif hasattr(cv2, "AKAZE_create"):  # AKAZE left the main OpenCV 5 wheels; ORB stands in
+        det = cv2.AKAZE_create(threshold=5e-4)
+    else:
+        det = cv2.ORB_create(nfeatures=MAX_FEATURES)
+    return det.detectAndCompute(img, mask)
+
+
+def _label(name: str) -> str:
+    return name if name == "sift" else ("akaze" if hasattr(cv2, "AKAZE_create") else "orb")
+
+
+def _match(
+    name: str,
+    ref_img: np.ndarray,
+    mov_img: np.ndarray,
+    ref_mask: np.ndarray | None,
+    mov_mask: np.ndarray | None = None,
+) -> _Match | str:
+    # both images at once: OpenCV releases the GIL, so two cores halve the wall time
+    (kp_r, des_r), (kp_m, des_m) = both(
+        lambda im_mask: _detect(name, *im_mask), (ref_img, ref_mask), (mov_img, mov_mask)
+    )
+    if des_r is None or des_m is None or len(kp_r) < MIN_INLIERS or len(kp_m) < MIN_INLIERS:
+        return "too few distinctive details in one of the photos"
+    norm = cv2.NORM_L2 if name == "sift" else cv2.NORM_HAMMING
+    knn = cv2.BFMatcher(norm).knnMatch(des_m, des_r, k=2)  # OpenCV spreads it over the cores
+    good = [p[0] for p in knn if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < MIN_INLIERS:
+        return f"too few matching details ({len(good)})"
+    src = np.float32([kp_m[g.queryIdx].pt for g in good])
+    dst = np.float32([kp_r[g.trainIdx].pt for g in good])
+    h, mask = cv2.findHomography(
+        src, dst, cv2.USAC_MAGSAC, MAGSAC_THRESHOLD, maxIters=10000, confidence=0.9999
+    )
+    if h is None or mask is None:
+        return f"no consistent geometry among {len(good)} matching details"
+    inl = mask.ravel().astype(bool)
+    if inl.sum() >= 8:  # least-squares polish on the inliers, then re-select them
+        h2, _ = cv2.findHomography(src[inl], dst[inl], 0)
+        if h2 is not None:
+            err2 = np.linalg.norm(project(h2, src) - dst, axis=1)
+            inl2 = err2 < MAGSAC_THRESHOLD
+            if inl2.sum() >= inl.sum():
+                h, inl = h2, inl2
+    err = np.linalg.norm(project(h, src[inl]) - dst[inl], axis=1)
+    rms = float(np.sqrt(np.mean(err**2))) if len(err) else float("inf")
+    return _Match(normalise(h), int(inl.sum()), float(inl.sum()) / len(good), rms, _label(name))
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+
+
+def _feature_stage(
+    ref_w: _Work,
+    mov_w: _Work,
+    exclude_mask: np.ndarray | None,
+    moving_exclude_mask: np.ndarray | None,
+    ref_shape: tuple[int, ...],
+    mov_shape: tuple[int, ...],
+    cancel: CancelToken | None,
+) -> tuple[_Match | None, list[str]]:
+    """The first feature estimate (SIFT, then the fallback detector) passing the sanity checks."""
+    excl_f = _small_mask(exclude_mask, ref_w.feature.shape)
+    feat_mask = None if excl_f is None else (~excl_f).astype(np.uint8) * 255
+    mexcl_f = _small_mask(moving_exclude_mask, mov_w.feature.shape)
+    mov_feat_mask = None if mexcl_f is None else (~mexcl_f).astype(np.uint8) * 255
+    ref_fi, mov_fi = _feature_image(ref_w.feature), _feature_image(mov_w.feature)
+    notes: list[str] = []
+    for name in ("sift", "fallback"):
+        res = _match(name, ref_fi, mov_fi, feat_mask, mov_feat_mask)
+        _check(cancel)
+        if isinstance(res, str):
+            notes.append(f"{_label(name)}: {res}")
+            continue
+        h_full = rescale_homography(res.h, ref_w.s_f, mov_w.s_f)
+        why = _sane(h_full, ref_shape, mov_shape)
+        if res.inliers < MIN_INLIERS:
+            why = f"only {res.inliers} matching details agree (need {MIN_INLIERS})"
+        elif res.ratio < MIN_INLIER_RATIO:
+            why = f"only {res.ratio:.0%} of matching details agree"
+        if why is None:
+            return res, notes
+        notes.append(f"{_label(name)}: {why}")
+    return None, notes
