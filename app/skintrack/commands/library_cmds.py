@@ -654,7 +654,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_region_archive)
 
     # import
-    p = sub.add_parser("import", help="import photos into a region (a check-in)")
+    p = sub.add_parser("import", help="import photos into a region (a check-in per file, or --together)")
     p.add_argument("--region", required=True, metavar="NAME")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument(

@@ -3,6 +3,8 @@
 One row per photo per metric set (a measurement against the region reference, against the
 previous photo...), ISO 8601 dates, units in the CSV headers and in the JSON ``units`` map.
 Photos without any measurement still get one row (empty metrics), so nothing looks missing.
+Each row names the photo's check-in, its number of shots, whether this photo is the shot
+measured for the check-in and the check-in's repeat noise.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.core.reading import patch_delta_l
+from skintrack.export.checkin_rows import CheckinFacts, checkin_facts
 from skintrack.export.plan import ExportPlan
 from skintrack.library.db import Library
 from skintrack.library.models import MeasurementRecord
@@ -25,6 +28,10 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("region", ""),
     ("body_site", ""),
     ("photo_id", ""),
+    ("checkin_id", ""),
+    ("checkin_shots", "count"),
+    ("measured_shot", ""),
+    ("checkin_repeat_noise_L", "L* units"),
     ("taken_at", "ISO 8601"),
     ("original_name", ""),
     ("metric_set", ""),
@@ -88,11 +95,23 @@ def _metric_set(reference_id: int, region_ref: int | None, previous_id: int | No
     return f"vs photo {reference_id}"
 
 
+def _checkin_columns(fact: CheckinFacts | None) -> dict[str, Any]:
+    if fact is None:
+        return {}
+    return {
+        "checkin_id": fact.checkin_id,
+        "checkin_shots": fact.shots,
+        "measured_shot": fact.measured_shot,
+        "checkin_repeat_noise_L": _rounded(fact.repeat_noise_L),
+    }
+
+
 def measurement_rows(lib: Library, plan: ExportPlan) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows (plain dicts keyed by column name) and the names of extra scalar metric columns."""
     photos = {p.id: p for p in lib.list_photos(plan.region_id)}
     order = [p.id for p in photos.values()]
     wanted = set(plan.photo_ids)
+    facts = checkin_facts(lib, plan.region_id, plan.reference_id)
     by_photo: dict[int, list[MeasurementRecord]] = {}
     for m in lib.measurements_for_region(plan.region_id):
         by_photo.setdefault(m.photo_id, []).append(m)
@@ -108,6 +127,7 @@ def measurement_rows(lib: Library, plan: ExportPlan) -> tuple[list[dict[str, Any
             "region": plan.region_name,
             "body_site": plan.body_site,
             "photo_id": photo.id,
+            **_checkin_columns(facts.get(photo.id)),
             "taken_at": _iso(photo.taken_at),
             "original_name": photo.original_name,
         }

@@ -38,6 +38,7 @@ from reportlab.platypus import (
 from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.core import formatting
 from skintrack.core.reading import patch_delta_l, reading
+from skintrack.export.checkin_rows import checkin_facts, one_per_checkin
 from skintrack.export.contact_sheet import render_contact_sheet
 from skintrack.export.frames import Frame, encode_jpeg, metric
 from skintrack.export.plan import ExportPlan
@@ -191,11 +192,13 @@ def build_story(lib: Library, plan: ExportPlan, frames: list[Frame]) -> list[Flo
     st = _styles()
     region = lib.region(plan.region_id)
     story: list[Flowable] = []
+    facts_of = checkin_facts(lib, plan.region_id, plan.reference_id)
+    checkin_entries = one_per_checkin(frames, facts_of)
     story.append(Paragraph(f"Skin colour record: {_esc(plan.region_name)}", st["title"]))
     facts = [
         ["Region", plan.region_name],
         ["Body site", plan.body_site or "–"],
-        ["Check-ins", f"{len(plan.photos)} ({plan.date_range_text()})"],
+        ["Check-ins", f"{_checkin_count(len(checkin_entries), len(frames))} ({plan.date_range_text()})"],
         ["Date range asked", f"{plan.start or 'first'} to {plan.end or 'latest'}"],
         ["Created", formatting.day_time(datetime.now())],
     ]
@@ -230,9 +233,10 @@ def build_story(lib: Library, plan: ExportPlan, frames: list[Frame]) -> list[Flo
         [Paragraph(f"<b>{h}</b>".replace("\n", "<br/>"), st["head"]) for h in head]
     ]
     blank = [""] * 8
-    for f in frames:
+    for f, shots in checkin_entries:
         m = f.metrics
-        day = formatting.day(f.taken_at)
+        day = formatting.day(f.taken_at) + (f"\n{shots} shots" if shots > 1 else "")
+        repeat = facts_of[f.photo_id].repeat_noise_L if f.photo_id in facts_of else None
         if f.is_reference:
             rows.append([day, "reference", *blank])
             continue
@@ -249,7 +253,8 @@ def build_story(lib: Library, plan: ExportPlan, frames: list[Frame]) -> list[Flo
                 formatting.signed(metric(m, "mean_delta_ita")),
                 formatting.number(metric(m, "mean_delta_e2000"), 1),
                 _area(m) if m else formatting.DASH,
-                formatting.number(metric(m, "noise_delta_L"), 2),
+                formatting.number(metric(m, "noise_delta_L"), 2)
+                + ("" if repeat is None else f"\nrepeat {formatting.number(repeat, 2)}"),
                 str((m or {}).get("calibration") or formatting.DASH),
                 f"{f.alignment_method or formatting.DASH}, {q}",
             ]
@@ -259,7 +264,9 @@ def build_story(lib: Library, plan: ExportPlan, frames: list[Frame]) -> list[Flo
     story.append(
         Paragraph(
             "Negative ΔL* = darker. Grey-blue pigment lowers L* and b* together; brown pigment lowers L* and "
-            "raises b*. Changes within about three times the noise are not meaningful.",
+            "raises b*. Changes within about three times the noise are not meaningful. A check-in with "
+            'several shots is measured on its best shot; "repeat" is how much its shots disagree '
+            "(ΔL* spread between the aligned shots).",
             st["small"],
         )
     )
@@ -355,6 +362,10 @@ def build_story(lib: Library, plan: ExportPlan, frames: list[Frame]) -> list[Flo
         story.append(Paragraph("All check-ins", st["h2"]))
         story.append(_image(sheet, CONTENT_W, PAGE_H - 2 * MARGIN - 30 * mm))
     return story
+
+
+def _checkin_count(checkins: int, photos: int) -> str:
+    return str(checkins) if checkins == photos else f"{checkins}, {photos} photos"
 
 
 def _heatmap(latest: Frame) -> np.ndarray | None:

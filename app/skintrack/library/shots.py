@@ -71,3 +71,18 @@ def region_repeat_noise(records: dict[int, RepeatNoiseRecord]) -> tuple[float, i
     n = len(values)
     median = values[n // 2] if n % 2 else 0.5 * (values[n // 2 - 1] + values[n // 2])
     return median, n
+
+
+def standing_shots(lib: Library, region_id: int, reference_id: int | None) -> dict[int, int]:
+    """Check-in id -> the photo that stands for it: the region reference in its check-in, else
+    the best-quality shot measured against the reference (the best shot before any measurement)."""
+    qualities = qualities_for_region(lib, region_id)
+    measured = {m.photo_id for m in lib.measurements_for_region(region_id) if m.reference_id == reference_id}
+    out = {}
+    for checkin in lib.list_checkins(region_id):
+        if reference_id in checkin.photo_ids:
+            out[checkin.id] = reference_id
+            continue
+        ranked = ranked_shots(checkin, qualities)
+        out[checkin.id] = next((pid for pid in ranked if pid in measured), ranked[0])
+    return out

@@ -7,13 +7,14 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPalette, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QListView, QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from skintrack.core import formatting
 from skintrack.core.reading import patch_delta_l, stored_thresholds
 from skintrack.library.settings import defaults
 from skintrack.ui import theme
 from skintrack.ui.models import PhotoRole, RegionRole, fmt_date
+from skintrack.ui.shot_groups import ShotGroup
 from skintrack.ui.thumbnails import placeholder
 
 Index = QModelIndex | QPersistentModelIndex
@@ -104,6 +105,37 @@ def _background(p: QPainter, option: QStyleOptionViewItem, rect: QRect) -> bool:
     return selected
 
 
+def group_frame_rect(rect: QRect, group: ShotGroup, gap: int) -> tuple[QRectF, QRectF]:
+    """(frame, clip) of a grouped tile: the frame's rounded ends fall on the group's first and
+    last tiles; between tiles it runs on through the view's spacing (``gap``) to the next one."""
+    clip = QRectF(rect)
+    frame = QRectF(rect).adjusted(1.5, 1.5, -1.5, -1.5)
+    if not group.first:
+        clip.setLeft(clip.left() - gap / 2)
+        frame.setLeft(frame.left() - gap - 20)
+    if not group.last:
+        clip.setRight(clip.right() + (gap + 1) / 2)
+        frame.setRight(frame.right() + gap + 20)
+    return frame, clip
+
+
+def _draw_group_frame(p: QPainter, option: QStyleOptionViewItem, rect: QRect, group: ShotGroup) -> None:
+    """One tinted band with an outline around all shots of a check-in."""
+    view = option.widget  # type: ignore[attr-defined]
+    gap = view.spacing() if isinstance(view, QListView) else 0
+    frame, clip = group_frame_rect(rect, group, gap)
+    edge = QColor(theme.ACCENT)
+    fill = QColor(theme.ACCENT)
+    fill.setAlphaF(0.08)
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setClipRect(clip)
+    p.setBrush(fill)
+    p.setPen(edge)
+    p.drawRoundedRect(frame, 9, 9)
+    p.restore()
+
+
 class RegionDelegate(QStyledItemDelegate):
     """Thumbnail, name, last check-in and an "overdue" badge."""
 
@@ -166,7 +198,10 @@ class RegionDelegate(QStyledItemDelegate):
 
 
 class PhotoDelegate(QStyledItemDelegate):
-    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement."""
+    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement.
+
+    The shots of one check-in share a frame and one date label; the measured shot is marked "best".
+    """
 
     WIDTH = 164
     THUMB_H = 114
@@ -179,8 +214,22 @@ class PhotoDelegate(QStyledItemDelegate):
         fm = QFontMetrics(option.font)
         return QSize(self.WIDTH, 8 + self.THUMB_H + 8 + fm.height() + 6 + fm.height() + 10)
 
+    @staticmethod
+    def caption(index: Index) -> tuple[str, str]:
+        """(bold label, muted addition) under a tile: the date once per check-in, then "shot 2"."""
+        group = index.data(PhotoRole.ShotGroup)
+        day = fmt_date(index.data(PhotoRole.TakenAt))
+        if not isinstance(group, ShotGroup) or not group.grouped:
+            return day, ""
+        if group.first:
+            return day, f"{group.count} shots"
+        return "", f"shot {group.index + 1}"
+
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         rect = option.rect
+        group = index.data(PhotoRole.ShotGroup)
+        if isinstance(group, ShotGroup) and group.grouped:
+            _draw_group_frame(p, option, rect, group)
         _background(p, option, rect)
         pal = option.palette
         thumb = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, self.THUMB_H)
@@ -195,16 +244,23 @@ class PhotoDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
         if index.data(PhotoRole.IsReference):
             _chip(p, thumb.left() + 6, thumb.top() + 6, "reference", theme.ACCENT, small)
+        elif isinstance(group, ShotGroup) and group.standing:
+            width = QFontMetrics(small).horizontalAdvance("best") + 12
+            _chip(p, thumb.right() - 6 - width, thumb.top() + 6, "best", theme.ACCENT, small)
         fm = QFontMetrics(option.font)
         y = thumb.bottom() + 8
+        label, extra = self.caption(index)
         p.save()
         bold = QFont(option.font)
         bold.setBold(True)
         p.setFont(bold)
         p.setPen(pal.color(QPalette.ColorRole.Text))
-        p.drawText(
-            QRect(thumb.left(), y, thumb.width(), fm.height()), 0, fmt_date(index.data(PhotoRole.TakenAt))
-        )
+        p.drawText(QRect(thumb.left(), y, thumb.width(), fm.height()), 0, label)
+        if extra:
+            x = thumb.left() + (QFontMetrics(bold).horizontalAdvance(label + "  ") if label else 0)
+            p.setFont(option.font)
+            p.setPen(theme.muted(pal))
+            p.drawText(QRect(x, y, thumb.right() - x, fm.height()), 0, extra)
         p.restore()
         y += fm.height() + 4
         if index.data(PhotoRole.IsReference):

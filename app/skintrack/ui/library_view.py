@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import Library, MeasurementRecord, Photo
 from skintrack.library.models import Region
+from skintrack.library.shots import standing_shots
 from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
 from skintrack.ui.details_panel import DetailsPanel
 from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
@@ -179,7 +180,7 @@ class LibraryView(QSplitter):
         photos = self.lib.list_photos(region_id)
         measurements = self.lib.measurements_for_region(region_id)
         ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
-        self.photo_model.set_photos(photos, measurements, ref_id)
+        self.photo_model.set_photos(photos, measurements, ref_id, standing_shots(self.lib, region_id, ref_id))
         self.timeline_title.setText(region.name)
         checkins = len(self.lib.list_checkins(region_id))
         self.timeline_hint.setText(region_hint(region, photos, measurements, checkins))

@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 from skintrack.core import formatting
 from skintrack.library.models import MeasurementRecord, Photo, RegionSummary
 from skintrack.library.settings import defaults
+from skintrack.ui.shot_groups import ShotGroup, shot_groups
 from skintrack.ui.thumbnails import ThumbnailLoader
 
 Index = QModelIndex | QPersistentModelIndex
@@ -51,6 +52,7 @@ class PhotoRole(IntEnum):
     MeanDeltaL = USER + 6  # float | None
     Photo = USER + 7
     TakenAtSource = USER + 8
+    ShotGroup = USER + 9  # ShotGroup: the tile's place among its check-in's shots
 
 
 def fmt_date(value: Any) -> str:
@@ -130,6 +132,7 @@ class PhotoListModel(QAbstractListModel):
         self._rows: list[Photo] = []
         self._metrics: dict[int, dict[str, Any]] = {}
         self._row_of: dict[int, int] = {}
+        self._groups: list[ShotGroup] = []
         self.reference_id: int | None = None
         self.threshold_L = defaults().threshold_L
         self.thumbs = thumbs
@@ -141,10 +144,15 @@ class PhotoListModel(QAbstractListModel):
         photos: list[Photo],
         measurements: list[MeasurementRecord] | None = None,
         reference_id: int | None = None,
+        standing: dict[int, int] | None = None,
     ) -> None:
-        """Show ``photos``; measurements are filtered to those against ``reference_id``."""
+        """Show ``photos``; measurements are filtered to those against ``reference_id``.
+
+        ``standing`` (check-in id -> its measured photo) marks that shot in its check-in's group.
+        """
         self.beginResetModel()
         self._rows = list(photos)
+        self._groups = shot_groups(self._rows, standing or {})
         self._row_of = {p.id: i for i, p in enumerate(self._rows)}
         self.reference_id = reference_id
         self._metrics = {
@@ -203,6 +211,8 @@ class PhotoListModel(QAbstractListModel):
             lines = [f"{formatting.day_time(p.taken_at)} ({p.taken_at_source})", p.original_name]
             if p.notes:
                 lines.append(p.notes)
+            if self._groups[index.row()].grouped:
+                lines.append(f"Check-in {self._groups[index.row()].label()}")
             dl = self._mean_dl(p.id)
             if p.id == self.reference_id:
                 lines.append("Reference photo")
@@ -227,6 +237,8 @@ class PhotoListModel(QAbstractListModel):
             return p
         if role == PhotoRole.TakenAtSource:
             return p.taken_at_source
+        if role == PhotoRole.ShotGroup:
+            return self._groups[index.row()]
         return None
 
     def _mean_dl(self, photo_id: int) -> float | None:
