@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self.actions_by_name = actions.build_actions(self)
         self.toolbar = actions.build_menus_and_toolbar(self, self.actions_by_name)
+        self.edits.build_edit_menu()
         self.refresh_icons()
         self.window_state = WindowStateKeeper(
             self, {"splitter": self.splitter, "details_splitter": self.details.splitter}, WindowState()
