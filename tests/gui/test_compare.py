@@ -503,3 +503,68 @@ def test_refcount_guard_survives_many_repaints(win: CompareWindow) -> None:
         assert sys.getrefcount(None) > 1 << 39
     else:
         assert sys.getrefcount(None) >= before - 50
+
+
+def test_export_view_draws_figures_and_dates_and_remembers_the_folder(
+    win: CompareWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QFileDialog
+
+    from skintrack.ui import exported_files
+    from skintrack.ui.compare import export_view
+
+    drawn: list[tuple[str, list[str]]] = []
+    real_annotate = export_view.annotate
+
+    def spy(view, title, lines):
+        drawn.append((title, lines))
+        return real_annotate(view, title, lines)
+
+    monkeypatch.setattr("skintrack.ui.compare.window.annotate", spy)
+    a, b = win.selected_ids()
+    day_a, day_b = (p.taken_at.strftime("%Y-%m-%d") for p in win.photo_list if p.id in (a, b))
+    name = win.suggested_export_path()
+    assert name.parent == Path.home()  # nothing exported yet
+    assert name.name == f"region_{day_a}-vs-{day_b}_side-by-side.png"
+    out_dir = tmp_path / "views"
+    out_dir.mkdir()
+    asked: list[str] = []
+
+    def save_as(_parent, _title, start, _filter):
+        asked.append(start)
+        return str(out_dir / "arm-view"), "PNG image (*.png)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    win.act_export.trigger()
+    out = out_dir / "arm-view.png"
+    assert out.is_file() and asked == [str(name)]
+    title, lines = drawn[-1]
+    assert day_a in title and day_b in title and "Side by side" in title
+    figures = " ".join(lines)
+    assert "ΔL* −5.0 L*" in figures and "watched-area mean ΔL* −1.2 L*" in figures
+    assert "darkened area" in figures and "%" in figures
+    saved, grabbed = QImage(str(out)), win.stack.currentWidget().grab()
+    assert saved.width() >= grabbed.width() and saved.height() > grabbed.height() + 30  # the band
+    band = saved.copy(0, grabbed.height(), saved.width(), saved.height() - grabbed.height())
+    dark = sum(
+        1
+        for x in range(0, band.width(), 3)
+        for y in range(band.height())
+        if band.pixelColor(x, y).value() < 120
+    )
+    assert dark > 100  # text is drawn on the band
+    assert exported_files.last_export_folder() == out_dir
+    assert win.suggested_export_path().parent == out_dir
+    win.set_mode(HEATMAP)
+    assert win.suggested_export_path().name.endswith("_heatmap.png")
+
+
+def test_export_view_of_unaligned_pair_says_so(qtbot, sync_pools, tmp_path: Path) -> None:
+    from skintrack.ui.compare.export_view import figure_lines
+
+    w = CompareWindow(None, 1, 1, 3, source=FakeSource({(1, 3)}))
+    qtbot.addWidget(w)
+    _title, lines = figure_lines(w.view_facts(), w.current, threshold_l=-3, noise_k=3)
+    assert lines == ["Not aligned: no measurement is shown for these two photos."]
+    assert w.export_png(tmp_path / "x.png")

@@ -29,6 +29,8 @@ from skintrack.library import Library
 from skintrack.progress import CancelToken
 from skintrack.services.manual_alignment import Point
 from skintrack.services.settings import load_settings
+from skintrack.ui import exported_files
+from skintrack.ui.compare.export_view import ViewFacts, annotate, default_name, figure_lines
 from skintrack.ui.compare.metrics_panel import alignment_text
 from skintrack.ui.compare.pair_view import PairView, ZoomView
 from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare
@@ -74,10 +76,10 @@ class CompareWindow(QMainWindow):
         settings = load_settings(library)
         self.threshold_l, self.noise_k = settings.threshold_L, settings.noise_k
 
-        title = "Compare"
+        self.region_name = "Region"
         with contextlib.suppress(Exception):
-            title = f"Compare — {library.region(region_id).name}"
-        self.setWindowTitle(title)
+            self.region_name = library.region(region_id).name
+        self.setWindowTitle(f"Compare — {self.region_name}")
         self.resize(1400, 860)
 
         self._build_ui()
@@ -327,17 +329,43 @@ class CompareWindow(QMainWindow):
             self.metrics.show_patch(patches[index])
 
     # ---------------------------------------------------------------- export
+    def view_facts(self) -> ViewFacts:
+        a, b = self.selected_ids()
+        infos = {p.id: p for p in self.photo_list}
+        return ViewFacts(self.region_name, infos[a].taken_at, infos[b].taken_at, MODE_NAMES[self.mode])
+
     def export_png(self, path: str | Path) -> bool:
-        """Save exactly what the current mode shows (photos, captions, divider, legend)."""
-        return self.stack.currentWidget().grab().save(str(path), "PNG")
+        """Save what the current mode shows (photos, captions, divider, legend) with a band of the
+        region, the dates and the figures under it; the folder becomes the next default."""
+        if len(self.photo_list) < 2:
+            return False
+        title, lines = figure_lines(
+            self.view_facts(), self.current, threshold_l=self.threshold_l, noise_k=self.noise_k
+        )
+        image = annotate(self.stack.currentWidget().grab(), title, lines)
+        saved = image.save(str(path), "PNG")
+        if saved:
+            exported_files.remember_export_folder(path)
+        return saved
+
+    def suggested_export_path(self) -> Path:
+        return exported_files.last_export_folder() / default_name(self.view_facts())
 
     @Slot()
     def _export_dialog(self) -> None:
-        a, b = self.selected_ids()
-        name = f"compare-{MODE_NAMES[self.mode].lower().replace(' ', '-')}-{a}-{b}.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG", name, "PNG image (*.png)")
-        if path:
-            self.export_png(path)
+        if len(self.photo_list) < 2:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export view as PNG", str(self.suggested_export_path()), "PNG image (*.png)"
+        )
+        if not path:
+            return
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        if self.export_png(path):
+            self.statusBar().showMessage(f"Saved the view with its figures as {path}", 8000)
+        else:
+            self.statusBar().showMessage(f"Could not save the view as {path}", 8000)
 
     # ---------------------------------------------------------------- manual alignment
     @Slot()
