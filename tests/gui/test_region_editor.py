@@ -349,3 +349,22 @@ def test_watched_over_control_warns_inline(qtbot: Any, editor: Any) -> None:
     assert QApplication.activeModalWidget() is None  # inline, not a dialog
     dlg.undo_stack.undo()
     assert dlg.overlap_label.isHidden()
+
+
+def test_photo_stays_fitted_when_the_editor_resizes(qtbot: Any, editor: Any) -> None:
+    dlg, _lib, _rid = editor()
+
+    def fitted() -> bool:
+        shown = dlg.canvas.mapFromScene(dlg.canvas.sceneRect()).boundingRect()
+        vp = dlg.canvas.viewport().rect()
+        return (
+            shown.width() <= vp.width() + 2
+            and shown.height() <= vp.height() + 2
+            and (shown.width() >= vp.width() - 4 or shown.height() >= vp.height() - 4)
+        )
+
+    dlg.resize(700, 500)
+    qtbot.waitUntil(fitted, timeout=5000)
+    dlg.resize(1300, 900)
+    qtbot.waitUntil(fitted, timeout=5000)
+    assert dlg.ref_list.item(0).text() == "2026-01-05"  # the app's one date format

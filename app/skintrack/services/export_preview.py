@@ -21,7 +21,6 @@ from skintrack.export.plan import FORMAT_LABELS, ExportPlan, PlannedPhoto
 from skintrack.progress import CancelToken
 
 SHEET_PREVIEW_TILES = 12  # check-ins drawn in a contact-sheet preview (the layout is the same)
-SHEET_PREVIEW_TILE = 160  # px per tile in the preview
 DATA_LINES = 12
 PREVIEW_SIDE = 480  # frames are rendered at most this large, whatever the export size
 
@@ -107,7 +106,7 @@ def _contact_sheet(plan: ExportPlan, shown: list[Any], size: int) -> ExportPrevi
         shown,
         title=plan.region_name,
         subtitle=f"{total} check-ins, {plan.date_range_text()} · aligned to the reference photo",
-        tile=min(SHEET_PREVIEW_TILE, size),
+        tile=min(MAX_TILE, size, PREVIEW_SIDE),  # the export's own layout, scaled down in the dialog
     )
     with_heat = any(f.heatmap is not None for f in shown)
     cols = max(1, min(total, 2 if with_heat else 4, math.ceil(math.sqrt(total))))
@@ -136,15 +135,16 @@ def _pdf_summary(lib: Any, plan: ExportPlan, frames: Any) -> ExportPreview:
     ]
     if len(plan.photos) > 1:
         sections.append("all check-ins (contact sheet page)")
-    card = _summary_card(
-        f"Skin colour record: {plan.region_name}",
-        [
-            f"Body site: {plan.body_site or '–'}",
-            f"Check-ins: {len(plan.photos)} ({plan.date_range_text()})",
-            "Contents: " + "; ".join(sections) + ".",
-        ],
-        [f.image for f in pair],
-    )
+    from skintrack.export.frames import caption_text
+
+    facts = [
+        f"Body site: {plan.body_site or '–'}",
+        f"Check-ins: {len(plan.photos)} ({plan.date_range_text()})",
+        "Contents: " + "; ".join(sections) + ".",
+    ]
+    if len(pair) > 1:
+        facts.append(f"Latest compared with the reference: {caption_text(pair[-1])}.")
+    card = _summary_card(f"Skin colour record: {plan.region_name}", facts, [f.image for f in pair])
     return ExportPreview(
         f"PDF report (A4) of {_checkins(len(plan.photos))}: a summary of its pages", images=[card]
     )

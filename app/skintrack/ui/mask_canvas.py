@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
     QUndoCommand,
     QUndoStack,
     QWheelEvent,
@@ -109,6 +110,7 @@ class MaskCanvas(QGraphicsView):
         self._panning: QPointF | None = None
         self._stroke_before: QImage | None = None
         self._stroke_rect = QRect()
+        self.fit_mode = True
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.set_image(QImage())
@@ -135,7 +137,14 @@ class MaskCanvas(QGraphicsView):
         return img.width(), img.height()
 
     def fit(self) -> None:
+        """Show the whole photo; it stays fitted as the view resizes until the user zooms."""
+        self.fit_mode = True
         self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fit_mode:
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def _refresh(self, name: str) -> None:
         self.layer_items[name].setPixmap(QPixmap.fromImage(self.layers[name]))
@@ -356,6 +365,7 @@ class MaskCanvas(QGraphicsView):
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.25 if event.angleDelta().y() > 0 else 0.8
+        self.fit_mode = False
         self.scale(factor, factor)
 
     def leaveEvent(self, event: object) -> None:

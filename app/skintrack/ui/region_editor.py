@@ -39,9 +39,11 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import Library, Photo
 from skintrack.library.models import Region
+from skintrack.services import formatting
 from skintrack.services.areas import overlap_fraction
 from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
 from skintrack.ui.area_hints import (
+    CHECKED_TOOL_STYLE,
     OVERLAP_STYLE,
     PAINT_HINT,
     POLYGON_HINT,
@@ -125,7 +127,7 @@ class RegionEditor(QDialog):
         self.ref_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.ref_list.setMovement(QListView.Movement.Static)
         for photo in self.photos:
-            item = QListWidgetItem(f"{photo.taken_at:%d %b %Y}")
+            item = QListWidgetItem(formatting.day(photo.taken_at))
             item.setData(Qt.ItemDataRole.UserRole, photo.id)
             item.setToolTip(photo.original_name)
             self.ref_list.addItem(item)
@@ -178,6 +180,7 @@ class RegionEditor(QDialog):
             b.setToolTip(tip)
             b.setCheckable(True)
             b.setObjectName(f"tool_{tool}")
+            b.setStyleSheet(CHECKED_TOOL_STYLE)
             b.clicked.connect(lambda _c=False, t=tool: self._tool_picked(t))
             group.addButton(b)
             self.tool_buttons[tool] = b
