@@ -144,14 +144,18 @@ def _pdf_summary(lib: Any, plan: ExportPlan, frames: Any) -> ExportPreview:
     ]
     if len(pair) > 1:
         facts.append(f"Latest compared with the reference: {caption_text(pair[-1])}.")
-    card = _summary_card(f"Skin colour record: {plan.region_name}", facts, [f.image for f in pair])
+    labelled = [
+        (f.picture, f"{f.taken_at.date().isoformat()} · {'reference' if f.is_reference else 'latest'}")
+        for f in pair
+    ]
+    card = _summary_card(f"Skin colour record: {plan.region_name}", facts, labelled)
     return ExportPreview(
         f"PDF report (A4) of {_checkins(len(plan.photos))}: a summary of its pages", images=[card]
     )
 
 
-def _summary_card(title: str, lines: list[str], pictures: list[np.ndarray]) -> np.ndarray:
-    """A white A4-proportioned card: title, wrapped lines, the pictures side by side."""
+def _summary_card(title: str, lines: list[str], pictures: list[tuple[np.ndarray, str]]) -> np.ndarray:
+    """A white A4-proportioned card: title, wrapped lines, the labelled pictures side by side."""
     from PIL import Image, ImageDraw
 
     from skintrack.export.frames import font, resize_long
@@ -175,10 +179,11 @@ def _summary_card(title: str, lines: list[str], pictures: list[np.ndarray]) -> n
         gap = 10
         each = (width - 2 * pad - gap * (len(pictures) - 1)) // len(pictures)
         x, y = pad, y + 12
-        for pic in pictures:
+        for pic, label in pictures:
             small = resize_long(pic, each)
-            small = small[: max(1, height - y - pad)]
+            small = small[: max(1, height - y - pad - 20)]
             card.paste(Image.fromarray(np.ascontiguousarray(small)), (x, y))
+            draw.text((x, y + small.shape[0] + 4), label, font=body_font, fill=(60, 60, 60))
             x += each + gap
     return np.asarray(card)
 

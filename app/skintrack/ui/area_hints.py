@@ -15,7 +15,7 @@ PAINT_HINT = (
 POLYGON_HINT = "Click to add points; double-click or press Enter to close; Esc to cancel"
 CHECKED_TOOL_STYLE = (  # the active tool stands out in both themes
     "QToolButton:checked { background: palette(highlight); color: palette(highlighted-text); "
-    "border: 1px solid palette(highlight); border-radius: 3px; padding: 3px 6px; }"
+    "border: 1px solid palette(highlight); }"
 )
 OVERLAP_STYLE = "QLabel { background: #fff3cd; color: #664d03; border: 1px solid #e0b84c; padding: 4px; }"
 
