@@ -117,3 +117,18 @@ def test_opening_another_library_forgets_the_history(qtbot: Any, main_window: An
     qtbot.waitUntil(lambda: win.edits.undo_action.isEnabled(), timeout=5000)
     win.set_library(make_library({"Other": 1}, name="other"))
     assert not win.edits.undo_action.isEnabled() and win.edits.undo_stack.count() == 0
+
+
+def test_a_failed_undo_says_so_and_forgets_the_history(qtbot: Any, main_window: Any) -> None:
+    win = main_window({"Arm": 3})
+    photo = win.current_photo()
+    win.actions_by_name["trash"].trigger()
+    qtbot.waitUntil(lambda: win.edits.undo_action.isEnabled(), timeout=5000)
+    win.lib.empty_trash()  # the photo is gone for good: its trashing cannot be undone
+    win.messages.clear()
+    win.edits.undo_action.trigger()
+    qtbot.waitUntil(lambda: bool(win.messages), timeout=5000)
+    title, text = win.messages[0]
+    assert title == "Undo move to trash" and "Could not undo move to trash" in text
+    assert win.edits.undo_stack.count() == 0 and not win.edits.redo_action.isEnabled()
+    assert photo.id not in [p.id for p in win.photo_model.photos()]

@@ -113,7 +113,9 @@ def setup_ui(win: CompareWindow) -> None:
     bar.addAction(win.act_manual)
     win.act_export = QAction("Export view…", win)
     win.act_export.setShortcut(QKeySequence("Ctrl+E"))
-    win.act_export.setToolTip("Save the current view as a PNG (Ctrl+E)")
+    win.act_export.setToolTip(
+        "Save the current view as a PNG with the region, dates and figures under it (Ctrl+E)"
+    )
     win.act_export.triggered.connect(win._export_dialog)
     bar.addAction(win.act_export)
 
