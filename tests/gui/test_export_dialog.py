@@ -203,11 +203,11 @@ def test_previews_show_the_chosen_format(qtbot: Any, lib, sync_pool) -> None:
     assert len(gif.images) == 3 and gif.frame_ms == 600  # first, middle and last of 4
     assert "frames 1, 2, 4 of 4" in dlg.preview_caption.text() and "600 ms" in dlg.preview_caption.text()
     first = dlg.preview.pixmap().toImage()
-    qtbot.waitUntil(lambda: dlg._frame_index == 1, timeout=5000)  # it plays
+    qtbot.waitUntil(lambda: dlg.preview_view.frame_index == 1, timeout=5000)  # it plays
     assert dlg.preview.pixmap().toImage() != first
     dlg.set_format("contact-sheet")
     dlg.refresh_preview()
-    assert not dlg._anim_timer.isActive()
+    assert not dlg.preview_view.timer.isActive()
     assert dlg.preview_caption.text().startswith("Contact sheet: 4 check-ins in 2 × 2 tiles")
     dlg.set_format("pdf")
     dlg.refresh_preview()
@@ -291,3 +291,17 @@ def test_open_and_show_in_folder_after_export(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
     dlg._ask_and_export()
     assert Path(asked[0]).parent == out_dir  # the next export starts in the last export folder
+
+
+def test_preview_follows_the_dialog_size(qtbot: Any, lib, sync_pool) -> None:
+    db, rid, _ = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.resize(900, 560)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.set_format("contact-sheet")
+    dlg.refresh_preview()
+    small = dlg.preview.pixmap().height()
+    dlg.resize(1500, 1000)
+    qtbot.waitUntil(lambda: dlg.preview.pixmap().height() > small * 1.3, timeout=5000)

@@ -14,10 +14,13 @@ from collections.abc import Callable, Generator
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import shiboken6
-from PySide6.QtCore import QDate, QSize, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QDate, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QDesktopServices,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,7 +30,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListView,
     QPushButton,
     QSpinBox,
@@ -53,19 +55,12 @@ from skintrack.progress import CancelToken, Progress
 from skintrack.services.export import run_export
 from skintrack.services.export_preview import ExportPreview, render_export_preview
 from skintrack.ui import exported_files
+from skintrack.ui.export_preview_view import ExportPreviewView
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle, run_task
 
 PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-PREVIEW_SIZE = QSize(420, 320)
 PREVIEW_DELAY_MS = 250
-
-
-def _pixmap(rgb: np.ndarray) -> QPixmap:
-    arr = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
-    h, w = arr.shape[:2]
-    image = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # own the pixels
-    return QPixmap.fromImage(image)
 
 
 def _qdate(d: date) -> QDate:
@@ -95,16 +90,11 @@ class ExportDialog(QDialog):
         self.preview_handle: TaskHandle | None = None
         self.last_output: Path | None = None
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
-        self.current_preview: ExportPreview | None = None
-        self._frames: list[QPixmap] = []
-        self._frame_index = 0
         self._preview_generation = 0
         self.setWindowTitle(f"Export {self.region.name}")
         self._build()
         self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_DELAY_MS)
         self._preview_timer.timeout.connect(self.refresh_preview)
-        self._anim_timer = QTimer(self)
-        self._anim_timer.timeout.connect(self._next_frame)
         self._connect()
         self._format_changed()
         self.schedule_preview()
@@ -171,24 +161,12 @@ class ExportDialog(QDialog):
         cl.addLayout(sel_buttons)
         left.addWidget(checkins, 1)
 
-        self.preview = QLabel("Preview…")
-        self.preview.setObjectName("exportPreview")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(PREVIEW_SIZE)
-        self.preview.setWordWrap(True)
-        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.preview_caption = QLabel("")
-        self.preview_caption.setObjectName("exportPreviewCaption")
-        self.preview_caption.setWordWrap(True)
-        self.preview_caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        preview_box = QGroupBox("Preview")
-        pl = QVBoxLayout(preview_box)
-        pl.addWidget(self.preview, 1)
-        pl.addWidget(self.preview_caption)
+        self.preview_view = ExportPreviewView(self)
+        self.preview, self.preview_caption = self.preview_view.preview, self.preview_view.caption
 
         top = QHBoxLayout()
         top.addLayout(left, 1)
-        top.addWidget(preview_box, 1)
+        top.addWidget(self.preview_view, 1)
 
         self.footer = TaskFooter(self, in_status_bar=False)
         self.progress, self.status = self.footer.bar, self.footer.label
@@ -308,7 +286,7 @@ class ExportDialog(QDialog):
         try:
             plan = self.plan()
         except SkintrackError as exc:
-            self._show_text(str(exc), "")
+            self.preview_view.show_text(str(exc))
             return
         generation = self._preview_generation
         lib = self.library
@@ -316,9 +294,7 @@ class ExportDialog(QDialog):
         def job(token: CancelToken) -> ExportPreview:
             return render_export_preview(lib, plan, token)
 
-        self._stop_animation()
-        self.preview.setPixmap(QPixmap())
-        self.preview.setText("Rendering preview…")
+        self.preview_view.show_busy("Rendering preview…")
         self.preview_handle = run_task(
             job,
             on_result=lambda result, g=generation: self._show_preview(g, result),
@@ -326,64 +302,28 @@ class ExportDialog(QDialog):
             name="export-preview",
         )
 
-    def _show_text(self, text: str, caption: str) -> None:
-        self._stop_animation()
-        self.current_preview = None
-        self.preview.setPixmap(QPixmap())
-        self.preview.setText(text)
-        self.preview_caption.setText(caption)
+    @property
+    def current_preview(self) -> ExportPreview | None:
+        return self.preview_view.current
 
     def _show_preview(self, generation: int, result: ExportPreview) -> None:
         if not shiboken6.isValid(self) or generation != self._preview_generation:
             return  # a newer preview is on its way
-        caption = result.caption + (f"\n{result.text}" if result.images and result.text else "")
-        if not result.images:
-            self._show_text(result.text or result.caption, result.caption if result.text else "")
-            return
-        self._stop_animation()
-        self.current_preview = result
-        self._frames = [self._fit(_pixmap(img)) for img in result.images]
-        self._frame_index = 0
-        self.preview.setText("")
-        self.preview.setPixmap(self._frames[0])
-        self.preview_caption.setText(caption)
-        if result.frame_ms > 0 and len(self._frames) > 1:
-            self._anim_timer.start(self.frame_ms.value())
-
-    def _fit(self, pix: QPixmap) -> QPixmap:
-        return pix.scaled(
-            self.preview.size(),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-
-    def _stop_animation(self) -> None:
-        self._anim_timer.stop()
-        self._frames = []
-
-    @Slot()
-    def _next_frame(self) -> None:
-        if not self._frames:
-            self._anim_timer.stop()
-            return
-        self._frame_index = (self._frame_index + 1) % len(self._frames)
-        self.preview.setPixmap(self._frames[self._frame_index])
+        self.preview_view.show_preview(result, self.frame_ms.value())
 
     @Slot(int)
     def _frame_ms_changed(self, ms: int) -> None:
         """The animation plays at the new speed at once; the caption follows with the next render."""
-        if self._anim_timer.isActive():
-            self._anim_timer.setInterval(ms)
+        self.preview_view.set_frame_ms(ms)
         if self.format in ("gif", "mp4"):
             self.schedule_preview()
 
     def _preview_failed(self, generation: int, message: str) -> None:
         if shiboken6.isValid(self) and generation == self._preview_generation:
-            self._show_text(f"No preview: {message}", "")
+            self.preview_view.show_text(f"No preview: {message}")
 
     def has_preview_image(self) -> bool:
-        pix = self.preview.pixmap()
-        return pix is not None and not pix.isNull()
+        return self.preview_view.has_image()
 
     # ---------------------------------------------------------------- export
     def suggested_name(self) -> str:
@@ -497,5 +437,5 @@ class ExportDialog(QDialog):
             if handle is not None and not handle.done:
                 handle.cancel()  # the worker stops at its next step and removes its temp file
         self._preview_timer.stop()
-        self._stop_animation()
+        self.preview_view.stop()
         super().done(result)
