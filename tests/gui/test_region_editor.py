@@ -368,3 +368,17 @@ def test_photo_stays_fitted_when_the_editor_resizes(qtbot: Any, editor: Any) -> 
     dlg.resize(1300, 900)
     qtbot.waitUntil(fitted, timeout=5000)
     assert dlg.ref_list.item(0).text() == "2026-01-05"  # the app's one date format
+
+
+def test_quitting_with_unsaved_painting_asks_and_can_be_refused(qtbot: Any, main_window: Any) -> None:
+    win = main_window({"Arm": 2})
+    dlg = win.windows.edit_region()
+    qtbot.waitUntil(lambda: dlg.canvas.isEnabled() and not dlg._loading_preview, timeout=5000)
+    drag(dlg, [(40, 60), (100, 60)])
+    asked: list[str] = []
+    dlg.ask_discard = lambda _parent, what: asked.append(what) or False
+    assert not win.close()  # the user keeps editing: nothing closes
+    assert asked == ["painting"] and win.isVisible() and dlg.isVisible()
+    dlg.ask_discard = lambda _parent, what: asked.append(what) or True
+    assert win.close()
+    assert not dlg.isVisible() and len(asked) == 2

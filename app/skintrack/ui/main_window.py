@@ -327,10 +327,12 @@ class MainWindow(QMainWindow):
         self.window_state.save(self.current_region_id())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        for w in list(self.children_windows):
+            if not w.close():  # a child with unsaved changes the user keeps editing
+                event.ignore()
+                return
         self.save_window_state()
         self.session.cancel_all()
-        for w in list(self.children_windows):
-            w.close()
         if self.thumbs is not None:
             self.thumbs.cancel_all()
         super().closeEvent(event)
