@@ -20,6 +20,8 @@ from skintrack.ui.preferences import qsettings
 LAST_FOLDER_KEY = "export/last_folder"
 
 OpenUrl = Callable[[QUrl], bool]
+FILE_MANAGER = "org.freedesktop.FileManager1"
+DBUS_TIMEOUT_MS = 1500  # the GUI waits at most this long for the file manager to answer
 
 
 def last_export_folder() -> Path:
@@ -46,14 +48,18 @@ def _freedesktop_show(path: Path) -> bool:
     bus = QDBusConnection.sessionBus()
     if not bus.isConnected():
         return False
+    registered = bus.interface().isServiceRegistered(FILE_MANAGER)
+    if not registered.isValid() or not registered.value():
+        return False
     manager = QDBusInterface(
-        "org.freedesktop.FileManager1",
+        FILE_MANAGER,
         "/org/freedesktop/FileManager1",
-        "org.freedesktop.FileManager1",
+        FILE_MANAGER,
         bus,
     )
     if not manager.isValid():
         return False
+    manager.setTimeout(DBUS_TIMEOUT_MS)
     reply = manager.call("ShowItems", [QUrl.fromLocalFile(str(path)).toString()], "")
     return reply.type() != QDBusMessage.MessageType.ErrorMessage
 
