@@ -52,10 +52,14 @@ def test_preview_appears_in_a_worker(qtbot: Any, lib) -> None:
     dlg.show()
     qtbot.waitUntil(dlg.has_preview_image, timeout=30_000)  # real thread pool
     dlg.set_format("csv")
-    qtbot.waitUntil(lambda: dlg.preview.text().startswith("region,"), timeout=30_000)
+    qtbot.waitUntil(lambda: dlg.preview_view.shown_text().startswith("region,"), timeout=30_000)
+    table = dlg.preview_view.table
+    assert dlg.preview_view.pages.currentWidget() is table and table.rowCount() >= 1  # rows as a table
+    dlg.set_format("json")
+    qtbot.waitUntil(lambda: dlg.preview_view.shown_text().lstrip().startswith(("{", "[")), timeout=30_000)
     dlg.set_format("gif")
     dlg._check_all(False)
-    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview_view.shown_text(), timeout=30_000)
     dlg.close()
     tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
 
@@ -246,7 +250,7 @@ def test_a_new_choice_cancels_the_preview_being_rendered(
     assert first.token.cancelled
     release.set()
     qtbot.waitUntil(lambda: first.done, timeout=10_000)
-    qtbot.waitUntil(lambda: dlg.preview.text().startswith("region,"), timeout=10_000)
+    qtbot.waitUntil(lambda: dlg.preview_view.shown_text().startswith("region,"), timeout=10_000)
     assert dlg.current_preview is None  # the cancelled GIF preview never shows
     tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
 

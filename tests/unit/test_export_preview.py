@@ -53,7 +53,7 @@ def test_each_format_previews_itself(lib) -> None:
     archive = render_export_preview(db, plan_for_region(db, rid, "zip", options=opts))
     assert "5 aligned JPEGs, 1200 px, no EXIF" in archive.text and archive.images
     csv = render_export_preview(db, plan_for_region(db, rid, "csv"))
-    assert csv.text.startswith("region,") and not csv.images
+    assert csv.text.startswith("region,") and not csv.images and csv.rows[0][0] == "region"
 
 
 def test_cancelled_preview_stops(lib) -> None:

@@ -11,6 +11,8 @@ Runs in a worker (it decodes and aligns photos); ``token`` stops it between fram
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,12 +29,14 @@ PREVIEW_SIDE = 480  # frames are rendered at most this large, whatever the expor
 
 @dataclass(frozen=True)
 class ExportPreview:
-    """``images``: one still, or the frames of an animation when ``frame_ms`` > 0."""
+    """``images``: one still, or the frames of an animation when ``frame_ms`` > 0; ``rows``: the
+    first CSV rows (header first) for a table."""
 
     caption: str
     images: list[np.ndarray] = field(default_factory=list)
     text: str = ""
     frame_ms: int = 0
+    rows: list[list[str]] = field(default_factory=list)
 
 
 def animation_picks(count: int) -> list[int]:
@@ -63,9 +67,9 @@ def render_export_preview(lib: Any, plan: ExportPlan, token: CancelToken | None 
         data = (to_csv if plan.format == "csv" else to_json)(lib, plan).decode("utf-8-sig")
         lines = data.splitlines()
         more = f", first {DATA_LINES} of {len(lines)} lines" if len(lines) > DATA_LINES else ""
-        return ExportPreview(
-            f"{label}: {_checkins(len(plan.photos))}{more}", text="\n".join(lines[:DATA_LINES])
-        )
+        head = "\n".join(lines[:DATA_LINES])
+        rows = list(csv.reader(io.StringIO(head))) if plan.format == "csv" else []
+        return ExportPreview(f"{label}: {_checkins(len(plan.photos))}{more}", text=head, rows=rows)
     if not plan.photos:
         return ExportPreview("Nothing to export: no check-ins are selected.")
     from skintrack.export.frames import FrameRenderer

@@ -1,15 +1,26 @@
 """The export dialog's preview box: a still or a short animation, and a caption saying what it is.
 
 It only shows what ``services.export_preview`` rendered in a worker; frames are rescaled from
-the rendered pixels when the box resizes, never rendered again here.
+the rendered pixels when the box resizes, never rendered again here. CSV rows show as a table,
+JSON as monospaced text, messages centred.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QImage, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QGroupBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QFontDatabase, QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QLabel,
+    QPlainTextEdit,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from skintrack.services.export_preview import ExportPreview
 
@@ -36,8 +47,21 @@ class ExportPreviewView(QGroupBox):
         self.caption.setObjectName("exportPreviewCaption")
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.table = QTableWidget(self)
+        self.table.setObjectName("exportPreviewTable")
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.data = QPlainTextEdit(self)
+        self.data.setObjectName("exportPreviewText")
+        self.data.setReadOnly(True)
+        self.data.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.data.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.pages = QStackedWidget(self)
+        for page in (self.preview, self.table, self.data):
+            self.pages.addWidget(page)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.pages, 1)
         layout.addWidget(self.caption)
         self.current: ExportPreview | None = None
         self.frames: list[QPixmap] = []
@@ -49,18 +73,54 @@ class ExportPreviewView(QGroupBox):
         self._stop()
         self.preview.setPixmap(QPixmap())
         self.preview.setText(text)
+        self.pages.setCurrentWidget(self.preview)
 
     def show_text(self, text: str, caption: str = "") -> None:
+        """A message (centred) in place of a picture."""
         self._stop()
         self.current = None
         self.preview.setPixmap(QPixmap())
         self.preview.setText(text)
+        self.pages.setCurrentWidget(self.preview)
         self.caption.setText(caption)
+
+    def show_data(self, result: ExportPreview) -> None:
+        """The first lines of the data: a table for CSV rows, monospaced text otherwise."""
+        self._stop()
+        self.current = None
+        self.caption.setText(result.caption)
+        if result.rows:
+            header, body = result.rows[0], result.rows[1:]
+            self.table.clear()
+            self.table.setColumnCount(len(header))
+            self.table.setRowCount(len(body))
+            self.table.setHorizontalHeaderLabels(header)
+            for r, row in enumerate(body):
+                for c, value in enumerate(row[: len(header)]):
+                    self.table.setItem(r, c, QTableWidgetItem(value))
+            self.table.resizeColumnsToContents()
+            self.pages.setCurrentWidget(self.table)
+        else:
+            self.data.setPlainText(result.text)
+            self.pages.setCurrentWidget(self.data)
+
+    def shown_text(self) -> str:
+        """What the box shows as text: the message, or the data (CSV joined back with commas)."""
+        page = self.pages.currentWidget()
+        if page is self.table:
+            head = [self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())]
+            return ",".join(head)
+        if page is self.data:
+            return self.data.toPlainText()
+        return self.preview.text()
 
     def show_preview(self, result: ExportPreview, frame_ms: int) -> None:
         """A still, or the frames played every ``frame_ms`` when the preview is an animation."""
         if not result.images:
-            self.show_text(result.text or result.caption, result.caption if result.text else "")
+            if result.text:
+                self.show_data(result)
+            else:
+                self.show_text(result.caption)
             return
         self._stop()
         self.current = result
@@ -68,6 +128,7 @@ class ExportPreviewView(QGroupBox):
         self.frame_index = 0
         self.preview.setText("")
         self.preview.setPixmap(self.frames[0])
+        self.pages.setCurrentWidget(self.preview)
         self.caption.setText(result.caption + (f"\n{result.text}" if result.text else ""))
         if result.frame_ms > 0 and len(self.frames) > 1:
             self.timer.start(frame_ms)
