@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QRect, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -342,11 +342,25 @@ class CompareWindow(QMainWindow):
         title, lines = figure_lines(
             self.view_facts(), self.current, threshold_l=self.threshold_l, noise_k=self.noise_k
         )
-        image = annotate(self.stack.currentWidget().grab(), title, lines)
+        image = annotate(self.view_pixmap(), title, lines)
         saved = image.save(str(path), "PNG")
         if saved:
             exported_files.remember_export_folder(path)
         return saved
+
+    def view_pixmap(self) -> QPixmap:
+        """The current view as shown, cut to the photos: no empty bands around a fitted pair.
+
+        The heatmap keeps the whole view because its colour legend sits in the view's corner."""
+        widget = self.stack.currentWidget()
+        if isinstance(widget, PairView):
+            return widget.grab(widget.content_rect())
+        if self.mode == HEATMAP or not isinstance(widget, ZoomView):
+            return widget.grab()
+        shown = widget.image_rect()
+        if shown.isEmpty():
+            return widget.grab()
+        return widget.grab(QRect(widget.viewport().mapTo(widget, shown.topLeft()), shown.size()))
 
     def suggested_export_path(self) -> Path:
         return exported_files.last_export_folder() / default_name(self.view_facts())
