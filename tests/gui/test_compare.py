@@ -658,3 +658,9 @@ def test_export_view_leaves_out_empty_bands(
     assert picture.height() > 200 and picture.width() > 200
     rows, cols = _band_lines(picture)
     assert rows <= 2 and cols <= 2, (rows, cols, picture.width(), picture.height())
+
+
+def test_heatmap_legend_ticks_use_the_minus_sign() -> None:
+    from skintrack.ui.compare.heatmap_layer import legend_ticks
+
+    assert [label for _v, label in legend_ticks(10.0)] == ["−10", "−5", "0", "+5", "+10"]

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.core import heatmap
+from skintrack.services import formatting
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.tiles import TiledImageItem, TileSource
 
@@ -40,6 +41,11 @@ def patch_value(patch: Any, name: str, default: Any = None) -> Any:
 def legend_stops(n: int = 11) -> list[tuple[float, QColor]]:
     """Gradient stops for the legend, from the same colour map as the overlay."""
     return [(pos, QColor(*rgb)) for pos, rgb in heatmap.legend_stops(n)]
+
+
+def legend_ticks(limit: float) -> list[tuple[float, str]]:
+    """The colour legend's ticks and their labels, signed like every figure in the app."""
+    return [(v, formatting.signed(v, 0)) for v in (-limit, -limit / 2, 0.0, limit / 2, limit)]
 
 
 class PatchItem(QGraphicsPathItem):
@@ -183,10 +189,9 @@ class HeatmapView(ZoomView):
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(QRectF(x0, y0 - 22, bar_w, 18), Qt.AlignmentFlag.AlignCenter, "ΔL* (L* units)")
         fm = painter.fontMetrics()
-        for v in (-self.limit, -self.limit / 2, 0.0, self.limit / 2, self.limit):
+        for v, label in legend_ticks(self.limit):
             tx = x0 + (v + self.limit) / (2 * self.limit) * bar_w
             painter.drawLine(QPointF(tx, y0 + bar_h), QPointF(tx, y0 + bar_h + 4))
-            label = f"{v:+.0f}" if v else "0"
             painter.drawText(
                 QPointF(tx - fm.horizontalAdvance(label) / 2, y0 + bar_h + 6 + fm.ascent()), label
             )
