@@ -638,7 +638,7 @@ def _band_lines(image) -> tuple[int, int]:
     return rows, cols
 
 
-@pytest.mark.parametrize("mode", [SIDE, SWIPE, BLINK])
+@pytest.mark.parametrize("mode", [SIDE, SWIPE, BLINK, HEATMAP])
 def test_export_view_leaves_out_empty_bands(
     small_win: CompareWindow, mode: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -169,6 +169,12 @@ class HeatmapView(ZoomView):
             item.setVisible(self.overlay_visible)
         self.viewport().update()
 
+    def legend_box(self) -> QRect:
+        """Where the colour legend goes: the photo's bottom-right corner when it has room, so an
+        exported view cut to the photo keeps its legend."""
+        shown = self.image_rect()
+        return shown if shown.width() >= 320 and shown.height() >= 120 else self.viewport().rect()
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
         if not self.overlay_visible or self.overlay_item is None:
@@ -176,9 +182,9 @@ class HeatmapView(ZoomView):
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        vw, vh = self.viewport().width(), self.viewport().height()
-        bar_w, bar_h = min(260, vw - 40), 12
-        x0, y0 = vw - bar_w - 20, vh - 62
+        box = self.legend_box()
+        bar_w, bar_h = min(260, box.width() - 40), 12
+        x0, y0 = box.right() + 1 - bar_w - 20, box.bottom() + 1 - 62
         panel = QPainterPath()
         panel.addRoundedRect(QRectF(x0 - 12, y0 - 26, bar_w + 24, 70), 8, 8)
         painter.fillPath(panel, QColor(0, 0, 0, 170))

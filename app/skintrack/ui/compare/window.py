@@ -31,6 +31,7 @@ from skintrack.services.manual_alignment import Point
 from skintrack.services.settings import load_settings
 from skintrack.ui import exported_files
 from skintrack.ui.compare.export_view import ViewFacts, annotate, default_name, figure_lines
+from skintrack.ui.compare.heatmap_layer import HeatmapView
 from skintrack.ui.compare.metrics_panel import alignment_text
 from skintrack.ui.compare.pair_view import PairView, ZoomView
 from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare
@@ -349,15 +350,15 @@ class CompareWindow(QMainWindow):
         return saved
 
     def view_pixmap(self) -> QPixmap:
-        """The current view as shown, cut to the photos: no empty bands around a fitted pair.
-
-        The heatmap keeps the whole view because its colour legend sits in the view's corner."""
+        """The current view as shown, cut to the photos: no empty bands around a fitted pair."""
         widget = self.stack.currentWidget()
         if isinstance(widget, PairView):
             return widget.grab(widget.content_rect())
-        if self.mode == HEATMAP or not isinstance(widget, ZoomView):
+        if not isinstance(widget, ZoomView):
             return widget.grab()
         shown = widget.image_rect()
+        if isinstance(widget, HeatmapView):
+            shown = shown.united(widget.legend_box())
         if shown.isEmpty():
             return widget.grab()
         return widget.grab(QRect(widget.viewport().mapTo(widget, shown.topLeft()), shown.size()))
