@@ -503,3 +503,164 @@ def test_refcount_guard_survives_many_repaints(win: CompareWindow) -> None:
         assert sys.getrefcount(None) > 1 << 39
     else:
         assert sys.getrefcount(None) >= before - 50
+
+
+def test_export_view_draws_figures_and_dates_and_remembers_the_folder(
+    win: CompareWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QFileDialog
+
+    from skintrack.ui import exported_files
+    from skintrack.ui.compare import export_view
+
+    drawn: list[tuple[str, list[str]]] = []
+    real_annotate = export_view.annotate
+
+    def spy(view, title, lines):
+        drawn.append((title, lines))
+        return real_annotate(view, title, lines)
+
+    monkeypatch.setattr("skintrack.ui.compare.window.annotate", spy)
+    a, b = win.selected_ids()
+    day_a, day_b = (p.taken_at.strftime("%Y-%m-%d") for p in win.photo_list if p.id in (a, b))
+    name = win.suggested_export_path()
+    assert name.parent == Path.home()  # nothing exported yet
+    assert name.name == f"region_{day_a}-vs-{day_b}_side-by-side.png"
+    out_dir = tmp_path / "views"
+    out_dir.mkdir()
+    asked: list[str] = []
+
+    def save_as(_parent, _title, start, _filter):
+        asked.append(start)
+        return str(out_dir / "arm-view"), "PNG image (*.png)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)
+    win.act_export.trigger()
+    out = out_dir / "arm-view.png"
+    assert out.is_file() and asked == [str(name)]
+    title, lines = drawn[-1]
+    assert day_a in title and day_b in title and "Side by side" in title
+    figures = " ".join(lines)
+    assert "ΔL* −5.0 L*" in figures and "watched-area mean ΔL* −1.2 L*" in figures
+    assert "darkened area" in figures and "%" in figures
+    saved, grabbed = QImage(str(out)), win.view_pixmap()
+    assert saved.width() >= grabbed.width() and saved.height() > grabbed.height() + 30  # the band
+    band = saved.copy(0, grabbed.height(), saved.width(), saved.height() - grabbed.height())
+    dark = sum(
+        1
+        for x in range(0, band.width(), 3)
+        for y in range(band.height())
+        if band.pixelColor(x, y).value() < 120
+    )
+    assert dark > 100  # text is drawn on the band
+    assert exported_files.last_export_folder() == out_dir
+    assert win.suggested_export_path().parent == out_dir
+    win.set_mode(HEATMAP)
+    assert win.suggested_export_path().name.endswith("_heatmap.png")
+
+
+def test_export_view_of_unaligned_pair_says_so(qtbot, sync_pools, tmp_path: Path) -> None:
+    from skintrack.ui.compare.export_view import figure_lines
+
+    w = CompareWindow(None, 1, 1, 3, source=FakeSource({(1, 3)}))
+    qtbot.addWidget(w)
+    _title, lines = figure_lines(w.view_facts(), w.current, threshold_l=-3, noise_k=3)
+    assert lines == ["Not aligned: no measurement is shown for these two photos."]
+    assert w.export_png(tmp_path / "x.png")
+
+
+@pytest.fixture
+def small_win(qtbot, sync_pools) -> CompareWindow:
+    """The compare window at 1024 x 640, the smallest screen the app is laid out for."""
+    w = CompareWindow(None, 1, source=FakeSource())
+    w.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    qtbot.addWidget(w)
+    w.resize(1024, 640)
+    w.show()
+    qtbot.waitExposed(w)
+    return w
+
+
+def test_toolbar_fits_1024_px_with_every_action_on_it(small_win: CompareWindow) -> None:
+    from PySide6.QtWidgets import QToolButton
+
+    bar = small_win.toolbar
+    assert bar.width() <= 1024
+    for act in bar.actions():
+        if act.isSeparator():
+            continue
+        widget = bar.widgetForAction(act)
+        assert widget is not None and widget.isVisible(), f"{act.text() or widget} is in the overflow"
+        assert bar.rect().contains(widget.geometry()), act.text()
+    overflow = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+    assert overflow is None or not overflow.isVisible()
+    assert small_win.act_export in bar.actions() and small_win.act_manual in bar.actions()
+    assert "Export view" in small_win.act_export.toolTip()
+    assert "Show originals" in small_win.originals_box.toolTip()
+    assert "reference" in small_win.combo_a.itemData(0, Qt.ItemDataRole.ToolTipRole)
+
+
+def _shown_height(win: CompareWindow) -> int:
+    pv = win.pair_view
+    return sum(v.image_rect().height() for v in pv.views()) if pv.stacked() else pv.left.image_rect().height()
+
+
+def test_side_by_side_at_fit_fills_the_height_of_a_tall_view(small_win: CompareWindow, qtbot) -> None:
+    """Landscape photos in a narrow view sit one above the other and fill the height."""
+    small_win.act_fit.trigger()
+    pv = small_win.pair_view
+    qtbot.waitUntil(lambda: pv.stacked() and _shown_height(small_win) >= 0.95 * (pv.height() - 2))
+    assert pv.left.geometry().bottom() < pv.right.geometry().top()  # earlier above later
+    for view in pv.views():
+        assert view.image_rect().height() >= 0.97 * view.viewport().height()
+
+
+def test_side_by_side_stays_left_and_right_when_wide(win: CompareWindow, qtbot) -> None:
+    win.resize(1600, 1000)
+    win.act_fit.trigger()
+    pv = win.pair_view
+    qtbot.waitUntil(lambda: pv.width() > 1200 and not pv.stacked())
+    assert pv.left.image_rect().width() >= 0.95 * pv.left.viewport().width()
+
+
+def _band_lines(image) -> tuple[int, int]:
+    """Rows and columns of the picture that are (almost) only the views' empty background."""
+    from skintrack.ui.compare.pair_view import BACKGROUND
+
+    def empty(points) -> bool:
+        seen = [image.pixelColor(x, y) == BACKGROUND for x, y in points]
+        return sum(seen) >= 0.9 * len(seen)
+
+    w, h = image.width(), image.height()
+    rows = sum(empty((x, y) for x in range(0, w, 7)) for y in range(h))
+    cols = sum(empty((x, y) for y in range(0, h, 7)) for x in range(w))
+    return rows, cols
+
+
+@pytest.mark.parametrize("mode", [SIDE, SWIPE, BLINK, HEATMAP])
+def test_export_view_leaves_out_empty_bands(
+    small_win: CompareWindow, mode: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from skintrack.ui.compare import export_view
+
+    grabbed = []
+
+    def spy(view, title, lines):
+        grabbed.append(view.toImage())
+        return export_view.annotate(view, title, lines)
+
+    monkeypatch.setattr("skintrack.ui.compare.window.annotate", spy)
+    small_win.set_mode(mode)
+    small_win.act_fit.trigger()
+    assert small_win.export_png(tmp_path / "v.png")
+    picture = grabbed[-1]
+    assert picture.height() > 200 and picture.width() > 200
+    rows, cols = _band_lines(picture)
+    assert rows <= 2 and cols <= 2, (rows, cols, picture.width(), picture.height())
+
+
+def test_heatmap_legend_ticks_use_the_minus_sign() -> None:
+    from skintrack.ui.compare.heatmap_layer import legend_ticks
+
+    assert [label for _v, label in legend_ticks(10.0)] == ["−10", "−5", "0", "+5", "+10"]

@@ -37,10 +37,14 @@ def test_preview_appears_in_a_worker(qtbot: Any, lib) -> None:
     dlg.show()
     qtbot.waitUntil(dlg.has_preview_image, timeout=30_000)  # real thread pool
     dlg.set_format("csv")
-    qtbot.waitUntil(lambda: dlg.preview.text().startswith("region,"), timeout=30_000)
+    qtbot.waitUntil(lambda: dlg.preview_view.shown_text().startswith("region,"), timeout=30_000)
+    table = dlg.preview_view.table
+    assert dlg.preview_view.pages.currentWidget() is table and table.rowCount() >= 1  # rows as a table
+    dlg.set_format("json")
+    qtbot.waitUntil(lambda: dlg.preview_view.shown_text().lstrip().startswith(("{", "[")), timeout=30_000)
     dlg.set_format("gif")
     dlg._check_all(False)
-    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: "no check-ins" in dlg.preview_view.shown_text(), timeout=30_000)
     dlg.close()
     tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
 
@@ -167,3 +171,126 @@ def test_closing_mid_export_cancels_and_leaves_nothing(
     tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
     assert handle.token.cancelled
     assert list(tmp_path.glob("closed*")) == [] and not list(tmp_path.glob("*.skt-tmp"))
+
+
+def test_previews_show_the_chosen_format(qtbot: Any, lib, sync_pool) -> None:
+    db, rid, _ = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    shapes = {}
+    for fmt in ("gif", "contact-sheet", "pdf", "zip"):
+        dlg.set_format(fmt)
+        dlg.refresh_preview()  # the synchronous pool renders it here
+        preview = dlg.current_preview
+        assert preview is not None and dlg.has_preview_image(), fmt
+        shapes[fmt] = preview.images[0].shape
+    assert shapes["contact-sheet"] != shapes["gif"] and shapes["pdf"] != shapes["gif"]
+    dlg.set_format("gif")
+    dlg.refresh_preview()
+    gif = dlg.current_preview
+    assert len(gif.images) == 3 and gif.frame_ms == 600  # first, middle and last of 4
+    assert "frames 1, 2, 4 of 4" in dlg.preview_caption.text() and "600 ms" in dlg.preview_caption.text()
+    first = dlg.preview.pixmap().toImage()
+    qtbot.waitUntil(lambda: dlg.preview_view.frame_index == 1, timeout=5000)  # it plays
+    assert dlg.preview.pixmap().toImage() != first
+    dlg.set_format("contact-sheet")
+    dlg.refresh_preview()
+    assert not dlg.preview_view.timer.isActive()
+    assert dlg.preview_caption.text().startswith("Contact sheet: 4 check-ins in 2 × 2 tiles")
+    dlg.set_format("pdf")
+    dlg.refresh_preview()
+    h, w = dlg.current_preview.images[0].shape[:2]
+    assert h > w and "PDF report" in dlg.preview_caption.text()  # a portrait page summary
+    dlg.set_format("zip")
+    dlg.refresh_preview()
+    assert "images/" in dlg.preview_caption.text() and "measurements.csv" in dlg.preview_caption.text()
+
+
+def test_a_new_choice_cancels_the_preview_being_rendered(
+    qtbot: Any, lib, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from skintrack.export import frames
+
+    db, rid, _ = lib
+    entered, release = threading.Event(), threading.Event()
+    real_render = frames.FrameRenderer.render
+
+    def blocking_render(self, planned, token=None):
+        entered.set()
+        release.wait(10)
+        return real_render(self, planned, token)
+
+    monkeypatch.setattr(frames.FrameRenderer, "render", blocking_render)
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.set_format("gif")
+    dlg.refresh_preview()
+    first = dlg.preview_handle
+    assert first is not None
+    assert entered.wait(10)
+    dlg.set_format("csv")  # the choice changes while the GIF frames render
+    assert first.token.cancelled
+    release.set()
+    qtbot.waitUntil(lambda: first.done, timeout=10_000)
+    qtbot.waitUntil(lambda: dlg.preview_view.shown_text().startswith("region,"), timeout=10_000)
+    assert dlg.current_preview is None  # the cancelled GIF preview never shows
+    tasks.get_pool(tasks.Pool.WORK).waitForDone(10_000)
+
+
+def test_open_and_show_in_folder_after_export(
+    qtbot: Any, lib, sync_pool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    from skintrack.ui import exported_files
+
+    db, rid, _ = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert not dlg.open_button.isVisible() and not dlg.reveal_button.isVisible()
+    opened: list[str] = []
+    dlg.open_url = lambda url: opened.append(url.toLocalFile()) or True
+    dlg.set_format("csv")
+    out_dir = tmp_path / "exports"
+    out_dir.mkdir()
+    with qtbot.waitSignal(dlg.exportFinished, timeout=10_000):
+        dlg.start_export(out_dir / "m.csv")
+    assert dlg.open_button.isVisible() and dlg.reveal_button.isVisible()
+    qtbot.mouseClick(dlg.open_button, Qt.MouseButton.LeftButton)
+    assert opened == [str(out_dir / "m.csv")]
+    shown: list[Path] = []
+    monkeypatch.setattr(exported_files.sys, "platform", "linux")
+    monkeypatch.setattr(exported_files, "_freedesktop_show", lambda path: shown.append(path) or True)
+    qtbot.mouseClick(dlg.reveal_button, Qt.MouseButton.LeftButton)
+    assert shown == [out_dir / "m.csv"] and len(opened) == 1  # the file manager selects the file
+    monkeypatch.setattr(exported_files, "_freedesktop_show", lambda path: False)
+    qtbot.mouseClick(dlg.reveal_button, Qt.MouseButton.LeftButton)
+    assert opened[-1] == str(out_dir)  # no file manager service: its folder opens
+    asked: list[str] = []
+
+    def save_name(_parent: Any, _title: str, start: str, _filter: str) -> tuple[str, str]:
+        asked.append(start)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_name)
+    dlg._ask_and_export()
+    assert Path(asked[0]).parent == out_dir  # the next export starts in the last export folder
+
+
+def test_preview_follows_the_dialog_size(qtbot: Any, lib, sync_pool) -> None:
+    db, rid, _ = lib
+    dlg = ExportDialog(db, rid)
+    qtbot.addWidget(dlg)
+    dlg.resize(900, 560)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.set_format("contact-sheet")
+    dlg.refresh_preview()
+    small = dlg.preview.pixmap().height()
+    dlg.resize(1500, 1000)
+    qtbot.waitUntil(lambda: dlg.preview.pixmap().height() > small * 1.3, timeout=5000)

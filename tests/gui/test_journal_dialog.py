@@ -10,7 +10,12 @@ from PySide6.QtCore import Qt
 
 from skintrack.ui.journal_dialog import JournalDialog, JournalEntryDialog
 
-pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
+pytestmark = [
+    pytest.mark.gui,
+    pytest.mark.qt_log_ignore(
+        "does not support propagateSizeHints", "does not support raise", "does not support grabbing"
+    ),
+]
 
 
 @pytest.fixture
@@ -90,3 +95,53 @@ def test_entry_dialog_no_amount(qtbot: Any) -> None:
     qtbot.addWidget(form)
     assert form.values()["amount"] is None
     assert form.values()["kind"] == "dose"
+
+
+def _row_pos(dialog: JournalDialog, row: int) -> Any:
+    return dialog.table.visualRect(dialog.model.index(row, 1)).center()
+
+
+def test_right_click_menu_on_an_entry(qtbot: Any, dialog: JournalDialog) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMenu
+
+    seen: list[list[str]] = []
+
+    def pick_duplicate() -> None:
+        menu = QApplication.activePopupWidget()
+        if not isinstance(menu, QMenu):
+            QTimer.singleShot(20, pick_duplicate)  # not open yet
+            return
+        seen.append([a.text() for a in menu.actions() if not a.isSeparator()])
+        action = next(a for a in menu.actions() if a.text() == "Duplicate to today")
+        menu.close()
+        action.trigger()
+
+    QTimer.singleShot(0, pick_duplicate)
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        dialog.table.customContextMenuRequested.emit(_row_pos(dialog, 1))  # what a right-click sends
+    assert seen and seen[0] == ["Edit…", "Duplicate to today", "Delete…"]
+    doses = [e for e in dialog.library.list_journal() if e.kind == "dose"]
+    assert len(doses) == 2
+    copy = max(doses, key=lambda e: e.id)
+    assert copy.at.date() == datetime.now().date()
+    assert (copy.substance, copy.amount, copy.unit) == ("kratom", 4.0, "g")
+    assert dialog.selected() is not None and dialog.selected().id == copy.id
+
+
+def test_context_menu_edit_and_delete(qtbot: Any, dialog: JournalDialog) -> None:
+    assert dialog.context_menu(dialog.table.viewport().rect().bottomRight()) is None  # no entry there
+    menu = dialog.context_menu(_row_pos(dialog, 0))
+    assert menu is not None and dialog.selected().kind == "sun"  # the clicked entry is selected
+    actions = {a.objectName(): a for a in menu.actions()}
+    edited: list[Any] = []
+    dialog._run_entry_dialog = lambda entry: edited.append(entry) or None
+    actions["journalMenuEdit"].trigger()
+    assert [e.kind for e in edited] == ["sun"]
+    asked: list[Any] = []
+    dialog._confirm_delete = lambda entry: asked.append(entry) or True
+    with qtbot.waitSignal(dialog.changed, timeout=5000):
+        actions["journalMenuDelete"].trigger()
+    assert [e.kind for e in asked] == ["sun"]
+    assert [e.kind for e in dialog.library.list_journal()] == ["dose"]
+    menu.deleteLater()

@@ -29,6 +29,8 @@ def editor(qtbot: Any, make_library: Any) -> Any:
         lib = make_library({"Arm": count})
         rid = lib.list_regions()[0].region.id
         dlg = RegionEditor(lib, rid)
+        dlg.asked = []  # the discard question is recorded and answered "discard"
+        dlg.ask_discard = lambda _parent, what, d=dlg: d.asked.append(what) or True
         qtbot.addWidget(dlg)
         dlg.show()
         qtbot.waitExposed(dlg)
@@ -196,3 +198,187 @@ def test_no_photos_yet(qtbot: Any, editor: Any) -> None:
     assert not dlg.canvas.isEnabled() and "no photos" in dlg.canvas_hint.text()
     qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
     assert not dlg.isVisible()
+
+
+CTRL = Qt.KeyboardModifier.ControlModifier
+
+
+def key(dlg: RegionEditor, k: Qt.Key, mods: Qt.KeyboardModifier = CTRL) -> None:
+    QTest.keyClick(dlg.canvas, k, mods)
+
+
+def activate(qtbot: Any, dlg: RegionEditor) -> None:
+    dlg.activateWindow()
+    qtbot.waitUntil(dlg.isActiveWindow, timeout=5000)  # window shortcuts fire in the active window
+    dlg.canvas.setFocus()
+
+
+def test_undo_redo_painting_with_keys_and_buttons(qtbot: Any, editor: Any) -> None:
+    dlg, _lib, _rid = editor()
+    activate(qtbot, dlg)
+    assert not dlg.undo_button.isEnabled() and not dlg.redo_button.isEnabled()
+    dlg.size_slider.setValue(20)
+    drag(dlg, [(40, 60), (100, 60)])
+    assert dlg.undo_button.isEnabled() and dlg.areas_dirty
+    assert "painting" in dlg.undo_action.toolTip().lower()
+    key(dlg, Qt.Key.Key_Z)
+    assert not dlg.canvas.mask(WATCHED).any() and not dlg.areas_dirty
+    assert dlg.redo_button.isEnabled() and not dlg.undo_button.isEnabled()
+    key(dlg, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert dlg.canvas.mask(WATCHED)[60, 70]
+    qtbot.mouseClick(dlg.tool_buttons["eraser"], Qt.MouseButton.LeftButton)
+    drag(dlg, [(70, 40), (70, 80)])
+    assert not dlg.canvas.mask(WATCHED)[60, 70]
+    qtbot.mouseClick(dlg.undo_button, Qt.MouseButton.LeftButton)
+    assert dlg.canvas.mask(WATCHED)[60, 70]
+    key(dlg, Qt.Key.Key_Y)  # Ctrl+Y redoes too
+    assert not dlg.canvas.mask(WATCHED)[60, 70] and dlg.canvas.mask(WATCHED)[60, 45]
+
+
+def test_undo_polygon_and_clear(qtbot: Any, editor: Any) -> None:
+    dlg, _lib, _rid = editor()
+    activate(qtbot, dlg)
+    qtbot.mouseClick(dlg.tool_buttons[POLYGON], Qt.MouseButton.LeftButton)
+    viewport = dlg.canvas.viewport()
+    for x, y in [(20, 20), (80, 20), (80, 80)]:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, x, y))
+    QTest.keyClick(dlg.canvas, Qt.Key.Key_Return)
+    assert dlg.canvas.mask(WATCHED)[30, 70]
+    qtbot.mouseClick(dlg.clear_button, Qt.MouseButton.LeftButton)
+    assert dlg.canvas.is_empty(WATCHED)
+    assert dlg.undo_stack.undoText().startswith("clearing")
+    key(dlg, Qt.Key.Key_Z)
+    assert dlg.canvas.mask(WATCHED)[30, 70]  # the clear is undone
+    key(dlg, Qt.Key.Key_Z)
+    assert dlg.canvas.is_empty(WATCHED)  # and then the polygon
+    assert not dlg.undo_button.isEnabled()
+
+
+def test_undo_back_to_stored_areas_asks_nothing(qtbot: Any, editor: Any) -> None:
+    _dlg, lib, rid = editor()
+    lib.set_areas(rid, watched=[[[10, 10], [60, 10], [60, 60], [10, 60]]])
+    again = RegionEditor(lib, rid)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again.canvas.isEnabled() and not again._loading_preview, timeout=5000)
+    drag(again, [(100, 100), (140, 100)])
+    assert again.areas_dirty
+    again.undo_stack.undo()
+    assert not again.areas_dirty and again.canvas.mask(WATCHED)[30, 30]
+    assert again.unsaved_changes() == ""
+    qtbot.mouseClick(again.cancel_button, Qt.MouseButton.LeftButton)  # nothing to lose: no question
+    assert not again.isVisible()
+
+
+def test_cancel_with_unsaved_painting_asks(qtbot: Any, editor: Any) -> None:
+    dlg, _lib, _rid = editor()
+    drag(dlg, [(40, 60), (100, 60)])
+    dlg.ask_discard = lambda _parent, what: dlg.asked.append(what) or False  # "Keep editing"
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert dlg.isVisible() and dlg.asked == ["painting"]
+    QTest.keyClick(dlg, Qt.Key.Key_Escape)
+    assert dlg.isVisible() and len(dlg.asked) == 2
+    dlg.close()  # the window's close button
+    assert dlg.isVisible() and len(dlg.asked) == 3
+    dlg.name_edit.setText("Renamed")
+    dlg.ask_discard = lambda _parent, what: dlg.asked.append(what) or True
+    dlg.close()
+    assert not dlg.isVisible() and dlg.asked[-1] == "painting and details"
+
+
+def test_discard_question_is_a_real_modal_box(qtbot: Any, editor: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from skintrack.ui.area_hints import ask_discard
+
+    dlg, _lib, _rid = editor()
+    drag(dlg, [(40, 60), (100, 60)])
+    dlg.ask_discard = ask_discard
+    seen: list[str] = []
+
+    def answer(button: QMessageBox.StandardButton) -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, lambda: answer(button))  # not shown yet: look again
+            return
+        seen.append(box.text())
+        box.button(button).click()
+
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Cancel))
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert dlg.isVisible() and seen == ["Discard the unsaved painting?"]
+    QTimer.singleShot(0, lambda: answer(QMessageBox.StandardButton.Discard))
+    qtbot.mouseClick(dlg.cancel_button, Qt.MouseButton.LeftButton)
+    assert not dlg.isVisible() and len(seen) == 2
+
+
+def test_polygon_tool_says_how_to_close(qtbot: Any, editor: Any) -> None:
+    dlg, _lib, _rid = editor()
+    assert "Click to add points" not in dlg.canvas_hint.text()
+    qtbot.mouseClick(dlg.tool_buttons[POLYGON], Qt.MouseButton.LeftButton)
+    hint = dlg.canvas_hint.text()
+    assert "Click to add points; double-click or press Enter to close; Esc to cancel" in hint
+    viewport = dlg.canvas.viewport()
+    for x, y in [(20, 20), (80, 20)]:
+        QTest.mouseClick(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, vp(dlg, x, y))
+    assert "2 points so far" in dlg.canvas_hint.text()
+    dlg.canvas.setFocus()
+    QTest.keyClick(dlg.canvas, Qt.Key.Key_Escape)
+    assert dlg.isVisible() and not dlg.canvas.poly_points  # Esc drops the polygon, not the dialog
+    assert "so far" not in dlg.canvas_hint.text()
+    qtbot.mouseClick(dlg.tool_buttons["brush"], Qt.MouseButton.LeftButton)
+    assert "Click to add points" not in dlg.canvas_hint.text()
+
+
+def test_watched_over_control_warns_inline(qtbot: Any, editor: Any) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    dlg, _lib, _rid = editor()
+    dlg.size_slider.setValue(20)
+    dlg.control_radio.click()
+    drag(dlg, [(40, 60), (60, 60)])
+    assert dlg.overlap_label.isHidden()
+    dlg.watched_radio.click()
+    drag(dlg, [(100, 60), (120, 60)])
+    assert dlg.overlap_label.isHidden()  # beside the control: fine
+    drag(dlg, [(50, 40), (50, 80)])
+    assert dlg.overlap_label.isVisible()
+    text = dlg.overlap_label.text()
+    assert "control patch" in text and "unaffected skin" in text and "%" in text
+    assert QApplication.activeModalWidget() is None  # inline, not a dialog
+    dlg.undo_stack.undo()
+    assert dlg.overlap_label.isHidden()
+
+
+def test_photo_stays_fitted_when_the_editor_resizes(qtbot: Any, editor: Any) -> None:
+    dlg, _lib, _rid = editor()
+
+    def fitted() -> bool:
+        shown = dlg.canvas.mapFromScene(dlg.canvas.sceneRect()).boundingRect()
+        vp = dlg.canvas.viewport().rect()
+        return (
+            shown.width() <= vp.width() + 2
+            and shown.height() <= vp.height() + 2
+            and (shown.width() >= vp.width() - 4 or shown.height() >= vp.height() - 4)
+        )
+
+    dlg.resize(700, 500)
+    qtbot.waitUntil(fitted, timeout=5000)
+    dlg.resize(1300, 900)
+    qtbot.waitUntil(fitted, timeout=5000)
+    assert dlg.ref_list.item(0).text() == "2026-01-05"  # the app's one date format
+
+
+def test_quitting_with_unsaved_painting_asks_and_can_be_refused(qtbot: Any, main_window: Any) -> None:
+    win = main_window({"Arm": 2})
+    dlg = win.windows.edit_region()
+    qtbot.waitUntil(lambda: dlg.canvas.isEnabled() and not dlg._loading_preview, timeout=5000)
+    drag(dlg, [(40, 60), (100, 60)])
+    asked: list[str] = []
+    dlg.ask_discard = lambda _parent, what: asked.append(what) or False
+    assert not win.close()  # the user keeps editing: nothing closes
+    assert asked == ["painting"] and win.isVisible() and dlg.isVisible()
+    dlg.ask_discard = lambda _parent, what: asked.append(what) or True
+    assert win.close()
+    assert not dlg.isVisible() and len(asked) == 2

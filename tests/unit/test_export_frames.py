@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -54,7 +55,7 @@ def test_a_current_stored_measurement_is_what_the_frame_shows(lib) -> None:
     db.save_measurement(MeasurementRecord(ids[1], ids[0], "model", stored, version))
     plan = plan_for_region(db, rid, "gif", options=ExportOptions(size=160))
     f = export_frames.frame_renderer(db, plan).render(plan.photos[1])
-    assert f.metrics == stored and "ΔL* -7.5 (noise 0.4)" in f.caption
+    assert f.metrics == stored and "ΔL* −7.5 (noise 0.4)" in f.caption
     assert f.aligned and f.heatmap is None
 
 
@@ -152,3 +153,18 @@ def test_heatmap_failure_is_noted_not_fatal(lib, monkeypatch) -> None:
     r = export_frames.frame_renderer(db, plan)
     f = r.render(plan.photos[2])
     assert f.heatmap is None and "heatmap unavailable" in f.notes
+
+
+def test_captions_use_the_apps_minus_sign_and_no_negative_zero() -> None:
+    def frame(metrics: dict) -> frames.Frame:
+        img = np.zeros((4, 4, 3), np.uint8)
+        return frames.Frame(
+            1, datetime(2026, 3, 2, 9, 0), False, img, img, None, metrics, True, 0.9, "features", True
+        )
+
+    patch = {"area_px": 50, "mean_delta_L": -3.34}
+    darker = frame({"mean_delta_L": -1.2, "darkened_fraction": 0.125, "patches": [patch]})
+    assert darker.caption == "2026-03-02  darker patches ΔL* −3.3 over 12.5 %"
+    flat = frame({"mean_delta_L": -0.04, "noise_delta_L": 0.31})
+    assert flat.caption == "2026-03-02  ΔL* 0.0 (noise 0.3)"
+    assert all("-" not in c.caption.split("  ", 1)[1] for c in (darker, flat))

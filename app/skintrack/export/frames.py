@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from skintrack.core import formatting
 from skintrack.core.change import ChangeResult
 from skintrack.core.heatmap import heatmap_image
 from skintrack.core.images import filter_exif
@@ -173,12 +174,13 @@ def caption_text(frame: Frame) -> str:
     if dl is None:
         return day
     noise = metric(frame.metrics, "noise_delta_L")
-    noise_txt = f" (noise {noise:.1f})" if noise is not None else ""
+    noise_txt = f" (noise {formatting.number(noise)})" if noise is not None else ""
     depth = patch_depth(frame.metrics)
     frac = metric(frame.metrics, "darkened_fraction")
     if depth is not None and frac:
-        return f"{day}  darker patches ΔL* {depth:+.1f} over {100 * frac:.1f} %{noise_txt}"
-    return f"{day}  ΔL* {dl:+.1f}{noise_txt}"
+        share = formatting.number(100 * frac)
+        return f"{day}  darker patches ΔL* {formatting.signed(depth)} over {share} %{noise_txt}"
+    return f"{day}  ΔL* {formatting.signed(dl)}{noise_txt}"
 
 
 def add_caption(img: np.ndarray, text: str, *, warn: bool = False) -> np.ndarray:

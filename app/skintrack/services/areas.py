@@ -59,3 +59,12 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     a, b = np.asarray(a) > 0, np.asarray(b) > 0
     union = np.logical_or(a, b).sum()
     return 1.0 if union == 0 else float(np.logical_and(a, b).sum() / union)
+
+
+def overlap_fraction(watched: np.ndarray, control: np.ndarray) -> float:
+    """Share of the control patch that is also painted as watched area (0 when there is no control)."""
+    control_on = np.asarray(control) > 0
+    total = int(np.count_nonzero(control_on))
+    if total == 0:
+        return 0.0
+    return int(np.count_nonzero(control_on & (np.asarray(watched) > 0))) / total

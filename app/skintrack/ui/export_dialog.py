@@ -1,22 +1,26 @@
 """Export dialog: format, dates, check-ins, options, live preview, progress + cancel.
 
-No image maths here: the preview and the export run ``services.export`` in workers through
-``ui.tasks.run_task``; slots only update widgets. The plan is built by the pure
-``export.plan.build_plan`` so the dialog and the CLI export exactly the same thing.
+No image maths here: the preview (``services.export_preview``: the chosen format in small) and
+the export (``services.export``) run in workers through ``ui.tasks.run_task``; a preview still
+running is cancelled as soon as a choice changes. Slots only update widgets. The plan is built by
+the pure ``export.plan.build_plan`` so the dialog and the CLI export exactly the same thing. After
+an export, Open and Show in folder lead to the file; its folder is the next export's default.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Generator
-from dataclasses import replace
+from collections.abc import Callable, Generator
 from datetime import date
 from pathlib import Path
 
-import numpy as np
 import shiboken6
-from PySide6.QtCore import QDate, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPixmap, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QDate, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import (
+    QDesktopServices,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,7 +30,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListView,
     QPushButton,
     QSpinBox,
@@ -49,20 +52,15 @@ from skintrack.export.plan import (
 )
 from skintrack.library import Library
 from skintrack.progress import CancelToken, Progress
-from skintrack.services.export import render_preview, run_export
+from skintrack.services.export import run_export
+from skintrack.services.export_preview import ExportPreview, render_export_preview
+from skintrack.ui import exported_files
+from skintrack.ui.export_preview_view import ExportPreviewView
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle, run_task
 
 PHOTO_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-PREVIEW_SIZE = QSize(420, 320)
 PREVIEW_DELAY_MS = 250
-
-
-def _pixmap(rgb: np.ndarray) -> QPixmap:
-    arr = np.ascontiguousarray(rgb[..., :3], dtype=np.uint8)
-    h, w = arr.shape[:2]
-    image = QImage(arr.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # own the pixels
-    return QPixmap.fromImage(image)
 
 
 def _qdate(d: date) -> QDate:
@@ -91,6 +89,7 @@ class ExportDialog(QDialog):
         self.export_handle: TaskHandle | None = None
         self.preview_handle: TaskHandle | None = None
         self.last_output: Path | None = None
+        self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
         self._preview_generation = 0
         self.setWindowTitle(f"Export {self.region.name}")
         self._build()
@@ -162,19 +161,12 @@ class ExportDialog(QDialog):
         cl.addLayout(sel_buttons)
         left.addWidget(checkins, 1)
 
-        self.preview = QLabel("Preview…")
-        self.preview.setObjectName("exportPreview")
-        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(PREVIEW_SIZE)
-        self.preview.setWordWrap(True)
-        self.preview.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        preview_box = QGroupBox("Preview")
-        pl = QVBoxLayout(preview_box)
-        pl.addWidget(self.preview)
+        self.preview_view = ExportPreviewView(self)
+        self.preview, self.preview_caption = self.preview_view.preview, self.preview_view.caption
 
         top = QHBoxLayout()
         top.addLayout(left, 1)
-        top.addWidget(preview_box, 1)
+        top.addWidget(self.preview_view, 1)
 
         self.footer = TaskFooter(self, in_status_bar=False)
         self.progress, self.status = self.footer.bar, self.footer.label
@@ -182,7 +174,17 @@ class ExportDialog(QDialog):
         self.export_button = QPushButton("Export…")
         self.export_button.setDefault(True)
         self.cancel_button = QPushButton("Close")
+        self.open_button = QPushButton("Open")
+        self.open_button.setObjectName("openExport")
+        self.open_button.setToolTip("Open the exported file")
+        self.reveal_button = QPushButton("Show in folder")
+        self.reveal_button.setObjectName("revealExport")
+        self.reveal_button.setToolTip("Show the exported file in its folder")
+        for b in (self.open_button, self.reveal_button):
+            b.hide()
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.reveal_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.cancel_button)
@@ -209,6 +211,9 @@ class ExportDialog(QDialog):
             sig.connect(self.schedule_preview)
         self.all_button.clicked.connect(lambda: self._check_all(True))
         self.none_button.clicked.connect(lambda: self._check_all(False))
+        self.frame_ms.valueChanged.connect(self._frame_ms_changed)
+        self.open_button.clicked.connect(self.open_output)
+        self.reveal_button.clicked.connect(self.reveal_output)
         self.export_button.clicked.connect(self._ask_and_export)
         self.cancel_button.clicked.connect(self._cancel_or_close)
 
@@ -265,29 +270,31 @@ class ExportDialog(QDialog):
     # ---------------------------------------------------------------- preview
     @Slot()
     def schedule_preview(self) -> None:
+        """A choice changed: stop the preview being rendered and render anew after a short pause."""
+        self._cancel_preview()
         self._preview_timer.start()
+
+    def _cancel_preview(self) -> None:
+        if self.preview_handle is not None and not self.preview_handle.done:
+            self.preview_handle.cancel()
+        self._preview_generation += 1  # whatever it still delivers is stale
 
     @Slot()
     def refresh_preview(self) -> None:
-        """Render the first frame (or data lines) of the current plan in a worker."""
+        """Render the chosen format in small (``render_export_preview``) in a worker."""
+        self._cancel_preview()
         try:
             plan = self.plan()
         except SkintrackError as exc:
-            self.preview.setPixmap(QPixmap())
-            self.preview.setText(str(exc))
+            self.preview_view.show_text(str(exc))
             return
-        if self.preview_handle is not None and not self.preview_handle.done:
-            self.preview_handle.cancel()
-        self._preview_generation += 1
         generation = self._preview_generation
         lib = self.library
-        # a small preview whatever the export size: fast, and the frame only has to fit the label
-        small = replace(plan, options=replace(plan.options, size=min(480, plan.options.size)))
 
-        def job(token: CancelToken) -> np.ndarray | str | None:
-            return render_preview(lib, small, token)
+        def job(token: CancelToken) -> ExportPreview:
+            return render_export_preview(lib, plan, token)
 
-        self.preview.setText("Rendering preview…")
+        self.preview_view.show_busy("Rendering preview…")
         self.preview_handle = run_task(
             job,
             on_result=lambda result, g=generation: self._show_preview(g, result),
@@ -295,29 +302,28 @@ class ExportDialog(QDialog):
             name="export-preview",
         )
 
-    def _show_preview(self, generation: int, result: np.ndarray | str | None) -> None:
+    @property
+    def current_preview(self) -> ExportPreview | None:
+        return self.preview_view.current
+
+    def _show_preview(self, generation: int, result: ExportPreview) -> None:
         if not shiboken6.isValid(self) or generation != self._preview_generation:
             return  # a newer preview is on its way
-        if isinstance(result, np.ndarray):
-            pix = _pixmap(result).scaled(
-                self.preview.size(),
-                Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            self.preview.setText("")
-            self.preview.setPixmap(pix)
-        else:
-            self.preview.setPixmap(QPixmap())
-            self.preview.setText(str(result or "Nothing to preview"))
+        self.preview_view.show_preview(result, self.frame_ms.value())
+
+    @Slot(int)
+    def _frame_ms_changed(self, ms: int) -> None:
+        """The animation plays at the new speed at once; the caption follows with the next render."""
+        self.preview_view.set_frame_ms(ms)
+        if self.format in ("gif", "mp4"):
+            self.schedule_preview()
 
     def _preview_failed(self, generation: int, message: str) -> None:
         if shiboken6.isValid(self) and generation == self._preview_generation:
-            self.preview.setPixmap(QPixmap())
-            self.preview.setText(f"No preview: {message}")
+            self.preview_view.show_text(f"No preview: {message}")
 
     def has_preview_image(self) -> bool:
-        pix = self.preview.pixmap()
-        return pix is not None and not pix.isNull()
+        return self.preview_view.has_image()
 
     # ---------------------------------------------------------------- export
     def suggested_name(self) -> str:
@@ -332,7 +338,7 @@ class ExportDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Export to",
-            str(Path.home() / self.suggested_name()),
+            str(exported_files.last_export_folder() / self.suggested_name()),
             f"{FORMAT_LABELS[self.format]} ({suffixes})",
         )
         if path:
@@ -355,6 +361,8 @@ class ExportDialog(QDialog):
             return run_export(lib, plan, out, token)
 
         self.export_button.setEnabled(False)
+        self.open_button.hide()
+        self.reveal_button.hide()
         self.cancel_button.setText("Cancel export")
         self.export_handle = run_task(
             job,
@@ -372,8 +380,12 @@ class ExportDialog(QDialog):
     @Slot(object)
     def _on_done(self, result: Path) -> None:
         self.last_output = Path(result)
+        exported_files.remember_export_folder(self.last_output)
         self.progress.setValue(self.progress.maximum())
         self._set_status(f"Exported to {result}")
+        self.open_button.show()
+        self.reveal_button.show()
+        self.open_button.setFocus()
         self.exportFinished.emit(str(result))
 
     @Slot()
@@ -392,6 +404,18 @@ class ExportDialog(QDialog):
     def _on_finished(self) -> None:
         self.export_button.setEnabled(True)
         self.cancel_button.setText("Close")
+
+    @Slot()
+    def open_output(self) -> None:
+        if self.last_output is not None and not exported_files.open_file(self.last_output, self.open_url):
+            self._set_status(f"No application could open {self.last_output.name}.", error=True)
+
+    @Slot()
+    def reveal_output(self) -> None:
+        if self.last_output is not None and not exported_files.show_in_folder(
+            self.last_output, self.open_url
+        ):
+            self._set_status(f"Could not show the folder {self.last_output.parent}.", error=True)
 
     def cancel_export(self) -> None:
         if self.export_handle is not None and not self.export_handle.done:
@@ -413,4 +437,5 @@ class ExportDialog(QDialog):
             if handle is not None and not handle.done:
                 handle.cancel()  # the worker stops at its next step and removes its temp file
         self._preview_timer.stop()
+        self.preview_view.stop()
         super().done(result)

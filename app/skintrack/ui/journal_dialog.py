@@ -5,7 +5,7 @@ Shown as markers on the trend chart so a change can be lined up with what happen
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -14,10 +14,12 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     Signal,
     Slot,
 )
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -184,6 +187,13 @@ class JournalDialog(QDialog):
         self.table.setWordWrap(False)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(self.edit_selected)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._show_context_menu)
+        delete_key = QAction(self.table)
+        delete_key.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        delete_key.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        delete_key.triggered.connect(self.delete_selected)
+        self.table.addAction(delete_key)
         lay.addWidget(self.table, 1)
         row = QHBoxLayout()
         self.add_button = QPushButton(icons.icon("add"), "Add…", self)
@@ -243,6 +253,53 @@ class JournalDialog(QDialog):
             if self.model.entry(r).id == entry_id:
                 self.table.selectRow(r)
                 return
+
+    def context_menu(self, pos: QPoint) -> QMenu | None:
+        """The menu for the entry under ``pos`` (viewport coordinates), which becomes the selection."""
+        index = self.table.indexAt(pos)
+        if not index.isValid():
+            return None
+        self.table.selectRow(index.row())
+        entry = self.model.entry(index.row())
+        menu = QMenu(self)
+        menu.setObjectName("journalContextMenu")
+        menu.addAction("Edit…", self.edit_selected).setObjectName("journalMenuEdit")
+        duplicate = menu.addAction("Duplicate to today", self.duplicate_selected)
+        duplicate.setObjectName("journalMenuDuplicate")
+        duplicate.setToolTip(f"A copy of this {KIND_TITLES.get(entry.kind, entry.kind).lower()} dated today")
+        menu.addSeparator()
+        menu.addAction(icons.icon("trash"), "Delete…", self.delete_selected).setObjectName(
+            "journalMenuDelete"
+        )
+        return menu
+
+    @Slot(QPoint)
+    def _show_context_menu(self, pos: QPoint) -> None:
+        menu = self.context_menu(pos)
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(pos))
+            menu.deleteLater()
+
+    @Slot()
+    def duplicate_selected(self) -> None:
+        """The same entry again today, at the same time of day (a daily dose logged in one click)."""
+        entry = self.selected()
+        if entry is None:
+            return
+        at = datetime.combine(date.today(), entry.at.time(), tzinfo=entry.at.tzinfo)
+        now = datetime.now(entry.at.tzinfo)
+        if at > now:  # later today than now: log it as now, never in the future
+            at = now.replace(second=0, microsecond=0)
+        lib = self.library
+        values = {
+            "at": at,
+            "kind": entry.kind,
+            "substance": entry.substance,
+            "amount": entry.amount,
+            "unit": entry.unit,
+            "notes": entry.notes,
+        }
+        self._write(lambda _t: lib.add_journal(**values), "duplicate journal entry")
 
     @Slot()
     def add_entry(self) -> None:

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self.actions_by_name = actions.build_actions(self)
         self.toolbar = actions.build_menus_and_toolbar(self, self.actions_by_name)
+        self.edits.build_edit_menu()
         self.refresh_icons()
         self.window_state = WindowStateKeeper(
             self, {"splitter": self.splitter, "details_splitter": self.details.splitter}, WindowState()
@@ -326,10 +327,12 @@ class MainWindow(QMainWindow):
         self.window_state.save(self.current_region_id())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        for w in list(self.children_windows):
+            if not w.close():  # a child with unsaved changes the user keeps editing
+                event.ignore()
+                return
         self.save_window_state()
         self.session.cancel_all()
-        for w in list(self.children_windows):
-            w.close()
         if self.thumbs is not None:
             self.thumbs.cancel_all()
         super().closeEvent(event)

@@ -4,6 +4,10 @@ The canvas works in the pixels of the image it shows (usually a reduced preview 
 the region editor scales polygons to reference pixels. Strokes are QPainter drawing into one
 ARGB layer image per mask (cheap); turning masks into polygons happens in a worker
 (:mod:`skintrack.services.areas`).
+
+Every stroke, closed polygon and clear is one :class:`LayerEdit` on the canvas's
+``undo_stack``: it keeps the layer's pixels before and after, cropped to the rectangle the edit
+touched, so undo and redo are a blit and a long session stays small.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -23,6 +27,9 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPolygonF,
+    QResizeEvent,
+    QUndoCommand,
+    QUndoStack,
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
@@ -38,12 +45,36 @@ WATCHED, CONTROL = "watched", "control"
 LAYER_COLOURS = {WATCHED: QColor(255, 140, 0), CONTROL: QColor(40, 200, 90)}
 LAYER_OPACITY = 0.45
 BRUSH, ERASER, POLYGON = "brush", "eraser", "polygon"
+UNDO_LIMIT = 100  # edits kept per layer session; each holds only the pixels it touched
+EDIT_NAMES = {BRUSH: "painting", ERASER: "erasing", POLYGON: "polygon"}
+LAYER_NAMES = {WATCHED: "watched area", CONTROL: "control patch"}
+
+
+class LayerEdit(QUndoCommand):
+    """One change of one layer: its pixels inside ``rect`` before and after."""
+
+    def __init__(self, canvas: MaskCanvas, layer: str, rect: QRect, before: QImage, text: str) -> None:
+        super().__init__(text)
+        self.canvas, self.layer, self.rect = canvas, layer, rect
+        self.before = before
+        self.after = canvas.layers[layer].copy(rect)
+        self._applied = True  # pushed after the canvas already shows the edit
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        self.canvas._blit(self.layer, self.rect, self.after)
+
+    def undo(self) -> None:
+        self.canvas._blit(self.layer, self.rect, self.before)
 
 
 class MaskCanvas(QGraphicsView):
     """A QGraphicsView with a photo and two paintable, translucent mask layers."""
 
     maskChanged = Signal(str)  # layer name
+    polygonChanged = Signal(int)  # points of the polygon being drawn (0: none)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +108,11 @@ class MaskCanvas(QGraphicsView):
         self.poly_points: list[QPointF] = []
         self._last: QPointF | None = None
         self._panning: QPointF | None = None
+        self._stroke_before: QImage | None = None
+        self._stroke_rect = QRect()
+        self.fit_mode = True
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.set_image(QImage())
 
     # ------------------------------------------------------------------ image and layers
@@ -93,6 +129,7 @@ class MaskCanvas(QGraphicsView):
             self._refresh(name)
         self.poly_points = []
         self._update_poly_preview()
+        self.undo_stack.clear()  # edits of another photo's pixels cannot be replayed here
         self.fit()
 
     def image_size(self) -> tuple[int, int]:
@@ -100,22 +137,50 @@ class MaskCanvas(QGraphicsView):
         return img.width(), img.height()
 
     def fit(self) -> None:
+        """Show the whole photo; it stays fitted as the view resizes until the user zooms."""
+        self.fit_mode = True
         self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.fit_mode:
+            self.fitInView(self.scene().sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
 
     def _refresh(self, name: str) -> None:
         self.layer_items[name].setPixmap(QPixmap.fromImage(self.layers[name]))
 
+    def _full_rect(self) -> QRect:
+        return self.layers[WATCHED].rect()
+
+    def _blit(self, name: str, rect: QRect, pixels: QImage) -> None:
+        """Put saved pixels back into a layer (undo/redo)."""
+        painter = QPainter(self.layers[name])
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        painter.drawImage(rect.topLeft(), pixels)
+        painter.end()
+        self._refresh(name)
+        self.maskChanged.emit(name)
+
+    def _push(self, name: str, rect: QRect, before: QImage, what: str) -> None:
+        self.undo_stack.push(LayerEdit(self, name, rect, before, f"{what} ({LAYER_NAMES[name]})"))
+
     def clear(self, name: str | None = None) -> None:
-        """Clear one layer (default: the active one)."""
+        """Clear one layer (default: the active one); undoable."""
         name = name or self.layer
+        if self.is_empty(name):
+            return
+        rect = self._full_rect()
+        before = self.layers[name].copy(rect)
         self.layers[name].fill(Qt.GlobalColor.transparent)
         self._refresh(name)
+        self._push(name, rect, before, "clearing")
         self.maskChanged.emit(name)
 
     def set_polygons(
         self, name: str, polygons: Sequence[Sequence[Sequence[float]]] | None, scale: float = 1.0
     ) -> None:
-        """Replace a layer with filled polygons given in image pixels x ``scale``."""
+        """Replace a layer with filled polygons given in image pixels x ``scale`` (the stored areas:
+        the starting point of the undo history, not an edit)."""
         layer = self.layers[name]
         layer.fill(Qt.GlobalColor.transparent)
         painter = QPainter(layer)
@@ -152,8 +217,7 @@ class MaskCanvas(QGraphicsView):
     def set_tool(self, tool: str) -> None:
         self.tool = tool
         if tool != POLYGON:
-            self.poly_points = []
-            self._update_poly_preview()
+            self.cancel_polygon()
 
     def set_brush_size(self, size: float) -> None:
         self.brush_size = max(1.0, float(size))
@@ -175,21 +239,51 @@ class MaskCanvas(QGraphicsView):
         else:
             painter.drawLine(a, b)
         painter.end()
+        r = int(self.brush_size / 2) + 2
+        touched = QRectF(a, b).normalized().toAlignedRect().adjusted(-r, -r, r, r)
+        self._stroke_rect = self._stroke_rect.united(touched)
         self._refresh(self.layer)
+
+    def _begin_stroke(self) -> None:
+        self._stroke_before = self.layers[self.layer].copy()
+        self._stroke_rect = QRect()
+
+    def _end_stroke(self) -> None:
+        before, self._stroke_before = self._stroke_before, None
+        rect = self._stroke_rect.intersected(self._full_rect())
+        if before is None or rect.isEmpty():
+            return
+        self._push(self.layer, rect, before.copy(rect), EDIT_NAMES[self.tool].capitalize())
 
     def close_polygon(self) -> None:
         """Fill the polygon being drawn into the active layer (needs 3 points)."""
         points, self.poly_points = self.poly_points, []
         self._update_poly_preview()
+        self.polygonChanged.emit(0)
         if len(points) < 3:
             return
+        polygon = QPolygonF(points)
+        rect = polygon.boundingRect().toAlignedRect().adjusted(-1, -1, 1, 1).intersected(self._full_rect())
+        if rect.isEmpty():
+            return
+        before = self.layers[self.layer].copy(rect)
         painter = QPainter(self.layers[self.layer])
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(LAYER_COLOURS[self.layer])
-        painter.drawPolygon(QPolygonF(points))
+        painter.drawPolygon(polygon)
         painter.end()
         self._refresh(self.layer)
+        self._push(self.layer, rect, before, "Polygon")
         self.maskChanged.emit(self.layer)
+
+    def cancel_polygon(self) -> bool:
+        """Drop the polygon being drawn; False when there was none."""
+        if not self.poly_points:
+            return False
+        self.poly_points = []
+        self._update_poly_preview()
+        self.polygonChanged.emit(0)
+        return True
 
     def _update_poly_preview(self) -> None:
         path = QPainterPath()
@@ -220,8 +314,10 @@ class MaskCanvas(QGraphicsView):
         if self.tool == POLYGON:
             self.poly_points.append(pos)
             self._update_poly_preview()
+            self.polygonChanged.emit(len(self.poly_points))
             return
         self._last = pos
+        self._begin_stroke()
         self._paint_segment(pos, pos)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
@@ -246,6 +342,7 @@ class MaskCanvas(QGraphicsView):
             return
         if self._last is not None:
             self._last = None
+            self._end_stroke()
             self.maskChanged.emit(self.layer)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -262,13 +359,13 @@ class MaskCanvas(QGraphicsView):
         if self.tool == POLYGON and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.close_polygon()
         elif self.tool == POLYGON and event.key() == Qt.Key.Key_Escape and self.poly_points:
-            self.poly_points = []
-            self._update_poly_preview()
+            self.cancel_polygon()
         else:
             super().keyPressEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         factor = 1.25 if event.angleDelta().y() > 0 else 0.8
+        self.fit_mode = False
         self.scale(factor, factor)
 
     def leaveEvent(self, event: object) -> None:

@@ -4,11 +4,13 @@ Areas are painted on a reduced preview of the reference (decoded in a worker) an
 polygons in full reference pixels by :func:`skintrack.services.regions.save_region_edit` in
 the write pool. When the areas or the reference change, ``analysisRequested(region_id)`` is
 emitted once the change is saved: the main window's session queues the region's analysis.
+Painting is undoable (the canvas's ``undo_stack``); closing with unsaved changes asks first.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal, Slot
@@ -35,9 +37,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.library import Library, Photo
 from skintrack.library.models import Region
+from skintrack.services.areas import overlap_fraction
 from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
+from skintrack.ui.area_hints import (
+    CHECKED_TOOL_STYLE,
+    OVERLAP_STYLE,
+    PAINT_HINT,
+    POLYGON_HINT,
+    ask_discard,
+    overlap_warning,
+    undo_redo_actions,
+)
 from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
@@ -83,7 +96,8 @@ class RegionEditor(QDialog):
         )
         self._initial_reference = self.reference_id
         self.scale = 1.0  # reference pixels per canvas pixel
-        self.areas_dirty = False
+        self._areas_reset = False  # a new reference dropped the stored areas
+        self.ask_discard: Callable[[QWidget, str], bool] = ask_discard
         self.task: TaskHandle | None = None
         self._handles: list[TaskHandle] = []
         self._loading_preview = False
@@ -113,7 +127,7 @@ class RegionEditor(QDialog):
         self.ref_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.ref_list.setMovement(QListView.Movement.Static)
         for photo in self.photos:
-            item = QListWidgetItem(f"{photo.taken_at:%d %b %Y}")
+            item = QListWidgetItem(formatting.day(photo.taken_at))
             item.setData(Qt.ItemDataRole.UserRole, photo.id)
             item.setToolTip(photo.original_name)
             self.ref_list.addItem(item)
@@ -144,6 +158,8 @@ class RegionEditor(QDialog):
         # --- canvas and tools
         self.canvas = MaskCanvas(self)
         self.canvas.maskChanged.connect(self._mask_changed)
+        self.canvas.polygonChanged.connect(self._polygon_changed)
+        self.undo_stack = self.canvas.undo_stack
         self.watched_radio = QRadioButton("Watched area", self)
         self.watched_radio.setObjectName("layerWatched")
         self.watched_radio.setChecked(True)
@@ -157,14 +173,15 @@ class RegionEditor(QDialog):
         for tool, text, tip in (
             (BRUSH, "Brush", "Paint the area"),
             (ERASER, "Eraser", "Erase from the area"),
-            (POLYGON, "Polygon", "Click corners; double-click or Enter closes, Esc drops"),
+            (POLYGON, "Polygon", POLYGON_HINT),
         ):
             b = QToolButton(self)
             b.setText(text)
             b.setToolTip(tip)
             b.setCheckable(True)
             b.setObjectName(f"tool_{tool}")
-            b.clicked.connect(lambda _c=False, t=tool: self.canvas.set_tool(t))
+            b.setStyleSheet(CHECKED_TOOL_STYLE)
+            b.clicked.connect(lambda _c=False, t=tool: self._tool_picked(t))
             group.addButton(b)
             self.tool_buttons[tool] = b
         self.tool_buttons[BRUSH].setChecked(True)
@@ -177,7 +194,16 @@ class RegionEditor(QDialog):
         self.size_slider.setToolTip("Brush size in photo pixels")
         self.size_slider.valueChanged.connect(self.canvas.set_brush_size)
         self.clear_button = QPushButton("Clear layer", self)
+        self.clear_button.setObjectName("clearLayer")
+        self.clear_button.setToolTip("Clear the layer being painted (undoable)")
         self.clear_button.clicked.connect(lambda: self.canvas.clear())
+        self.undo_action, self.redo_action = undo_redo_actions(self, self.undo_stack)
+        self.undo_button = QToolButton(self)
+        self.undo_button.setObjectName("undo")
+        self.undo_button.setDefaultAction(self.undo_action)
+        self.redo_button = QToolButton(self)
+        self.redo_button.setObjectName("redo")
+        self.redo_button.setDefaultAction(self.redo_action)
         fit = QToolButton(self)
         fit.setText("Fit")
         fit.setToolTip("Fit the photo in the view (wheel zooms, right-drag pans)")
@@ -192,18 +218,26 @@ class RegionEditor(QDialog):
             tools.addWidget(b)
         tools.addWidget(QLabel("Size", self))
         tools.addWidget(self.size_slider)
+        tools.addWidget(self.undo_button)
+        tools.addWidget(self.redo_button)
         tools.addWidget(self.clear_button)
         tools.addWidget(fit)
         tools.addStretch(1)
         self.canvas_hint = QLabel(self)
         self.canvas_hint.setObjectName("canvasHint")
         self.canvas_hint.setWordWrap(True)
+        self.overlap_label = QLabel(self)
+        self.overlap_label.setObjectName("overlapWarning")
+        self.overlap_label.setWordWrap(True)
+        self.overlap_label.setStyleSheet(OVERLAP_STYLE)
+        self.overlap_label.hide()
         right = QWidget(self)
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addLayout(layers)
         rl.addLayout(tools)
         rl.addWidget(self.canvas, 1)
+        rl.addWidget(self.overlap_label)
         rl.addWidget(self.canvas_hint)
 
         splitter = QSplitter(self)
@@ -273,10 +307,8 @@ class RegionEditor(QDialog):
             self.canvas.set_polygons(WATCHED, self.region.watched_area, 1 / self.scale)
             self.canvas.set_polygons(CONTROL, self.region.control_area, 1 / self.scale)
         self._loading_preview = False
-        self.canvas_hint.setText(
-            "Paint the <b>watched area</b> (orange) where you expect change and a <b>control patch</b> "
-            "(green) of unaffected skin nearby; the control makes uniform darkening measurable."
-        )
+        self._show_hint()
+        self._check_overlap()
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _reference_picked(self, current: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
@@ -287,7 +319,7 @@ class RegionEditor(QDialog):
             return
         had_areas = not (self.canvas.is_empty(WATCHED) and self.canvas.is_empty(CONTROL))
         self.reference_id = new_id
-        self.areas_dirty = True  # areas belong to the old reference's pixels
+        self._areas_reset = True  # areas belong to the old reference's pixels
         self._load_reference()
         if had_areas:
             self.status.setText("New reference: paint the areas again on it.")
@@ -296,9 +328,58 @@ class RegionEditor(QDialog):
         """True when the user picked another photo than the one the editor opened with."""
         return self.reference_id is not None and self.reference_id != self._initial_reference
 
+    @property
+    def areas_dirty(self) -> bool:
+        """The painted areas differ from the stored ones (undoing every edit makes them equal again)."""
+        return self._areas_reset or not self.undo_stack.isClean()
+
+    def unsaved_changes(self) -> str:
+        """What Cancel would throw away, in words ("" when nothing)."""
+        parts = []
+        if self.areas_dirty and self.canvas.isEnabled():
+            parts.append("painting")
+        if self.reference_changed():
+            parts.append("reference photo")
+        r = self.region
+        if (
+            self.name_edit.text().strip() != r.name
+            or self.site_edit.text().strip() != r.body_site
+            or (self.interval.value() or None) != (r.interval_days or None)
+            or self.notes_edit.toPlainText().strip() != r.notes.strip()
+        ):
+            parts.append("details")
+        return " and ".join(", ".join(parts).rsplit(", ", 1)) if parts else ""
+
     @Slot(str)
     def _mask_changed(self, _layer: str) -> None:
-        self.areas_dirty = True
+        self._check_overlap()
+
+    def _check_overlap(self) -> None:
+        """Warn inline (no dialog) while the watched area covers part of the control patch."""
+        if self.canvas.is_empty(CONTROL) or self.canvas.is_empty(WATCHED):
+            self.overlap_label.hide()
+            return
+        fraction = overlap_fraction(self.canvas.mask(WATCHED), self.canvas.mask(CONTROL))
+        self.overlap_label.setVisible(fraction > 0)
+        if fraction > 0:
+            self.overlap_label.setText(overlap_warning(fraction))
+
+    def _tool_picked(self, tool: str) -> None:
+        self.canvas.set_tool(tool)
+        self._show_hint()
+
+    @Slot(int)
+    def _polygon_changed(self, points: int) -> None:
+        self._show_hint(points)
+
+    def _show_hint(self, points: int = 0) -> None:
+        if not self.canvas.isEnabled():
+            return
+        if self.canvas.tool == POLYGON:
+            count = f" ({points} point{'s' if points != 1 else ''} so far)" if points else ""
+            self.canvas_hint.setText(POLYGON_HINT + count)
+        else:
+            self.canvas_hint.setText(PAINT_HINT)
 
     # ------------------------------------------------------------------ save
     @Slot()
@@ -358,6 +439,13 @@ class RegionEditor(QDialog):
             self.task.cancel()
             return
         self.reject()
+
+    def reject(self) -> None:
+        """Cancel, Esc and the close button: ask before throwing away unsaved changes."""
+        what = self.unsaved_changes() if self.task is None else ""
+        if what and not self.ask_discard(self, what):
+            return
+        super().reject()
 
     def done(self, code: int) -> None:
         if self.task is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsItem,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from skintrack.core import heatmap
+from skintrack.core import formatting, heatmap
 from skintrack.core.change import Patch
 from skintrack.ui.compare.pair_view import ZoomView
 from skintrack.ui.compare.tiles import TiledImageItem, TileSource
@@ -41,6 +41,11 @@ def patch_value(patch: Patch | Mapping[str, Any], name: str, default: object = N
 def legend_stops(n: int = 11) -> list[tuple[float, QColor]]:
     """Gradient stops for the legend, from the same colour map as the overlay."""
     return [(pos, QColor(*rgb)) for pos, rgb in heatmap.legend_stops(n)]
+
+
+def legend_ticks(limit: float) -> list[tuple[float, str]]:
+    """The colour legend's ticks and their labels, signed like every figure in the app."""
+    return [(v, formatting.signed(v, 0)) for v in (-limit, -limit / 2, 0.0, limit / 2, limit)]
 
 
 class PatchItem(QGraphicsPathItem):
@@ -164,6 +169,12 @@ class HeatmapView(ZoomView):
             item.setVisible(self.overlay_visible)
         self.viewport().update()
 
+    def legend_box(self) -> QRect:
+        """Where the colour legend goes: the photo's bottom-right corner when it has room, so an
+        exported view cut to the photo keeps its legend."""
+        shown = self.image_rect()
+        return shown if shown.width() >= 320 and shown.height() >= 120 else self.viewport().rect()
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         super().drawForeground(painter, rect)
         if not self.overlay_visible or self.overlay_item is None:
@@ -171,9 +182,9 @@ class HeatmapView(ZoomView):
         painter.save()
         painter.resetTransform()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        vw, vh = self.viewport().width(), self.viewport().height()
-        bar_w, bar_h = min(260, vw - 40), 12
-        x0, y0 = vw - bar_w - 20, vh - 62
+        box = self.legend_box()
+        bar_w, bar_h = min(260, box.width() - 40), 12
+        x0, y0 = box.right() + 1 - bar_w - 20, box.bottom() + 1 - 62
         panel = QPainterPath()
         panel.addRoundedRect(QRectF(x0 - 12, y0 - 26, bar_w + 24, 70), 8, 8)
         painter.fillPath(panel, QColor(0, 0, 0, 170))
@@ -184,10 +195,9 @@ class HeatmapView(ZoomView):
         painter.setPen(QColor(255, 255, 255))
         painter.drawText(QRectF(x0, y0 - 22, bar_w, 18), Qt.AlignmentFlag.AlignCenter, "ΔL* (L* units)")
         fm = painter.fontMetrics()
-        for v in (-self.limit, -self.limit / 2, 0.0, self.limit / 2, self.limit):
+        for v, label in legend_ticks(self.limit):
             tx = x0 + (v + self.limit) / (2 * self.limit) * bar_w
             painter.drawLine(QPointF(tx, y0 + bar_h), QPointF(tx, y0 + bar_h + 4))
-            label = f"{v:+.0f}" if v else "0"
             painter.drawText(
                 QPointF(tx - fm.horizontalAdvance(label) / 2, y0 + bar_h + 6 + fm.ascent()), label
             )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, Qt, Slot
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGraphicsScene,
     QGraphicsView,
-    QHBoxLayout,
     QWidget,
 )
 
@@ -117,12 +117,21 @@ class ZoomView(QGraphicsView):
         self.notify()
 
     def fit(self) -> None:
-        rect = self.sceneRect()
-        if rect.isEmpty():
+        if self.sceneRect().isEmpty():
             return
         self.fit_mode = True
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fit_photo()
         self.notify()
+
+    def _fit_photo(self) -> None:
+        """The whole photo, as large as the viewport allows (fitInView would keep a 2 px margin)."""
+        rect, port = self.sceneRect(), self.viewport().rect()
+        if rect.isEmpty() or port.isEmpty():
+            return
+        # a hundredth of a pixel short of the viewport, so rounding never calls up scroll bars
+        scale = min((port.width() - 0.01) / rect.width(), (port.height() - 0.01) / rect.height())
+        self.setTransform(QTransform.fromScale(scale, scale))
+        self.centerOn(rect.center())
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         steps = event.angleDelta().y() / 120.0
@@ -143,7 +152,7 @@ class ZoomView(QGraphicsView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.fit_mode:
-            self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+            self._fit_photo()
 
     @Slot()
     def _scrolled(self) -> None:
@@ -160,11 +169,24 @@ class ZoomView(QGraphicsView):
         self.caption_right = right
         self.viewport().update()
 
+    def image_rect(self) -> QRect:
+        """Where the photo is drawn, in viewport pixels, clipped to the viewport."""
+        shown = self.mapFromScene(self.sceneRect()).boundingRect()
+        return shown.intersected(self.viewport().rect())
+
+    def caption_corners(self) -> tuple[QPoint, QPoint]:
+        """Top-left and top-right anchors of the captions: on the photo, not on the empty band."""
+        r = self.image_rect()
+        if r.isEmpty():
+            r = self.viewport().rect()
+        return QPoint(r.left() + 10, r.top() + 10), QPoint(r.right() - 9, r.top() + 10)
+
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
         painter.save()
         painter.resetTransform()
-        draw_caption(painter, self.caption, QPoint(10, 10))
-        draw_caption(painter, self.caption_right, QPoint(self.viewport().width() - 10, 10), align_right=True)
+        left, right = self.caption_corners()
+        draw_caption(painter, self.caption, left)
+        draw_caption(painter, self.caption_right, right, align_right=True)
         painter.restore()
 
 
@@ -203,23 +225,59 @@ class ViewSync(QObject):
 
 
 class PairView(QWidget):
-    """Side by side: earlier photo left, later photo right, one zoom and pan."""
+    """Side by side: earlier photo first, later photo second, one zoom and pan.
+
+    The pair sits left and right, or one above the other when that shows the photos larger
+    (landscape photos in a tall, narrow view), so at Fit the photos fill the view's height or
+    width instead of leaving half of it as empty bands.
+    """
 
     def __init__(self, sync: ViewSync, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(2)
         self.left = ZoomView(self)
         self.right = ZoomView(self)
         self.left.setObjectName("compareLeft")
         self.right.setObjectName("compareRight")
-        lay.addWidget(self.left, 1)
-        lay.addWidget(self.right, 1)
+        self.box.addWidget(self.left, 1)
+        self.box.addWidget(self.right, 1)
         sync.add(self.left)
         sync.add(self.right)
         self.left_item: TiledImageItem | None = None
         self.right_item: TiledImageItem | None = None
+
+    def stacked(self) -> bool:
+        return self.box.direction() == QBoxLayout.Direction.TopToBottom
+
+    def _arrange(self) -> None:
+        """Left and right, or top and bottom: whichever fits the photos larger."""
+        photo = self.left.sceneRect()
+        if photo.isEmpty() or self.width() < 2 or self.height() < 2:
+            return
+        gap = self.box.spacing()
+        across = min((self.width() - gap) / 2 / photo.width(), self.height() / photo.height())
+        stacked = min(self.width() / photo.width(), (self.height() - gap) / 2 / photo.height())
+        direction = (
+            QBoxLayout.Direction.TopToBottom if stacked > across * 1.02 else QBoxLayout.Direction.LeftToRight
+        )
+        if direction != self.box.direction():
+            self.box.setDirection(direction)
+            self.box.activate()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def content_rect(self) -> QRect:
+        """The part of the pair that shows photo (both halves), in this widget's pixels."""
+        out = QRect()
+        for view in self.views():
+            r = view.image_rect()
+            if not r.isEmpty():
+                out = out.united(QRect(view.viewport().mapTo(self, r.topLeft()), r.size()))
+        return out if not out.isEmpty() else self.rect()
 
     def views(self) -> list[ZoomView]:
         return [self.left, self.right]
@@ -235,6 +293,7 @@ class PairView(QWidget):
                 item.set_source(src)
             view.scene().setSceneRect(scene_rect)
             view.setSceneRect(scene_rect)
+        self._arrange()
 
     def set_captions(self, left: str, right: str) -> None:
         self.left.set_caption(left)

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QRect, QRectF, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
@@ -29,6 +29,9 @@ from skintrack.library import Library
 from skintrack.library.settings import load_settings
 from skintrack.progress import CancelToken
 from skintrack.services.manual_alignment import Point
+from skintrack.ui import exported_files
+from skintrack.ui.compare.export_view import ViewFacts, annotate, default_name, figure_lines
+from skintrack.ui.compare.heatmap_layer import HeatmapView
 from skintrack.ui.compare.metrics_panel import alignment_text
 from skintrack.ui.compare.pair_view import PairView, ZoomView
 from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, PhotoInfo, prepare
@@ -74,10 +77,10 @@ class CompareWindow(QMainWindow):
         settings = load_settings(library)
         self.threshold_l, self.noise_k = settings.threshold_L, settings.noise_k
 
-        title = "Compare"
+        self.region_name = "Region"
         with contextlib.suppress(Exception):
-            title = f"Compare — {library.region(region_id).name}"
-        self.setWindowTitle(title)
+            self.region_name = library.region(region_id).name
+        self.setWindowTitle(f"Compare — {self.region_name}")
         self.resize(1400, 860)
 
         self._build_ui()
@@ -327,17 +330,57 @@ class CompareWindow(QMainWindow):
             self.metrics.show_patch(patches[index])
 
     # ---------------------------------------------------------------- export
+    def view_facts(self) -> ViewFacts:
+        a, b = self.selected_ids()
+        infos = {p.id: p for p in self.photo_list}
+        return ViewFacts(self.region_name, infos[a].taken_at, infos[b].taken_at, MODE_NAMES[self.mode])
+
     def export_png(self, path: str | Path) -> bool:
-        """Save exactly what the current mode shows (photos, captions, divider, legend)."""
-        return self.stack.currentWidget().grab().save(str(path), "PNG")
+        """Save what the current mode shows (photos, captions, divider, legend) with a band of the
+        region, the dates and the figures under it; the folder becomes the next default."""
+        if len(self.photo_list) < 2:
+            return False
+        title, lines = figure_lines(
+            self.view_facts(), self.current, threshold_l=self.threshold_l, noise_k=self.noise_k
+        )
+        image = annotate(self.view_pixmap(), title, lines)
+        saved = image.save(str(path), "PNG")
+        if saved:
+            exported_files.remember_export_folder(path)
+        return saved
+
+    def view_pixmap(self) -> QPixmap:
+        """The current view as shown, cut to the photos: no empty bands around a fitted pair."""
+        widget = self.stack.currentWidget()
+        if isinstance(widget, PairView):
+            return widget.grab(widget.content_rect())
+        if not isinstance(widget, ZoomView):
+            return widget.grab()
+        shown = widget.image_rect()
+        if isinstance(widget, HeatmapView):
+            shown = shown.united(widget.legend_box())
+        if shown.isEmpty():
+            return widget.grab()
+        return widget.grab(QRect(widget.viewport().mapTo(widget, shown.topLeft()), shown.size()))
+
+    def suggested_export_path(self) -> Path:
+        return exported_files.last_export_folder() / default_name(self.view_facts())
 
     @Slot()
     def _export_dialog(self) -> None:
-        a, b = self.selected_ids()
-        name = f"compare-{MODE_NAMES[self.mode].lower().replace(' ', '-')}-{a}-{b}.png"
-        path, _ = QFileDialog.getSaveFileName(self, "Export view as PNG", name, "PNG image (*.png)")
-        if path:
-            self.export_png(path)
+        if len(self.photo_list) < 2:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export view as PNG", str(self.suggested_export_path()), "PNG image (*.png)"
+        )
+        if not path:
+            return
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        if self.export_png(path):
+            self.statusBar().showMessage(f"Saved the view with its figures as {path}", 8000)
+        else:
+            self.statusBar().showMessage(f"Could not save the view as {path}", 8000)
 
     # ---------------------------------------------------------------- manual alignment
     @Slot()

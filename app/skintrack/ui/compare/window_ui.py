@@ -28,10 +28,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.ui.compare.blink import BlinkView
 from skintrack.ui.compare.heatmap_layer import HeatmapView
 from skintrack.ui.compare.metrics_panel import MetricsPanel
 from skintrack.ui.compare.pair_view import PairView, ViewSync
+from skintrack.ui.compare.source import PhotoInfo
 from skintrack.ui.compare.swipe_view import SwipeView
 
 if TYPE_CHECKING:
@@ -39,6 +41,12 @@ if TYPE_CHECKING:
 
 SIDE, SWIPE, BLINK, HEATMAP = range(4)
 MODE_NAMES = ("Side by side", "Swipe", "Blink", "Heatmap")
+
+
+def combo_text(photo: PhotoInfo) -> str:
+    """A check-in as the date pickers show it: short, so the toolbar fits a 1024 px window."""
+    day = formatting.day(photo.taken_at)
+    return f"{day} · ref" if photo.is_reference else day
 
 
 def setup_ui(win: CompareWindow) -> None:
@@ -50,19 +58,21 @@ def setup_ui(win: CompareWindow) -> None:
     win.addToolBar(bar)
     win.toolbar = bar
 
-    bar.addWidget(QLabel(" Earlier ", bar))
     win.combo_a = QComboBox(bar)
     win.combo_a.setObjectName("earlierCombo")
+    win.combo_a.setToolTip("Earlier check-in (Shift+← / Shift+→)")
     bar.addWidget(win.combo_a)
-    bar.addWidget(QLabel("  Later ", bar))
+    bar.addWidget(QLabel(" vs ", bar))
     win.combo_b = QComboBox(bar)
     win.combo_b.setObjectName("laterCombo")
+    win.combo_b.setToolTip("Later check-in (← / →)")
     bar.addWidget(win.combo_b)
     for combo in (win.combo_a, win.combo_b):
         combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        combo.setMinimumContentsLength(18)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         for p in win.photo_list:
-            combo.addItem(p.label, p.id)
+            combo.addItem(combo_text(p), p.id)
+            combo.setItemData(combo.count() - 1, p.label, Qt.ItemDataRole.ToolTipRole)
     win.combo_a.currentIndexChanged.connect(win._combo_changed)
     win.combo_b.currentIndexChanged.connect(win._combo_changed)
     bar.addSeparator()
@@ -102,18 +112,23 @@ def setup_ui(win: CompareWindow) -> None:
         bar.addAction(act)
     bar.addSeparator()
 
-    win.originals_box = QCheckBox("Show originals", bar)
+    win.originals_box = QCheckBox("Originals", bar)
     win.originals_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    win.originals_box.setToolTip("Show the untouched photos instead of aligned, lighting-normalised ones")
+    win.originals_box.setToolTip(
+        "Show originals: the untouched photos instead of aligned, lighting-normalised ones"
+    )
     win.originals_box.toggled.connect(win.set_show_originals)
     bar.addWidget(win.originals_box)
     bar.addSeparator()
-    win.act_manual = QAction("Align manually…", win)
+    win.act_manual = QAction("Align…", win)
+    win.act_manual.setToolTip("Align manually: click matching points on the two photos")
     win.act_manual.triggered.connect(win.open_manual_alignment)
     bar.addAction(win.act_manual)
-    win.act_export = QAction("Export view…", win)
+    win.act_export = QAction("Export…", win)
     win.act_export.setShortcut(QKeySequence("Ctrl+E"))
-    win.act_export.setToolTip("Save the current view as a PNG (Ctrl+E)")
+    win.act_export.setToolTip(
+        "Export view: save the current view as a PNG with the region, dates and figures under it (Ctrl+E)"
+    )
     win.act_export.triggered.connect(win._export_dialog)
     bar.addAction(win.act_export)
 
