@@ -72,9 +72,9 @@ def render_export_preview(lib: Any, plan: ExportPlan, token: CancelToken | None 
         return ExportPreview(f"{label}: {_checkins(len(plan.photos))}{more}", text=head, rows=rows)
     if not plan.photos:
         return ExportPreview("Nothing to export: no check-ins are selected.")
-    from skintrack.export.frames import FrameRenderer
+    from skintrack.services.export_frames import frame_renderer
 
-    renderer = FrameRenderer(lib, plan)
+    renderer = frame_renderer(lib, plan)
 
     def frames(picks: list[PlannedPhoto]) -> list[Any]:
         out = []
