@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     libraryChanged = Signal(object)  # Path
     analysisFinished = Signal(str)  # "succeeded" | "failed" | "cancelled"
+    backgroundAnalysisFinished = Signal()  # every region queued by open_analysed_demo is done
 
     def __init__(self, library: Library | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
         self.session.analysisFinished.connect(self._analysis_over)
         self.analysis_task: TaskHandle | None = None
         self.demo_task: TaskHandle | None = None
+        self.background_analysis: library_tasks.RegionQueue | None = None
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
         self._owns_library = False
         self.edits = LibraryEdits(self)
@@ -129,6 +131,9 @@ class MainWindow(QMainWindow):
     # ================================================================= library
     def set_library(self, lib: Library | None, *, owned: bool = False) -> None:
         """Show ``lib`` (None: empty window). ``owned``: close it when replaced or at exit."""
+        queue, self.background_analysis = self.background_analysis, None
+        if queue is not None:
+            queue.cancel()
         self.session.cancel_all()
         old, old_owned = self.lib, self._owns_library
         if self.thumbs is not None:
@@ -279,13 +284,32 @@ class MainWindow(QMainWindow):
         return demo.demo_dir()
 
     def open_demo(self, root: Path | None = None) -> TaskHandle | None:
-        """Open the demo library, building it first (in a worker, with a progress dialog)."""
+        """Open the demo library, building it first in a worker; its analysis runs afterwards in
+        the background (what is already measured is skipped)."""
         root = root or self.demo_dir()
         if demo.demo_is_ready(root):
-            self.open_library(root)
+            self.open_analysed_demo(root)
             return None
         self.demo_task = library_tasks.build_demo(self, root)
         return self.demo_task
+
+    def open_analysed_demo(self, root: Path) -> None:
+        """Show the demo library at once and measure its regions in the background."""
+        if not self.open_library(root):
+            return
+        queue = library_tasks.analyse_in_background(self, "Analysing the demo")
+        self.background_analysis = queue
+        if queue is not None and queue.running:
+            queue.finished.connect(lambda: self._background_analysis_over(queue))
+        else:
+            self._background_analysis_over(queue)
+
+    def _background_analysis_over(self, queue: library_tasks.RegionQueue | None) -> None:
+        if queue is not self.background_analysis:
+            return
+        self.background_analysis = None
+        self.statusBar().showMessage("The demo library is analysed.", 8000)
+        self.backgroundAnalysisFinished.emit()
 
     def _ask_backup_path(self) -> str:
         name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
