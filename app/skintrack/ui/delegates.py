@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
@@ -133,16 +132,20 @@ class RegionDelegate(QStyledItemDelegate):
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.88))
         overdue = bool(index.data(RegionRole.Overdue))
+        summary = index.data(RegionRole.Summary)
+        archived = bool(summary is not None and summary.region.archived)
+        badge = "archived" if archived else "overdue" if overdue else ""
         badge_w = 0
-        if overdue:
+        if badge:
             fm = QFontMetrics(small)
-            badge_w = fm.horizontalAdvance("overdue") + 12
-            _chip(p, rect.right() - badge_w - 8, rect.top() + 10, "overdue", theme.OVERDUE, small)
+            badge_w = fm.horizontalAdvance(badge) + 12
+            colour = theme.UNKNOWN if archived else theme.OVERDUE
+            _chip(p, rect.right() - badge_w - 8, rect.top() + 10, badge, colour, small)
         p.save()
         p.setPen(pal.color(QPalette.ColorRole.Text))
         p.setFont(name_font)
         fm = QFontMetrics(name_font)
-        name_w = rect.right() - x - 10 - (badge_w + 6 if overdue else 0)
+        name_w = rect.right() - x - 10 - (badge_w + 6 if badge else 0)
         name = fm.elidedText(str(index.data(RegionRole.Name) or ""), Qt.TextElideMode.ElideRight, name_w)
         p.drawText(QRect(x, rect.top() + 10, name_w, fm.height()), Qt.AlignmentFlag.AlignLeft, name)
         p.setFont(small)
@@ -152,8 +155,7 @@ class RegionDelegate(QStyledItemDelegate):
         lines = [f"{count} check-in{'s' if count != 1 else ''}"]
         due = index.data(RegionRole.NextDue)
         if due is not None:
-            short = f"{due.day} {due:%b}" + ("" if due.year == date.today().year else f" {due:%Y}")
-            lines[0] += f" · due {short}"
+            lines[0] += f" · due {formatting.day(due)}"
         if last is not None:
             lines.append(f"last {fmt_date(last)}")
         sfm = QFontMetrics(small)
@@ -165,8 +167,13 @@ class RegionDelegate(QStyledItemDelegate):
         p.restore()
 
 
+NOT_ALIGNED = "not aligned"
+ORIGINAL_BADGES = {"missing": "original missing", "altered": "original altered"}
+
+
 class PhotoDelegate(QStyledItemDelegate):
-    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement."""
+    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement; a badge
+    when the original is missing or altered, "not aligned" when the analysis could not align it."""
 
     WIDTH = 164
     THUMB_H = 114
@@ -174,6 +181,8 @@ class PhotoDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.threshold_L = defaults().threshold_L
+        self.not_aligned: set[int] = set()  # photo ids
+        self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered"
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
@@ -195,6 +204,18 @@ class PhotoDelegate(QStyledItemDelegate):
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.85))
         if index.data(PhotoRole.IsReference):
             _chip(p, thumb.left() + 6, thumb.top() + 6, "reference", theme.ACCENT, small)
+        photo_id = index.data(PhotoRole.PhotoId)
+        badge = ORIGINAL_BADGES.get(self.originals.get(photo_id, ""))
+        if badge:
+            bw = QFontMetrics(small).horizontalAdvance(badge) + 12
+            _chip(
+                p,
+                thumb.right() - bw - 5,
+                thumb.bottom() - QFontMetrics(small).height() - 7,
+                badge,
+                theme.PROBLEM,
+                small,
+            )
         fm = QFontMetrics(option.font)
         y = thumb.bottom() + 8
         p.save()
@@ -209,6 +230,8 @@ class PhotoDelegate(QStyledItemDelegate):
         y += fm.height() + 4
         if index.data(PhotoRole.IsReference):
             _chip(p, thumb.left(), y, "baseline", theme.muted(pal), small, filled=False)
+        elif photo_id in self.not_aligned:
+            _chip(p, thumb.left(), y, NOT_ALIGNED, theme.PROBLEM, small)
         else:
             text, colour, _ = indicator(index.data(PhotoRole.Measurement), self.threshold_L)
             _chip(p, thumb.left(), y, text, colour, small, filled=colour != theme.UNKNOWN)

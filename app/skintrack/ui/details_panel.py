@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from skintrack.library import AlignmentRecord, Library
 from skintrack.library.models import Photo
 from skintrack.progress import CancelToken
+from skintrack.services import formatting
 from skintrack.services.settings import defaults
+from skintrack.ui import theme
 from skintrack.ui.chart import TrendChartWidget
 from skintrack.ui.delegates import indicator
 from skintrack.ui.quality_cell import show_stored_quality
@@ -80,9 +82,7 @@ def _num(m: dict[str, Any] | None, key: str) -> float | None:
 
 
 def _signed(v: float | None, unit: str = "", digits: int = 1) -> str:
-    if v is None:
-        return NONE
-    return f"{v:+.{digits}f}{unit}".replace("-", "−")
+    return NONE if v is None else formatting.signed(v, digits, unit=unit.strip())
 
 
 CALIBRATION_TEXT = {
@@ -92,10 +92,68 @@ CALIBRATION_TEXT = {
     "none": "none",
 }
 
+ALIGNMENT_METHOD_TEXT = {
+    "ecc": "refined",
+    "features": "matched features",
+    "card": "by the calibration card",
+    "manual": "aligned by hand",
+    "none": "",
+}
+
+METRIC_TIPS = {
+    "alignment": (
+        "How well this photo was lined up with the reference, from 0 (not at all) to 1 (exactly). "
+        "'Refined' means the match of features was fine-tuned on the skin texture."
+    ),
+    "calibration": (
+        "How lighting differences between the photos were taken out:\n"
+        "• calibration card: the printed card in the photo gives true colour and scale;\n"
+        "• control patch: a patch of unaffected skin you marked is used as the colour reference;\n"
+        "• lighting model: a smooth lighting model over the whole photo; it cannot see a change "
+        "that affects the whole area evenly."
+    ),
+    "delta_L": "Change in lightness (CIE L*) of the watched area; negative is darker. 1 L* is about "
+    "the smallest difference a trained eye sees side by side.",
+    "delta_b": "Change in the yellow–blue axis (CIE b*); negative is bluer (grey-blue pigment), "
+    "positive is yellower or browner.",
+    "delta_ita": "Change in the Individual Typology Angle (ITA°), a skin-tone angle from L* and b*; "
+    "negative is darker or browner.",
+    "delta_e": "Overall colour difference (CIE ΔE2000); about 1 is just visible side by side, "
+    "above 3 is clearly visible.",
+    "area": "The part of the compared area that got darker than the threshold, in patches at "
+    "least as large as the minimum patch size.",
+    "noise": "How much ΔL* varies between photos of skin that did not change (from the control "
+    "patch or unchanged areas); changes smaller than this are not meaningful.",
+    "quality": "Sharpness, exposure and glare of this photo when it was taken.",
+}
+
+ORIGINAL_TEXT = {
+    "missing": "The original photo file is missing from the library",
+    "altered": "The original photo file was changed after it was imported (its contents no longer "
+    "match the stored checksum)",
+}
+
+
+def breakable_path(path: object) -> str:
+    """A path a wrapped label can break after each folder separator (zero-width spaces)."""
+    return str(path).replace("/", "/\u200b").replace("\\", "\\\u200b")
+
+
+def alignment_text(al: dict[str, Any]) -> str:
+    """ "alignment quality 0.95, refined" (plain words for the stored method)."""
+    q = al.get("quality")
+    parts = [f"alignment quality {formatting.number(q, 2)}" if isinstance(q, (int, float)) else "aligned"]
+    how = ALIGNMENT_METHOD_TEXT.get(str(al.get("method") or ""), str(al.get("method") or ""))
+    if how:
+        parts.append(how)
+    text = ", ".join(parts)
+    return text if al.get("ok", True) else f"not aligned ({text})"
+
 
 class DetailsPanel(QWidget):
     notesSaveRequested = Signal(int, str)  # photo id, notes
     photoActivated = Signal(int)  # from the trend chart
+    manualAlignRequested = Signal(int)  # photo id that could not be aligned
 
     def __init__(self, library: Library | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -132,10 +190,25 @@ class DetailsPanel(QWidget):
         self.preview = PreviewLabel(top)
         self.preview.setObjectName("detailsPreview")
         tl.addWidget(self.preview, 1)
+        self.original_label = QLabel("", top)
+        self.original_label.setObjectName("detailsOriginal")
+        self.original_label.setWordWrap(True)
+        self.original_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.original_label.setStyleSheet(f"color: {theme.PROBLEM.name()};")
+        self.original_label.hide()
+        tl.addWidget(self.original_label)
+        reading_row = QHBoxLayout()
         self.reading_label = QLabel("", top)
         self.reading_label.setObjectName("detailsReading")
         self.reading_label.setWordWrap(True)
-        tl.addWidget(self.reading_label)
+        reading_row.addWidget(self.reading_label, 1)
+        self.align_button = QPushButton("Align by hand…", top)
+        self.align_button.setObjectName("manualAlignButton")
+        self.align_button.setToolTip("Click matching points in this photo and the reference")
+        self.align_button.clicked.connect(self._align_by_hand)
+        self.align_button.hide()
+        reading_row.addWidget(self.align_button, 0, Qt.AlignmentFlag.AlignTop)
+        tl.addLayout(reading_row)
 
         info = QWidget()
         il = QHBoxLayout(info)
@@ -160,8 +233,13 @@ class DetailsPanel(QWidget):
             label = QLabel(NONE, form_box)
             label.setObjectName(f"metric_{key}")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            label.setToolTip(METRIC_TIPS.get(key, ""))
             self.values[key] = label
             self.form.addRow(title, label)
+            field_label = self.form.labelForField(label)
+            if field_label is not None:
+                field_label.setToolTip(METRIC_TIPS.get(key, ""))
         il.addWidget(form_box, 3)
         notes_box = QWidget(info)
         nl = QVBoxLayout(notes_box)
@@ -223,10 +301,15 @@ class DetailsPanel(QWidget):
         *,
         is_reference: bool = False,
         alignment: AlignmentRecord | None = None,
+        original: str | None = None,
+        original_path: object = None,
     ) -> None:
-        """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement."""
+        """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement;
+        ``original`` ("missing" | "altered") is what the library check found wrong with its file."""
         same = photo is not None and self.photo is not None and photo.id == self.photo.id
         self.photo = photo
+        self.align_button.hide()
+        self._show_original(original, original_path)
         if not same:
             self._set_notes(photo.notes if photo else "")
         self.notes.setEnabled(photo is not None)
@@ -239,7 +322,7 @@ class DetailsPanel(QWidget):
                 label.setText(NONE)
             show_stored_quality(self.values["quality"], self.library, None)
             return
-        self.date_label.setText(f"{photo.taken_at:%-d %B %Y, %H:%M}")
+        self.date_label.setText(formatting.day_time(photo.taken_at))
         source = {
             "exif": "date from the photo",
             "file": "date from the file",
@@ -266,44 +349,41 @@ class DetailsPanel(QWidget):
             for label in v.values():
                 label.setText(NONE)
             if alignment is not None and not alignment.ok:
-                v["alignment"].setText(f"failed ({alignment.method})")
+                v["alignment"].setText("not aligned")
                 why = f" ({alignment.message})" if alignment.message else ""
                 self.reading_label.setText(
                     f"No measurement: this photo could not be aligned with the reference{why}. "
-                    "Try manual alignment in Compare, or retake it framed like the reference."
+                    "Align it by hand, or retake it framed like the reference."
                 )
+                self.align_button.show()
             else:
                 v["alignment"].setText("not analysed yet")
                 self.reading_label.setText("Not analysed yet: use Analyse region (Ctrl+R).")
             return
         al = m.get("alignment") or {}
-        if al:
-            ok = al.get("ok", True)
-            q = al.get("quality")
-            qtxt = f"{float(q):.2f}" if isinstance(q, (int, float)) else NONE
-            v["alignment"].setText(f"{qtxt} ({al.get('method', '?')})" + ("" if ok else " — failed"))
-        else:
-            v["alignment"].setText(NONE)
+        v["alignment"].setText(alignment_text(al) if al else NONE)
+        if al and not al.get("ok", True):
+            self.align_button.show()
         cal = str(m.get("calibration") or "none")
         v["calibration"].setText(CALIBRATION_TEXT.get(cal, cal))
         v["delta_L"].setText(_signed(_num(m, "mean_delta_L"), " L*"))
         v["delta_b"].setText(_signed(_num(m, "mean_delta_b"), " b*"))
         v["delta_ita"].setText(_signed(_num(m, "mean_delta_ita"), "°"))
         de = _num(m, "mean_delta_e2000")
-        v["delta_e"].setText(NONE if de is None else f"{de:.1f}")
+        v["delta_e"].setText(NONE if de is None else formatting.number(de, 1))
         frac = _num(m, "darkened_fraction")
         mm2 = _num(m, "darkened_area_mm2")
         parts = []
         if frac is not None:
-            parts.append(f"{100 * frac:.2f} % of compared area")
+            parts.append(f"{formatting.number(100 * frac, 2)} % of compared area")
         if mm2 is not None:
-            parts.append(f"{mm2:.1f} mm²")
+            parts.append(formatting.area(mm2))
         n = len(m.get("patches") or [])
         if n:
             parts.append(f"{n} patch{'es' if n != 1 else ''}")
         v["area"].setText(", ".join(parts) or NONE)
         noise = _num(m, "noise_delta_L")
-        v["noise"].setText(NONE if noise is None else f"±{noise:.1f} L*")
+        v["noise"].setText(NONE if noise is None else f"±{formatting.number(noise, 1)} L*")
         try:
             from skintrack.services.reading import reading
 
@@ -311,6 +391,24 @@ class DetailsPanel(QWidget):
         except Exception:
             text = indicator(m, self.threshold_L)[2]
         self.reading_label.setText(text[:1].upper() + text[1:] + ".")
+
+    def _show_original(self, problem: str | None, path: object) -> None:
+        text = ORIGINAL_TEXT.get(problem or "")
+        if not text:
+            self.original_label.hide()
+            self.original_label.setText("")
+            return
+        where = f": {breakable_path(path)}" if path else ""
+        self.original_label.setText(
+            f"{text}{where}. Restore it from a backup (Library ▸ Restore from backup…) or put the "
+            "file back; Library ▸ Check library… shows every problem."
+        )
+        self.original_label.show()
+
+    @Slot()
+    def _align_by_hand(self) -> None:
+        if self.photo is not None:
+            self.manualAlignRequested.emit(self.photo.id)
 
     # ---------------------------------------------------------------- preview
     def _load_preview(self, photo: Photo) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog
 
 from skintrack.library import Photo
 from skintrack.library.models import Region
+from skintrack.services import formatting
 from skintrack.ui.dialogs import DateDialog, NewRegionDialog, TrashDialog
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ class LibraryEdits(QObject):
         lib = win.lib
 
         def trashed(_photo: Photo) -> None:
-            self._say(f"Moved the check-in of {photo.taken_at:%d %b %Y} to the trash")
+            self._say(f"Moved the check-in of {formatting.day(photo.taken_at)} to the trash")
             win.reload_region(select_row=min(row, win.photo_model.rowCount() - 2))
 
         win.session.write(
@@ -107,8 +108,8 @@ class LibraryEdits(QObject):
 
         def done(_region: Region) -> None:
             self._say(
-                f"The check-in of {photo.taken_at:%d %b %Y} is now the reference; analyse the region to "
-                "measure the others against it.",
+                f"The check-in of {formatting.day(photo.taken_at)} is now the reference; analyse the "
+                "region to measure the others against it.",
                 8000,
             )
             win.reload_region(select_photo=photo.id)

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import Library, inbox_store
 from skintrack.progress import CancelToken
-from skintrack.services import inbox
+from skintrack.services import formatting, inbox
 from skintrack.services.checkin import ImportReport
 from skintrack.services.inbox import InboxItem
 from skintrack.ui.image_convert import rgb_to_qimage
@@ -126,7 +126,7 @@ class InboxModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icons.get(it.path) or _placeholder_icon()
         if role == Qt.ItemDataRole.ToolTipRole:
-            when = "date unknown" if it.taken_at is None else it.taken_at.strftime("%Y-%m-%d %H:%M")
+            when = "date unknown" if it.taken_at is None else formatting.day_time(it.taken_at)
             source = " (from the photo)" if it.taken_at_source == "exif" else " (file date)"
             return f"{it.path}\nTaken {when}{source if it.taken_at else ''}\n{describe(it)}"
         if role == Qt.ItemDataRole.ForegroundRole and not it.sure:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.library import Library, MeasurementRecord, Photo
-from skintrack.library.models import Region
+from skintrack.library.models import Region, RegionSummary
 from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
 from skintrack.ui.details_panel import DetailsPanel
 from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
@@ -36,6 +36,8 @@ class LibraryView(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.lib: Library | None = None
         self._restoring = False
+        self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered" (library check)
+        self.show_archived = False
         self.region_model = RegionListModel(None, self)
         self.photo_model = PhotoListModel(None, self)
         self.setObjectName("mainSplitter")
@@ -130,6 +132,15 @@ class LibraryView(QSplitter):
         self.photo_model.threshold_L = threshold_L
         self.details.threshold_L = threshold_L
 
+    def list_regions(self) -> list[RegionSummary]:
+        """The sidebar's regions (archived ones too with View ▸ Show archived regions)."""
+        return [] if self.lib is None else self.lib.list_regions(include_archived=self.show_archived)
+
+    def current_region(self) -> Region | None:
+        idx = self.region_view.currentIndex()
+        summary = idx.data(RegionRole.Summary) if idx.isValid() else None
+        return summary.region if summary is not None else None
+
     def current_region_id(self) -> int | None:
         idx = self.region_view.currentIndex()
         return int(idx.data(RegionRole.RegionId)) if idx.isValid() else None
@@ -138,7 +149,7 @@ class LibraryView(QSplitter):
         idx = self.timeline.currentIndex()
         return idx.data(PhotoRole.Photo) if idx.isValid() else None
 
-    def show_regions(self, regions: list[Region], current: int | None) -> None:
+    def show_regions(self, regions: list[RegionSummary], current: int | None) -> None:
         """List ``regions`` and select ``current`` (else the first)."""
         self.region_model.set_regions(regions)
         row = self.region_model.row_of(current)
@@ -179,9 +190,10 @@ class LibraryView(QSplitter):
         photos = self.lib.list_photos(region_id)
         measurements = self.lib.measurements_for_region(region_id)
         ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
+        self.photo_delegate.not_aligned = self._not_aligned(photos, measurements, ref_id)
         self.photo_model.set_photos(photos, measurements, ref_id)
         self.timeline_title.setText(region.name)
-        self.timeline_hint.setText(region_hint(region, photos, measurements))
+        self.timeline_hint.setText(region_hint(region, photos, measurements, self.photo_delegate.not_aligned))
         self.details.set_region(region_id)
         row = self.photo_model.row_of(keep)
         if row < 0 and photos:
@@ -196,6 +208,32 @@ class LibraryView(QSplitter):
             self.details.show_photo(None)
         self.changed.emit()
 
+    def _not_aligned(
+        self, photos: list[Photo], measurements: list[MeasurementRecord], ref_id: int | None
+    ) -> set[int]:
+        """Photos whose last alignment with the reference failed (one indexed row per photo
+        without a usable measurement)."""
+        if self.lib is None or ref_id is None:
+            return set()
+        measured = {m.photo_id for m in measurements if m.reference_id == ref_id and m.calibration != "none"}
+        failed = set()
+        for photo in photos:
+            if photo.id == ref_id or photo.id in measured:
+                continue
+            alignment = self.lib.alignment(photo.id, ref_id)
+            if alignment is not None and not alignment.ok:
+                failed.add(photo.id)
+        return failed
+
+    def set_originals(self, problems: dict[int, str]) -> None:
+        """Badge the photos whose original the library check found missing or altered."""
+        self.originals = dict(problems)
+        self.photo_delegate.originals = self.originals
+        self.timeline.viewport().update()
+        idx = self.timeline.currentIndex()
+        if idx.isValid():
+            self._photo_changed(idx, idx)
+
     @Slot(QModelIndex, QModelIndex)
     def _photo_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
@@ -207,7 +245,14 @@ class LibraryView(QSplitter):
             alignment = None
             if metrics is None and not is_ref and self.lib is not None and self.photo_model.reference_id:
                 alignment = self.lib.alignment(photo.id, self.photo_model.reference_id)  # one indexed row
-            self.details.show_photo(photo, metrics, is_reference=is_ref, alignment=alignment)
+            self.details.show_photo(
+                photo,
+                metrics,
+                is_reference=is_ref,
+                alignment=alignment,
+                original=self.originals.get(photo.id),
+                original_path=self.lib.original_path(photo) if self.lib is not None else None,
+            )
         self.changed.emit()
 
     @Slot(int)
@@ -230,7 +275,9 @@ class LibraryView(QSplitter):
         self.timeline.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.timeline.scrollTo(idx)
 
-    def reload_region(self, select_row: int | None = None, select_photo: int | None = None) -> list[Region]:
+    def reload_region(
+        self, select_row: int | None = None, select_photo: int | None = None
+    ) -> list[RegionSummary]:
         """Re-read the sidebar and the current region's timeline (after a change); returns the regions."""
         region_id = self.current_region_id()
         if select_row is not None and 0 <= select_row < self.photo_model.rowCount():
@@ -242,7 +289,7 @@ class LibraryView(QSplitter):
             )
         self._restoring = True
         try:
-            regions = self.lib.list_regions() if self.lib is not None else []
+            regions = self.list_regions()
             self.region_view.selectionModel().blockSignals(True)
             self.region_model.set_regions(regions)
             row = self.region_model.row_of(region_id)
@@ -256,18 +303,25 @@ class LibraryView(QSplitter):
         return regions
 
 
-def region_hint(region: Region, photos: list[Photo], measurements: list[MeasurementRecord]) -> str:
+def region_hint(
+    region: Region,
+    photos: list[Photo],
+    measurements: list[MeasurementRecord],
+    not_aligned: frozenset[int] | set[int] = frozenset(),
+) -> str:
     if not photos:
         return "No check-ins yet. Press Ctrl+N or drop photos here to add the first one."
     parts = [f"{len(photos)} check-in{'s' if len(photos) != 1 else ''}"]
     if region.body_site:
         parts.insert(0, region.body_site)
     ref_id = region.reference_photo_id or photos[0].id
-    analysed = sum(1 for m in measurements if m.reference_id == ref_id)
+    analysed = sum(1 for m in measurements if m.reference_id == ref_id and m.photo_id not in not_aligned)
     if len(photos) > 1:
-        missing = len(photos) - 1 - analysed
+        missing = len(photos) - 1 - analysed - len(not_aligned)
         if missing > 0:
             parts.append(f"{missing} not analysed (Ctrl+R)")
+        if not_aligned:
+            parts.append(f"{len(not_aligned)} not aligned (align them by hand)")
     if region.interval_days:
         parts.append(f"every {region.interval_days} days")
     return "  ·  ".join(parts)

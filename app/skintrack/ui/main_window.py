@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QPoint, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
@@ -35,19 +36,23 @@ from PySide6.QtWidgets import (
 from skintrack import APP_NAME
 from skintrack.errors import SkintrackError
 from skintrack.library import Library, Photo
-from skintrack.services import demo
+from skintrack.library.models import Region
+from skintrack.services import demo, formatting
 from skintrack.services.analysis import AnalysisReport
 from skintrack.services.settings import defaults
-from skintrack.ui import actions, icons, library_tasks
+from skintrack.ui import actions, area_prompt, context_menus, icons, library_tasks
 from skintrack.ui.checkin_files import image_paths
 from skintrack.ui.editing import LibraryEdits
 from skintrack.ui.empty_state import EmptyState
+from skintrack.ui.help_dialogs import HelpMenu
+from skintrack.ui.library_menu import LibraryMaintenance
 from skintrack.ui.library_view import LibraryView
 from skintrack.ui.preferences import (
     WindowState,
     load_analysis_settings,
     load_preferences,
 )
+from skintrack.ui.region_commands import RegionCommands
 from skintrack.ui.session import Session
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle
@@ -80,11 +85,15 @@ class MainWindow(QMainWindow):
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
         self._owns_library = False
         self.edits = LibraryEdits(self)
+        self.region_commands = RegionCommands(self)
+        self.maintenance = LibraryMaintenance(self)
+        self.help = HelpMenu(self)
         self.windows = ChildWindows(self)
         self.children_windows = self.windows.children
         self._build_ui()
         self.actions_by_name = actions.build_actions(self)
         self.toolbar = actions.build_menus_and_toolbar(self, self.actions_by_name)
+        context_menus.install(self)
         self.refresh_icons()
         self.window_state = WindowStateKeeper(
             self, {"splitter": self.splitter, "details_splitter": self.details.splitter}, WindowState()
@@ -107,6 +116,7 @@ class MainWindow(QMainWindow):
         self.view.compareRequested.connect(self.windows.compare)
         self.view.addRegionRequested.connect(self.edits.add_region)
         self.view.details.notesSaveRequested.connect(self.edits.save_notes)
+        self.view.details.manualAlignRequested.connect(self.align_by_hand)
         self.splitter, self.details = self.view, self.view.details
         self.region_model, self.photo_model = self.view.region_model, self.view.photo_model
         self.region_view, self.timeline, self.photo_delegate = (
@@ -153,6 +163,7 @@ class MainWindow(QMainWindow):
             old.close()
         if lib is not None:
             self.libraryChanged.emit(lib.root)
+            self.maintenance.check_on_open()
 
     def open_library(self, path: Path) -> bool:
         try:
@@ -171,7 +182,7 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         """Re-read regions (and the selected region's check-ins), keeping the selection."""
         current = self.current_region_id()
-        regions = self.lib.list_regions() if self.lib is not None else []
+        regions = self.view.list_regions()
         self.stack.setCurrentWidget(self.view if regions else self.empty_state)
         self.empty_state.demo_button.setEnabled(self.demo_task is None)
         self.view.show_regions(regions, current if current is not None else self.window_state.last_region())
@@ -192,14 +203,53 @@ class MainWindow(QMainWindow):
         self.view.select_photo(photo_id)
 
     def _update_actions(self) -> None:
+        region = self.view.current_region()
+        photo = self.current_photo()
         actions.update_enabled(
             self.actions_by_name,
             library=self.lib is not None,
-            region=self.current_region_id() is not None,
-            photo_row=self.timeline.currentIndex().row() if self.current_photo() is not None else None,
+            region=region is not None,
+            photo_row=self.timeline.currentIndex().row() if photo is not None else None,
             photos=self.photo_model.rowCount(),
             analysing=self.analysis_task is not None,
+            archived=region is not None and region.archived,
+            not_aligned=photo is not None and photo.id in self.photo_delegate.not_aligned,
         )
+
+    def checked_in(self, photo_ids: list[int]) -> None:
+        """A check-in was saved: show it, then (once per region) ask to mark the areas."""
+        if not photo_ids or self.lib is None:
+            return
+        self.show_check_in(photo_ids[-1])
+        try:
+            region_id = self.lib.photo(photo_ids[-1]).region_id
+        except SkintrackError:
+            return
+        QTimer.singleShot(0, self, lambda: area_prompt.after_checkin(self, region_id))
+
+    def ask_mark_areas(self, region: Region, answered: Callable[[bool], None]) -> None:
+        """Ask (without blocking) whether to mark the watched area and control patch now; tests
+        replace this."""
+        area_prompt.ask(self, region, answered)
+
+    def popup_menu(self, menu: QMenu, pos: QPoint) -> None:
+        """Show a context menu (tests replace this to read it)."""
+        try:
+            menu.exec(pos)
+        finally:
+            menu.deleteLater()
+
+    def toggle_archived(self) -> None:
+        self.view.show_archived = self.actions_by_name["show_archived"].isChecked()
+        self.reload()
+
+    def align_by_hand(self, photo_id: int | None = None) -> None:
+        """Open the compare window on the check-in and the reference, with manual alignment."""
+        if photo_id is not None:
+            self.select_photo(photo_id)
+        win = self.windows.compare()
+        if win is not None:
+            win.open_manual_alignment()
 
     def show_check_in(self, photo_id: int) -> None:
         """Select a (new) check-in, switching to its region first."""
@@ -312,7 +362,7 @@ class MainWindow(QMainWindow):
         self.backgroundAnalysisFinished.emit()
 
     def _ask_backup_path(self) -> str:
-        name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
+        name = f"skintrack-backup-{formatting.day(date.today())}.zip"
         path, _ = QFileDialog.getSaveFileName(
             self, "Back up the library", str(Path.home() / name), "Zip (*.zip)"
         )

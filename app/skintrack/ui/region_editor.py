@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import Library, Photo
 from skintrack.library.models import Region
+from skintrack.services import formatting
 from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
 from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
 from skintrack.ui.task_footer import TaskFooter
@@ -113,7 +114,7 @@ class RegionEditor(QDialog):
         self.ref_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.ref_list.setMovement(QListView.Movement.Static)
         for photo in self.photos:
-            item = QListWidgetItem(f"{photo.taken_at:%d %b %Y}")
+            item = QListWidgetItem(formatting.day(photo.taken_at))
             item.setData(Qt.ItemDataRole.UserRole, photo.id)
             item.setToolTip(photo.original_name)
             self.ref_list.addItem(item)
