@@ -107,7 +107,7 @@ class RegionDelegate(QStyledItemDelegate):
     """Thumbnail, name, last check-in and an "overdue" badge."""
 
     THUMB = 52
-    HEIGHT = 70
+    HEIGHT = 78  # the name and three short lines: count, last check-in, next due
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(180, self.HEIGHT)
@@ -134,18 +134,11 @@ class RegionDelegate(QStyledItemDelegate):
         overdue = bool(index.data(RegionRole.Overdue))
         summary = index.data(RegionRole.Summary)
         archived = bool(summary is not None and summary.region.archived)
-        badge = "archived" if archived else "overdue" if overdue else ""
-        badge_w = 0
-        if badge:
-            fm = QFontMetrics(small)
-            badge_w = fm.horizontalAdvance(badge) + 12
-            colour = theme.UNKNOWN if archived else theme.OVERDUE
-            _chip(p, rect.right() - badge_w - 8, rect.top() + 10, badge, colour, small)
         p.save()
         p.setPen(pal.color(QPalette.ColorRole.Text))
         p.setFont(name_font)
         fm = QFontMetrics(name_font)
-        name_w = rect.right() - x - 10 - (badge_w + 6 if badge else 0)
+        name_w = rect.right() - x - 10
         name = fm.elidedText(str(index.data(RegionRole.Name) or ""), Qt.TextElideMode.ElideRight, name_w)
         p.drawText(QRect(x, rect.top() + 10, name_w, fm.height()), Qt.AlignmentFlag.AlignLeft, name)
         p.setFont(small)
@@ -153,17 +146,32 @@ class RegionDelegate(QStyledItemDelegate):
         count = int(index.data(RegionRole.PhotoCount) or 0)
         last = index.data(RegionRole.LastTakenAt)
         lines = [f"{count} check-in{'s' if count != 1 else ''}"]
-        due = index.data(RegionRole.NextDue)
-        if due is not None:
-            lines[0] += f" · due {formatting.day(due)}"
         if last is not None:
             lines.append(f"last {fmt_date(last)}")
+        due = index.data(RegionRole.NextDue)
+        status = ""  # the last line, in colour: the region's state in words
+        if archived:
+            status = "archived"
+        elif due is not None:
+            status = f"overdue since {formatting.day(due)}" if overdue else ""
+            if not overdue:
+                lines.append(f"due {formatting.day(due)}")
         sfm = QFontMetrics(small)
-        y = rect.top() + 12 + fm.height()
+        y = rect.top() + 10 + fm.height()
         for line in lines:
             line = sfm.elidedText(line, Qt.TextElideMode.ElideRight, rect.right() - x - 10)
             p.drawText(QRect(x, y, rect.right() - x - 10, sfm.height()), 0, line)
             y += sfm.height()
+        if status:
+            bold = QFont(small)
+            bold.setBold(True)
+            p.setFont(bold)
+            p.setPen(theme.UNKNOWN if archived else theme.OVERDUE)
+            bfm, room = QFontMetrics(bold), rect.right() - x - 10
+            if bfm.horizontalAdvance(status) > room and overdue and not archived:
+                status = "overdue"  # the date is in the row's tooltip and the reminders
+            text = bfm.elidedText(status, Qt.TextElideMode.ElideRight, room)
+            p.drawText(QRect(x, y, rect.right() - x - 10, sfm.height()), 0, text)
         p.restore()
 
 
@@ -183,16 +191,33 @@ class PhotoDelegate(QStyledItemDelegate):
         self.threshold_L = defaults().threshold_L
         self.not_aligned: set[int] = set()  # photo ids
         self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered"
+        self.tile_width = self.WIDTH  # widened by the view so the tiles fill its width
+
+    @property
+    def thumb_height(self) -> int:
+        return round(self.THUMB_H * (self.tile_width - 16) / (self.WIDTH - 16))
+
+    def fit_width(self, available: int, spacing: int) -> bool:
+        """Widen the tiles so whole columns fill ``available`` px; True when the width changed.
+
+        An icon-mode list gives each item its width plus the spacing on both sides.
+        """
+        columns = max(1, available // (self.WIDTH + 2 * spacing))
+        width = max(self.WIDTH, min(2 * self.WIDTH, available // columns - 2 * spacing - 1))
+        if width == self.tile_width:
+            return False
+        self.tile_width = width
+        return True
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
-        return QSize(self.WIDTH, 8 + self.THUMB_H + 8 + fm.height() + 6 + fm.height() + 10)
+        return QSize(self.tile_width, 8 + self.thumb_height + 8 + fm.height() + 6 + fm.height() + 10)
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         rect = option.rect
         _background(p, option, rect)
         pal = option.palette
-        thumb = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, self.THUMB_H)
+        thumb = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, self.thumb_height)
         pm = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pm, QPixmap) and not pm.isNull():
             _draw_pixmap_fitted(p, thumb, pm)

@@ -7,8 +7,9 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 1024
 NONE = "—"
+NOTES_MIN_WIDTH = 170  # px: a notes box narrower than this is not usable
+STACK_BELOW_WIDTH = 420  # px: below this panel width the notes go under the metrics
+CHART_MIN_HEIGHT = 140  # px: the trend chart stays readable at 1024 × 640
+INFO_MAX_HEIGHT = 220  # px: the metrics area asks for its rows up to this (then it scrolls)
 
 
 class PreviewLabel(QWidget):
@@ -46,7 +51,7 @@ class PreviewLabel(QWidget):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self.message = "Select a check-in"
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(160, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_pixmap(self, pm: QPixmap | None, message: str = "") -> None:
@@ -58,7 +63,7 @@ class PreviewLabel(QWidget):
         return self._pixmap
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 315)
+        return QSize(420, 160)  # it grows into any room left (Expanding); the metrics come first
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -211,8 +216,10 @@ class DetailsPanel(QWidget):
         tl.addLayout(reading_row)
 
         info = QWidget()
-        il = QHBoxLayout(info)
+        self.info = info
+        il = QBoxLayout(QBoxLayout.Direction.LeftToRight, info)
         il.setContentsMargins(0, 0, 0, 0)
+        self.info_layout = il
         form_box = QWidget(info)
         self.form = QFormLayout(form_box)
         self.form.setContentsMargins(0, 0, 0, 0)
@@ -248,7 +255,10 @@ class DetailsPanel(QWidget):
         self.notes = QPlainTextEdit(notes_box)
         self.notes.setObjectName("notesEdit")
         self.notes.setPlaceholderText("What you noticed, what changed…")
-        self.notes.setMaximumHeight(110)
+        lines = self.notes.fontMetrics().lineSpacing()
+        self.notes.setMinimumHeight(3 * lines + 12)  # three readable lines, also at 1024 × 640
+        self.notes.setMaximumHeight(6 * lines + 12)
+        notes_box.setMinimumWidth(NOTES_MIN_WIDTH)
         self.notes.textChanged.connect(self._notes_edited)
         nl.addWidget(self.notes)
         self.save_notes = QPushButton("Save notes", notes_box)
@@ -258,14 +268,17 @@ class DetailsPanel(QWidget):
         nl.addWidget(self.save_notes, 0, Qt.AlignmentFlag.AlignRight)
         il.addWidget(notes_box, 2)
         scroll = QScrollArea(top)
+        scroll.setObjectName("detailsInfo")
         scroll.setWidget(info)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumHeight(150)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.info_scroll = scroll
         tl.addWidget(scroll)
 
         self.chart = TrendChartWidget(library, None, self.splitter)
         self.chart.setObjectName("trendChart")
+        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)  # its own hint (~250 px) would not fit 640 px
         self.chart.photoActivated.connect(self.photoActivated)
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
@@ -274,6 +287,28 @@ class DetailsPanel(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.show_photo(None)
+
+    # ---------------------------------------------------------------- layout
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_info()
+
+    def fit_info(self) -> None:
+        """Notes beside the metrics when there is room, under them when the panel is narrow; the
+        metrics area is as tall as its rows (no row cut off), up to INFO_MAX_HEIGHT, so the
+        window still fits a 640 px high screen."""
+        narrow = self.width() < STACK_BELOW_WIDTH
+        self.info_layout.setDirection(
+            QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        )
+        self.info_layout.setStretch(0, 0 if narrow else 3)
+        self.info_layout.setStretch(1, 0 if narrow else 2)
+        self.info_layout.activate()
+        width = max(1, self.info_scroll.viewport().width())
+        needed = self.info.heightForWidth(width) if self.info.hasHeightForWidth() else -1
+        if needed <= 0:
+            needed = self.info.sizeHint().height()
+        self.info_scroll.setMinimumHeight(min(needed + 2, INFO_MAX_HEIGHT))
 
     # ---------------------------------------------------------------- region / photo
     def set_region(self, region_id: int | None) -> None:
@@ -321,6 +356,7 @@ class DetailsPanel(QWidget):
             for label in self.values.values():
                 label.setText(NONE)
             show_stored_quality(self.values["quality"], self.library, None)
+            self.fit_info()
             return
         self.date_label.setText(formatting.day_time(photo.taken_at))
         source = {
@@ -334,6 +370,7 @@ class DetailsPanel(QWidget):
             self._load_preview(photo)
         self._show_metrics(metrics, is_reference, alignment)
         show_stored_quality(self.values["quality"], self.library, photo.id)
+        self.fit_info()
 
     def _show_metrics(
         self, m: dict[str, Any] | None, is_reference: bool, alignment: AlignmentRecord | None = None

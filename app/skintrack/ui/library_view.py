@@ -6,13 +6,14 @@ main window acts on what is selected and asks the view to show the result again.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListView,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -106,6 +107,7 @@ class LibraryView(QSplitter):
         self.timeline.setModel(self.photo_model)
         self.timeline.selectionModel().currentChanged.connect(self._photo_changed)
         self.timeline.doubleClicked.connect(lambda _i: self.compareRequested.emit())
+        self.timeline.viewport().installEventFilter(self)
         ml.addWidget(self.timeline)
 
         self.details = DetailsPanel(None, self)
@@ -113,7 +115,26 @@ class LibraryView(QSplitter):
         self.setStretchFactor(0, 0)
         self.setStretchFactor(1, 1)
         self.setStretchFactor(2, 1)
-        self.setSizes([240, 580, 580])
+        self.setSizes(default_sizes(1280))
+
+    def use_default_sizes(self) -> None:
+        """Sizes for the window's width when none were saved (see :func:`default_sizes`)."""
+        self.setSizes(default_sizes(self.width()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.timeline.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_tiles()
+        return super().eventFilter(watched, event)
+
+    def fit_tiles(self) -> None:
+        """Tiles as wide as whole columns need to fill the timeline (no empty strip at the right).
+
+        The scroll bar's width is always left free, so its showing and hiding never re-flows them.
+        """
+        bar = self.timeline.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        available = self.timeline.contentsRect().width() - bar
+        if self.photo_delegate.fit_width(available, self.timeline.spacing()):
+            self.timeline.scheduleDelayedItemsLayout()
 
     def set_library(self, lib: Library | None, thumbs: ThumbnailLoader | None, threshold_L: float) -> None:
         self.lib = lib
@@ -301,6 +322,18 @@ class LibraryView(QSplitter):
         finally:
             self._restoring = False
         return regions
+
+
+SIDEBAR_WIDTH = 220
+TWO_COLUMNS = 2 * (PhotoDelegate.WIDTH + 8) + 30  # two tiles, their spacing and a scroll bar
+
+
+def default_sizes(width: int) -> list[int]:
+    """Sidebar, timeline, details: two columns of tiles at least, the details the larger share."""
+    sidebar = SIDEBAR_WIDTH if width < 1400 else 250
+    rest = max(0, width - sidebar)
+    timeline = max(TWO_COLUMNS, int(rest * 0.45))
+    return [sidebar, timeline, max(0, rest - timeline)]
 
 
 def region_hint(

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRectF, Qt, Slot
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QTransform, QWheelEvent
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QResizeEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFrame,
     QGraphicsScene,
     QGraphicsView,
-    QHBoxLayout,
     QWidget,
 )
 
@@ -203,23 +203,34 @@ class ViewSync(QObject):
 
 
 class PairView(QWidget):
-    """Side by side: earlier photo left, later photo right, one zoom and pan."""
+    """Side by side: earlier photo left, later photo right, one zoom and pan.
+
+    At Fit the pair is laid out the way that shows the photos largest (side by side, or one
+    above the other for wide photos in a narrow window), and each view is only as large as its
+    photo, centred, so no dark bands fill the rest of the page. Zoomed in, the views take the
+    whole page again.
+    """
+
+    GAP = 2
 
     def __init__(self, sync: ViewSync, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
+        self.box = QBoxLayout(QBoxLayout.Direction.LeftToRight, self)
+        self.box.setContentsMargins(0, 0, 0, 0)
+        self.box.setSpacing(self.GAP)
         self.left = ZoomView(self)
         self.right = ZoomView(self)
         self.left.setObjectName("compareLeft")
         self.right.setObjectName("compareRight")
-        lay.addWidget(self.left, 1)
-        lay.addWidget(self.right, 1)
+        self.box.addWidget(self.left, 1)
+        self.box.addWidget(self.right, 1)
         sync.add(self.left)
         sync.add(self.right)
         self.left_item: TiledImageItem | None = None
         self.right_item: TiledImageItem | None = None
+        self._scene_rect = QRectF()
+        self._fitted = True
+        self.left.listeners.append(self._view_changed)
 
     def views(self) -> list[ZoomView]:
         return [self.left, self.right]
@@ -235,7 +246,44 @@ class PairView(QWidget):
                 item.set_source(src)
             view.scene().setSceneRect(scene_rect)
             view.setSceneRect(scene_rect)
+        self._scene_rect = QRectF(scene_rect)
+        self.arrange()
 
     def set_captions(self, left: str, right: str) -> None:
         self.left.set_caption(left)
         self.right.set_caption(right)
+
+    @property
+    def stacked(self) -> bool:
+        return self.box.direction() == QBoxLayout.Direction.TopToBottom
+
+    def arrange(self) -> None:
+        """Choose side by side or stacked and, at Fit, shrink the views to their photos."""
+        rect, w, h = self._scene_rect, self.width(), self.height()
+        if rect.isEmpty() or w <= 0 or h <= 0:
+            return
+        sw, sh = rect.width(), rect.height()
+        beside = min((w - self.GAP) / 2 / sw, h / sh)
+        above = min(w / sw, (h - self.GAP) / 2 / sh)
+        stacked = above > beside
+        self.box.setDirection(
+            QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight
+        )
+        self._fitted = self.left.fit_mode
+        if not self._fitted:
+            self.box.setContentsMargins(0, 0, 0, 0)
+            return
+        scale = above if stacked else beside
+        vw, vh = int(sw * scale), int(sh * scale)
+        used_w = vw if stacked else 2 * vw + self.GAP
+        used_h = 2 * vh + self.GAP if stacked else vh
+        mx, my = max(0, (w - used_w) // 2), max(0, (h - used_h) // 2)
+        self.box.setContentsMargins(mx, my, max(0, w - used_w - mx), max(0, h - used_h - my))
+
+    def _view_changed(self) -> None:
+        if self.left.fit_mode != self._fitted:
+            self.arrange()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.arrange()
