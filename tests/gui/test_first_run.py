@@ -72,13 +72,16 @@ def test_demo_window_lists_regions_before_analysis_and_refreshes(
     assert win.stack.currentWidget() is win.view
     assert win.photo_model.rowCount() > 0
     assert win.background_analysis is not None
-    assert "not analysed" in win.timeline_hint.text()
     qtbot.waitUntil(lambda: "Analysing the demo" in win.task_status.label.text(), timeout=5000)
+    select = win.view.select_region
+    select(win.lib.region_by_name("Left forearm").id)
+    assert "2 being analysed…" in win.timeline_hint.text()  # not "(Ctrl+R)" while it runs
+    assert "Being analysed" in win.details.reading_label.text()
     assert win.task_status.isVisible()
     with qtbot.waitSignal(win.backgroundAnalysisFinished, timeout=20_000):
         release.set()
     assert win.background_analysis is None
-    assert "not analysed" not in win.timeline_hint.text()  # refreshed without Ctrl+R
+    assert "analysed" not in win.timeline_hint.text()  # refreshed without Ctrl+R
     assert win.photo_model.index(1).data(analysis_role()) is not None
     assert len(writers) == 3 and len(analysers) == 2
     assert not set(writers) & set(analysers), "analysis results must be stored by the write pool"

@@ -168,6 +168,7 @@ class DetailsPanel(QWidget):
         self.region_id: int | None = None
         self.threshold_L = defaults().threshold_L
         self._preview_task: TaskHandle | None = None
+        self.analysing = False  # the region is being analysed in the background
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -393,6 +394,9 @@ class DetailsPanel(QWidget):
                     "Align it by hand, or retake it framed like the reference."
                 )
                 self.align_button.show()
+            elif self.analysing:
+                v["alignment"].setText("being analysed…")
+                self.reading_label.setText("Being analysed in the background; the result appears here.")
             else:
                 v["alignment"].setText("not analysed yet")
                 self.reading_label.setText("Not analysed yet: use Analyse region (Ctrl+R).")

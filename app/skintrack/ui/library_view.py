@@ -6,6 +6,8 @@ main window acts on what is selected and asks the view to show the result again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +41,7 @@ class LibraryView(QSplitter):
         self._restoring = False
         self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered" (library check)
         self.show_archived = False
+        self.is_analysing: Callable[[int], bool] = lambda _region_id: False  # set by the window
         self.region_model = RegionListModel(None, self)
         self.photo_model = PhotoListModel(None, self)
         self.setObjectName("mainSplitter")
@@ -214,7 +217,11 @@ class LibraryView(QSplitter):
         self.photo_delegate.not_aligned = self._not_aligned(photos, measurements, ref_id)
         self.photo_model.set_photos(photos, measurements, ref_id)
         self.timeline_title.setText(region.name)
-        self.timeline_hint.setText(region_hint(region, photos, measurements, self.photo_delegate.not_aligned))
+        analysing = self.is_analysing(region_id)
+        self.details.analysing = analysing
+        self.timeline_hint.setText(
+            region_hint(region, photos, measurements, self.photo_delegate.not_aligned, analysing=analysing)
+        )
         self.details.set_region(region_id)
         row = self.photo_model.row_of(keep)
         if row < 0 and photos:
@@ -341,6 +348,8 @@ def region_hint(
     photos: list[Photo],
     measurements: list[MeasurementRecord],
     not_aligned: frozenset[int] | set[int] = frozenset(),
+    *,
+    analysing: bool = False,
 ) -> str:
     if not photos:
         return "No check-ins yet. Press Ctrl+N or drop photos here to add the first one."
@@ -352,7 +361,7 @@ def region_hint(
     if len(photos) > 1:
         missing = len(photos) - 1 - analysed - len(not_aligned)
         if missing > 0:
-            parts.append(f"{missing} not analysed (Ctrl+R)")
+            parts.append(f"{missing} being analysed…" if analysing else f"{missing} not analysed (Ctrl+R)")
         if not_aligned:
             parts.append(f"{len(not_aligned)} not aligned (align them by hand)")
     if region.interval_days:

@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.threshold_L = defaults().threshold_L
         self.session = Session(None, self)
         self.session.analysisFinished.connect(self._analysis_over)
+        self.session.analysisStarted.connect(self._analysis_started)
         self.analysis_task: TaskHandle | None = None
         self.demo_task: TaskHandle | None = None
         self.background_analysis: library_tasks.RegionQueue | None = None
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.empty_state)
 
         self.view = LibraryView(self.stack)
+        self.view.is_analysing = self.session.analysing
         self.view.changed.connect(self._update_actions)
         self.view.regionPicked.connect(lambda rid: self.window_state.remember_region(rid))
         self.view.compareRequested.connect(self.windows.compare)
@@ -314,6 +316,10 @@ class MainWindow(QMainWindow):
             return
         self.reload_region()
         self.analyse_region()
+
+    def _analysis_started(self, region_id: int, _handle: TaskHandle) -> None:
+        if self.lib is not None and region_id == self.current_region_id():
+            self.reload_region()  # "being analysed…" instead of "not analysed"
 
     def _analysis_over(self, _region_id: int, outcome: str, detail: AnalysisReport | str | None) -> None:
         self.analysis_task = None
