@@ -339,3 +339,22 @@ def test_details_use_plain_words_dates_and_tooltips(qtbot: Any, make_library: An
     for key, word in (("delta_ita", "Typology"), ("delta_e", "ΔE2000"), ("noise", "did not change")):
         assert word in v[key].toolTip()
         assert v[key].toolTip() == win.details.form.labelForField(v[key]).toolTip()
+
+
+def test_failed_realignment_over_an_old_measurement_reads_not_aligned(qtbot: Any, main_window: Any) -> None:
+    from skintrack.library import MeasurementRecord
+
+    win = main_window({"Arm": 3}, measure=True)
+    photos = win.photo_model.photos()
+    _failed_alignment(win.lib, photos[2].id, photos[0].id)
+    failed = {"alignment": {"ok": False, "method": "features", "quality": 0.0, "message": "too few matches"}}
+    win.lib.save_measurement(MeasurementRecord(photos[2].id, photos[0].id, "none", failed, "test"))
+    win.reload_region()
+    win.select_photo(photos[2].id)
+    assert win.details.values["alignment"].text() == "not aligned"
+    assert "could not be aligned" in win.details.reading_label.text()
+    assert "too few matches" in win.details.reading_label.text()
+    assert "No change" not in win.details.reading_label.text()
+    assert win.details.values["delta_L"].text() == "—"
+    assert win.details.align_button.isVisible()
+    assert "1 not aligned" in win.timeline_hint.text()

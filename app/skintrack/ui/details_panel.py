@@ -40,6 +40,7 @@ PREVIEW_SIZE = 1024
 NONE = "—"
 NOTES_MIN_WIDTH = 170  # px: a notes box narrower than this is not usable
 STACK_BELOW_WIDTH = 420  # px: below this panel width the notes go under the metrics
+PROBLEM_ON_DARK = "#ff8a80"  # theme.PROBLEM lightened: the dark red is hard to read on dark grey
 CHART_MIN_HEIGHT = 140  # px: the trend chart stays readable at 1024 × 640
 INFO_MAX_HEIGHT = 220  # px: the metrics area asks for its rows up to this (then it scrolls)
 
@@ -71,7 +72,8 @@ class PreviewLabel(QWidget):
         r = self.rect()
         if self._pixmap is None or self._pixmap.isNull():
             p.setPen(self.palette().color(self.foregroundRole()))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.message)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            p.drawText(r.adjusted(8, 8, -8, -8), int(flags), breakable_path(self.message))
             return
         size = self._pixmap.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
         x = r.x() + (r.width() - size.width()) // 2
@@ -200,7 +202,6 @@ class DetailsPanel(QWidget):
         self.original_label.setObjectName("detailsOriginal")
         self.original_label.setWordWrap(True)
         self.original_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.original_label.setStyleSheet(f"color: {theme.PROBLEM.name()};")
         self.original_label.hide()
         tl.addWidget(self.original_label)
         reading_row = QHBoxLayout()
@@ -383,12 +384,15 @@ class DetailsPanel(QWidget):
             v["alignment"].setText("reference photo (all others are aligned to it)")
             self.reading_label.setText("This is the baseline the other check-ins are measured against.")
             return
-        if not m:
+        failed_here = bool(m) and (m.get("alignment") or {}).get("ok", True) is False
+        if not m or failed_here:
             for label in v.values():
                 label.setText(NONE)
-            if alignment is not None and not alignment.ok:
+            if failed_here or (alignment is not None and not alignment.ok):
+                message = alignment.message if alignment is not None else ""
+                message = message or str((m or {}).get("alignment", {}).get("message") or "")
                 v["alignment"].setText("not aligned")
-                why = f" ({alignment.message})" if alignment.message else ""
+                why = f" ({message})" if message else ""
                 self.reading_label.setText(
                     f"No measurement: this photo could not be aligned with the reference{why}. "
                     "Align it by hand, or retake it framed like the reference."
@@ -403,8 +407,6 @@ class DetailsPanel(QWidget):
             return
         al = m.get("alignment") or {}
         v["alignment"].setText(alignment_text(al) if al else NONE)
-        if al and not al.get("ok", True):
-            self.align_button.show()
         cal = str(m.get("calibration") or "none")
         v["calibration"].setText(CALIBRATION_TEXT.get(cal, cal))
         v["delta_L"].setText(_signed(_num(m, "mean_delta_L"), " L*"))
@@ -440,9 +442,10 @@ class DetailsPanel(QWidget):
             self.original_label.setText("")
             return
         where = f": {breakable_path(path)}" if path else ""
+        colour = PROBLEM_ON_DARK if theme.is_dark(self.palette()) else theme.PROBLEM.name()
+        self.original_label.setStyleSheet(f"color: {colour};")  # readable in both themes
         self.original_label.setText(
-            f"{text}{where}. Restore it from a backup (Library ▸ Restore from backup…) or put the "
-            "file back; Library ▸ Check library… shows every problem."
+            f"{text}{where}. Restore it from a backup (Library ▸ Restore from backup…)."
         )
         self.original_label.show()
 
@@ -484,7 +487,11 @@ class DetailsPanel(QWidget):
             self.preview.set_pixmap(QPixmap.fromImage(image))
 
     def _preview_failed(self, photo_id: int, message: str) -> None:
-        if self._showing(photo_id):
+        if not self._showing(photo_id):
+            return
+        if not self.original_label.isHidden():  # the reason is already said in words below
+            self.preview.set_pixmap(None, "No preview: the original photo file is not usable.")
+        else:
             self.preview.set_pixmap(None, f"Cannot show this photo: {message}")
 
     # ---------------------------------------------------------------- notes

@@ -363,7 +363,7 @@ def region_hint(
         if missing > 0:
             parts.append(f"{missing} being analysed…" if analysing else f"{missing} not analysed (Ctrl+R)")
         if not_aligned:
-            parts.append(f"{len(not_aligned)} not aligned (align them by hand)")
+            parts.append(f"{len(not_aligned)} not aligned")
     if region.interval_days:
         parts.append(f"every {region.interval_days} days")
     return "  ·  ".join(parts)
