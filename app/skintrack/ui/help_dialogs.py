@@ -129,7 +129,7 @@ def library_location_dialog(parent: QWidget, root: Path | None, open_url: Callab
             f"Your library is the folder<br><b>{html.escape(str(root))}</b><br><br>"
             "It holds the database and your original photos (in <i>originals/</i>), unchanged. "
             "Back it up with Library ▸ Back up…; move it only while Skintrack is closed, then open "
-            "it from its new place with Library ▸ Open library…."
+            "it from its new place (Library ▸ Open library…)."
         )
     label = QLabel(text, dlg)
     label.setObjectName("libraryLocationText")
