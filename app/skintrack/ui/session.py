@@ -71,9 +71,10 @@ class Session(QObject):
         if region_id in self._analyses:
             self._queued[region_id] = self._queued.get(region_id, False) or force
             return None
-        lib = WriteThroughLibrary(self.library)  # measured here, stored by the write pool
+        library = self.library
 
         def job(token: CancelToken) -> Steps[AnalysisReport]:
+            lib = WriteThroughLibrary(library, token)  # measured here, stored by the write pool
             return analysis.analyze_region(lib, region_id, token=token, force=force)
 
         handle = run_task(

@@ -9,12 +9,14 @@ written by one thread in the order they were asked for (SQLite never sees two wr
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, TimeoutError
 from typing import Any
 
 from PySide6.QtCore import QRunnable
 
+from skintrack.errors import Cancelled
 from skintrack.library import Library
+from skintrack.progress import CancelToken
 from skintrack.ui.tasks import Pool, get_pool
 
 WRITES = frozenset(
@@ -47,18 +49,32 @@ class _WriteRunnable(QRunnable):
             self.future.set_exception(exc)
 
 
-def in_write_pool(call: Callable[[], Any]) -> Any:
-    """Run ``call`` on the write pool's thread and wait for it (never call this on the GUI thread)."""
+POLL_S = 0.1  # how often a waiting job looks at its cancel token
+
+
+def in_write_pool(call: Callable[[], Any], token: CancelToken | None = None) -> Any:
+    """Run ``call`` on the write pool's thread and wait for it (never call this on the GUI thread).
+
+    A cancelled job stops waiting for a write that has not started yet (the write is dropped);
+    one that has started is waited for, so nothing is left half-written. At exit the pools are
+    cleared, which would otherwise leave the job waiting forever.
+    """
     future: Future[Any] = Future()
     get_pool(Pool.WRITE).start(_WriteRunnable(call, future))
-    return future.result()
+    while True:
+        try:
+            return future.result(timeout=POLL_S)
+        except TimeoutError:
+            if token is not None and token.cancelled and future.cancel():
+                raise Cancelled("cancelled by the user") from None
 
 
 class WriteThroughLibrary:
     """``lib`` as seen by a worker: reads run here, the methods in :data:`WRITES` in the write pool."""
 
-    def __init__(self, lib: Library) -> None:
+    def __init__(self, lib: Library, token: CancelToken | None = None) -> None:
         self._lib = lib
+        self._token = token
 
     @property
     def wrapped(self) -> Library:
@@ -70,6 +86,6 @@ class WriteThroughLibrary:
             return attr
 
         def write(*args: Any, **kwargs: Any) -> Any:
-            return in_write_pool(lambda: attr(*args, **kwargs))
+            return in_write_pool(lambda: attr(*args, **kwargs), self._token)
 
         return write
