@@ -154,8 +154,8 @@ def test_the_timeline_hint_counts_check_ins_not_photos(make_library: Any) -> Non
     photos = lib.list_photos(region.id)
     lib.group_photos([p.id for p in photos[1:]])
     checkins = len(lib.list_checkins(region.id))
-    assert "  ·  2 check-ins (3 photos)  ·  " in region_hint(region, photos, [], checkins)
-    assert "  ·  1 check-in  ·  " in region_hint(region, photos[:1], [], 1)
+    assert "  ·  2 check-ins (3 photos)  ·  " in region_hint(region, photos, [], checkins=checkins)
+    assert "  ·  1 check-in  ·  " in region_hint(region, photos[:1], [], checkins=1)
 
 
 def test_chart_tooltip_says_which_shot_measured_the_check_in(

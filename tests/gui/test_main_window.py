@@ -162,7 +162,7 @@ def test_regions_timeline_and_details(qtbot: Any, main_window: Any) -> None:
     assert win.photo_model.rowCount() == 4
     assert win.timeline.currentIndex().row() == 3  # latest check-in selected
     assert win.details.values["delta_L"].text() == "−4.5 L*"
-    assert "0.90 (features)" in win.details.values["alignment"].text()
+    assert win.details.values["alignment"].text() == "alignment quality 0.90, matched features"
     assert "5.00 %" in win.details.values["area"].text() or "2.00 %" in win.details.values["area"].text()
     qtbot.waitUntil(lambda: win.details.preview.pixmap() is not None, timeout=5000)
     # click the first tile: the reference
@@ -541,7 +541,8 @@ def test_failed_alignment_is_explained(qtbot: Any, main_window: Any) -> None:
     win.select_photo(photos[1].id)
     assert "Not analysed yet" in win.details.reading_label.text()
     win.select_photo(photos[2].id)
-    assert win.details.values["alignment"].text() == "failed (features)"
+    assert win.details.values["alignment"].text() == "not aligned"
+    assert win.details.align_button.isVisible()
     assert "could not be aligned" in win.details.reading_label.text()
     assert "too few matches" in win.details.reading_label.text()
 

@@ -24,9 +24,12 @@ def demo_is_ready(root: Path) -> bool:
 
 
 def ensure_demo_library(
-    root: Path | None = None, token: CancelToken | None = None
+    root: Path | None = None, token: CancelToken | None = None, *, analyse: bool = True
 ) -> Generator[Progress, None, Path]:
-    """The folder of a complete demo library, built (with its analysis) when needed.
+    """The folder of a complete demo library, built when needed (analysed too with ``analyse``).
+
+    The window builds without analysis, opens the library at once and analyses it in the
+    background; analysis skips what is up to date, so a demo opened half-analysed resumes.
 
     A half-built demo in our own cache folder (an interrupted build) is removed and rebuilt; any
     other non-empty folder is never touched: the demo goes into a new folder beside it. A build
@@ -45,7 +48,7 @@ def ensure_demo_library(
             root = Path(tempfile.mkdtemp(prefix="demo-library-", dir=root.parent))
             ours = True
     try:
-        yield from build_demo_library(root, token, analyse=True)
+        yield from build_demo_library(root, token, analyse=analyse)
     except BaseException:
         if ours:
             shutil.rmtree(root, ignore_errors=True)

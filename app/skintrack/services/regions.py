@@ -58,3 +58,13 @@ def save_region_edit(lib: Library, region_id: int, edit: RegionEdit) -> Region:
             control=mask_to_reference_polygons(edit.areas.control, edit.areas.scale),
         )
     return lib.region(region_id)
+
+
+def trash_region(lib: Library, region_id: int) -> int:
+    """Move every check-in of the region to the trash and archive the region; returns how many
+    check-ins were moved. Nothing is deleted: the photos come back with ``restore_photo``."""
+    photos = lib.list_photos(region_id)
+    for photo in photos:
+        lib.trash_photo(photo.id)
+    lib.archive_region(region_id, True)
+    return len(photos)

@@ -95,6 +95,62 @@ ACTIONS: tuple[ActionSpec, ...] = (
         QKeySequence.StandardKey.Preferences,
     ),
     ActionSpec("about", "About Skintrack", "windows.open_about", "info"),
+    ActionSpec(
+        "photo_guide",
+        "Taking good photos",
+        "help.photo_guide",
+        None,
+        QKeySequence.StandardKey.HelpContents,
+        "Same light, same distance, card in frame, no flash glare",
+    ),
+    ActionSpec("shortcuts", "Keyboard shortcuts", "help.shortcuts", None, "Ctrl+/"),
+    ActionSpec(
+        "library_location", "Where is my library?", "help.library_location", "folder", tip="Show in folder"
+    ),
+    ActionSpec(
+        "check_library",
+        "Check library…",
+        "maintenance.check_library",
+        None,
+        tip="Look for missing or changed original photos and stray files",
+    ),
+    ActionSpec(
+        "restore_backup",
+        "Restore from backup…",
+        "maintenance.restore_from_backup",
+        "restore",
+        tip="Replace this library with a backup (checked first)",
+    ),
+    ActionSpec(
+        "print_card",
+        "Print calibration card…",
+        "maintenance.print_card",
+        None,
+        tip="Save the calibration card as a PDF to print at actual size",
+    ),
+    ActionSpec(
+        "archive_region",
+        "Archive region…",
+        "region_commands.archive_region",
+        None,
+        tip="Hide the region from the sidebar and its reminders; nothing is deleted",
+    ),
+    ActionSpec("unarchive_region", "Unarchive region", "region_commands.unarchive_region"),
+    ActionSpec(
+        "trash_region",
+        "Move region to trash…",
+        "region_commands.trash_region",
+        "trash",
+        tip="Move the region's check-ins to the trash and archive it",
+    ),
+    ActionSpec("show_archived", "Show archived regions", "toggle_archived", None, checkable=True),
+    ActionSpec(
+        "align_by_hand",
+        "Align by hand…",
+        "align_by_hand",
+        None,
+        tip="Click matching points in this check-in and the reference",
+    ),
     ActionSpec("open_library", "Open library…", "windows.choose_library", "folder", "Ctrl+O"),
     ActionSpec("demo", "Open the demo library", "open_demo"),
     ActionSpec("refresh", "Refresh", "reload", "refresh", QKeySequence.StandardKey.Refresh),
@@ -105,7 +161,22 @@ FALLBACK_SHORTCUTS = {"preferences": "Ctrl+,"}  # platforms without a standard P
 
 # None is a separator
 MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
-    ("&Library", ("open_library", "demo", None, "backup", "export", None, "quit")),
+    (
+        "&Library",
+        (
+            "open_library",
+            "demo",
+            None,
+            "backup",
+            "restore_backup",
+            "check_library",
+            None,
+            "export",
+            "print_card",
+            None,
+            "quit",
+        ),
+    ),
     (
         "&Region",
         (
@@ -118,12 +189,19 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
             "compare",
             None,
             "restore",
+            None,
+            "archive_region",
+            "unarchive_region",
+            "trash_region",
         ),
     ),
-    ("&Check-in", ("previous", "next", None, "edit_date", "set_reference", "reveal", None, "trash")),
-    ("&View", ("fullscreen", "refresh")),
+    (
+        "&Check-in",
+        ("previous", "next", None, "align_by_hand", "edit_date", "set_reference", "reveal", None, "trash"),
+    ),
+    ("&View", ("fullscreen", "show_archived", "refresh")),
     ("&Tools", ("journal", "preferences")),
-    ("&Help", ("about",)),
+    ("&Help", ("photo_guide", "shortcuts", "library_location", None, "about")),
 )
 TOOLBAR: tuple[str | None, ...] = (
     "new_checkin",
@@ -197,8 +275,12 @@ def update_enabled(
     photo_row: int | None,
     photos: int,
     analysing: bool,
+    archived: bool = False,
+    not_aligned: bool = False,
 ) -> None:
-    """Enable what makes sense for the selection (``photo_row`` None: no check-in selected)."""
+    """Enable what makes sense for the selection (``photo_row`` None: no check-in selected;
+    ``archived``: the selected region is archived; ``not_aligned``: the selected check-in could
+    not be aligned)."""
     photo = photo_row is not None
     for key in ("edit_region", "restore", "export"):
         actions[key].setEnabled(region)
@@ -210,8 +292,14 @@ def update_enabled(
         actions[key].setEnabled(photo)
     actions["next"].setEnabled(photo_row is not None and photo_row < photos - 1)
     actions["previous"].setEnabled(photo_row is not None and photo_row > 0)
-    for key in ("journal", "backup", "add_region", "refresh"):
+    for key in ("journal", "backup", "add_region", "refresh", "check_library", "restore_backup"):
         actions[key].setEnabled(library)
+    actions["archive_region"].setEnabled(region and not archived)
+    actions["archive_region"].setVisible(not archived)
+    actions["unarchive_region"].setEnabled(region and archived)
+    actions["unarchive_region"].setVisible(archived)
+    actions["trash_region"].setEnabled(region)
+    actions["align_by_hand"].setEnabled(photo and not_aligned)
 
 
 def refresh_icons(actions: dict[str, QAction]) -> None:

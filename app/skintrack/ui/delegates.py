@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
@@ -140,7 +139,7 @@ class RegionDelegate(QStyledItemDelegate):
     """Thumbnail, name, last check-in and an "overdue" badge."""
 
     THUMB = 52
-    HEIGHT = 70
+    HEIGHT = 78  # the name and three short lines: count, last check-in, next due
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(180, self.HEIGHT)
@@ -165,16 +164,13 @@ class RegionDelegate(QStyledItemDelegate):
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, option.font.pointSizeF() * 0.88))
         overdue = bool(index.data(RegionRole.Overdue))
-        badge_w = 0
-        if overdue:
-            fm = QFontMetrics(small)
-            badge_w = fm.horizontalAdvance("overdue") + 12
-            _chip(p, rect.right() - badge_w - 8, rect.top() + 10, "overdue", theme.OVERDUE, small)
+        summary = index.data(RegionRole.Summary)
+        archived = bool(summary is not None and summary.region.archived)
         p.save()
         p.setPen(pal.color(QPalette.ColorRole.Text))
         p.setFont(name_font)
         fm = QFontMetrics(name_font)
-        name_w = rect.right() - x - 10 - (badge_w + 6 if overdue else 0)
+        name_w = rect.right() - x - 10
         name = fm.elidedText(str(index.data(RegionRole.Name) or ""), Qt.TextElideMode.ElideRight, name_w)
         p.drawText(QRect(x, rect.top() + 10, name_w, fm.height()), Qt.AlignmentFlag.AlignLeft, name)
         p.setFont(small)
@@ -182,23 +178,42 @@ class RegionDelegate(QStyledItemDelegate):
         count = int(index.data(RegionRole.PhotoCount) or 0)
         last = index.data(RegionRole.LastTakenAt)
         lines = [f"{count} check-in{'s' if count != 1 else ''}"]
-        due = index.data(RegionRole.NextDue)
-        if due is not None:
-            short = f"{due.day} {due:%b}" + ("" if due.year == date.today().year else f" {due:%Y}")
-            lines[0] += f" · due {short}"
         if last is not None:
             lines.append(f"last {fmt_date(last)}")
+        due = index.data(RegionRole.NextDue)
+        status = ""  # the last line, in colour: the region's state in words
+        if archived:
+            status = "archived"
+        elif due is not None:
+            status = f"overdue since {formatting.day(due)}" if overdue else ""
+            if not overdue:
+                lines.append(f"due {formatting.day(due)}")
         sfm = QFontMetrics(small)
-        y = rect.top() + 12 + fm.height()
+        y = rect.top() + 10 + fm.height()
         for line in lines:
             line = sfm.elidedText(line, Qt.TextElideMode.ElideRight, rect.right() - x - 10)
             p.drawText(QRect(x, y, rect.right() - x - 10, sfm.height()), 0, line)
             y += sfm.height()
+        if status:
+            bold = QFont(small)
+            bold.setBold(True)
+            p.setFont(bold)
+            p.setPen(theme.UNKNOWN if archived else theme.OVERDUE)
+            bfm, room = QFontMetrics(bold), rect.right() - x - 10
+            if bfm.horizontalAdvance(status) > room and overdue and not archived:
+                status = "overdue"  # the date is in the row's tooltip and the reminders
+            text = bfm.elidedText(status, Qt.TextElideMode.ElideRight, room)
+            p.drawText(QRect(x, y, rect.right() - x - 10, sfm.height()), 0, text)
         p.restore()
 
 
+NOT_ALIGNED = "not aligned"
+ORIGINAL_BADGES = {"missing": "original missing", "altered": "original altered"}
+
+
 class PhotoDelegate(QStyledItemDelegate):
-    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement.
+    """Timeline tile: thumbnail, date, and a darkening chip from the stored measurement; a badge
+    when the original is missing or altered, "not aligned" when the analysis could not align it.
 
     The shots of one check-in share a frame and one date label; the measured shot is marked "best".
     """
@@ -209,10 +224,29 @@ class PhotoDelegate(QStyledItemDelegate):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.threshold_L = defaults().threshold_L
+        self.not_aligned: set[int] = set()  # photo ids
+        self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered"
+        self.tile_width = self.WIDTH  # widened by the view so the tiles fill its width
+
+    @property
+    def thumb_height(self) -> int:
+        return round(self.THUMB_H * (self.tile_width - 16) / (self.WIDTH - 16))
+
+    def fit_width(self, available: int, spacing: int) -> bool:
+        """Widen the tiles so whole columns fill ``available`` px; True when the width changed.
+
+        An icon-mode list gives each item its width plus the spacing on both sides.
+        """
+        columns = max(1, available // (self.WIDTH + 2 * spacing))
+        width = max(self.WIDTH, min(2 * self.WIDTH, available // columns - 2 * spacing - 1))
+        if width == self.tile_width:
+            return False
+        self.tile_width = width
+        return True
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
-        return QSize(self.WIDTH, 8 + self.THUMB_H + 8 + fm.height() + 6 + fm.height() + 10)
+        return QSize(self.tile_width, 8 + self.thumb_height + 8 + fm.height() + 6 + fm.height() + 10)
 
     @staticmethod
     def caption(index: Index) -> tuple[str, str]:
@@ -232,7 +266,7 @@ class PhotoDelegate(QStyledItemDelegate):
             _draw_group_frame(p, option, rect, group)
         _background(p, option, rect)
         pal = option.palette
-        thumb = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, self.THUMB_H)
+        thumb = QRect(rect.left() + 8, rect.top() + 8, rect.width() - 16, self.thumb_height)
         pm = index.data(Qt.ItemDataRole.DecorationRole)
         if isinstance(pm, QPixmap) and not pm.isNull():
             _draw_pixmap_fitted(p, thumb, pm)
@@ -247,6 +281,18 @@ class PhotoDelegate(QStyledItemDelegate):
         elif isinstance(group, ShotGroup) and group.standing:
             width = QFontMetrics(small).horizontalAdvance("best") + 12
             _chip(p, thumb.right() - 6 - width, thumb.top() + 6, "best", theme.ACCENT, small)
+        photo_id = index.data(PhotoRole.PhotoId)
+        badge = ORIGINAL_BADGES.get(self.originals.get(photo_id, ""))
+        if badge:
+            bw = QFontMetrics(small).horizontalAdvance(badge) + 12
+            _chip(
+                p,
+                thumb.right() - bw - 5,
+                thumb.bottom() - QFontMetrics(small).height() - 7,
+                badge,
+                theme.PROBLEM,
+                small,
+            )
         fm = QFontMetrics(option.font)
         y = thumb.bottom() + 8
         label, extra = self.caption(index)
@@ -265,6 +311,8 @@ class PhotoDelegate(QStyledItemDelegate):
         y += fm.height() + 4
         if index.data(PhotoRole.IsReference):
             _chip(p, thumb.left(), y, "baseline", theme.muted(pal), small, filled=False)
+        elif photo_id in self.not_aligned:
+            _chip(p, thumb.left(), y, NOT_ALIGNED, theme.PROBLEM, small)
         else:
             text, colour, _ = indicator(index.data(PhotoRole.Measurement), self.threshold_L)
             _chip(p, thumb.left(), y, text, colour, small, filled=colour != theme.UNKNOWN)

@@ -7,8 +7,9 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap
+from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QFormLayout,
     QFrame,
     QHBoxLayout,
@@ -22,10 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.library import AlignmentRecord, Library
 from skintrack.library.models import Photo
 from skintrack.library.settings import defaults
 from skintrack.progress import CancelToken
+from skintrack.ui import theme
 from skintrack.ui.chart import TrendChartWidget
 from skintrack.ui.delegates import indicator
 from skintrack.ui.quality_cell import show_stored_quality
@@ -35,6 +38,11 @@ log = logging.getLogger(__name__)
 
 PREVIEW_SIZE = 1024
 NONE = "—"
+NOTES_MIN_WIDTH = 170  # px: a notes box narrower than this is not usable
+STACK_BELOW_WIDTH = 420  # px: below this panel width the notes go under the metrics
+PROBLEM_ON_DARK = "#ff8a80"  # theme.PROBLEM lightened: the dark red is hard to read on dark grey
+CHART_MIN_HEIGHT = 140  # px: the trend chart stays readable at 1024 × 640
+INFO_MAX_HEIGHT = 220  # px: the metrics area asks for its rows up to this (then it scrolls)
 
 
 class PreviewLabel(QWidget):
@@ -44,7 +52,7 @@ class PreviewLabel(QWidget):
         super().__init__(parent)
         self._pixmap: QPixmap | None = None
         self.message = "Select a check-in"
-        self.setMinimumSize(200, 150)
+        self.setMinimumSize(160, 80)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_pixmap(self, pm: QPixmap | None, message: str = "") -> None:
@@ -56,7 +64,7 @@ class PreviewLabel(QWidget):
         return self._pixmap
 
     def sizeHint(self) -> QSize:
-        return QSize(420, 315)
+        return QSize(420, 160)  # it grows into any room left (Expanding); the metrics come first
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -64,7 +72,8 @@ class PreviewLabel(QWidget):
         r = self.rect()
         if self._pixmap is None or self._pixmap.isNull():
             p.setPen(self.palette().color(self.foregroundRole()))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.message)
+            flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+            p.drawText(r.adjusted(8, 8, -8, -8), int(flags), breakable_path(self.message))
             return
         size = self._pixmap.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
         x = r.x() + (r.width() - size.width()) // 2
@@ -80,9 +89,7 @@ def _num(m: dict[str, Any] | None, key: str) -> float | None:
 
 
 def _signed(v: float | None, unit: str = "", digits: int = 1) -> str:
-    if v is None:
-        return NONE
-    return f"{v:+.{digits}f}{unit}".replace("-", "−")
+    return NONE if v is None else formatting.signed(v, digits, unit=unit.strip())
 
 
 CALIBRATION_TEXT = {
@@ -92,10 +99,68 @@ CALIBRATION_TEXT = {
     "none": "none",
 }
 
+ALIGNMENT_METHOD_TEXT = {
+    "ecc": "refined",
+    "features": "matched features",
+    "card": "by the calibration card",
+    "manual": "aligned by hand",
+    "none": "",
+}
+
+METRIC_TIPS = {
+    "alignment": (
+        "How well this photo was lined up with the reference, from 0 (not at all) to 1 (exactly). "
+        "'Refined' means the match of features was fine-tuned on the skin texture."
+    ),
+    "calibration": (
+        "How lighting differences between the photos were taken out:\n"
+        "• calibration card: the printed card in the photo gives true colour and scale;\n"
+        "• control patch: a patch of unaffected skin you marked is used as the colour reference;\n"
+        "• lighting model: a smooth lighting model over the whole photo; it cannot see a change "
+        "that affects the whole area evenly."
+    ),
+    "delta_L": "Change in lightness (CIE L*) of the watched area; negative is darker. 1 L* is about "
+    "the smallest difference a trained eye sees side by side.",
+    "delta_b": "Change in the yellow–blue axis (CIE b*); negative is bluer (grey-blue pigment), "
+    "positive is yellower or browner.",
+    "delta_ita": "Change in the Individual Typology Angle (ITA°), a skin-tone angle from L* and b*; "
+    "negative is darker or browner.",
+    "delta_e": "Overall colour difference (CIE ΔE2000); about 1 is just visible side by side, "
+    "above 3 is clearly visible.",
+    "area": "The part of the compared area that got darker than the threshold, in patches at "
+    "least as large as the minimum patch size.",
+    "noise": "How much ΔL* varies between photos of skin that did not change (from the control "
+    "patch or unchanged areas); changes smaller than this are not meaningful.",
+    "quality": "Sharpness, exposure and glare of this photo when it was taken.",
+}
+
+ORIGINAL_TEXT = {
+    "missing": "The original photo file is missing from the library",
+    "altered": "The original photo file was changed after it was imported (its contents no longer "
+    "match the stored checksum)",
+}
+
+
+def breakable_path(path: object) -> str:
+    """A path a wrapped label can break after each folder separator (zero-width spaces)."""
+    return str(path).replace("/", "/\u200b").replace("\\", "\\\u200b")
+
+
+def alignment_text(al: dict[str, Any]) -> str:
+    """ "alignment quality 0.95, refined" (plain words for the stored method)."""
+    q = al.get("quality")
+    parts = [f"alignment quality {formatting.number(q, 2)}" if isinstance(q, (int, float)) else "aligned"]
+    how = ALIGNMENT_METHOD_TEXT.get(str(al.get("method") or ""), str(al.get("method") or ""))
+    if how:
+        parts.append(how)
+    text = ", ".join(parts)
+    return text if al.get("ok", True) else f"not aligned ({text})"
+
 
 class DetailsPanel(QWidget):
     notesSaveRequested = Signal(int, str)  # photo id, notes
     photoActivated = Signal(int)  # from the trend chart
+    manualAlignRequested = Signal(int)  # photo id that could not be aligned
 
     def __init__(self, library: Library | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,6 +170,7 @@ class DetailsPanel(QWidget):
         self.region_id: int | None = None
         self.threshold_L = defaults().threshold_L
         self._preview_task: TaskHandle | None = None
+        self.analysing = False  # the region is being analysed in the background
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -132,14 +198,30 @@ class DetailsPanel(QWidget):
         self.preview = PreviewLabel(top)
         self.preview.setObjectName("detailsPreview")
         tl.addWidget(self.preview, 1)
+        self.original_label = QLabel("", top)
+        self.original_label.setObjectName("detailsOriginal")
+        self.original_label.setWordWrap(True)
+        self.original_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.original_label.hide()
+        tl.addWidget(self.original_label)
+        reading_row = QHBoxLayout()
         self.reading_label = QLabel("", top)
         self.reading_label.setObjectName("detailsReading")
         self.reading_label.setWordWrap(True)
-        tl.addWidget(self.reading_label)
+        reading_row.addWidget(self.reading_label, 1)
+        self.align_button = QPushButton("Align by hand…", top)
+        self.align_button.setObjectName("manualAlignButton")
+        self.align_button.setToolTip("Click matching points in this photo and the reference")
+        self.align_button.clicked.connect(self._align_by_hand)
+        self.align_button.hide()
+        reading_row.addWidget(self.align_button, 0, Qt.AlignmentFlag.AlignTop)
+        tl.addLayout(reading_row)
 
         info = QWidget()
-        il = QHBoxLayout(info)
+        self.info = info
+        il = QBoxLayout(QBoxLayout.Direction.LeftToRight, info)
         il.setContentsMargins(0, 0, 0, 0)
+        self.info_layout = il
         form_box = QWidget(info)
         self.form = QFormLayout(form_box)
         self.form.setContentsMargins(0, 0, 0, 0)
@@ -160,8 +242,13 @@ class DetailsPanel(QWidget):
             label = QLabel(NONE, form_box)
             label.setObjectName(f"metric_{key}")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            label.setToolTip(METRIC_TIPS.get(key, ""))
             self.values[key] = label
             self.form.addRow(title, label)
+            field_label = self.form.labelForField(label)
+            if field_label is not None:
+                field_label.setToolTip(METRIC_TIPS.get(key, ""))
         il.addWidget(form_box, 3)
         notes_box = QWidget(info)
         nl = QVBoxLayout(notes_box)
@@ -170,7 +257,10 @@ class DetailsPanel(QWidget):
         self.notes = QPlainTextEdit(notes_box)
         self.notes.setObjectName("notesEdit")
         self.notes.setPlaceholderText("What you noticed, what changed…")
-        self.notes.setMaximumHeight(110)
+        lines = self.notes.fontMetrics().lineSpacing()
+        self.notes.setMinimumHeight(3 * lines + 12)  # three readable lines, also at 1024 × 640
+        self.notes.setMaximumHeight(6 * lines + 12)
+        notes_box.setMinimumWidth(NOTES_MIN_WIDTH)
         self.notes.textChanged.connect(self._notes_edited)
         nl.addWidget(self.notes)
         self.save_notes = QPushButton("Save notes", notes_box)
@@ -180,14 +270,17 @@ class DetailsPanel(QWidget):
         nl.addWidget(self.save_notes, 0, Qt.AlignmentFlag.AlignRight)
         il.addWidget(notes_box, 2)
         scroll = QScrollArea(top)
+        scroll.setObjectName("detailsInfo")
         scroll.setWidget(info)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumHeight(150)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.info_scroll = scroll
         tl.addWidget(scroll)
 
         self.chart = TrendChartWidget(library, None, self.splitter)
         self.chart.setObjectName("trendChart")
+        self.chart.setMinimumHeight(CHART_MIN_HEIGHT)  # its own hint (~250 px) would not fit 640 px
         self.chart.photoActivated.connect(self.photoActivated)
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
@@ -196,6 +289,28 @@ class DetailsPanel(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.show_photo(None)
+
+    # ---------------------------------------------------------------- layout
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_info()
+
+    def fit_info(self) -> None:
+        """Notes beside the metrics when there is room, under them when the panel is narrow; the
+        metrics area is as tall as its rows (no row cut off), up to INFO_MAX_HEIGHT, so the
+        window still fits a 640 px high screen."""
+        narrow = self.width() < STACK_BELOW_WIDTH
+        self.info_layout.setDirection(
+            QBoxLayout.Direction.TopToBottom if narrow else QBoxLayout.Direction.LeftToRight
+        )
+        self.info_layout.setStretch(0, 0 if narrow else 3)
+        self.info_layout.setStretch(1, 0 if narrow else 2)
+        self.info_layout.activate()
+        width = max(1, self.info_scroll.viewport().width())
+        needed = self.info.heightForWidth(width) if self.info.hasHeightForWidth() else -1
+        if needed <= 0:
+            needed = self.info.sizeHint().height()
+        self.info_scroll.setMinimumHeight(min(needed + 2, INFO_MAX_HEIGHT))
 
     # ---------------------------------------------------------------- region / photo
     def set_region(self, region_id: int | None) -> None:
@@ -223,10 +338,15 @@ class DetailsPanel(QWidget):
         *,
         is_reference: bool = False,
         alignment: AlignmentRecord | None = None,
+        original: str | None = None,
+        original_path: object = None,
     ) -> None:
-        """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement."""
+        """Show ``photo``; ``alignment`` (an AlignmentRecord) explains a missing measurement;
+        ``original`` ("missing" | "altered") is what the library check found wrong with its file."""
         same = photo is not None and self.photo is not None and photo.id == self.photo.id
         self.photo = photo
+        self.align_button.hide()
+        self._show_original(original, original_path)
         if not same:
             self._set_notes(photo.notes if photo else "")
         self.notes.setEnabled(photo is not None)
@@ -238,8 +358,9 @@ class DetailsPanel(QWidget):
             for label in self.values.values():
                 label.setText(NONE)
             show_stored_quality(self.values["quality"], self.library, None)
+            self.fit_info()
             return
-        self.date_label.setText(f"{photo.taken_at:%-d %B %Y, %H:%M}")
+        self.date_label.setText(formatting.day_time(photo.taken_at))
         source = {
             "exif": "date from the photo",
             "file": "date from the file",
@@ -251,6 +372,7 @@ class DetailsPanel(QWidget):
             self._load_preview(photo)
         self._show_metrics(metrics, is_reference, alignment)
         show_stored_quality(self.values["quality"], self.library, photo.id)
+        self.fit_info()
 
     def _show_metrics(
         self, m: dict[str, Any] | None, is_reference: bool, alignment: AlignmentRecord | None = None
@@ -262,48 +384,49 @@ class DetailsPanel(QWidget):
             v["alignment"].setText("reference photo (all others are aligned to it)")
             self.reading_label.setText("This is the baseline the other check-ins are measured against.")
             return
-        if not m:
+        failed_here = bool(m) and (m.get("alignment") or {}).get("ok", True) is False
+        if not m or failed_here:
             for label in v.values():
                 label.setText(NONE)
-            if alignment is not None and not alignment.ok:
-                v["alignment"].setText(f"failed ({alignment.method})")
-                why = f" ({alignment.message})" if alignment.message else ""
+            if failed_here or (alignment is not None and not alignment.ok):
+                message = alignment.message if alignment is not None else ""
+                message = message or str((m or {}).get("alignment", {}).get("message") or "")
+                v["alignment"].setText("not aligned")
+                why = f" ({message})" if message else ""
                 self.reading_label.setText(
                     f"No measurement: this photo could not be aligned with the reference{why}. "
-                    "Try manual alignment in Compare, or retake it framed like the reference."
+                    "Align it by hand, or retake it framed like the reference."
                 )
+                self.align_button.show()
+            elif self.analysing:
+                v["alignment"].setText("being analysed…")
+                self.reading_label.setText("Being analysed in the background; the result appears here.")
             else:
                 v["alignment"].setText("not analysed yet")
                 self.reading_label.setText("Not analysed yet: use Analyse region (Ctrl+R).")
             return
         al = m.get("alignment") or {}
-        if al:
-            ok = al.get("ok", True)
-            q = al.get("quality")
-            qtxt = f"{float(q):.2f}" if isinstance(q, (int, float)) else NONE
-            v["alignment"].setText(f"{qtxt} ({al.get('method', '?')})" + ("" if ok else " — failed"))
-        else:
-            v["alignment"].setText(NONE)
+        v["alignment"].setText(alignment_text(al) if al else NONE)
         cal = str(m.get("calibration") or "none")
         v["calibration"].setText(CALIBRATION_TEXT.get(cal, cal))
         v["delta_L"].setText(_signed(_num(m, "mean_delta_L"), " L*"))
         v["delta_b"].setText(_signed(_num(m, "mean_delta_b"), " b*"))
         v["delta_ita"].setText(_signed(_num(m, "mean_delta_ita"), "°"))
         de = _num(m, "mean_delta_e2000")
-        v["delta_e"].setText(NONE if de is None else f"{de:.1f}")
+        v["delta_e"].setText(NONE if de is None else formatting.number(de, 1))
         frac = _num(m, "darkened_fraction")
         mm2 = _num(m, "darkened_area_mm2")
         parts = []
         if frac is not None:
-            parts.append(f"{100 * frac:.2f} % of compared area")
+            parts.append(f"{formatting.number(100 * frac, 2)} % of compared area")
         if mm2 is not None:
-            parts.append(f"{mm2:.1f} mm²")
+            parts.append(formatting.area(mm2))
         n = len(m.get("patches") or [])
         if n:
             parts.append(f"{n} patch{'es' if n != 1 else ''}")
         v["area"].setText(", ".join(parts) or NONE)
         noise = _num(m, "noise_delta_L")
-        v["noise"].setText(NONE if noise is None else f"±{noise:.1f} L*")
+        v["noise"].setText(NONE if noise is None else f"±{formatting.number(noise, 1)} L*")
         try:
             from skintrack.core.reading import reading
 
@@ -311,6 +434,25 @@ class DetailsPanel(QWidget):
         except Exception:
             text = indicator(m, self.threshold_L)[2]
         self.reading_label.setText(text[:1].upper() + text[1:] + ".")
+
+    def _show_original(self, problem: str | None, path: object) -> None:
+        text = ORIGINAL_TEXT.get(problem or "")
+        if not text:
+            self.original_label.hide()
+            self.original_label.setText("")
+            return
+        where = f": {breakable_path(path)}" if path else ""
+        colour = PROBLEM_ON_DARK if theme.is_dark(self.palette()) else theme.PROBLEM.name()
+        self.original_label.setStyleSheet(f"color: {colour};")  # readable in both themes
+        self.original_label.setText(
+            f"{text}{where}. Restore it from a backup (Library ▸ Restore from backup…)."
+        )
+        self.original_label.show()
+
+    @Slot()
+    def _align_by_hand(self) -> None:
+        if self.photo is not None:
+            self.manualAlignRequested.emit(self.photo.id)
 
     # ---------------------------------------------------------------- preview
     def _load_preview(self, photo: Photo) -> None:
@@ -345,7 +487,11 @@ class DetailsPanel(QWidget):
             self.preview.set_pixmap(QPixmap.fromImage(image))
 
     def _preview_failed(self, photo_id: int, message: str) -> None:
-        if self._showing(photo_id):
+        if not self._showing(photo_id):
+            return
+        if not self.original_label.isHidden():  # the reason is already said in words below
+            self.preview.set_pixmap(None, "No preview: the original photo file is not usable.")
+        else:
             self.preview.set_pixmap(None, f"Cannot show this photo: {message}")
 
     # ---------------------------------------------------------------- notes

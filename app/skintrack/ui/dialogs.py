@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.library import Photo
 
 
@@ -107,7 +108,7 @@ class TrashDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setObjectName("trashList")
         for p in photos:
-            item = QListWidgetItem(f"{p.taken_at:%d %b %Y %H:%M}  ·  {p.original_name}", self.list)
+            item = QListWidgetItem(f"{formatting.day_time(p.taken_at)}  ·  {p.original_name}", self.list)
             item.setData(Qt.ItemDataRole.UserRole, p.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked)

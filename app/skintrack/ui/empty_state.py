@@ -59,6 +59,12 @@ class EmptyState(QWidget):
         buttons.addWidget(self.demo_button)
         buttons.addStretch(1)
         lay.addLayout(buttons)
+        self.busy_label = QLabel("", box)  # below the buttons, in the layout: never over the text
+        self.busy_label.setObjectName("emptyStateBusy")
+        self.busy_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.busy_label.setWordWrap(True)
+        self.busy_label.hide()
+        lay.addWidget(self.busy_label)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(box)
@@ -66,6 +72,11 @@ class EmptyState(QWidget):
         outer.addLayout(row)
         outer.addStretch(3)
         self.refresh_icons()
+
+    def set_busy(self, text: str) -> None:
+        """Say what is being prepared (the demo library); "" hides it."""
+        self.busy_label.setText(text)
+        self.busy_label.setVisible(bool(text))
 
     def refresh_icons(self) -> None:
         self.icon_label.setPixmap(icons.app_icon().pixmap(QSize(96, 96)))

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.errors import SkintrackError
 from skintrack.export.plan import (
     FORMAT_LABELS,
@@ -120,7 +121,7 @@ class ExportDialog(QDialog):
         self.photo_model = QStandardItemModel(self)
         for p in self.photos:
             ref = " (reference)" if p.id == self.region.reference_photo_id else ""
-            item = QStandardItem(f"{p.taken_at:%Y-%m-%d}  {p.original_name}{ref}")
+            item = QStandardItem(f"{formatting.day(p.taken_at)}  {p.original_name}{ref}")
             item.setCheckable(True)
             item.setCheckState(Qt.CheckState.Checked)
             item.setEditable(False)
@@ -330,7 +331,7 @@ class ExportDialog(QDialog):
         suffix = SUFFIXES[self.format][0]
         kinds = {"contact-sheet": "contact-sheet", "pdf": "report", "gif": "timelapse", "mp4": "timelapse"}
         kind = kinds.get(self.format, "measurements" if self.format in ("csv", "json") else "export")
-        return f"{_slug(self.region.name)}-{kind}-{date.today():%Y-%m-%d}{suffix}"
+        return f"{_slug(self.region.name)}-{kind}-{formatting.day(date.today())}{suffix}"
 
     @Slot()
     def _ask_and_export(self) -> None:

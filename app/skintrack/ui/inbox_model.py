@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
+from skintrack.core import formatting
 from skintrack.library import Library
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import inbox
@@ -102,7 +103,7 @@ class InboxModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._icons.get(it.path) or _placeholder_icon()
         if role == Qt.ItemDataRole.ToolTipRole:
-            when = "date unknown" if it.taken_at is None else it.taken_at.strftime("%Y-%m-%d %H:%M")
+            when = "date unknown" if it.taken_at is None else formatting.day_time(it.taken_at)
             source = " (from the photo)" if it.taken_at_source == "exif" else " (file date)"
             return f"{it.path}\nTaken {when}{source if it.taken_at else ''}\n{describe(it)}"
         if role == Qt.ItemDataRole.ForegroundRole and not it.sure:

@@ -6,20 +6,23 @@ main window acts on what is selected and asks the view to show the result again.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QLabel,
     QListView,
     QSplitter,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from skintrack.library import Library, MeasurementRecord, Photo
-from skintrack.library.models import Region
+from skintrack.library.models import Region, RegionSummary
 from skintrack.library.shots import standing_shots
 from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
 from skintrack.ui.details_panel import DetailsPanel
@@ -37,6 +40,9 @@ class LibraryView(QSplitter):
         super().__init__(Qt.Orientation.Horizontal, parent)
         self.lib: Library | None = None
         self._restoring = False
+        self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered" (library check)
+        self.show_archived = False
+        self.is_analysing: Callable[[int], bool] = lambda _region_id: False  # set by the window
         self.region_model = RegionListModel(None, self)
         self.photo_model = PhotoListModel(None, self)
         self.setObjectName("mainSplitter")
@@ -105,6 +111,7 @@ class LibraryView(QSplitter):
         self.timeline.setModel(self.photo_model)
         self.timeline.selectionModel().currentChanged.connect(self._photo_changed)
         self.timeline.doubleClicked.connect(lambda _i: self.compareRequested.emit())
+        self.timeline.viewport().installEventFilter(self)
         ml.addWidget(self.timeline)
 
         self.details = DetailsPanel(None, self)
@@ -112,7 +119,26 @@ class LibraryView(QSplitter):
         self.setStretchFactor(0, 0)
         self.setStretchFactor(1, 1)
         self.setStretchFactor(2, 1)
-        self.setSizes([240, 580, 580])
+        self.setSizes(default_sizes(1280))
+
+    def use_default_sizes(self) -> None:
+        """Sizes for the window's width when none were saved (see :func:`default_sizes`)."""
+        self.setSizes(default_sizes(self.width()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.timeline.viewport() and event.type() == QEvent.Type.Resize:
+            self.fit_tiles()
+        return super().eventFilter(watched, event)
+
+    def fit_tiles(self) -> None:
+        """Tiles as wide as whole columns need to fill the timeline (no empty strip at the right).
+
+        The scroll bar's width is always left free, so its showing and hiding never re-flows them.
+        """
+        bar = self.timeline.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        available = self.timeline.contentsRect().width() - bar
+        if self.photo_delegate.fit_width(available, self.timeline.spacing()):
+            self.timeline.scheduleDelayedItemsLayout()
 
     def set_library(self, lib: Library | None, thumbs: ThumbnailLoader | None, threshold_L: float) -> None:
         self.lib = lib
@@ -131,6 +157,15 @@ class LibraryView(QSplitter):
         self.photo_model.threshold_L = threshold_L
         self.details.threshold_L = threshold_L
 
+    def list_regions(self) -> list[RegionSummary]:
+        """The sidebar's regions (archived ones too with View ▸ Show archived regions)."""
+        return [] if self.lib is None else self.lib.list_regions(include_archived=self.show_archived)
+
+    def current_region(self) -> Region | None:
+        idx = self.region_view.currentIndex()
+        summary = idx.data(RegionRole.Summary) if idx.isValid() else None
+        return summary.region if summary is not None else None
+
     def current_region_id(self) -> int | None:
         idx = self.region_view.currentIndex()
         return int(idx.data(RegionRole.RegionId)) if idx.isValid() else None
@@ -139,7 +174,7 @@ class LibraryView(QSplitter):
         idx = self.timeline.currentIndex()
         return idx.data(PhotoRole.Photo) if idx.isValid() else None
 
-    def show_regions(self, regions: list[Region], current: int | None) -> None:
+    def show_regions(self, regions: list[RegionSummary], current: int | None) -> None:
         """List ``regions`` and select ``current`` (else the first)."""
         self.region_model.set_regions(regions)
         row = self.region_model.row_of(current)
@@ -180,10 +215,22 @@ class LibraryView(QSplitter):
         photos = self.lib.list_photos(region_id)
         measurements = self.lib.measurements_for_region(region_id)
         ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
+        self.photo_delegate.not_aligned = self._not_aligned(photos, measurements, ref_id)
         self.photo_model.set_photos(photos, measurements, ref_id, standing_shots(self.lib, region_id, ref_id))
         self.timeline_title.setText(region.name)
+        analysing = self.is_analysing(region_id)
+        self.details.analysing = analysing
         checkins = len(self.lib.list_checkins(region_id))
-        self.timeline_hint.setText(region_hint(region, photos, measurements, checkins))
+        self.timeline_hint.setText(
+            region_hint(
+                region,
+                photos,
+                measurements,
+                self.photo_delegate.not_aligned,
+                analysing=analysing,
+                checkins=checkins,
+            )
+        )
         self.details.set_region(region_id)
         row = self.photo_model.row_of(keep)
         if row < 0 and photos:
@@ -198,6 +245,32 @@ class LibraryView(QSplitter):
             self.details.show_photo(None)
         self.changed.emit()
 
+    def _not_aligned(
+        self, photos: list[Photo], measurements: list[MeasurementRecord], ref_id: int | None
+    ) -> set[int]:
+        """Photos whose last alignment with the reference failed (one indexed row per photo
+        without a usable measurement)."""
+        if self.lib is None or ref_id is None:
+            return set()
+        measured = {m.photo_id for m in measurements if m.reference_id == ref_id and m.calibration != "none"}
+        failed = set()
+        for photo in photos:
+            if photo.id == ref_id or photo.id in measured:
+                continue
+            alignment = self.lib.alignment(photo.id, ref_id)
+            if alignment is not None and not alignment.ok:
+                failed.add(photo.id)
+        return failed
+
+    def set_originals(self, problems: dict[int, str]) -> None:
+        """Badge the photos whose original the library check found missing or altered."""
+        self.originals = dict(problems)
+        self.photo_delegate.originals = self.originals
+        self.timeline.viewport().update()
+        idx = self.timeline.currentIndex()
+        if idx.isValid():
+            self._photo_changed(idx, idx)
+
     @Slot(QModelIndex, QModelIndex)
     def _photo_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():
@@ -209,7 +282,14 @@ class LibraryView(QSplitter):
             alignment = None
             if metrics is None and not is_ref and self.lib is not None and self.photo_model.reference_id:
                 alignment = self.lib.alignment(photo.id, self.photo_model.reference_id)  # one indexed row
-            self.details.show_photo(photo, metrics, is_reference=is_ref, alignment=alignment)
+            self.details.show_photo(
+                photo,
+                metrics,
+                is_reference=is_ref,
+                alignment=alignment,
+                original=self.originals.get(photo.id),
+                original_path=self.lib.original_path(photo) if self.lib is not None else None,
+            )
         self.changed.emit()
 
     @Slot(int)
@@ -232,7 +312,9 @@ class LibraryView(QSplitter):
         self.timeline.selectionModel().setCurrentIndex(idx, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.timeline.scrollTo(idx)
 
-    def reload_region(self, select_row: int | None = None, select_photo: int | None = None) -> list[Region]:
+    def reload_region(
+        self, select_row: int | None = None, select_photo: int | None = None
+    ) -> list[RegionSummary]:
         """Re-read the sidebar and the current region's timeline (after a change); returns the regions."""
         region_id = self.current_region_id()
         if select_row is not None and 0 <= select_row < self.photo_model.rowCount():
@@ -244,7 +326,7 @@ class LibraryView(QSplitter):
             )
         self._restoring = True
         try:
-            regions = self.lib.list_regions() if self.lib is not None else []
+            regions = self.list_regions()
             self.region_view.selectionModel().blockSignals(True)
             self.region_model.set_regions(regions)
             row = self.region_model.row_of(region_id)
@@ -258,8 +340,26 @@ class LibraryView(QSplitter):
         return regions
 
 
+SIDEBAR_WIDTH = 220
+TWO_COLUMNS = 2 * (PhotoDelegate.WIDTH + 8) + 30  # two tiles, their spacing and a scroll bar
+
+
+def default_sizes(width: int) -> list[int]:
+    """Sidebar, timeline, details: two columns of tiles at least, the details the larger share."""
+    sidebar = SIDEBAR_WIDTH if width < 1400 else 250
+    rest = max(0, width - sidebar)
+    timeline = max(TWO_COLUMNS, int(rest * 0.45))
+    return [sidebar, timeline, max(0, rest - timeline)]
+
+
 def region_hint(
-    region: Region, photos: list[Photo], measurements: list[MeasurementRecord], checkins: int | None = None
+    region: Region,
+    photos: list[Photo],
+    measurements: list[MeasurementRecord],
+    not_aligned: frozenset[int] | set[int] = frozenset(),
+    *,
+    analysing: bool = False,
+    checkins: int | None = None,
 ) -> str:
     if not photos:
         return "No check-ins yet. Press Ctrl+N or drop photos here to add the first one."
@@ -269,11 +369,13 @@ def region_hint(
     if region.body_site:
         parts.insert(0, region.body_site)
     ref_id = region.reference_photo_id or photos[0].id
-    analysed = sum(1 for m in measurements if m.reference_id == ref_id)
+    analysed = sum(1 for m in measurements if m.reference_id == ref_id and m.photo_id not in not_aligned)
     if len(photos) > 1:
-        missing = len(photos) - 1 - analysed
+        missing = len(photos) - 1 - analysed - len(not_aligned)
         if missing > 0:
-            parts.append(f"{missing} not analysed (Ctrl+R)")
+            parts.append(f"{missing} being analysed…" if analysing else f"{missing} not analysed (Ctrl+R)")
+        if not_aligned:
+            parts.append(f"{len(not_aligned)} not aligned")
     if region.interval_days:
         parts.append(f"every {region.interval_days} days")
     return "  ·  ".join(parts)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QPoint, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
@@ -27,27 +27,33 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QStackedWidget,
     QWidget,
 )
 
 from skintrack import APP_NAME
+from skintrack.core import formatting
 from skintrack.errors import SkintrackError
 from skintrack.library import Library, Photo
+from skintrack.library.models import Region
 from skintrack.library.settings import defaults
 from skintrack.services import demo
 from skintrack.services.analysis import AnalysisReport
-from skintrack.ui import actions, icons, library_tasks
+from skintrack.ui import actions, area_prompt, context_menus, icons, library_tasks
 from skintrack.ui.checkin_files import image_paths
 from skintrack.ui.editing import LibraryEdits
 from skintrack.ui.empty_state import EmptyState
+from skintrack.ui.help_dialogs import HelpMenu
+from skintrack.ui.library_menu import LibraryMaintenance
 from skintrack.ui.library_view import LibraryView
 from skintrack.ui.preferences import (
     WindowState,
     load_analysis_settings,
     load_preferences,
 )
+from skintrack.ui.region_commands import RegionCommands
 from skintrack.ui.session import Session
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle
@@ -61,6 +67,7 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     libraryChanged = Signal(object)  # Path
     analysisFinished = Signal(str)  # "succeeded" | "failed" | "cancelled"
+    backgroundAnalysisFinished = Signal()  # every region queued by open_analysed_demo is done
 
     def __init__(self, library: Library | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,17 +80,23 @@ class MainWindow(QMainWindow):
         self.threshold_L = defaults().threshold_L
         self.session = Session(None, self)
         self.session.analysisFinished.connect(self._analysis_over)
+        self.session.analysisStarted.connect(self._analysis_started)
         self.analysis_task: TaskHandle | None = None
         self.demo_task: TaskHandle | None = None
+        self.background_analysis: library_tasks.RegionQueue | None = None
         self.open_url: Callable[[QUrl], bool] = QDesktopServices.openUrl  # tests replace it
         self._owns_library = False
         self.edits = LibraryEdits(self)
+        self.region_commands = RegionCommands(self)
+        self.maintenance = LibraryMaintenance(self)
+        self.help = HelpMenu(self)
         self.windows = ChildWindows(self)
         self.children_windows = self.windows.children
         self._build_ui()
         self.actions_by_name = actions.build_actions(self)
         self.toolbar = actions.build_menus_and_toolbar(self, self.actions_by_name)
         self.edits.build_edit_menu()
+        context_menus.install(self)
         self.refresh_icons()
         self.window_state = WindowStateKeeper(
             self, {"splitter": self.splitter, "details_splitter": self.details.splitter}, WindowState()
@@ -101,11 +114,13 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(self.empty_state)
 
         self.view = LibraryView(self.stack)
+        self.view.is_analysing = self.session.analysing
         self.view.changed.connect(self._update_actions)
         self.view.regionPicked.connect(lambda rid: self.window_state.remember_region(rid))
         self.view.compareRequested.connect(self.windows.compare)
         self.view.addRegionRequested.connect(self.edits.add_region)
         self.view.details.notesSaveRequested.connect(self.edits.save_notes)
+        self.view.details.manualAlignRequested.connect(self.align_by_hand)
         self.splitter, self.details = self.view, self.view.details
         self.region_model, self.photo_model = self.view.region_model, self.view.photo_model
         self.region_view, self.timeline, self.photo_delegate = (
@@ -130,6 +145,9 @@ class MainWindow(QMainWindow):
     # ================================================================= library
     def set_library(self, lib: Library | None, *, owned: bool = False) -> None:
         """Show ``lib`` (None: empty window). ``owned``: close it when replaced or at exit."""
+        queue, self.background_analysis = self.background_analysis, None
+        if queue is not None:
+            queue.cancel()
         self.session.cancel_all()
         old, old_owned = self.lib, self._owns_library
         if self.thumbs is not None:
@@ -149,6 +167,7 @@ class MainWindow(QMainWindow):
             old.close()
         if lib is not None:
             self.libraryChanged.emit(lib.root)
+            self.maintenance.check_on_open()
 
     def open_library(self, path: Path) -> bool:
         try:
@@ -167,7 +186,7 @@ class MainWindow(QMainWindow):
     def reload(self) -> None:
         """Re-read regions (and the selected region's check-ins), keeping the selection."""
         current = self.current_region_id()
-        regions = self.lib.list_regions() if self.lib is not None else []
+        regions = self.view.list_regions()
         self.stack.setCurrentWidget(self.view if regions else self.empty_state)
         self.empty_state.demo_button.setEnabled(self.demo_task is None)
         self.view.show_regions(regions, current if current is not None else self.window_state.last_region())
@@ -188,14 +207,53 @@ class MainWindow(QMainWindow):
         self.view.select_photo(photo_id)
 
     def _update_actions(self) -> None:
+        region = self.view.current_region()
+        photo = self.current_photo()
         actions.update_enabled(
             self.actions_by_name,
             library=self.lib is not None,
-            region=self.current_region_id() is not None,
-            photo_row=self.timeline.currentIndex().row() if self.current_photo() is not None else None,
+            region=region is not None,
+            photo_row=self.timeline.currentIndex().row() if photo is not None else None,
             photos=self.photo_model.rowCount(),
             analysing=self.analysis_task is not None,
+            archived=region is not None and region.archived,
+            not_aligned=photo is not None and photo.id in self.photo_delegate.not_aligned,
         )
+
+    def checked_in(self, photo_ids: list[int]) -> None:
+        """A check-in was saved: show it, then (once per region) ask to mark the areas."""
+        if not photo_ids or self.lib is None:
+            return
+        self.show_check_in(photo_ids[-1])
+        try:
+            region_id = self.lib.photo(photo_ids[-1]).region_id
+        except SkintrackError:
+            return
+        QTimer.singleShot(0, self, lambda: area_prompt.after_checkin(self, region_id))
+
+    def ask_mark_areas(self, region: Region, answered: Callable[[bool], None]) -> None:
+        """Ask (without blocking) whether to mark the watched area and control patch now; tests
+        replace this."""
+        area_prompt.ask(self, region, answered)
+
+    def popup_menu(self, menu: QMenu, pos: QPoint) -> None:
+        """Show a context menu (tests replace this to read it)."""
+        try:
+            menu.exec(pos)
+        finally:
+            menu.deleteLater()
+
+    def toggle_archived(self) -> None:
+        self.view.show_archived = self.actions_by_name["show_archived"].isChecked()
+        self.reload()
+
+    def align_by_hand(self, photo_id: int | None = None) -> None:
+        """Open the compare window on the check-in and the reference, with manual alignment."""
+        if photo_id is not None:
+            self.select_photo(photo_id)
+        win = self.windows.compare()
+        if win is not None:
+            win.open_manual_alignment()
 
     def show_check_in(self, photo_id: int) -> None:
         """Select a (new) check-in, switching to its region first."""
@@ -261,6 +319,10 @@ class MainWindow(QMainWindow):
         self.reload_region()
         self.analyse_region()
 
+    def _analysis_started(self, region_id: int, _handle: TaskHandle) -> None:
+        if self.lib is not None and region_id == self.current_region_id():
+            self.reload_region()  # "being analysed…" instead of "not analysed"
+
     def _analysis_over(self, _region_id: int, outcome: str, detail: AnalysisReport | str | None) -> None:
         self.analysis_task = None
         if outcome == "failed":
@@ -280,16 +342,35 @@ class MainWindow(QMainWindow):
         return demo.demo_dir()
 
     def open_demo(self, root: Path | None = None) -> TaskHandle | None:
-        """Open the demo library, building it first (in a worker, with a progress dialog)."""
+        """Open the demo library, building it first in a worker; its analysis runs afterwards in
+        the background (what is already measured is skipped)."""
         root = root or self.demo_dir()
         if demo.demo_is_ready(root):
-            self.open_library(root)
+            self.open_analysed_demo(root)
             return None
         self.demo_task = library_tasks.build_demo(self, root)
         return self.demo_task
 
+    def open_analysed_demo(self, root: Path) -> None:
+        """Show the demo library at once and measure its regions in the background."""
+        if not self.open_library(root):
+            return
+        queue = library_tasks.analyse_in_background(self, "Analysing the demo")
+        self.background_analysis = queue
+        if queue is not None and queue.running:
+            queue.finished.connect(lambda: self._background_analysis_over(queue))
+        else:
+            self._background_analysis_over(queue)
+
+    def _background_analysis_over(self, queue: library_tasks.RegionQueue | None) -> None:
+        if queue is not self.background_analysis:
+            return
+        self.background_analysis = None
+        self.statusBar().showMessage("The demo library is analysed.", 8000)
+        self.backgroundAnalysisFinished.emit()
+
     def _ask_backup_path(self) -> str:
-        name = f"skintrack-backup-{date.today():%Y-%m-%d}.zip"
+        name = f"skintrack-backup-{formatting.day(date.today())}.zip"
         path, _ = QFileDialog.getSaveFileName(
             self, "Back up the library", str(Path.home() / name), "Zip (*.zip)"
         )

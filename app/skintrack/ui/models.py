@@ -217,7 +217,7 @@ class PhotoListModel(QAbstractListModel):
             if p.id == self.reference_id:
                 lines.append("Reference photo")
             elif dl is not None:
-                lines.append(f"mean ΔL* {dl:+.1f} vs reference")
+                lines.append(f"mean ΔL* {formatting.signed(dl)} vs reference")
             return "\n".join(lines)
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Check-in {fmt_date(p.taken_at)}"

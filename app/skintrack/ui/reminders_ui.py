@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import Library
 from skintrack.progress import CancelToken
-from skintrack.services import autostart, reminders
+from skintrack.services import autostart, formatting, reminders
 from skintrack.services.reminders import DueItem, Notifier
 from skintrack.ui.preferences import qsettings
 from skintrack.ui.tasks import Job, Pool, TaskHandle, run_task
@@ -88,10 +88,10 @@ class TrayNotifier:
 
 def _when(item: DueItem) -> str:
     if item.status == "overdue":
-        return f"{item.next_due:%d %b %Y} ({item.days_overdue} d overdue)"
+        return f"{formatting.day(item.next_due)} ({item.days_overdue} d overdue)"
     if item.status == "snoozed" and item.snoozed_until is not None:
-        return f"{item.next_due:%d %b %Y} (snoozed until {item.snoozed_until:%H:%M})"
-    return f"{item.next_due:%d %b %Y}"
+        return f"{formatting.day(item.next_due)} (snoozed until {item.snoozed_until:%H:%M})"
+    return formatting.day(item.next_due)
 
 
 class DueDialog(QDialog):

@@ -1,5 +1,8 @@
 """The open library and the work queued on it: writes in the write pool, one analysis per region.
 
+The analysis measures in the work pool and stores every pair through the write pool
+(:class:`~skintrack.ui.write_through.WriteThroughLibrary`).
+
 A second analysis request for a region that is being analysed waits for the first to end and
 then runs once (Vorta's ``borg/jobs_manager.py`` keeps one job queue per repository the same
 way), so the region editor, a check-in and Ctrl+R never measure one region twice at once.
@@ -17,6 +20,7 @@ from skintrack.progress import CancelToken, Steps
 from skintrack.services import analysis
 from skintrack.services.analysis import AnalysisReport
 from skintrack.ui.tasks import Job, Pool, TaskHandle, run_task
+from skintrack.ui.write_through import WriteThroughLibrary
 
 
 class Session(QObject):
@@ -67,9 +71,10 @@ class Session(QObject):
         if region_id in self._analyses:
             self._queued[region_id] = self._queued.get(region_id, False) or force
             return None
-        lib = self.library
+        library = self.library
 
         def job(token: CancelToken) -> Steps[AnalysisReport]:
+            lib = WriteThroughLibrary(library, token)  # measured here, stored by the write pool
             return analysis.analyze_region(lib, region_id, token=token, force=force)
 
         handle = run_task(

@@ -59,7 +59,7 @@ class TaskFooter(QWidget):
         self.bar.setValue(0)
         self.cancel_button.setEnabled(True)
         handle.progress.connect(self._progress)
-        handle.finished.connect(self._finished)
+        handle.finished.connect(lambda h=handle: self._finished(h))
         self.show()
 
     def set_text(self, text: str, *, error: bool = False) -> None:
@@ -84,8 +84,9 @@ class TaskFooter(QWidget):
             self.cancel_button.setEnabled(False)
             self.label.setText("Cancelling…")
 
-    @Slot()
-    def _finished(self) -> None:
+    def _finished(self, handle: TaskHandle) -> None:
+        if handle is not self.handle:  # a task that followed it is shown now
+            return
         self.handle = None
         if self.in_status_bar:
             self.hide()

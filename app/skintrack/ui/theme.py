@@ -17,6 +17,7 @@ DARKENING = QColor("#c0392b")  # ΔL* beyond the threshold
 WATCH = QColor("#d4a017")  # some darkening, below the threshold
 STABLE = QColor("#2e9d5b")
 UNKNOWN = QColor("#8a8f98")
+PROBLEM = QColor("#b00020")  # a missing or altered original, a photo that could not be aligned
 
 _system_palette: QPalette | None = None
 _system_style: str | None = None

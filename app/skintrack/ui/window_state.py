@@ -7,10 +7,40 @@ they are applied after the first layout pass.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtWidgets import QMainWindow, QSplitter
+from PySide6.QtCore import QObject, QRect, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
 
 from skintrack.ui.preferences import WindowState
+
+
+def available_geometry(window: QWidget) -> QRect | None:
+    """The usable area (without panels and docks) of the screen the window is on."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    return None if screen is None else screen.availableGeometry()
+
+
+def clamp_to_screen(window: QWidget) -> None:
+    """Never larger than the screen's usable area, and inside it: a geometry saved on a larger
+    monitor (or the default size on a small one) must not open off-screen or under the panels."""
+    if window.isMaximized() or window.isFullScreen():
+        return
+    area = available_geometry(window)
+    if area is None or area.isEmpty():
+        return
+    frame = window.frameGeometry()
+    extra_w = max(0, frame.width() - window.width())
+    extra_h = max(0, frame.height() - window.height())
+    width = min(window.width(), area.width() - extra_w)
+    height = min(window.height(), area.height() - extra_h)
+    width = max(width, min(window.minimumWidth(), area.width()))
+    height = max(height, min(window.minimumHeight(), area.height()))
+    if (width, height) != (window.width(), window.height()):
+        window.resize(width, height)
+    x = min(max(frame.x(), area.left()), area.right() + 1 - (width + extra_w))
+    y = min(max(frame.y(), area.top()), area.bottom() + 1 - (height + extra_h))
+    if (x, y) != (frame.x(), frame.y()):
+        window.move(max(area.left(), x), max(area.top(), y))
 
 
 class WindowStateKeeper(QObject):
@@ -36,12 +66,14 @@ class WindowStateKeeper(QObject):
         state = self.store.load_bytes("state")
         if state is not None:
             self.window.restoreState(state)
+        clamp_to_screen(self.window)
         self._splitters_restored = False
 
     def shown(self) -> None:
         """Call from ``showEvent``: the splitters are restored after the first layout pass."""
         if not self._splitters_restored:
             self._splitters_restored = True
+            clamp_to_screen(self.window)  # the screen is known for sure once shown
             QTimer.singleShot(0, self, self._restore_splitters)
 
     def _restore_splitters(self) -> None:
@@ -49,6 +81,8 @@ class WindowStateKeeper(QObject):
             sizes = self.store.load_int_list(key)
             if sizes and len(sizes) == splitter.count():
                 splitter.setSizes(sizes)
+            elif hasattr(splitter, "use_default_sizes"):
+                splitter.use_default_sizes()  # sized for the window it is in now
 
     def save(self, region_id: int | None) -> None:
         self.store.save_bytes("geometry", self.window.saveGeometry())

@@ -50,7 +50,7 @@ class ChildWindows(QObject):
         )
         dlg.finished.connect(lambda _code: self.window.reload())
         dlg.checkinsChanged.connect(self.window.reload)
-        dlg.checkedIn.connect(lambda ids: self.window.show_check_in(ids[-1]) if ids else None)
+        dlg.checkedIn.connect(self.window.checked_in)
         self.keep(dlg)
         dlg.show()
         return dlg

@@ -1,0 +1,104 @@
+"""Archiving a region, taking it back out of the archive, and moving it to the trash.
+
+An archived region keeps its photos and measurements and leaves the sidebar (View ▸ Show
+archived regions lists it again). Moving a region to the trash moves each of its check-ins to
+the trash and archives it: Region ▸ Restore from trash… brings them back until the trash is
+emptied. Every change asks first and runs in the write pool.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+
+from skintrack.library.models import Region
+from skintrack.services.regions import trash_region
+
+if TYPE_CHECKING:
+    from skintrack.ui.main_window import MainWindow
+
+
+class RegionCommands(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def _current(self) -> Region | None:
+        win = self.window
+        region_id = win.current_region_id()
+        if win.lib is None or region_id is None:
+            return None
+        return win.lib.region(region_id)
+
+    def _failed(self, title: str) -> object:
+        return lambda message: self.window.show_message(title, message, warning=True)
+
+    def archive_region(self) -> None:
+        win, region = self.window, self._current()
+        if win.lib is None or region is None or region.archived:
+            return
+        if not win.confirm(
+            "Archive region",
+            f"Archive “{region.name}”? It leaves the sidebar and stops reminding you; its check-ins "
+            "and measurements are kept. View ▸ Show archived regions lists it again.",
+        ):
+            return
+        lib = win.lib
+
+        def done(_region: Region) -> None:
+            win.statusBar().showMessage(f"Archived “{region.name}”.", 8000)
+            win.reload()
+
+        win.session.write(
+            lambda _t: lib.archive_region(region.id, True),
+            on_result=done,
+            on_error=self._failed("Archive region"),
+            name="archive region",
+        )
+
+    def unarchive_region(self) -> None:
+        win, region = self.window, self._current()
+        if win.lib is None or region is None or not region.archived:
+            return
+        lib = win.lib
+
+        def done(_region: Region) -> None:
+            win.statusBar().showMessage(f"“{region.name}” is back among the regions.", 8000)
+            win.reload()
+
+        win.session.write(
+            lambda _t: lib.archive_region(region.id, False),
+            on_result=done,
+            on_error=self._failed("Unarchive region"),
+            name="unarchive region",
+        )
+
+    def trash_region(self) -> None:
+        win, region = self.window, self._current()
+        if win.lib is None or region is None:
+            return
+        count = len(win.lib.list_photos(region.id))
+        checkins = f"its {count} check-in{'s' if count != 1 else ''}" if count else "the region"
+        if not win.confirm(
+            "Move region to trash",
+            f"Move “{region.name}” and {checkins} to the trash? The region is archived; "
+            "Region ▸ Restore from trash… (with View ▸ Show archived regions) brings the check-ins "
+            "back until the trash is emptied.",
+        ):
+            return
+        lib = win.lib
+
+        def done(trashed: int) -> None:
+            win.statusBar().showMessage(
+                f"Moved “{region.name}” and {trashed} check-in{'s' if trashed != 1 else ''} to the trash.",
+                8000,
+            )
+            win.reload()
+
+        win.session.write(
+            lambda _t: trash_region(lib, region.id),
+            on_result=done,
+            on_error=self._failed("Move region to trash"),
+            name="trash region",
+        )
