@@ -29,6 +29,8 @@ WRITES = frozenset(
         "update_region",
         "set_areas",
         "set_reference",
+        "save_repeat_noise",
+        "delete_repeat_noise",
     }
 )
 
