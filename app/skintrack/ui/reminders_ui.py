@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from skintrack.core import formatting
 from skintrack.library import Library
 from skintrack.progress import CancelToken
-from skintrack.services import autostart, formatting, reminders
+from skintrack.services import autostart, reminders
 from skintrack.services.reminders import DueItem, Notifier
 from skintrack.ui.preferences import qsettings
 from skintrack.ui.tasks import Job, Pool, TaskHandle, run_task
