@@ -247,24 +247,41 @@ class PairView(QWidget):
         sync.add(self.right)
         self.left_item: TiledImageItem | None = None
         self.right_item: TiledImageItem | None = None
+        self._fitted = True
+        self.left.listeners.append(self._view_changed)
 
     def stacked(self) -> bool:
         return self.box.direction() == QBoxLayout.Direction.TopToBottom
 
     def _arrange(self) -> None:
-        """Left and right, or top and bottom: whichever fits the photos larger."""
+        """Left and right, or top and bottom: whichever fits the photos larger; at Fit the views
+        shrink to their photos (centred) so the page, not the views, holds the spare room."""
         photo = self.left.sceneRect()
-        if photo.isEmpty() or self.width() < 2 or self.height() < 2:
+        w, h = self.width(), self.height()
+        if photo.isEmpty() or w < 2 or h < 2:
             return
         gap = self.box.spacing()
-        across = min((self.width() - gap) / 2 / photo.width(), self.height() / photo.height())
-        stacked = min(self.width() / photo.width(), (self.height() - gap) / 2 / photo.height())
-        direction = (
-            QBoxLayout.Direction.TopToBottom if stacked > across * 1.02 else QBoxLayout.Direction.LeftToRight
-        )
+        across = min((w - gap) / 2 / photo.width(), h / photo.height())
+        above = min(w / photo.width(), (h - gap) / 2 / photo.height())
+        stacked = above > across * 1.02
+        direction = QBoxLayout.Direction.TopToBottom if stacked else QBoxLayout.Direction.LeftToRight
         if direction != self.box.direction():
             self.box.setDirection(direction)
-            self.box.activate()
+        self._fitted = self.left.fit_mode
+        if not self._fitted:
+            self.box.setContentsMargins(0, 0, 0, 0)
+        else:
+            scale = above if stacked else across
+            vw, vh = int(photo.width() * scale), int(photo.height() * scale)
+            used_w = vw if stacked else 2 * vw + gap
+            used_h = 2 * vh + gap if stacked else vh
+            mx, my = max(0, (w - used_w) // 2), max(0, (h - used_h) // 2)
+            self.box.setContentsMargins(mx, my, max(0, w - used_w - mx), max(0, h - used_h - my))
+        self.box.activate()
+
+    def _view_changed(self) -> None:
+        if self.left.fit_mode != self._fitted:
+            self._arrange()
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
