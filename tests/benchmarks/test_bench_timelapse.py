@@ -12,6 +12,7 @@ Wall and CPU times are printed: the machine may be shared.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import subprocess
@@ -26,6 +27,7 @@ import pytest
 from PIL import Image
 
 from skintrack.core import align
+from skintrack.export.mp4 import count_frames
 from skintrack.library import AlignmentRecord, Library, MeasurementRecord
 from skintrack.services.pipeline import measurement_version
 from skintrack.services.settings import load_settings
@@ -72,9 +74,12 @@ def _library(root: Path, photos: Path, n: int) -> None:
         for i in range(n):
             dx, dy = 40 + (i % 5) * 6 - 12, 40 - (i % 3) * 7
             crop = np.ascontiguousarray(big[dy : dy + h, dx : dx + w])
+            crop += np.random.default_rng(i).integers(0, 3, crop.shape, dtype=np.uint8)  # no duplicates
             path = photos / f"p{i:03d}.jpg"
             Image.fromarray(crop).save(path, quality=90)
-            ids.append(lib.import_file(rid, path, taken_at=t0 + timedelta(days=7 * i)).photo.id)
+            imported = lib.import_file(rid, path, taken_at=t0 + timedelta(days=7 * i))
+            assert not imported.duplicate, path
+            ids.append(imported.photo.id)
             shifts.append((dx, dy))
         lib.set_reference(rid, ids[0])
         version = measurement_version(load_settings(lib), lib.region(rid))
@@ -123,6 +128,9 @@ def test_bench_timelapse_memory_is_flat(tmp_path: Path) -> None:
             out = tmp_path / f"t{n}.{fmt}"
             wall, cpu, peak = _export(env, root, fmt, out)
             peaks[fmt][n] = peak
+            with Image.open(out) if fmt == "gif" else contextlib.nullcontext() as gif:
+                frames = gif.n_frames if gif is not None else count_frames(out)
+            assert frames == n, f"{out.name} holds {frames} of {n} frames"
             print(
                 f"  {fmt} of {n:>3} check-ins: {wall:6.1f} s wall, {cpu:6.1f} s CPU, "
                 f"peak RSS {peak:5.0f} MB, {out.stat().st_size / 1e6:.1f} MB file"
