@@ -38,11 +38,12 @@ class Prepared:
     chroma: tuple[float, float]
     median_L: float
     chart: str | None = None
+    small_light: np.ndarray | None = field(default=None, repr=False)  # L* of ``small`` (framing)
     _target: FramingTarget | None = field(default=None, repr=False)
 
     def framing_target(self) -> FramingTarget:
         if self._target is None:
-            self._target = FramingTarget(self.small)
+            self._target = FramingTarget(self.small, self.small_light)
         return self._target
 
 
@@ -61,7 +62,9 @@ def prepare(rgb: np.ndarray, chart: str | None = None) -> Prepared:
     chroma = qm.median_chroma(small_lab, small_mask)
     median_l = qm.median_lightness(small_lab[..., 0], small_mask)
     blur = qm.blur_sigma(work_light, px_scale=BLUR_UNIT_SIDE / max(work.shape[:2]))
-    return Prepared(mid, work, small, work_light, small_mask, work_mask, blur, chroma, median_l, chart)
+    return Prepared(
+        mid, work, small, work_light, small_mask, work_mask, blur, chroma, median_l, chart, small_lab[..., 0]
+    )
 
 
 # --------------------------------------------------------------------------- the checks
@@ -172,7 +175,7 @@ def check_cast(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResult:
 
 
 def check_framing(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResult:
-    f = ref.framing_target().framing(p.small)
+    f = ref.framing_target().framing(p.small, p.small_light)
     details: dict[str, Any] = {
         "aligned": f.aligned,
         "overlap": f.overlap,
