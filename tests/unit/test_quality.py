@@ -275,3 +275,18 @@ def test_framing_from_the_prepared_lightness_matches_a_fresh_conversion(
     reused = FramingTarget(ref.small, ref.small_light).framing(moved.small, moved.small_light)
     fresh = FramingTarget(ref.small).framing(moved.small)
     assert reused == fresh and reused.aligned
+
+
+def test_strong_uneven_light_is_stated_as_a_ratio_to_the_opposite_side(skin: np.ndarray) -> None:
+    mild = q.assess_quality(shot(skin, lighting=synth.Lighting(gradient=(0.4, 0.0))), chart_finder=None)
+    assert "% brighter than the left" in mild.checks["evenness"].advice
+    strong = q.assess_quality(shot(skin, lighting=synth.Lighting(gradient=(1.4, 0.0))), chart_finder=None)
+    advice = strong.checks["evenness"].advice
+    assert " times as bright as the left" in advice and "%" not in advice
+
+
+def test_framing_advice_names_both_directions_the_guide_points(skin: np.ndarray, clean: np.ndarray) -> None:
+    ref = q.prepare(clean)
+    diagonal = q.assess_quality(shot(skin, seed=9, pose=synth.Pose(shift=(200, 150))), ref).checks["framing"]
+    dx, dy = diagonal.details["shift"]
+    assert dx < 0 and dy < 0 and "move the camera left and up" in diagonal.advice

@@ -142,14 +142,17 @@ def _side(angle_deg: float) -> str:
 def check_evenness(p: Prepared, t: QualityThresholds) -> CheckResult:
     g = qm.lighting_gradient(p.small, p.small_mask)
     status = grade(g.stops, t.gradient_warn, t.gradient_fail)
-    brighter = 2.0**g.stops - 1.0
+    ratio = 2.0**g.stops
     if status == "pass":
         advice = "The light is even."
     else:
-        advice = (
-            f"Uneven light: the {_side(g.angle_deg)} is {percent(brighter)} brighter than the opposite side. "
-            "Face the light, or move so it falls evenly on the skin."
+        side, opposite = _side(g.angle_deg), _side(g.angle_deg + 180.0)
+        how = (
+            f"{percent(ratio - 1.0)} brighter than the {opposite}"
+            if ratio < 2.0
+            else f"{ratio:.1f} times as bright as the {opposite}"
         )
+        advice = f"Uneven light: the {side} is {how}. Face the light, or move so it falls evenly on the skin."
     return CheckResult(
         "evenness", g.stops, status, advice, {"stops": g.stops, "brighter_towards_deg": g.angle_deg}
     )
@@ -202,7 +205,9 @@ def check_framing(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResu
         dx, dy = f.shift
         horiz = "right" if dx > 0 else "left"
         vert = "down" if dy > 0 else "up"
-        hints.append(f"move the camera {horiz if abs(dx) >= abs(dy) else vert}")
+        first, second = (horiz, vert) if abs(dx) >= abs(dy) else (vert, horiz)
+        both = min(abs(dx), abs(dy)) >= 0.5 * max(abs(dx), abs(dy))  # as the guide's arrow points
+        hints.append(f"move the camera {first} and {second}" if both else f"move the camera {first}")
     if statuses["scale"] != "pass":
         hints.append("move further away" if f.scale > 1 else "move closer")
     if statuses["rotation"] != "pass":
