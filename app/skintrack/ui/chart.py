@@ -64,8 +64,10 @@ def _texts(fig: Figure) -> tuple[object, ...]:
         if not ax.get_visible():
             continue
         key += [ax.get_title(loc="left"), ax.get_ylabel(), ax.get_xlabel()]
-        for labels in (ax.get_yticklabels(), ax.get_xticklabels()):
-            key.append(tuple(sorted({_DIGIT.sub("0", t.get_text()) for t in labels})))
+        for axis in (ax.yaxis, ax.xaxis):  # the labels the draw will make, without making ticks
+            locs = axis.get_major_locator()()
+            labels = axis.get_major_formatter().format_ticks(locs) if len(locs) else []
+            key.append(tuple(sorted({_DIGIT.sub("0", text) for text in labels})))
     for legend in fig.legends:
         key += [t.get_text() for t in legend.get_texts()]
     return tuple(key)
