@@ -22,8 +22,8 @@ pytestmark = [
 T0 = datetime(2026, 1, 10, 9, 0)
 
 
-def build(lib: Library, tmp: Path, n: int = 5) -> tuple[int, list[int]]:
-    region = lib.add_region("Left forearm")
+def build(lib: Library, tmp: Path, n: int = 5, name: str = "Left forearm") -> tuple[int, list[int]]:
+    region = lib.add_region(name)
     rng = np.random.default_rng(1)
     ids = []
     for i in range(n):
@@ -89,7 +89,7 @@ def test_chart_plots_what_the_reading_states(chart) -> None:
     last = w.series.points[-1]
     assert patches_y[-1] == pytest.approx(-(300 * 4 * 8.0 + 100 * 4 * 12.0) / 1600)
     assert f"darker by {-patches_y[-1]:.1f} L* units" in reading(last.metrics)
-    labels = [t.get_text() for t in w.figure.legends[0].get_texts()]
+    labels = w.legend.labels()
     assert any("darkened patches" in t for t in labels) and any("watched-area mean" in t for t in labels)
     # the overall-change limit applies to the mean (control calibration): drawn at −max(T, k·noise)
     assert gid_lines["overall-limit"].get_ydata()[0] == pytest.approx(-3.0)
@@ -218,3 +218,69 @@ def test_many_weekly_doses_grouped(qtbot, library_dir: Path, tmp_path: Path) -> 
     px, py = ax.get_xaxis_transform().transform((dose.get_xdata()[1], 0.03))
     assert any("7 dose entries in the week of" in t for t in w.journal_at(px, py))
     lib.close()
+
+
+def test_switching_region_reuses_the_axes_and_leaves_no_old_artists(
+    qtbot, library_dir: Path, tmp_path: Path
+) -> None:
+    """A region switch replaces the data, not the axes: creating axes dominated the switch."""
+    lib = Library.open(library_dir)
+    first, _ = build(lib, tmp_path)
+    (tmp_path / "b").mkdir()
+    second, _ = build(lib, tmp_path / "b", n=4, name="Right forearm")
+    w = TrendChartWidget(lib, first)
+    qtbot.addWidget(w)
+    w.resize(820, 380)
+    w.canvas.draw()
+    axes = list(w.figure.axes)
+    counts = [(len(ax.lines), len(ax.collections), len(ax.texts)) for ax in axes]
+    w.set_region(second)
+    w.set_region(first)
+    w.canvas.draw()
+    assert w.figure.axes == axes
+    assert [(len(ax.lines), len(ax.collections), len(ax.texts)) for ax in axes] == counts
+    assert not w.figure.legends  # the legend is a widget under the canvas
+    assert w.drawn_region_id == first
+    lib.close()
+
+
+def test_layout_runs_again_only_when_a_label_changes_shape(chart, monkeypatch) -> None:
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    w, _ = chart
+    runs = []
+    real = ConstrainedLayoutEngine.execute
+    monkeypatch.setattr(
+        ConstrainedLayoutEngine, "execute", lambda self, fig: runs.append(1) or real(self, fig)
+    )
+    w.canvas.draw()
+    assert runs == []  # nothing changed since the fixture's draw
+    w.series.points[-1].metrics["mean_delta_L"] -= 0.3  # same digits: same margins
+    w._draw()
+    w.canvas.draw()
+    assert runs == []
+    w.set_metric("ITA")  # another axis label
+    w.canvas.draw()
+    assert runs == [1]
+    w.resize(700, 380)
+    w.canvas.resize(680, 300)
+    w.canvas.draw()
+    assert len(runs) == 2
+
+
+def test_legend_widget_matches_the_drawn_artists(chart) -> None:
+    w, _ = chart
+    labels = w.legend.labels()
+    drawn = {a.get_label() for ax in w.figure.axes for a in [*ax.lines, *ax.collections]}
+    assert labels and all(lab in drawn or lab in {d.replace("\n", " ") for d in drawn} for lab in labels)
+    watched = next(e for e in w.legend.entries if "watched-area mean" in e.label)
+    assert watched.marker == "o" and watched.line is not None
+    area = next(e for e in w.legend.entries if "Darkened area" in e.label)
+    assert area.filled
+    assert w.legend.heightForWidth(200) > w.legend.heightForWidth(2000)  # rows wrap
+
+
+def test_saved_chart_carries_its_legend(chart, tmp_path: Path) -> None:
+    w, _ = chart
+    w.save(str(tmp_path / "t.svg"))
+    assert "watched-area mean" in (tmp_path / "t.svg").read_text()

@@ -205,6 +205,24 @@ def test_check_exit_codes_and_repair(cli: Cli, tmp_path: Path) -> None:
     assert json.loads(missing.stdout)["missing"][0]["photo_id"] == imported["imported"][0]["id"]
 
 
+def test_check_streams_progress_per_original(cli: Cli, tmp_path: Path) -> None:
+    """``--progress`` reports each original hashed on stderr (JSON lines with --json); stdout
+    keeps the single result; without it and off a terminal, stderr stays quiet."""
+    cli("region", "add", "Arm")
+    files = [str(make_jpeg(tmp_path / f"p{i}.jpg", i)) for i in range(3)]
+    assert cli("import", "--region", "Arm", *files).returncode == 0
+    quiet = cli("check", "--json")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    streamed = cli("check", "--json", "--progress")
+    assert streamed.returncode == 0 and json.loads(streamed.stdout)["ok"] is True
+    steps = [json.loads(line)["progress"] for line in streamed.stderr.splitlines()]
+    assert [s["done"] for s in steps] == [0, 1, 2, 3] and {s["total"] for s in steps} == {3}
+    assert all(s["message"].startswith("hashed ") for s in steps[1:])
+    human = cli("check", "--progress")
+    assert human.returncode == 0 and "Library OK." in human.stdout
+    assert human.stderr.splitlines()[-1].startswith("[3/3] hashed ")
+
+
 def test_library_from_environment_and_flag_before_subcommand(cli: Cli) -> None:
     env_lib = cli.library.parent / "from-env"
     result = subprocess.run(

@@ -41,6 +41,29 @@ def test_check_clean_library_is_ok(lib: Library, tmp_path: Path) -> None:
     assert (report.orphans, report.missing, report.altered, report.temp_files) == ([], [], [], [])
 
 
+def test_check_reports_each_original_as_it_is_hashed(
+    lib: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check is a job: one Progress per original, each yielded before the next is read."""
+    from skintrack.library import integrity
+
+    region = lib.add_region("Arm")
+    for i in range(4):
+        lib.import_file(region.id, make_jpeg(tmp_path / f"{i}.jpg", i))
+    hashed: list[Path] = []
+    real = integrity.sha256_file
+    monkeypatch.setattr(integrity, "sha256_file", lambda p: hashed.append(p) or real(p))
+    steps = integrity.check_library_steps(lib)
+    assert next(steps).done == 0 and hashed == []
+    for n in range(1, 5):
+        step = next(steps)
+        assert (step.done, step.total, len(hashed)) == (n, 4, n)
+        assert step.message == f"hashed {hashed[-1].name}"
+    with pytest.raises(StopIteration) as stop:
+        next(steps)
+    assert stop.value.value.ok
+
+
 def test_check_cleans_stale_temp_files_and_repair_moves_orphans_to_lost_and_found(
     lib: Library, tmp_path: Path
 ) -> None:

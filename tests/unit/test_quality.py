@@ -237,3 +237,56 @@ def test_skin_mask_leaves_out_a_blue_background(clean: np.ndarray) -> None:
     img[:, : img.shape[1] // 3] = (40, 60, 160)
     mask = qm.skin_mask(img)
     assert mask[:, : img.shape[1] // 3].mean() < 0.01 and mask[:, img.shape[1] // 2 :].mean() > 0.9
+
+
+def test_chart_search_and_framing_use_the_second_core_with_the_same_results(
+    skin: np.ndarray, clean: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The two slowest parts run beside the other checks on a second core; with one core they
+    run in turn, and the report is the same either way."""
+    import threading
+
+    moved = shot(skin, seed=7, pose=synth.Pose(shift=(40.0, 10.0)))
+    reference = q.prepare(with_card(clean))
+    reference.chart = "skintrack-card"
+    threads: list[str] = []
+
+    def finder(mid: np.ndarray) -> str | None:
+        threads.append(threading.current_thread().name)
+        return q.find_card(mid)
+
+    monkeypatch.setattr(q, "_CORES", 2)
+    beside = q.assess_quality(with_card(moved), reference, chart_finder=finder)
+    monkeypatch.setattr(q, "_CORES", 1)
+    alone = q.assess_quality(with_card(moved), reference, chart_finder=finder)
+    assert threads[0].startswith("skintrack-quality") and threads[1] == threading.current_thread().name
+    assert beside.to_json() == alone.to_json()
+    assert list(beside.checks) == list(alone.checks)
+    assert beside.checks["chart"].status == "pass" and beside.checks["framing"].details["aligned"]
+
+
+def test_framing_from_the_prepared_lightness_matches_a_fresh_conversion(
+    skin: np.ndarray, clean: np.ndarray
+) -> None:
+    from skintrack.core.quality_framing import FramingTarget
+
+    moved = q.prepare(shot(skin, seed=7, pose=synth.Pose(shift=(40.0, 10.0))))
+    ref = q.prepare(clean)
+    reused = FramingTarget(ref.small, ref.small_light).framing(moved.small, moved.small_light)
+    fresh = FramingTarget(ref.small).framing(moved.small)
+    assert reused == fresh and reused.aligned
+
+
+def test_strong_uneven_light_is_stated_as_a_ratio_to_the_opposite_side(skin: np.ndarray) -> None:
+    mild = q.assess_quality(shot(skin, lighting=synth.Lighting(gradient=(0.4, 0.0))), chart_finder=None)
+    assert "% brighter than the left" in mild.checks["evenness"].advice
+    strong = q.assess_quality(shot(skin, lighting=synth.Lighting(gradient=(1.4, 0.0))), chart_finder=None)
+    advice = strong.checks["evenness"].advice
+    assert " times as bright as the left" in advice and "%" not in advice
+
+
+def test_framing_advice_names_both_directions_the_guide_points(skin: np.ndarray, clean: np.ndarray) -> None:
+    ref = q.prepare(clean)
+    diagonal = q.assess_quality(shot(skin, seed=9, pose=synth.Pose(shift=(200, 150))), ref).checks["framing"]
+    dx, dy = diagonal.details["shift"]
+    assert dx < 0 and dy < 0 and "move the camera left and up" in diagonal.advice

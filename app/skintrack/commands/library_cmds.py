@@ -1,200 +1,50 @@
-"""Library commands: region, import, photos, photo, trash, journal, check, demo.
+"""Library commands: region, import, photos, photo, trash, journal (check and demo: maintenance_cmds).
 
 Contract in DESIGN.md ("Command-line contract"). ``--json`` output is a stable list of objects
 (or one object for single results) with ISO 8601 dates; human output is aligned columns.
-Exit codes: 0 ok, 1 error or problems found by ``check``, 2 usage, 4 invalid input file.
+Exit codes: 0 ok, 1 error, 2 usage, 4 invalid input file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import re
-import shutil
 import sys
-from collections.abc import Callable, Sequence
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from skintrack.core.dates import date_problem
-from skintrack.errors import EXIT_ERROR, EXIT_INVALID_INPUT, EXIT_OK, EXIT_USAGE, UsageError
-from skintrack.library import DB_NAME, JournalEntry, Library, Photo, RegionSummary
+from skintrack.commands import maintenance_cmds
+from skintrack.commands.common import (  # the other command modules import these from here too
+    _help_of,
+    _iso,
+    _library_dir,
+    _number,
+    _one_line,
+    _open,
+    _positive_int,
+    _print_json,
+    _progress_to_stderr,
+    _show_dt,
+    _shown,
+    format_table,
+    journal_json,
+    parse_day,
+    parse_when,
+    photo_json,
+    region_json,
+)
+from skintrack.errors import EXIT_INVALID_INPUT, EXIT_OK, UsageError
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?([+-]\d{2}:?\d{2}|Z)?$")
-
-
-# ---------------------------------------------------------------- parsing helpers
-def parse_when(text: str) -> datetime:
-    """``YYYY-MM-DD[THH:MM[:SS]][+HH:MM]`` -> datetime (naive unless an offset is given)."""
-    value = text.strip()
-    if not _DATE_RE.match(value):
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM")
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {exc}") from exc
-    problem = date_problem(when)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
-    return when
-
-
-def parse_day(text: str) -> date:
-    """``YYYY-MM-DD`` -> date."""
-    try:
-        day = date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
-    problem = date_problem(day)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
-    return day
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from exc
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of days, not {value}")
-    return value
-
-
-def _number(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
-
-
-# ---------------------------------------------------------------- output helpers
-def _iso(value: datetime | date | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    return value.isoformat()
-
-
-def _show_dt(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    text = value.strftime("%Y-%m-%d %H:%M")
-    return text
-
-
-def region_json(summary: RegionSummary) -> dict[str, Any]:
-    r = summary.region
-    return {
-        "id": r.id,
-        "name": r.name,
-        "body_site": r.body_site,
-        "notes": r.notes,
-        "interval_days": r.interval_days,
-        "reference_photo_id": r.reference_photo_id,
-        "watched_area": r.watched_area,
-        "control_area": r.control_area,
-        "archived": r.archived,
-        "created_at": _iso(r.created_at),
-        "photo_count": summary.photo_count,
-        "last_taken_at": _iso(summary.last_taken_at),
-        "latest_photo_id": summary.latest_photo_id,
-        "overdue": summary.overdue,
-        "next_due": _iso(summary.next_due),
-    }
-
-
-def photo_json(lib: Library, photo: Photo, region_name: str | None = None) -> dict[str, Any]:
-    return {
-        "id": photo.id,
-        "region_id": photo.region_id,
-        "region": region_name,
-        "sha256": photo.sha256,
-        "original_name": photo.original_name,
-        "suffix": photo.suffix,
-        "size_bytes": photo.size_bytes,
-        "width": photo.width,
-        "height": photo.height,
-        "taken_at": _iso(photo.taken_at),
-        "taken_at_source": photo.taken_at_source,
-        "taken_at_note": photo.taken_at_note,
-        "imported_at": _iso(photo.imported_at),
-        "notes": photo.notes,
-        "deleted_at": _iso(photo.deleted_at),
-        "checkin_id": photo.checkin_id,
-        "path": _original_or_none(lib, photo),
-    }
-
-
-def _original_or_none(lib: Library, photo: Photo) -> str | None:
-    """The original's path; None for a row whose file name is invalid (`check` reports it)."""
-    from skintrack.library.store import InvalidOriginalNameError
-
-    try:
-        return str(lib.original_path(photo))
-    except InvalidOriginalNameError:
-        return None
-
-
-def journal_json(entry: JournalEntry) -> dict[str, Any]:
-    return {
-        "id": entry.id,
-        "at": _iso(entry.at),
-        "kind": entry.kind,
-        "substance": entry.substance,
-        "amount": entry.amount,
-        "unit": entry.unit,
-        "notes": entry.notes,
-    }
-
-
-def _print_json(value: Any) -> None:
-    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """Aligned, space-separated columns; the last column is not padded."""
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for row in cells:
-        padded = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])] + [row[-1]]
-        lines.append("  ".join(padded).rstrip())
-    return "\n".join(lines)
-
-
-def _one_line(text: str, limit: int = 40) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _progress_to_stderr() -> bool:
-    return sys.stderr.isatty()
-
-
-# ---------------------------------------------------------------- library access
-def _library_dir(args: argparse.Namespace) -> Path:
-    from skintrack.paths import resolve_library_dir
-
-    return resolve_library_dir(getattr(args, "library", None))
-
-
-def _open(args: argparse.Namespace, *, create: bool) -> Library:
-    """Open the library; ``create=False`` (read commands) never creates or initialises one.
-
-    An interrupted restore may have left the library beside its folder: that is finished or
-    rolled back first (and said), so the library's state below is the real one.
-    """
-    from skintrack.library.swap import prepare_open
-
-    root = _library_dir(args)
-    for line in prepare_open(root):
-        print(f"skintrack: {line}", file=sys.stderr)
-    return Library.open(root, create=create)
+__all__ = [
+    "_help_of",
+    "_library_dir",
+    "_open",
+    "_print_json",
+    "format_table",
+    "import_summary",
+    "parse_day",
+    "parse_when",
+    "register",
+]
 
 
 # ---------------------------------------------------------------- region
@@ -312,11 +162,6 @@ def _import(args: argparse.Namespace) -> int:
     for path, reason in report.errors:
         print(f"skintrack: {_shown(path)}: {reason}", file=sys.stderr)
     return EXIT_INVALID_INPUT if report.errors else EXIT_OK
-
-
-def _shown(path: Path) -> str:
-    """A path printable on any terminal (undecodable file-name bytes as U+FFFD)."""
-    return os.fsencode(str(path)).decode("utf-8", "replace")
 
 
 def import_summary(report: Any) -> str:
@@ -448,181 +293,7 @@ def _journal_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# ---------------------------------------------------------------- check
-def _check(args: argparse.Namespace) -> int:
-    if args.rebuild:
-        return _rebuild(args)
-    with _open(args, create=False) as lib:
-        report = lib.check(repair=args.repair)
-        originals = {p.id: str(_original_or_none(lib, p)) for p in report.missing + report.altered}
-    if args.json:
-        _print_json(
-            {
-                "ok": report.ok,
-                "orphans": [str(p) for p in report.orphans],
-                "temp_files": [str(p) for p in report.temp_files],
-                "missing": [{"photo_id": p.id, "path": originals[p.id]} for p in report.missing],
-                "altered": [{"photo_id": p.id, "path": originals[p.id]} for p in report.altered],
-                "removed": [str(p) for p in report.removed],
-                "moved_to_lost_and_found": {str(a): str(b) for a, b in report.moved.items()},
-                "lost_and_found": [str(p) for p in report.lost_and_found],
-                "busy_temp_files": [str(p) for p in report.busy_temp_files],
-                "invalid_rows": [{"photo_id": i, "reason": why} for i, why in report.invalid_rows],
-                "bad_dates": report.bad_dates,
-                "notices": report.notices,
-                "stuck_swaps": [str(p) for p in report.stuck_swaps],
-            }
-        )
-        return EXIT_OK if report.ok else EXIT_ERROR
-    for path in report.removed:
-        print(f"cleaned: {_shown(path)} (temporary file of an interrupted command, its process is gone)")
-    for path in report.busy_temp_files:
-        print(f"in use: {_shown(path)} (a running Skintrack process is writing it)")
-    for notice in report.notices:
-        print(f"restore leftover: {notice}")
-    for path in report.orphans:
-        if path in report.moved:
-            print(f"orphan file: {_shown(path)}: moved to {_shown(report.moved[path])}")
-        else:
-            print(f"orphan file: {_shown(path)}: not in the database (--repair moves it to lost+found)")
-    for photo in report.missing:
-        print(f"MISSING original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
-    for photo in report.altered:
-        print(f"ALTERED original of photo {photo.id} ({photo.original_name}): {originals[photo.id]}")
-    for photo_id, why in report.invalid_rows:
-        print(f"INVALID row of photo {photo_id}: {why}")
-    for photo_id in report.bad_dates:
-        print(
-            f"photo {photo_id} has an impossible stored date; set it with "
-            f"`skintrack photo edit {photo_id} --date YYYY-MM-DD`"
-        )
-    if report.lost_and_found:
-        n = len(report.lost_and_found)
-        print(
-            f"{n} photo{'s' if n != 1 else ''} kept in originals/lost+found/; "
-            "`skintrack check --rebuild` gives them rows again (region 'Recovered')"
-        )
-    print(_check_verdict(report))
-    return EXIT_OK if report.ok else EXIT_ERROR
-
-
-def _check_verdict(report: Any) -> str:
-    if not report.ok:
-        advice = []
-        if report.missing or report.altered:
-            advice.append(
-                "missing or altered originals: re-import the original files (the pristine copy "
-                "repairs it) or restore them from a backup"
-            )
-        if [p for p in report.orphans if p not in report.moved]:
-            advice.append("orphan files: `skintrack check --repair` moves them to originals/lost+found/")
-        if report.invalid_rows:
-            advice.append("invalid rows: restore the database from a backup")
-        if report.stuck_swaps:
-            advice.append(
-                "an interrupted restore left folders beside the library: look inside them (they hold "
-                "a library) before moving them away, or run the restore again"
-            )
-        return "Problems found; " + "; ".join(advice) + "."
-    done = []
-    if report.removed:
-        done.append(f"cleaned {len(report.removed)} temporary file(s)")
-    if report.moved:
-        done.append(f"moved {len(report.moved)} orphan(s) to lost+found")
-    return "Library OK." if not done else f"Library OK ({', '.join(done)})."
-
-
-def _rebuild(args: argparse.Namespace) -> int:
-    from skintrack.library.integrity import rebuild_library
-
-    if args.repair:
-        raise UsageError("give either --repair or --rebuild, not both")
-    report = rebuild_library(_library_dir(args))
-    if args.json:
-        _print_json(
-            {
-                "region": report.region,
-                "recovered": [p.id for p in report.recovered],
-                "already_known": [str(p) for p in report.already_known],
-                "unreadable": [{"path": str(p), "reason": why} for p, why in report.unreadable],
-                "damaged_database": None if report.damaged_database is None else str(report.damaged_database),
-            }
-        )
-    else:
-        if report.damaged_database is not None:
-            print(f"The unreadable database was kept aside as {report.damaged_database}.")
-        for path, why in report.unreadable:
-            print(f"not recovered: {_shown(path)}: {why}")
-        n = len(report.recovered)
-        if not (n or report.already_known or report.unreadable):
-            print("Nothing to recover: every stored photo has its row.")
-            return EXIT_OK
-        print(
-            f"Recovered {n} photo{'s' if n != 1 else ''} into region {report.region!r}"
-            + (
-                f"; {len(report.already_known)} lost+found copies matched photos already stored"
-                if report.already_known
-                else ""
-            )
-            + "."
-        )
-    return EXIT_ERROR if report.unreadable else EXIT_OK
-
-
-# ---------------------------------------------------------------- demo
-def _demo(args: argparse.Namespace) -> int:
-    raw = getattr(args, "library", None)
-    if not raw:
-        raise UsageError("demo needs a target folder: skintrack demo --library DIR")
-    root = Path(raw).expanduser()
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        if not args.force:
-            raise UsageError(f"{root} is not empty; use --force to replace an existing library there")
-        if not (root / DB_NAME).exists():
-            raise UsageError(f"{root} is not empty and is not a Skintrack library; refusing to delete it")
-        if not _replaceable_by_demo(root):
-            raise UsageError(
-                f"{root} is a Skintrack library with photos that are not the demo's; refusing to "
-                "replace it (build the demo in another folder)"
-            )
-        shutil.rmtree(root)
-    from skintrack.demo.build import build_demo_library
-
-    job = build_demo_library(root)
-    while True:
-        try:
-            step = next(job)
-        except StopIteration as stop:
-            summary = stop.value
-            break
-        print(f"[{step.done}/{step.total}] {step.message}", file=sys.stderr, flush=True)
-    if args.json:
-        _print_json(summary)
-    else:
-        for key, value in (summary or {}).items():
-            shown = ", ".join(map(str, value)) if isinstance(value, list | tuple) else value
-            print(f"{key}: {shown}")
-    return EXIT_OK
-
-
-def _replaceable_by_demo(root: Path) -> bool:
-    """Only an earlier demo library, or a library without a single photo, may be replaced."""
-    from skintrack.library.store import OriginalStore
-
-    if (root / "demo-truth" / "truth.json").is_file():
-        return True
-    return not OriginalStore(root / "originals").has_files()
-
-
 # ---------------------------------------------------------------- registration
-def _help_of(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
-    def show(_args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return EXIT_USAGE
-
-    return show
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the library commands to the ``skintrack`` parser."""
     # region
@@ -722,24 +393,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--to", dest="end", type=parse_day, default=None, metavar="YYYY-MM-DD")
     p.set_defaults(handler=_journal_list)
 
-    # check
-    p = sub.add_parser("check", help="integrity check of the library (exit 1 if problems remain)")
-    p.add_argument(
-        "--repair",
-        action="store_true",
-        help="move orphan files (photos no row refers to) to originals/lost+found/; nothing is deleted",
-    )
-    p.add_argument(
-        "--rebuild",
-        action="store_true",
-        help="give every orphan and lost+found photo a row again (region 'Recovered', date from EXIF), "
-        "also when the database was lost",
-    )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=_check)
-
-    # demo
-    p = sub.add_parser("demo", help="build the demo library (needs --library DIR)")
-    p.add_argument("--force", action="store_true", help="replace an existing library in DIR")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.set_defaults(handler=_demo)
+    maintenance_cmds.register(sub)

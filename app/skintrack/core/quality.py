@@ -24,7 +24,11 @@ and the framing match in :mod:`~skintrack.core.quality_framing`; this module run
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -104,21 +108,64 @@ def assess_quality(
     """
     t = thresholds or QualityThresholds()
     p = photo if isinstance(photo, Prepared) else prepare(photo, chart)
-    if not isinstance(photo, Prepared) and chart is None and chart_finder is not None:
-        p.chart = chart_finder(p.mid)
     ref = None
     if reference is not None:
         ref = reference if isinstance(reference, Prepared) else prepare(reference)
         if not isinstance(reference, Prepared) and chart_finder is not None:
             ref.chart = chart_finder(ref.mid)
-    checks = [
-        check_sharpness(p, ref, t),
-        check_clipping(p, t),
-        check_exposure(p, t),
-        check_glare(p, t),
-        check_evenness(p, t),
-    ]
-    if ref is not None:
-        checks += [check_cast(p, ref, t), check_framing(p, ref, t)]
+    finder = chart_finder if not isinstance(photo, Prepared) and chart is None else None
+
+    def search_and_frame() -> CheckResult | None:
+        """The two slowest parts (OpenCV, GIL released): the chart search and the framing match."""
+        if finder is not None:
+            p.chart = finder(p.mid)
+        return check_framing(p, ref, t) if ref is not None else None
+
+    with _second_core(search_and_frame if finder is not None or ref is not None else None) as framing:
+        checks = [
+            check_sharpness(p, ref, t),
+            check_clipping(p, t),
+            check_exposure(p, t),
+            check_glare(p, t),
+            check_evenness(p, t),
+        ]
+        if ref is not None:
+            checks.append(check_cast(p, ref, t))
+    if framing.result is not None:
+        checks.append(framing.result)
     checks.append(check_chart(p, ref))
     return QualityReport({c.name: c for c in checks})
+
+
+class _Outcome:
+    result: CheckResult | None = None
+
+
+_SIDE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-quality")
+_SIDE_FREE = threading.Lock()  # held while the side thread works for one assessment
+_CORES = os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _second_core(job: Callable[[], CheckResult | None] | None) -> Iterator[_Outcome]:
+    """Run ``job`` on a second core while the body runs; its result is set on leaving.
+
+    With one core, or while another assessment uses the side thread, ``job`` runs here after the
+    body instead: the results are the same either way.
+    """
+    out = _Outcome()
+    if job is None:
+        yield out
+        return
+    if _CORES < 2 or not _SIDE_FREE.acquire(blocking=False):
+        yield out
+        out.result = job()
+        return
+    try:
+        future = _SIDE_POOL.submit(job)
+        try:
+            yield out
+        finally:
+            out.result = future.result()  # re-raises what the job raised
+    finally:
+        _SIDE_FREE.release()

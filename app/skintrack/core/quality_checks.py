@@ -38,11 +38,12 @@ class Prepared:
     chroma: tuple[float, float]
     median_L: float
     chart: str | None = None
+    small_light: np.ndarray | None = field(default=None, repr=False)  # L* of ``small`` (framing)
     _target: FramingTarget | None = field(default=None, repr=False)
 
     def framing_target(self) -> FramingTarget:
         if self._target is None:
-            self._target = FramingTarget(self.small)
+            self._target = FramingTarget(self.small, self.small_light)
         return self._target
 
 
@@ -61,7 +62,9 @@ def prepare(rgb: np.ndarray, chart: str | None = None) -> Prepared:
     chroma = qm.median_chroma(small_lab, small_mask)
     median_l = qm.median_lightness(small_lab[..., 0], small_mask)
     blur = qm.blur_sigma(work_light, px_scale=BLUR_UNIT_SIDE / max(work.shape[:2]))
-    return Prepared(mid, work, small, work_light, small_mask, work_mask, blur, chroma, median_l, chart)
+    return Prepared(
+        mid, work, small, work_light, small_mask, work_mask, blur, chroma, median_l, chart, small_lab[..., 0]
+    )
 
 
 # --------------------------------------------------------------------------- the checks
@@ -139,14 +142,17 @@ def _side(angle_deg: float) -> str:
 def check_evenness(p: Prepared, t: QualityThresholds) -> CheckResult:
     g = qm.lighting_gradient(p.small, p.small_mask)
     status = grade(g.stops, t.gradient_warn, t.gradient_fail)
-    brighter = 2.0**g.stops - 1.0
+    ratio = 2.0**g.stops
     if status == "pass":
         advice = "The light is even."
     else:
-        advice = (
-            f"Uneven light: the {_side(g.angle_deg)} is {percent(brighter)} brighter than the opposite side. "
-            "Face the light, or move so it falls evenly on the skin."
+        side, opposite = _side(g.angle_deg), _side(g.angle_deg + 180.0)
+        how = (
+            f"{percent(ratio - 1.0)} brighter than the {opposite}"
+            if ratio < 2.0
+            else f"{ratio:.1f} times as bright as the {opposite}"
         )
+        advice = f"Uneven light: the {side} is {how}. Face the light, or move so it falls evenly on the skin."
     return CheckResult(
         "evenness", g.stops, status, advice, {"stops": g.stops, "brighter_towards_deg": g.angle_deg}
     )
@@ -172,7 +178,7 @@ def check_cast(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResult:
 
 
 def check_framing(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResult:
-    f = ref.framing_target().framing(p.small)
+    f = ref.framing_target().framing(p.small, p.small_light)
     details: dict[str, Any] = {
         "aligned": f.aligned,
         "overlap": f.overlap,
@@ -199,7 +205,9 @@ def check_framing(p: Prepared, ref: Prepared, t: QualityThresholds) -> CheckResu
         dx, dy = f.shift
         horiz = "right" if dx > 0 else "left"
         vert = "down" if dy > 0 else "up"
-        hints.append(f"move the camera {horiz if abs(dx) >= abs(dy) else vert}")
+        first, second = (horiz, vert) if abs(dx) >= abs(dy) else (vert, horiz)
+        both = min(abs(dx), abs(dy)) >= 0.5 * max(abs(dx), abs(dy))  # as the guide's arrow points
+        hints.append(f"move the camera {first} and {second}" if both else f"move the camera {first}")
     if statuses["scale"] != "pass":
         hints.append("move further away" if f.scale > 1 else "move closer")
     if statuses["rotation"] != "pass":

@@ -50,9 +50,11 @@ class Framing:
     outline: tuple[tuple[float, float], ...] = ()
 
 
-def _feature_image(rgb_u8: np.ndarray) -> np.ndarray:
-    small = _resize_long(rgb_u8, FRAMING_SIDE)
-    light = lightness(small)
+def _feature_image(rgb_u8: np.ndarray, light: np.ndarray | None = None) -> np.ndarray:
+    """CLAHE-normalised lightness at FRAMING_SIDE; ``light`` is the image's L* when already known
+    (same size as ``rgb_u8``), which saves a colour conversion."""
+    if light is None or max(rgb_u8.shape[:2]) > FRAMING_SIDE or light.shape != rgb_u8.shape[:2]:
+        light = lightness(_resize_long(rgb_u8, FRAMING_SIDE))
     u8 = np.clip(light * 2.55 + 0.5, 0, 255).astype(np.uint8)
     return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(u8)
 
@@ -72,16 +74,16 @@ def _detector() -> cv2.ORB:
 class FramingTarget:
     """The reference's features, computed once and matched against every photo or frame."""
 
-    def __init__(self, reference_u8: np.ndarray) -> None:
-        img = _feature_image(reference_u8)
+    def __init__(self, reference_u8: np.ndarray, light: np.ndarray | None = None) -> None:
+        img = _feature_image(reference_u8, light)
         self.shape = img.shape[:2]
         self.keypoints, self.descriptors = _detector().detectAndCompute(img, None)
 
-    def framing(self, photo_u8: np.ndarray) -> Framing:
-        """Where ``photo_u8`` (any size) sits relative to the reference."""
+    def framing(self, photo_u8: np.ndarray, light: np.ndarray | None = None) -> Framing:
+        """Where ``photo_u8`` (any size; ``light``: its L* when known) sits relative to the reference."""
         if self.descriptors is None or len(self.keypoints) < MIN_INLIERS:
             return Framing(False, message="the reference has too little texture to compare framing")
-        img = _feature_image(photo_u8)
+        img = _feature_image(photo_u8, light)
         kp, desc = _detector().detectAndCompute(img, None)
         if desc is None or len(kp) < MIN_INLIERS:
             return Framing(False, message="too little detail in the picture to compare framing")

@@ -15,8 +15,9 @@ from typing import Any
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import AutoLocator, FuncFormatter
 
 from skintrack.core import formatting
 from skintrack.core.reading import patch_mean, stored_thresholds
@@ -313,16 +314,53 @@ def trend_series(lib: Any, region_id: int) -> TrendSeries:
     return series
 
 
-def _area_axis(ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle) -> Axes:
+def _chart_axes(fig: Figure) -> tuple[Axes, Axes | None]:
+    """The chart's axes, emptied of data, when ``fig`` already shows a trend chart; else new ones.
+
+    Creating axes (and their ticks) costs more than drawing the data, so a figure that is redrawn
+    for another region or metric keeps its axes and only its artists are replaced.
+    """
+    ax: Axes | None = getattr(fig, "skintrack_main_ax", None)
+    ax2: Axes | None = getattr(fig, "skintrack_area_ax", None)
+    if ax is None or ax not in fig.axes or (ax2 is not None and ax2 not in fig.axes):
+        fig.clear()
+        fig.skintrack_area_ax = None  # type: ignore[attr-defined]
+        return fig.add_subplot(), None
+    for legend in list(fig.legends):
+        legend.remove()
+    for a in (ax, ax2):
+        if a is None:
+            continue
+        for container in list(a.containers):
+            container.remove()
+        for artist in [*a.lines, *a.collections, *a.patches, *a.texts]:
+            artist.remove()
+        a.yaxis.set_major_locator(AutoLocator())
+        a.relim()
+    return ax, ax2
+
+
+def _area_axis(
+    ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle, ax2: Axes | None = None
+) -> Axes:
     """Darkened area as bars on the right axis, in the lower third; no odd scale when all zero."""
     area, area_label = series.area()
     values = [a or 0.0 for a in area]
-    ax2 = ax.twinx()
+    ax2 = ax2 if ax2 is not None else ax.twinx()
+    ax2.set_visible(True)
     ax2.set_facecolor(style.face)
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     width = max(1.5, 0.35 * (max(xs) - min(xs)) / max(1, len(xs)))
-    ax2.bar(xs, values, width=width, color=style.area, alpha=0.55, label=area_label, gid="area")
+    half = width / 2
+    boxes = [
+        [(x - half, 0.0), (x - half, v), (x + half, v), (x + half, 0.0)]
+        for x, v in zip(xs, values, strict=True)
+    ]
+    bars = PolyCollection(  # one artist for all bars: a region of years has hundreds
+        boxes, facecolors=style.area, edgecolors="none", alpha=0.55, label=area_label, gid="area",
+    )  # fmt: skip
+    ax2.add_collection(bars, autolim=False)
     ax2.set_ylabel(area_label, color=style.area_text)
     ax2.tick_params(axis="y", colors=style.area_text)
     ax2.spines["top"].set_visible(False)
@@ -407,20 +445,21 @@ def trend_figure(
     show_area: bool = True,
     style: ChartStyle = LIGHT,
     selected_photo_id: int | None = None,
+    legend: bool = True,
 ) -> Figure:
     """Draw the trend of ``metric`` ("L", "b" or "ITA"); reuses ``fig`` (cleared) when given.
 
     Plots what the reading states, the darkened patches' change, beside the watched-area mean
     (and the control patch); the only thresholds drawn are those that apply to a mean.
+    ``legend=False`` leaves the legend to the caller (:func:`legend_entries`), e.g. a GUI that
+    shows it as widgets.
     """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}")
     if fig is None:
         fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-    else:
-        fig.clear()
+    ax, old_ax2 = _chart_axes(fig)
     fig.set_facecolor(style.face)
-    ax: Axes = fig.add_subplot()
     fig.skintrack_main_ax = ax  # type: ignore[attr-defined] - the GUI hit-tests on this axes
     fig.skintrack_series = series  # type: ignore[attr-defined]
     fig.skintrack_metric = metric  # type: ignore[attr-defined]
@@ -432,6 +471,8 @@ def trend_figure(
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
+    if old_ax2 is not None and (not show_area or not series.points):
+        old_ax2.set_visible(False)
     if not series.points:
         ax.text(
             0.5, 0.5, "No measurements yet", ha="center", va="center",
@@ -440,10 +481,10 @@ def trend_figure(
         ax.set_yticks([])
         return fig
 
-    xs = [mdates.date2num(d) for d in series.dates]
+    xs = [float(x) for x in mdates.date2num(series.dates)]
     ys = series.values(metric)
     patch_ys = series.patch_values(metric)
-    ax2 = _area_axis(ax, series, xs, style) if show_area else None
+    ax2 = _area_axis(ax, series, xs, style, old_ax2) if show_area else None
     if ax2 is not None:
         fig.skintrack_area_ax = ax2  # type: ignore[attr-defined]
     if metric == "L":
@@ -472,7 +513,7 @@ def trend_figure(
     hi = max([*finite, 0.0])
     pad = max(1.0, 0.15 * (hi - lo))
     ax.set_ylim(lo - 1.8 * pad, hi + pad)
-    xj = [mdates.date2num(j.at) for j in series.journal]
+    xj = [float(x) for x in mdates.date2num([j.at for j in series.journal])] if series.journal else []
     x0, x1 = min(xs + xj), max(xs + xj)
     span = x1 - x0
     ax.set_xlim(x0 - max(5.0, 0.04 * span), x1 + max(5.0, 0.04 * span))
@@ -481,15 +522,27 @@ def trend_figure(
     ax.xaxis.set_major_formatter(mdates.DateFormatter(formatting.DATE_FORMAT))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: formatting.number(v, 1 if abs(v) < 10 else 0)))
 
-    handles, labels = ax.get_legend_handles_labels()
-    if ax2 is not None:
-        h2, l2 = ax2.get_legend_handles_labels()
-        handles, labels = handles + h2, labels + [lab.replace("\n", " ") for lab in l2]
-    legend = fig.legend(
+    if not legend:
+        return fig
+    handles, labels = legend_entries(fig)
+    fig_legend = fig.legend(
         handles, labels, loc="outside lower center",
         ncol=min(3 if fig.get_figwidth() >= 7.0 else 2, len(handles)),
         frameon=False, fontsize="small",
     )  # fmt: skip
-    for text in legend.get_texts():
+    for text in fig_legend.get_texts():
         text.set_color(style.text)
     return fig
+
+
+def legend_entries(fig: Figure) -> tuple[list[Any], list[str]]:
+    """The chart's legend handles and one-line labels, main axes first, then the area axis."""
+    ax = getattr(fig, "skintrack_main_ax", None)
+    if ax is None:
+        return [], []
+    handles, labels = ax.get_legend_handles_labels()
+    ax2 = getattr(fig, "skintrack_area_ax", None)
+    if ax2 is not None and ax2.get_visible():
+        h2, l2 = ax2.get_legend_handles_labels()
+        handles, labels = handles + h2, labels + [lab.replace("\n", " ") for lab in l2]
+    return handles, labels

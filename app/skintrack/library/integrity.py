@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ from skintrack.library.db import (
 from skintrack.library.models import CheckReport, Photo
 from skintrack.library.store import InvalidOriginalNameError, check_parts
 from skintrack.library.swap import pending_swaps
+from skintrack.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,17 @@ _STORED_NAME_RE = re.compile(r"^([0-9a-f]{64})(\.[A-Za-z0-9]{1,10})(?:\.\d+)?$")
 def check_library(lib: Library, *, repair: bool = False) -> CheckReport:
     """What is wrong with ``lib`` (after removing stale temp files, and with ``repair`` after
     moving orphans to lost+found)."""
+    steps = check_library_steps(lib, repair=repair)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value
+
+
+def check_library_steps(lib: Library, *, repair: bool = False) -> Generator[Progress, None, CheckReport]:
+    """:func:`check_library` as a job: yields Progress once per original hashed (the long part,
+    one file in memory at a time, in chunks) and returns the CheckReport."""
     integrity = lib.quick_check()
     if integrity != "ok":
         raise LibraryError(f"the library database {lib.db_path} is damaged: {integrity}")
@@ -72,9 +85,12 @@ def check_library(lib: Library, *, repair: bool = False) -> CheckReport:
 
     missing: list[Photo] = []
     altered: list[Photo] = []
-    for path, owners in expected.items():
+    total = len(expected)
+    yield Progress(0, total, f"checking {total} original{'s' if total != 1 else ''}")
+    for done, (path, owners) in enumerate(expected.items(), 1):
         if not path.is_file():
             missing.extend(owners)
+            yield Progress(done, total, f"missing {path.name}")
             continue
         try:
             actual = sha256_file(path)
@@ -82,6 +98,7 @@ def check_library(lib: Library, *, repair: bool = False) -> CheckReport:
             actual = ""
         if actual != owners[0].sha256:
             altered.extend(owners)
+        yield Progress(done, total, f"{'hashed' if actual == owners[0].sha256 else 'ALTERED'} {path.name}")
 
     moved: dict[Path, Path] = {}
     if repair and orphans:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import os
 import zipfile
-from collections.abc import Callable, Generator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import deque
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from skintrack import NOT_A_DIAGNOSIS
 from skintrack.core.fsutil import (
@@ -57,16 +58,24 @@ def _write_contact_sheet(lib: Library, plan: ExportPlan, frames: list[Frame], tm
     Image.fromarray(sheet).save(tmp, format=fmt, **params)  # no EXIF: a composite has none
 
 
-def _write_gif(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
-    from skintrack.export.gif import write_gif
+class FrameSink(Protocol):
+    """A timelapse encoder fed one frame at a time (export.gif.GifWriter, export.mp4.Mp4Writer)."""
 
-    write_gif(tmp, [f.image for f in frames], plan.options.frame_ms)
+    def add(self, image: Any) -> None: ...
+    def close(self) -> int: ...
+    def abort(self) -> None: ...
 
 
-def _write_mp4(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
-    from skintrack.export.mp4 import write_mp4
+def _open_gif(plan: ExportPlan, tmp: Path, out: Path) -> FrameSink:
+    from skintrack.export.gif import GifWriter
 
-    write_mp4(tmp, [f.image for f in frames], plan.options.frame_ms)
+    return GifWriter(tmp, plan.options.frame_ms, len(plan.photos), spool_dir=out.parent)
+
+
+def _open_mp4(plan: ExportPlan, tmp: Path, out: Path) -> FrameSink:
+    from skintrack.export.mp4 import Mp4Writer
+
+    return Mp4Writer(tmp, plan.options.frame_ms)
 
 
 def _write_pdf(lib: Library, plan: ExportPlan, frames: list[Frame], tmp: Path, out: Path) -> None:
@@ -123,13 +132,13 @@ def _exif_note(plan: ExportPlan) -> str:
 
 WRITERS: dict[str, Writer] = {
     "contact-sheet": _write_contact_sheet,
-    "gif": _write_gif,
-    "mp4": _write_mp4,
     "pdf": _write_pdf,
     "csv": _write_csv,
     "json": _write_json,
     "zip": _write_zip,
 }
+# timelapses are encoded while the frames are rendered: memory for a few frames, whatever the count
+STREAMED: dict[str, Callable[[ExportPlan, Path, Path], FrameSink]] = {"gif": _open_gif, "mp4": _open_mp4}
 
 
 def _unlink(path: Path) -> None:
@@ -137,36 +146,58 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-def _render_all(
-    lib: Library, plan: ExportPlan, token: CancelToken, total: int
-) -> Generator[Progress, None, list[Frame]]:
-    """Render every frame on RENDER_THREADS threads (numpy/OpenCV release the GIL), in plan order."""
+def _rendered_in_order(lib: Library, plan: ExportPlan, token: CancelToken) -> Iterator[Any]:
+    """Every frame, in plan order, rendered on RENDER_THREADS threads (numpy/OpenCV release the
+    GIL); at most RENDER_THREADS + 1 frames are in flight or waiting for their turn."""
     from skintrack.services.export_frames import frame_renderer
 
     full = {plan.photos[-1].photo_id} if plan.format == "pdf" and plan.photos else set()
     renderer = frame_renderer(lib, plan, full_heatmap_ids=full)
     photos = plan.photos
-    results: list[Frame | None] = [None] * len(photos)
-    yield Progress(0, total, f"rendering {len(photos)} check-ins")
     with ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="skintrack-export") as pool:
-        running: dict[Future[Frame], int] = {}
-        submitted = finished = 0
+        running: deque[Future[Any]] = deque()
+        submitted = 0
         try:
-            while finished < len(photos):
+            while submitted < len(photos) or running:
                 while submitted < len(photos) and len(running) < RENDER_THREADS + 1:  # bounded memory
-                    running[pool.submit(renderer.render, photos[submitted], token)] = submitted
+                    running.append(pool.submit(renderer.render, photos[submitted], token))
                     submitted += 1
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    results[running.pop(fut)] = fut.result()  # re-raises Cancelled or a failure
-                    finished += 1
+                frame = running.popleft().result()  # re-raises Cancelled or a failure
                 token.raise_if_cancelled()
-                yield Progress(finished, total, f"rendered {finished} of {len(photos)} check-ins")
-        except BaseException:
+                yield frame
+        finally:
             for fut in running:
                 fut.cancel()
-            raise
-    return [frame for frame in results if frame is not None]  # every one is set by now
+
+
+def _render_all(
+    lib: Any, plan: ExportPlan, token: CancelToken, total: int
+) -> Generator[Progress, None, list[Any]]:
+    """Every frame as a list (the formats that lay them out together), with progress."""
+    results: list[Any] = []
+    yield Progress(0, total, f"rendering {len(plan.photos)} check-ins")
+    for frame in _rendered_in_order(lib, plan, token):
+        results.append(frame)
+        yield Progress(len(results), total, f"rendered {len(results)} of {len(plan.photos)} check-ins")
+    return results
+
+
+def _stream(
+    lib: Any, plan: ExportPlan, token: CancelToken, total: int, tmp: Path, out: Path
+) -> Iterator[Progress]:
+    """Render and encode a timelapse frame by frame: no frame is kept once the encoder has it."""
+    sink = STREAMED[plan.format](plan, tmp, out)
+    try:
+        yield Progress(0, total, f"rendering {len(plan.photos)} check-ins")
+        for n, frame in enumerate(_rendered_in_order(lib, plan, token), 1):
+            sink.add(frame.image)
+            yield Progress(n, total, f"encoded {n} of {len(plan.photos)} check-ins")
+        token.raise_if_cancelled()
+        yield Progress(total - 1, total, f"writing {out.name}")
+        sink.close()
+    except BaseException:
+        sink.abort()
+        raise
 
 
 def run_export(
@@ -180,12 +211,15 @@ def run_export(
     total = plan.steps
     frames: list[Frame] = []
     try:
-        if plan.renders_frames:
-            frames = yield from _render_all(lib, plan, token, total)
-        token.raise_if_cancelled()
-        yield Progress(total - 1, total, f"writing {out.name}")
         os.close(open_private(tmp))  # created owner-only; the writer fills it, keeping the mode
-        WRITERS[plan.format](lib, plan, frames, tmp, out)
+        if plan.format in STREAMED:
+            yield from _stream(lib, plan, token, total, tmp, out)
+        else:
+            if plan.renders_frames:
+                frames = yield from _render_all(lib, plan, token, total)
+            token.raise_if_cancelled()
+            yield Progress(total - 1, total, f"writing {out.name}")
+            WRITERS[plan.format](lib, plan, frames, tmp, out)
         token.raise_if_cancelled()
         os.chmod(tmp, PRIVATE_FILE_MODE)  # health photos: readable by their owner only
         with open(tmp, "rb+") as fh:

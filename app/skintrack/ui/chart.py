@@ -7,6 +7,7 @@ widget adds the metric selector, hover tooltips and click-through to a check-in.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -14,8 +15,9 @@ import matplotlib.dates as mdates
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCursor
+from PySide6.QtGui import QColor, QCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -37,15 +39,59 @@ from skintrack.export.chart import (
     METRIC_UNIT,
     TrendSeries,
     journal_bins,
+    legend_entries,
     trend_figure,
     trend_series,
 )
 from skintrack.library import Library
 from skintrack.ui import theme
+from skintrack.ui.chart_legend import ChartLegend, entry_for
 
 log = logging.getLogger(__name__)
 
+_DIGIT = re.compile(r"\d")
 HIT_PX = 9.0  # how close (screen px) the pointer must be to a point or a journal marker
+
+
+def _texts(fig: Figure) -> tuple[object, ...]:
+    """Everything that sizes the chart's margins: figure size, labels, tick labels, legend.
+
+    Digits are all one width in the chart's font, so tick labels count by their shapes ("−0.0"):
+    new values with as many digits keep the margins, whatever their number.
+    """
+    key: list[object] = [fig.bbox.width, fig.bbox.height]
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        key += [ax.get_title(loc="left"), ax.get_ylabel(), ax.get_xlabel()]
+        for axis in (ax.yaxis, ax.xaxis):  # the labels the draw will make, without making ticks
+            locs = axis.get_major_locator()()
+            labels = axis.get_major_formatter().format_ticks(locs) if len(locs) else []
+            key.append(tuple(sorted({_DIGIT.sub("0", text) for text in labels})))
+    for legend in fig.legends:
+        key += [t.get_text() for t in legend.get_texts()]
+    return tuple(key)
+
+
+class MarginCachingLayout(ConstrainedLayoutEngine):
+    """Constrained layout that runs only when a label, a tick label or the size changed.
+
+    Laying out costs more than drawing the data; switching between regions with similar values
+    keeps the same margins, so the axes keep the positions the last layout gave them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: tuple[object, ...] | None = None
+
+    def execute(self, fig: Any) -> None:
+        key = _texts(fig)
+        if key != self._last:
+            super().execute(fig)
+            self._last = key
+
+    def invalidate(self) -> None:
+        self._last = None
 
 
 class TrendChartWidget(QWidget):
@@ -61,6 +107,7 @@ class TrendChartWidget(QWidget):
         self.current_metric = "L"
         self.selected_photo_id: int | None = None
         self.hover_text = ""
+        self.drawn_region_id: int | None = None  # the region the canvas last rendered
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -78,18 +125,23 @@ class TrendChartWidget(QWidget):
         top.addWidget(self.save_button)
         lay.addLayout(top)
 
-        self.figure = Figure(figsize=(6.0, 3.2), dpi=100, layout="constrained")
+        self.layout_engine = MarginCachingLayout()
+        self.figure = Figure(figsize=(6.0, 3.2), dpi=100, layout=self.layout_engine)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setParent(self)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.canvas.setMinimumHeight(220)
         self.canvas.setMouseTracking(True)
         lay.addWidget(self.canvas, 1)
+        self.legend = ChartLegend(self)
+        self.legend.setObjectName("trendLegend")
+        lay.addWidget(self.legend)
         self._relayout = QTimer(self)
         self._relayout.setSingleShot(True)
         self._relayout.setInterval(150)
         self._relayout.timeout.connect(self._draw)  # legend columns follow the new width
         self.canvas.mpl_connect("resize_event", lambda _e: self._relayout.start())
+        self.canvas.mpl_connect("draw_event", self._on_drawn)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.refresh()
@@ -143,6 +195,7 @@ class TrendChartWidget(QWidget):
             ax = self.figure.add_subplot()
             ax.set_axis_off()
             ax.text(0.5, 0.5, "No region selected", ha="center", va="center", color=style.muted)
+            self.legend.set_entries([], QColor(style.text))
         else:
             trend_figure(
                 self.series,
@@ -151,8 +204,15 @@ class TrendChartWidget(QWidget):
                 title="",
                 style=style,
                 selected_photo_id=self.selected_photo_id,
+                legend=False,
             )
+            handles, labels = legend_entries(self.figure)
+            entries = [entry_for(h, lab) for h, lab in zip(handles, labels, strict=True)]
+            self.legend.set_entries(entries, QColor(style.text))
         self.canvas.draw_idle()
+
+    def _on_drawn(self, _event: object) -> None:
+        self.drawn_region_id = self.series.region_id if self.series is not None else None
 
     # ---------------------------------------------------------------- hit testing
     def _main_ax(self) -> Any:
@@ -247,8 +307,22 @@ class TrendChartWidget(QWidget):
 
     # ---------------------------------------------------------------- export
     def save(self, path: str) -> None:
-        """PNG or SVG by suffix, at print resolution."""
-        self.figure.savefig(path, dpi=200 if path.lower().endswith(".png") else None)
+        """PNG or SVG by suffix, at print resolution, with the legend drawn into the picture."""
+        dpi = 200 if path.lower().endswith(".png") else None
+        if self.series is None:
+            self.figure.savefig(path, dpi=dpi)
+            return
+        style = DARK if theme.is_dark(self.palette()) else LIGHT
+        width, height = self.figure.get_size_inches()
+        fig = trend_figure(
+            self.series,
+            self.current_metric,
+            figsize=(max(width, 6.0), max(height, 3.2) + 0.6),
+            title="",
+            style=style,
+            selected_photo_id=self.selected_photo_id,
+        )
+        fig.savefig(path, dpi=dpi)
 
     @Slot()
     def _save_dialog(self) -> None:

@@ -6,6 +6,8 @@ rely on colour alone; its tooltip holds that check's advice. Only drawing and te
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -15,6 +17,7 @@ from skintrack.ui.theme import DARKENING, STABLE, UNKNOWN, WATCH
 
 STATUS_COLOURS = {"pass": STABLE, "warn": WATCH, "fail": DARKENING}
 STATUS_SYMBOLS = {"pass": "✓", "warn": "!", "fail": "✕"}
+SYMBOL_WIDTH = 20  # px: the ✓ ! ✕ column and the gap after it
 ORDER = ("framing", "sharpness", "clipping", "exposure", "glare", "evenness", "colour_cast", "chart")
 
 
@@ -22,6 +25,14 @@ def _pill_style(colour: QColor) -> str:
     return (
         f"QLabel {{ background: {colour.name()}; color: white; border-radius: 9px;"
         " padding: 2px 8px; font-weight: 600; }"
+    )
+
+
+def _badge_text(symbol: str, label: str) -> str:
+    """Symbol and label with the symbol in a fixed-width cell, so the labels line up."""
+    return (
+        f'<table cellspacing="0" cellpadding="0"><tr><td width="{SYMBOL_WIDTH}">'
+        f"{html.escape(symbol)}</td><td>{html.escape(label)}</td></tr></table>"
     )
 
 
@@ -64,10 +75,10 @@ class QualityBadges(QFrame):
                 badge.hide()
                 continue
             colour = STATUS_COLOURS.get(check.status, UNKNOWN)
-            text = f"{STATUS_SYMBOLS.get(check.status, '?')}  {CHECK_LABELS.get(name, name)}"
+            symbol, label = STATUS_SYMBOLS.get(check.status, "?"), CHECK_LABELS.get(name, name)
             if name == "chart" and check.status == "pass" and not check.details.get("chart"):
-                colour, text = UNKNOWN, "–  No chart (optional)"  # absent and not expected: neutral
-            badge.setText(text)
+                colour, symbol, label = UNKNOWN, "–", "No chart (optional)"  # absent, not expected
+            badge.setText(_badge_text(symbol, label))
             badge.setStyleSheet(_pill_style(colour))
             badge.setToolTip(check.advice)
             badge.setAccessibleName(f"{CHECK_LABELS.get(name, name)}: {check.status}")
