@@ -10,10 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from skintrack.core.compare_json import COMPARE_KEYS, PATCH_KEYS
+from skintrack.core.compare_json import ALIGNMENT_KEYS, COMPARE_KEYS, PATCH_KEYS
 from support.cli_photos import H, W, cli_photos, skintrack
-
-ALIGN_KEYS = {"ok", "homography", "quality", "method", "inliers", "message"}
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +23,7 @@ def test_align_json(files) -> None:
     r = skintrack("align", str(files["ref"]), str(files["later"]), "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert set(out) == ALIGN_KEYS
+    assert set(out) == ALIGNMENT_KEYS
     assert out["ok"] is True and out["method"] in ("features", "ecc")
     assert 0 < out["quality"] <= 1 and out["inliers"] >= 15
     h = np.array(out["homography"])
@@ -47,7 +45,7 @@ def test_align_unrelated_exit_3(files) -> None:
     r = skintrack("align", str(files["ref"]), str(files["other"]), "--json")
     assert r.returncode == 3
     out = json.loads(r.stdout)
-    assert set(out) == ALIGN_KEYS
+    assert set(out) == ALIGNMENT_KEYS
     assert out["ok"] is False and out["homography"] is None and out["message"]
 
 
@@ -104,7 +102,7 @@ def test_compare_json_contract_and_outputs(files, tmp_path: Path) -> None:
     out = json.loads(r.stdout)
     assert set(out) >= COMPARE_KEYS | {"compared_fraction", "excluded", "detection_limit_L", "warnings"}
     assert set(out) >= {"normalisation"} and 0.0 < out["compared_fraction"] <= 1.0
-    assert set(out["alignment"]) == ALIGN_KEYS | {"refinement"} and out["alignment"]["ok"] is True
+    assert set(out["alignment"]) == ALIGNMENT_KEYS | {"refinement"} and out["alignment"]["ok"] is True
     assert {"applied", "median_px", "p95_px", "max_px"} <= set(out["alignment"]["refinement"])
     assert out["calibration"] == "control"  # --control was given and no card is in the photos
     for p in out["patches"]:
