@@ -5,13 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from tests.gui import test_compare as compare
-from tests.unit.test_manual_fit import rough_pairs
 
 from skintrack.ui import tasks
 from skintrack.ui.compare.manual_align import ManualAlignDialog
-
-FakeSource = compare.FakeSource
+from support.compare_source import FakeSource
+from support.manual_clicks import rough_pairs
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
 

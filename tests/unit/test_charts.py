@@ -14,6 +14,7 @@ from skintrack.core import chart_data, charts
 from skintrack.core.card import render_card_rgb
 from skintrack.core.colour import delta_e2000, linear_to_lab, linear_to_srgb, srgb_to_linear
 from skintrack.demo import synth
+from support.charts import render_colorchecker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,20 +49,6 @@ def test_reference_values_adapted_to_d65() -> None:
 
 
 # --------------------------------------------------------------------------- synthetic charts
-
-
-def render_colorchecker(linear_patches: np.ndarray, patch_px: int = 80) -> np.ndarray:
-    """A Classic-like chart (black frame, 4 x 6 patches, gaps of 10 % of a patch) in linear RGB."""
-    gap = round(patch_px * 0.1)
-    border = round(patch_px * 0.35)
-    w = 6 * patch_px + 5 * gap + 2 * border
-    h = 4 * patch_px + 3 * gap + 2 * border
-    chart = np.full((h, w, 3), 0.012, np.float32)
-    for k in range(24):
-        r, c = divmod(k, 6)
-        y, x = border + r * (patch_px + gap), border + c * (patch_px + gap)
-        chart[y : y + patch_px, x : x + patch_px] = linear_patches[k]
-    return chart
 
 
 ILLUMINANTS = {

@@ -6,12 +6,16 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from tests.unit import test_cli_measure as measure
+import pytest
 
 from skintrack.library.db import Library
+from support.cli_photos import cli_photos, skintrack
 
-skintrack = measure.skintrack
-files = measure.files  # the same generated photos: a reference, a shifted darker one, an unrelated one
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A reference, a shifted darker shot of the same surface, an unrelated photo."""
+    return cli_photos(tmp_path_factory.mktemp("cli"))
 
 
 def _region(lib_dir: Path, files: dict[str, object], keys: tuple[str, ...]) -> None:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from tests.unit.test_charts import render_colorchecker
 
 from skintrack.core import chart_data
 from skintrack.core.colour import linear_to_srgb
 from skintrack.demo import synth
 from skintrack.services import pipeline
 from skintrack.services.analysis import compare_files
+from support.charts import render_colorchecker
 
 DAYLIGHT = np.eye(3) * 0.85
 WARM = np.diag([1.25, 1.0, 0.62]) * 0.7

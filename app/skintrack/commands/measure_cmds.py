@@ -10,7 +10,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from skintrack.errors import EXIT_ALIGNMENT_FAILED, EXIT_OK, InvalidInputError
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from skintrack.core.change import ChangeSettings
+    from skintrack.core.compare_json import AlignmentJSON, CompareJSON
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -49,11 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_analyze)
 
 
-def _dump(obj: Any) -> None:
+def _dump(obj: object) -> None:
     print(json.dumps(obj, indent=2, allow_nan=False, default=_plain))
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
+    """numpy scalars and arrays as their Python values; anything else as its text."""
     import numpy as np
 
     if isinstance(value, np.generic):
@@ -63,7 +65,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _clean(obj: Any) -> Any:
+def _clean(obj: object) -> object:
     """NaN/inf -> null so the output is strict JSON."""
     import numpy as np
 
@@ -78,7 +80,7 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
-def _alignment_text(a: dict[str, Any]) -> str:
+def _alignment_text(a: AlignmentJSON) -> str:
     if not a.get("ok"):
         return f"FAILED: {a.get('message', '')}"
     return f"ok ({a['method']}, quality {a['quality']:.2f}, {a['inliers']} inliers)"
@@ -189,7 +191,7 @@ def _fmt(v: float | None, unit: str = "", digits: int = 2) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}{unit}"
 
 
-def _print_compare(args: argparse.Namespace, d: dict[str, Any]) -> None:
+def _print_compare(args: argparse.Namespace, d: CompareJSON) -> None:
     print(f"Compare {args.later} with {args.reference}")
     print(f"  alignment:   {_alignment_text(d['alignment'])}")
     if not d["alignment"].get("ok"):

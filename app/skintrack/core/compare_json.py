@@ -6,7 +6,19 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
+
+
+class AlignmentJSON(TypedDict):
+    """How the later photo was registered onto the reference (``Alignment.to_json``); ``compare``
+    adds ``refinement`` when the local refinement ran."""
+
+    ok: bool
+    homography: list[list[float]] | None  # moving -> reference pixels
+    quality: float
+    method: str  # "features" | "ecc" | "card" | "manual" | "none"
+    inliers: int
+    message: str
 
 
 class PatchJSON(TypedDict):
@@ -25,7 +37,7 @@ class PatchJSON(TypedDict):
 class CompareJSON(TypedDict):
     """A measured (or unmeasurable: every figure null) pair as ``compare --json`` prints it."""
 
-    alignment: dict[str, Any]
+    alignment: AlignmentJSON
     calibration: str  # "card" | "control" | "model" | "none"
     darkened_fraction: float | None
     darkened_area_px: float | None
@@ -38,6 +50,7 @@ class CompareJSON(TypedDict):
     patches: list[PatchJSON]
 
 
+ALIGNMENT_KEYS: frozenset[str] = frozenset(AlignmentJSON.__annotations__)
 COMPARE_KEYS: frozenset[str] = frozenset(CompareJSON.__annotations__)
 PATCH_KEYS: frozenset[str] = frozenset(PatchJSON.__annotations__)
 # The figures of a measurement, in contract order: all null when a pair could not be measured.

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from reportlab.lib import colors
@@ -37,6 +36,7 @@ from reportlab.platypus import (
 
 from skintrack import NOT_A_DIAGNOSIS, __version__
 from skintrack.core import formatting
+from skintrack.core.compare_json import CompareJSON
 from skintrack.core.reading import patch_delta_l, reading
 from skintrack.export.checkin_rows import checkin_facts, one_per_checkin
 from skintrack.export.contact_sheet import render_contact_sheet
@@ -121,7 +121,7 @@ def _image(rgb: np.ndarray, width: float, max_height: float | None = None) -> Im
     return Image(io.BytesIO(encode_jpeg(rgb, 88)), width=draw_w, height=draw_h)
 
 
-def _area(m: dict[str, Any] | None) -> str:
+def _area(m: CompareJSON | None) -> str:
     mm2 = metric(m, "darkened_area_mm2")
     frac = metric(m, "darkened_fraction")
     if mm2 is None and frac is not None:
@@ -164,7 +164,7 @@ def _trend_png(lib: Library, region_id: int) -> bytes | None:
         return None
 
 
-def _reading(metrics: dict[str, Any] | None) -> str:
+def _reading(metrics: CompareJSON | None) -> str:
     return reading(metrics)
 
 

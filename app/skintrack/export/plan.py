@@ -11,7 +11,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from skintrack.errors import UsageError
 from skintrack.library.db import Library
@@ -201,6 +200,23 @@ def build_plan(
     )
 
 
-def plan_for_region(lib: Library, region_id: int, fmt: str, **kwargs: Any) -> ExportPlan:
+def plan_for_region(
+    lib: Library,
+    region_id: int,
+    fmt: str,
+    *,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    selected: Iterable[int] | None = None,
+    options: ExportOptions | None = None,
+) -> ExportPlan:
     """:func:`build_plan` with the region and photos read from an open library."""
-    return build_plan(fmt, lib.region(region_id), lib.list_photos(region_id), **kwargs)
+    return build_plan(
+        fmt,
+        lib.region(region_id),
+        lib.list_photos(region_id),
+        start=start,
+        end=end,
+        selected=selected,
+        options=options,
+    )

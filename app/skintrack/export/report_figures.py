@@ -5,9 +5,9 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from datetime import date
-from typing import Any
 
 from skintrack.core import formatting
+from skintrack.core.compare_json import CompareJSON
 from skintrack.library.models import JournalEntry
 
 
@@ -44,7 +44,7 @@ def _amount(v: float) -> str:
     return f"{v:g}"
 
 
-def patch_rows(m: dict[str, Any] | None) -> list[list[str]]:
+def patch_rows(m: CompareJSON | None) -> list[list[str]]:
     """One row per darkened patch of a measurement: ΔL*, Δb*, area and kind."""
     rows = []
     for i, p in enumerate(

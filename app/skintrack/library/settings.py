@@ -13,7 +13,7 @@ import dataclasses
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from skintrack.core.change import ChangeSettings
 
@@ -22,13 +22,15 @@ log = logging.getLogger(__name__)
 SETTINGS_VERSION_KEY = "change_settings_version"
 SETTINGS_VERSION = 1
 
+SettingValue = bool | int | float | str  # the type of one ChangeSettings field
+
 
 class SettingsStore(Protocol):
     """What the service needs from a library (``skintrack.library.db.Library`` has it)."""
 
-    def get_setting(self, key: str, default: Any = None) -> Any: ...
+    def get_setting(self, key: str, default: object = None) -> object: ...
 
-    def set_setting(self, key: str, value: Any) -> None: ...
+    def set_setting(self, key: str, value: SettingValue) -> None: ...
 
 
 def setting_keys() -> tuple[str, ...]:
@@ -40,14 +42,14 @@ def defaults() -> ChangeSettings:
     return ChangeSettings()
 
 
-def coerce(key: str, value: Any) -> Any:
+def coerce(key: str, value: object) -> SettingValue:
     """``value`` as the type of field ``key`` (ValueError naming the key when it does not fit)."""
     default = getattr(ChangeSettings(), key)
     kind = type(default)
     try:
         if kind is bool:
             truthy = str(value).strip().lower() in ("1", "true", "yes")
-            out: Any = value if isinstance(value, bool) else truthy
+            out: SettingValue = value if isinstance(value, bool) else truthy
         elif kind is int:
             as_float = float(value)
             if not math.isfinite(as_float) or as_float != round(as_float):
@@ -64,7 +66,7 @@ def coerce(key: str, value: Any) -> Any:
     return out
 
 
-def _stored_values(lib: SettingsStore) -> Iterator[tuple[str, Any, Any]]:
+def _stored_values(lib: SettingsStore) -> Iterator[tuple[str, object, SettingValue]]:
     """(key, stored value, value as its field's type) of every stored setting that fits its field.
 
     A value that does not fit is logged and left out, so the field's default applies.
@@ -113,14 +115,14 @@ def migrate(lib: SettingsStore) -> int:
 
 
 def load_settings(
-    lib: SettingsStore | None = None, overrides: Mapping[str, Any] | None = None
+    lib: SettingsStore | None = None, overrides: Mapping[str, object] | None = None
 ) -> ChangeSettings:
     """ChangeSettings from the library (defaults for keys it does not have), then ``overrides``.
 
     A stored value that does not fit its field is logged and replaced by the default; an
     override that does not fit raises ValueError (it comes from the user right now).
     """
-    values: dict[str, Any] = {}
+    values: dict[str, SettingValue] = {}
     if lib is not None:
         if int(lib.get_setting(SETTINGS_VERSION_KEY, 0) or 0) < SETTINGS_VERSION:
             migrate(lib)
@@ -146,6 +148,6 @@ def save_settings(lib: SettingsStore, settings: ChangeSettings) -> bool:
     return changed
 
 
-def settings_digest_basis(settings: ChangeSettings) -> dict[str, Any]:
+def settings_digest_basis(settings: ChangeSettings) -> dict[str, SettingValue]:
     """Every setting, by key: what a stored measurement's staleness hash covers."""
     return {key: getattr(settings, key) for key in setting_keys()}

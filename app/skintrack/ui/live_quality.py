@@ -49,19 +49,21 @@ def start_detached(
     """Run a job in the live pool with a handle owned by the application, not by a widget.
 
     A worker may outlive the widget that shows its result (the check-in dialog closed mid-check):
-    the handle belongs to the application and deletes itself when finished; callbacks that are
-    methods of a deleted widget are skipped (``ui.tasks``).
+    the handle's owner belongs to the application and is deleted, with the handle, once the outcome
+    is delivered; callbacks that are methods of a deleted widget are skipped (``ui.tasks``). The
+    owner exists before the task starts, so the release is in place even when the pool runs the
+    job inline.
     """
-    handle = run_task(
+    owner = QObject(QCoreApplication.instance())
+    return run_task(
         job,
         on_result=on_result,
         on_error=on_error,
+        on_finished=owner.deleteLater,
         pool=Pool.LIVE,
         name=name,
-        parent=QCoreApplication.instance(),
+        parent=owner,
     )
-    handle.finished.connect(handle.deleteLater)
-    return handle
 
 
 class LiveQualityMonitor(QObject):
