@@ -43,7 +43,6 @@ from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the
     rasterise,
     to_reference_px,
 )
-from skintrack.services.quality import capture_warnings
 from skintrack.services.settings import load_settings
 
 __all__ = [
@@ -334,6 +333,8 @@ def _store(lib: Any, outcome: _Outcome, version: str) -> str | None:
                 MeasurementRecord(item.photo_id, item.reference_id, "none", pair.metrics(), version)
             )
         return pair.alignment.message or "no trustworthy alignment"
+    from skintrack.services.quality import capture_warnings  # stored photos only: compare skips it
+
     metrics = pair.metrics()
     metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
         lib, item.photo_id, item.reference_id
