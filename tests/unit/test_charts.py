@@ -225,3 +225,24 @@ def test_chart_name_card_and_nothing() -> None:
     assert charts.chart_name(card_photo(np.eye(3) * 0.8, np.eye(3))) == "skintrack-card"
     skin = synth.photograph(synth.make_skin((900, 700), seed=2), synth.Pose(), (800, 600), seed=1)[0]
     assert charts.chart_name(skin) is None
+
+
+@pytest.mark.parametrize("name", ["classic_daylight_fabric.jpg", "passport_box.jpg"])
+def test_real_chart_found_at_analysis_resolution(name: str) -> None:
+    """A real chart at the analysis size (1500 px long side), and shrunk to a third of the frame
+    in a wide shot: the reduced-size search still finds it and corrects it to ΔE2000 < 3."""
+    from skintrack.core.images import decode
+
+    rgb = decode(colorchecker_dir() / name).rgb
+    h, w = rgb.shape[:2]
+    f = 1500 / max(h, w)
+    big = cv2.resize(rgb, (round(w * f), round(h * f)), interpolation=cv2.INTER_CUBIC)
+    skin = np.clip(np.round(linear_to_srgb(synth.make_skin((1500, 1100), seed=2)) * 255), 0, 255)
+    wide = skin.astype(np.uint8)[: big.shape[0], : big.shape[1]].copy()
+    small = cv2.resize(big, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    wide[40 : 40 + small.shape[0], 60 : 60 + small.shape[1]] = small
+    for photo in (big, wide):
+        assert max(photo.shape[:2]) > charts.MCC_SIDE  # the search really runs reduced
+        det = charts.detect_chart(photo)
+        assert det is not None, f"no chart found in {name} at {photo.shape[1]}x{photo.shape[0]}"
+        assert det.patches_found >= 18 and det.residual_delta_e2000 < 3.0

@@ -49,6 +49,9 @@ def test_a_whole_compare_run_imports_no_gui_chart_or_pdf_module(tmp_path: Path) 
     loaded = _modules_after(code, str(tmp_path / "a.jpg"), str(tmp_path / "b.jpg"), str(tmp_path / "nolib"))
     assert "skintrack.services.pipeline" in loaded  # the comparison really ran
     assert not {m for m in loaded if m.split(".")[0] in HEAVY or m.startswith(HEAVY)}
+    # capture-quality checks and their notes belong to stored photos; two files need neither
+    assert not loaded & {"skintrack.services.quality", "skintrack.core.quality"}
+    assert "skintrack.library.inbox_store" not in loaded
 
 
 def test_version_is_still_reported() -> None:

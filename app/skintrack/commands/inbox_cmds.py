@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from skintrack.commands.library_cmds import _help_of, _open, _print_json, format_table
 from skintrack.core.fsutil import atomic_write_bytes
 from skintrack.errors import EXIT_ERROR, EXIT_INVALID_INPUT, EXIT_OK, UsageError
-from skintrack.library import inbox_store
 from skintrack.progress import Progress, run_steps
 
 if TYPE_CHECKING:
@@ -33,6 +32,8 @@ def _scan_with_progress(lib: inbox.Library) -> list[inbox.InboxItem]:
 
 
 def _folder_add(args: argparse.Namespace) -> int:
+    from skintrack.library import inbox_store
+
     with _open(args, create=True) as lib:
         folder = inbox_store.add_folder(lib, args.dir)
     print(f"Watching {folder.path} (its files are only read, never moved or changed).")
@@ -40,6 +41,8 @@ def _folder_add(args: argparse.Namespace) -> int:
 
 
 def _folder_remove(args: argparse.Namespace) -> int:
+    from skintrack.library import inbox_store
+
     with _open(args, create=False) as lib:
         inbox_store.remove_folder(lib, args.dir)
     print(f"No longer watching {Path(args.dir).expanduser().resolve()}.")
@@ -47,6 +50,8 @@ def _folder_remove(args: argparse.Namespace) -> int:
 
 
 def _folders(args: argparse.Namespace) -> int:
+    from skintrack.library import inbox_store
+
     with _open(args, create=False) as lib:
         folders = inbox_store.list_folders(lib)
     if args.json:
@@ -119,6 +124,7 @@ def _accept(args: argparse.Namespace) -> int:
 
 
 def _dismiss(args: argparse.Namespace) -> int:
+    from skintrack.library import inbox_store
     from skintrack.services import inbox
 
     path = Path(args.file).expanduser()

@@ -119,7 +119,7 @@ __all__ = [
     "warp_to_reference",
 ]
 
-ALGORITHM_VERSION = "align-2"
+ALGORITHM_VERSION = "align-3"
 
 
 def align(

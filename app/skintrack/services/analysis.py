@@ -44,7 +44,6 @@ from skintrack.services.pipeline import (  # re-exported: the CLI, tests and the
     rasterise,
     to_reference_px,
 )
-from skintrack.services.quality import capture_warnings
 
 __all__ = [
     "ANALYSIS_SIDE",
@@ -373,6 +372,8 @@ def _store(lib: Any, outcome: _Outcome, version: str, repeat: dict[str, Any] | N
                 MeasurementRecord(item.photo_id, item.reference_id, "none", pair.metrics(), version)
             )
         return pair.alignment.message or "no trustworthy alignment"
+    from skintrack.services.quality import capture_warnings  # stored photos only: compare skips it
+
     metrics = pair.metrics()
     metrics["notes"] = list(metrics.get("notes") or []) + capture_warnings(
         lib, item.photo_id, item.reference_id

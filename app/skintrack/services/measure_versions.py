@@ -38,6 +38,7 @@ def calibration_version() -> str:
             np.round(colorchecker_linear(), 6).tolist(),
             charts.MAX_MCC_COST,
             charts.MIN_FIT_PATCHES,
+            charts.MCC_SIDE,
         ],
     }
     return "card-" + hashlib.sha1(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:8]
