@@ -126,8 +126,13 @@ def test_not_aligned_check_in_offers_manual_alignment(
 
 
 def test_missing_and_altered_originals_are_badged_and_warned(
-    qtbot: Any, make_library: Any, main_window: Any
+    qtbot: Any, make_library: Any, main_window: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    full_checks: list[Library] = []
+    real_check = Library.check
+    monkeypatch.setattr(
+        Library, "check", lambda self, **kw: full_checks.append(self) or real_check(self, **kw)
+    )
     lib = make_library({"Arm": 3})
     photos = lib.list_photos(lib.region_by_name("Arm").id)
     missing, altered = photos[1], photos[2]
@@ -143,6 +148,7 @@ def test_missing_and_altered_originals_are_badged_and_warned(
     assert title == "Library check" and "2 original photo files are missing or changed" in text
     assert str(missing_path) in text
     assert win.photo_delegate.originals == {missing.id: "missing", altered.id: "altered"}
+    assert full_checks == []  # opening does not re-hash every original
     win.select_photo(missing.id)
     label = win.details.original_label
     assert label.isVisible() and label.wordWrap()
