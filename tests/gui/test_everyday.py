@@ -241,6 +241,22 @@ def test_regions_are_archived_unarchived_and_trashed(qtbot: Any, main_window: An
     assert win.lib.list_photos(cheek.id) == []
 
 
+def test_empty_trash_deletes_the_trashed_region_left_without_check_ins(qtbot: Any, main_window: Any) -> None:
+    win = main_window({"Arm": 2, "Cheek": 2})
+    win.confirm = lambda title, text: True
+    cheek = win.lib.region_by_name("Cheek")
+    win.view.select_region(cheek.id)
+    win.actions_by_name["trash_region"].trigger()
+    qtbot.waitUntil(lambda: "to the trash" in win.statusBar().currentMessage(), timeout=5000)
+    win.actions_by_name["show_archived"].trigger()
+    assert win.region_model.rowCount() == 2
+    win.actions_by_name["empty_trash"].trigger()
+    qtbot.waitUntil(lambda: "for good" in win.statusBar().currentMessage(), timeout=5000)
+    assert "“Cheek”" in win.statusBar().currentMessage()
+    assert [s.region.name for s in win.lib.list_regions(include_archived=True)] == ["Arm"]
+    qtbot.waitUntil(lambda: win.region_model.rowCount() == 1, timeout=5000)
+
+
 def test_nothing_changes_when_the_confirmation_is_declined(
     qtbot: Any, main_window: Any, helpers: Any
 ) -> None:
