@@ -84,7 +84,7 @@ class RegionCommands(QObject):
             "Move region to trash",
             f"Move “{region.name}” and {checkins} to the trash? The region is archived; "
             "Region ▸ Restore from trash… (with View ▸ Show archived regions) brings the check-ins "
-            "back until the trash is emptied.",
+            "back until the trash is emptied (Region ▸ Empty trash…, which then deletes the region too).",
         ):
             return
         lib = win.lib
