@@ -126,8 +126,13 @@ def test_not_aligned_check_in_offers_manual_alignment(
 
 
 def test_missing_and_altered_originals_are_badged_and_warned(
-    qtbot: Any, make_library: Any, main_window: Any
+    qtbot: Any, make_library: Any, main_window: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    full_checks: list[Library] = []
+    real_check = Library.check
+    monkeypatch.setattr(
+        Library, "check", lambda self, **kw: full_checks.append(self) or real_check(self, **kw)
+    )
     lib = make_library({"Arm": 3})
     photos = lib.list_photos(lib.region_by_name("Arm").id)
     missing, altered = photos[1], photos[2]
@@ -143,6 +148,7 @@ def test_missing_and_altered_originals_are_badged_and_warned(
     assert title == "Library check" and "2 original photo files are missing or changed" in text
     assert str(missing_path) in text
     assert win.photo_delegate.originals == {missing.id: "missing", altered.id: "altered"}
+    assert full_checks == []  # opening does not re-hash every original
     win.select_photo(missing.id)
     label = win.details.original_label
     assert label.isVisible() and label.wordWrap()
@@ -233,6 +239,22 @@ def test_regions_are_archived_unarchived_and_trashed(qtbot: Any, main_window: An
     assert asked[-1] == "Move region to trash"
     assert len(win.lib.list_photos(cheek.id, trash_only=True)) == 2
     assert win.lib.list_photos(cheek.id) == []
+
+
+def test_empty_trash_deletes_the_trashed_region_left_without_check_ins(qtbot: Any, main_window: Any) -> None:
+    win = main_window({"Arm": 2, "Cheek": 2})
+    win.confirm = lambda title, text: True
+    cheek = win.lib.region_by_name("Cheek")
+    win.view.select_region(cheek.id)
+    win.actions_by_name["trash_region"].trigger()
+    qtbot.waitUntil(lambda: "to the trash" in win.statusBar().currentMessage(), timeout=5000)
+    win.actions_by_name["show_archived"].trigger()
+    assert win.region_model.rowCount() == 2
+    win.actions_by_name["empty_trash"].trigger()
+    qtbot.waitUntil(lambda: "for good" in win.statusBar().currentMessage(), timeout=5000)
+    assert "“Cheek”" in win.statusBar().currentMessage()
+    assert [s.region.name for s in win.lib.list_regions(include_archived=True)] == ["Arm"]
+    qtbot.waitUntil(lambda: win.region_model.rowCount() == 1, timeout=5000)
 
 
 def test_nothing_changes_when_the_confirmation_is_declined(

@@ -242,10 +242,14 @@ def _photo_edit(args: argparse.Namespace) -> int:
 
 
 def _trash_empty(args: argparse.Namespace) -> int:
+    from skintrack.services.regions import empty_trash
+
     with _open(args, create=False) as lib:
-        removed = lib.empty_trash()
-    n = len(removed)
+        emptied = empty_trash(lib)
+    n = len(emptied.photos)
     print(f"Deleted {n} photo{'s' if n != 1 else ''} from the trash for good.")
+    for region in emptied.regions:
+        print(f"Deleted the region {region.name!r}: none of its photos was left.")
     return EXIT_OK
 
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from skintrack.errors import UsageError
 from skintrack.library import Library
-from skintrack.library.models import Region
+from skintrack.library.models import Photo, Region
+from skintrack.library.region_delete import delete_empty_region
 from skintrack.services.areas import Polygon, mask_to_polygons
 
 
@@ -62,9 +64,54 @@ def save_region_edit(lib: Library, region_id: int, edit: RegionEdit) -> Region:
 
 def trash_region(lib: Library, region_id: int) -> int:
     """Move every check-in of the region to the trash and archive the region; returns how many
-    check-ins were moved. Nothing is deleted: the photos come back with ``restore_photo``."""
+    check-ins were moved. Nothing is deleted: the photos come back with ``restore_photo``; the
+    region itself is deleted by ``empty_trash`` when none of its photos is left by then."""
     photos = lib.list_photos(region_id)
     for photo in photos:
         lib.trash_photo(photo.id)
     lib.archive_region(region_id, True)
+    lib.set_setting(TRASHED_REGIONS_KEY, sorted(_trashed_ids(lib) | {region_id}))
     return len(photos)
+
+
+TRASHED_REGIONS_KEY = "trash.regions"  # ids of regions moved to the trash, deleted when it is emptied
+
+
+@dataclass(frozen=True)
+class EmptiedTrash:
+    photos: list[Photo]
+    regions: list[Region]  # trashed regions deleted because no photo was left in them
+
+
+def _trashed_ids(lib: Library) -> set[int]:
+    value = lib.get_setting(TRASHED_REGIONS_KEY, [])
+    return {int(v) for v in value} if isinstance(value, list) else set()
+
+
+def unarchive_region(lib: Library, region_id: int) -> Region:
+    """Bring the region back; one that was moved to the trash is no longer deleted with it."""
+    ids = _trashed_ids(lib)
+    if region_id in ids:
+        lib.set_setting(TRASHED_REGIONS_KEY, sorted(ids - {region_id}))
+    return lib.archive_region(region_id, False)
+
+
+def empty_trash(lib: Library) -> EmptiedTrash:
+    """Delete the trashed photos for good, then every trashed region left without photos (one
+    whose check-ins were restored keeps them and stays, archived)."""
+    photos = lib.empty_trash()
+    ids = _trashed_ids(lib)
+    regions: list[Region] = []
+    kept: set[int] = set()
+    for region_id in sorted(ids):
+        try:
+            region = lib.region(region_id)
+        except UsageError:
+            continue  # already gone
+        if region.archived and delete_empty_region(lib, region_id):
+            regions.append(region)
+        elif region.archived:
+            kept.add(region_id)
+    if kept != ids:
+        lib.set_setting(TRASHED_REGIONS_KEY, sorted(kept))
+    return EmptiedTrash(photos, regions)

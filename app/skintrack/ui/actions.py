@@ -143,6 +143,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "trash",
         tip="Move the region's check-ins to the trash and archive it",
     ),
+    ActionSpec(
+        "empty_trash",
+        "Empty trash…",
+        "region_commands.empty_trash",
+        None,
+        tip="Delete the check-ins in the trash for good, and trashed regions left empty",
+    ),
     ActionSpec("show_archived", "Show archived regions", "toggle_archived", None, checkable=True),
     ActionSpec(
         "align_by_hand",
@@ -189,6 +196,7 @@ MENUS: tuple[tuple[str, tuple[str | None, ...]], ...] = (
             "compare",
             None,
             "restore",
+            "empty_trash",
             None,
             "archive_region",
             "unarchive_region",
@@ -292,7 +300,15 @@ def update_enabled(
         actions[key].setEnabled(photo)
     actions["next"].setEnabled(photo_row is not None and photo_row < photos - 1)
     actions["previous"].setEnabled(photo_row is not None and photo_row > 0)
-    for key in ("journal", "backup", "add_region", "refresh", "check_library", "restore_backup"):
+    for key in (
+        "journal",
+        "backup",
+        "add_region",
+        "refresh",
+        "check_library",
+        "restore_backup",
+        "empty_trash",
+    ):
         actions[key].setEnabled(library)
     actions["archive_region"].setEnabled(region and not archived)
     actions["archive_region"].setVisible(not archived)

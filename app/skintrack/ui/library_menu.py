@@ -1,6 +1,9 @@
 """Library ▸ Check library, Restore from backup and Print calibration card, and the check that
 runs when a library opens (missing or altered originals are badged and warned about).
 
+Opening runs the cheap check (sizes and times, see ``skintrack.library.originals_check``);
+only Library ▸ Check library… re-hashes every original.
+
 Each job runs in a worker; the window shows what it found and offers what can be done next.
 """
 
@@ -15,6 +18,7 @@ from PySide6.QtWidgets import QFileDialog
 from skintrack.export.restore import RestoreReport, restore_library
 from skintrack.library import Library
 from skintrack.library.models import CheckReport
+from skintrack.library.originals_check import quick_check_originals
 from skintrack.services.card import CARD_FILE_NAME, write_calibration_card
 from skintrack.ui.tasks import Pool, TaskHandle
 
@@ -85,7 +89,7 @@ class LibraryMaintenance(QObject):
 
     # ---------------------------------------------------------------- on open
     def check_on_open(self) -> TaskHandle | None:
-        """Check the originals in the background; badge and warn about missing or altered ones."""
+        """Check the originals cheaply in the background; badge and warn about missing or altered ones."""
         win, lib = self.window, self.window.lib
         if lib is None:
             return None
@@ -107,7 +111,7 @@ class LibraryMaintenance(QObject):
                 )
 
         self.check_task = win.session.run(
-            lambda _t: lib.check(), on_result=found, pool=Pool.WORK, name="check on open"
+            lambda _t: quick_check_originals(lib), on_result=found, pool=Pool.WORK, name="check on open"
         )
         return self.check_task
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from skintrack.library.models import Region
-from skintrack.services.regions import trash_region
+from skintrack.services.regions import EmptiedTrash, empty_trash, trash_region, unarchive_region
 
 if TYPE_CHECKING:
     from skintrack.ui.main_window import MainWindow
@@ -68,7 +68,7 @@ class RegionCommands(QObject):
             win.reload()
 
         win.session.write(
-            lambda _t: lib.archive_region(region.id, False),
+            lambda _t: unarchive_region(lib, region.id),
             on_result=done,
             on_error=self._failed("Unarchive region"),
             name="unarchive region",
@@ -84,7 +84,7 @@ class RegionCommands(QObject):
             "Move region to trash",
             f"Move “{region.name}” and {checkins} to the trash? The region is archived; "
             "Region ▸ Restore from trash… (with View ▸ Show archived regions) brings the check-ins "
-            "back until the trash is emptied.",
+            "back until the trash is emptied (Region ▸ Empty trash…, which then deletes the region too).",
         ):
             return
         lib = win.lib
@@ -101,4 +101,38 @@ class RegionCommands(QObject):
             on_result=done,
             on_error=self._failed("Move region to trash"),
             name="trash region",
+        )
+
+    def empty_trash(self) -> None:
+        """Delete the trashed check-ins for good, and the trashed regions left without any."""
+        win = self.window
+        if win.lib is None:
+            return
+        lib = win.lib
+        count = sum(len(lib.list_photos(s.region.id, trash_only=True)) for s in lib.list_regions(True))
+        if count == 0:
+            win.statusBar().showMessage("The trash is empty.", 5000)
+            return
+        if not win.confirm(
+            "Empty trash",
+            f"Delete the {count} check-in{'s' if count != 1 else ''} in the trash for good? Their "
+            "original photos are removed from the library (unless another check-in uses them); "
+            "this cannot be undone. Regions moved to the trash with nothing left in them are deleted too.",
+        ):
+            return
+
+        def done(emptied: EmptiedTrash) -> None:
+            n = len(emptied.photos)
+            text = f"Deleted {n} check-in{'s' if n != 1 else ''} from the trash for good"
+            if emptied.regions:
+                names = ", ".join(f"“{r.name}”" for r in emptied.regions)
+                text += f" and the region{'s' if len(emptied.regions) != 1 else ''} {names}"
+            win.statusBar().showMessage(text + ".", 8000)
+            win.reload()
+
+        win.session.write(
+            lambda _t: empty_trash(lib),
+            on_result=done,
+            on_error=self._failed("Empty trash"),
+            name="empty trash",
         )

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QStyleOption, QWidget
 
 from skintrack.ui import icons
 
@@ -18,6 +18,12 @@ WATCH = QColor("#d4a017")  # some darkening, below the threshold
 STABLE = QColor("#2e9d5b")
 UNKNOWN = QColor("#8a8f98")
 PROBLEM = QColor("#b00020")  # a missing or altered original, a photo that could not be aligned
+
+# Fusion outlines check boxes and radio buttons in the window colour darkened: on a dark window
+# that is nearly the field's own colour and the box vanishes. The indicators are drawn as if on
+# this lighter window, which gives a border clearly visible on the dark field.
+DARK_INDICATOR_WINDOW = QColor("#a3a9b1")
+_INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox, QStyle.PrimitiveElement.PE_IndicatorRadioButton)
 
 _system_palette: QPalette | None = None
 _system_style: str | None = None
@@ -80,6 +86,24 @@ def dark_palette() -> QPalette:
     return p
 
 
+class IndicatorStyle(QProxyStyle):
+    """Fusion with check box and radio button outlines that stay visible in the dark palette."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element in _INDICATORS and is_dark(option.palette):
+            option = type(option)(option)
+            pal = QPalette(option.palette)
+            pal.setColor(QPalette.ColorRole.Window, DARK_INDICATOR_WINDOW)
+            option.palette = pal
+        super().drawPrimitive(element, option, painter, widget)
+
+
 def is_dark(palette: QPalette | None = None) -> bool:
     pal = palette or QGuiApplication.palette()
     return pal.color(QPalette.ColorRole.Window).lightness() < 128
@@ -108,7 +132,7 @@ def apply(theme: str, app: QApplication | None = None) -> None:
         if hasattr(hints, "unsetColorScheme"):
             hints.unsetColorScheme()
     else:
-        app.setStyle("Fusion")
+        app.setStyle(IndicatorStyle("Fusion"))
         app.setPalette(dark_palette() if theme == "dark" else light_palette())
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "setColorScheme"):
