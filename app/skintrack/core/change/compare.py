@@ -34,6 +34,7 @@ from skintrack.core.change.pixels import resize
 from skintrack.core.change.prepare import (
     Frame,
     Geometry,
+    all3,
     analysis_geometry,
     find_unreliable,
     prepare_frame,
@@ -52,6 +53,7 @@ from skintrack.core.thin_structures import default_width
 
 SPOT_CONTRAST_L = 10.0  # L* below the skin's median: a pigmented spot in the reference
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
+MIN_TONE_SUPPORT = 0.5  # share of a faint (size-aware) patch inside the tone mapping's fitted colours
 
 
 @dataclass
@@ -104,7 +106,15 @@ def compare_aligned(
         maps = fill_under_lines(maps, thin & pair.valid, float(default_width((geo.h, geo.w))))
     found = Findings(mask_small=np.zeros(maps.dL.shape, np.uint8))
     if maps.n_compared >= MIN_COMPARED_PX:
-        found = detect(maps, geo, s, notes, unreliable.thin | unreliable.specular)
+        found = detect(
+            maps,
+            geo,
+            s,
+            notes,
+            unreliable.thin | unreliable.specular,
+            norm.tone_support,
+            unreliable.specular | all3(unreliable.clipped),
+        )
     else:
         notes.append("too few comparable pixels: no measurement")
     cov = coverage(pair, unreliable, maps.compared, maps.censored, found.mask_small > 0)
@@ -115,11 +125,19 @@ def compare_aligned(
 
 
 def detect(
-    maps: DeltaMaps, geo: Geometry, s: ChangeSettings, notes: list[str], fillable: np.ndarray | None = None
+    maps: DeltaMaps,
+    geo: Geometry,
+    s: ChangeSettings,
+    notes: list[str],
+    fillable: np.ndarray | None = None,
+    tone_support: np.ndarray | None = None,
+    holes: np.ndarray | None = None,
 ) -> Findings:
     """Noise, then patches: per-pixel (threshold with hysteresis) and size-aware (several scales).
 
-    ``fillable``: left-out pixels (hair, glints) a patch may close over.
+    ``fillable``: left-out pixels (hair, glints) a patch may close over. ``tone_support``: pixels
+    whose colour the tone mapping was fitted on; a size-aware patch (fainter than the per-pixel
+    threshold) must lie mostly inside it, as its limit comes from the noise of fitted skin.
     """
     sidx = maps.sample()
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
@@ -130,7 +148,7 @@ def detect(
     regions = [
         r
         for r in find_regions(maps.dL, maps.detectable, noise, s, min_area)
-        if area_like(r.sel, width) or rims_a_spot(r, maps)
+        if area_like(r.sel, width, None if holes is None else holes[r.win]) or rims_a_spot(r, maps)
     ]
     more, sn = size_aware_regions(
         maps.dL,
@@ -144,6 +162,8 @@ def detect(
         noise.threshold,
         lambda region: rims_a_spot(region, maps),
     )
+    if tone_support is not None:
+        more = [r for r in more if float(tone_support[r.win][r.sel].mean()) >= MIN_TONE_SUPPORT]
     regions += more
     gap = hair + 2.0 * halo
     if fillable is not None and regions:
