@@ -53,6 +53,7 @@ from skintrack.core.thin_structures import default_width
 
 SPOT_CONTRAST_L = 10.0  # L* below the skin's median: a pigmented spot in the reference
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
+FRINGE_SHARE = 0.8  # share of a region along left-out hair or ink that makes it their fringe
 MIN_TONE_SUPPORT = 0.5  # share of a faint (size-aware) patch inside the tone mapping's fitted colours
 
 
@@ -114,6 +115,7 @@ def compare_aligned(
             unreliable.thin | unreliable.specular,
             norm.tone_support,
             unreliable.specular | all3(unreliable.clipped),
+            unreliable.thin,
         )
     else:
         notes.append("too few comparable pixels: no measurement")
@@ -132,6 +134,7 @@ def detect(
     fillable: np.ndarray | None = None,
     tone_support: np.ndarray | None = None,
     holes: np.ndarray | None = None,
+    lines: np.ndarray | None = None,
 ) -> Findings:
     """Noise, then patches: per-pixel (threshold with hysteresis) and size-aware (several scales).
 
@@ -148,7 +151,7 @@ def detect(
     regions = [
         r
         for r in find_regions(maps.dL, maps.detectable, noise, s, min_area)
-        if area_like(r.sel, width, None if holes is None else holes[r.win]) or rims_a_spot(r, maps)
+        if area_like(r.sel, width, None if holes is None else holes[r.win]) or rims_a_spot(r, maps, lines=lines)
     ]
     more, sn = size_aware_regions(
         maps.dL,
@@ -160,11 +163,14 @@ def detect(
         _taken(regions, maps.dL.shape),
         width,
         noise.threshold,
-        lambda region: rims_a_spot(region, maps),
+        lambda region: rims_a_spot(region, maps, lines=lines),
     )
     if tone_support is not None:
         more = [r for r in more if float(tone_support[r.win][r.sel].mean()) >= MIN_TONE_SUPPORT]
     regions += more
+    if lines is not None and lines.any() and regions:
+        near = cv2.distanceTransform((~lines).view(np.uint8), cv2.DIST_L2, 3) <= width
+        regions = [r for r in regions if not fringe_of(r, near)]
     gap = hair + 2.0 * halo
     if fillable is not None and regions:
         regions = regions_of(fill_thin_gaps(_taken(regions, maps.dL.shape), fillable, gap))
@@ -173,14 +179,38 @@ def detect(
     return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
 
 
-def rims_a_spot(region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L) -> bool:
+def fringe_of(region: Region, near_lines: np.ndarray, share: float = FRINGE_SHARE) -> bool:
+    """True when ``share`` of the region lies within a line's half-width of hair or ink left out
+    (``near_lines``): the antialiased edge of a hair that lies differently, not an area of skin."""
+    return float(near_lines[region.win][region.sel].mean()) >= share
+
+
+def rims_a_spot(
+    region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L, lines: np.ndarray | None = None
+) -> bool:
     """A narrow band along the rim of a spot that was already dark in the earlier photo: a pigmented
     spot growing. Hair and ink lines lie anywhere; a growth ring hugs a spot (a quarter of its inner
-    and outer border is ``contrast_L`` darker than the skin's median in the reference)."""
+    and outer border is ``contrast_L`` darker than the skin around it in the reference).
+
+    The skin around is the median over a window three times the region's size: the frame's own
+    shading (one side of a limb darker) must not make every band in the shade "rim a spot". Hair
+    and ink (``lines``) are not spots.
+    """
     sel = region.sel.astype(np.uint8)
     border = (cv2.dilate(sel, np.ones((5, 5), np.uint8)) > 0) & ~region.sel
+    if lines is not None:
+        border &= ~lines[region.win]
     ref_l = maps.ref_lab[..., 0]
-    skin = float(np.nanmedian(ref_l[maps.compared])) if maps.compared.any() else 0.0
+    rows, cols = region.win
+    ph, pw = rows.stop - rows.start, cols.stop - cols.start
+    around = (
+        slice(max(0, rows.start - ph), rows.stop + ph),
+        slice(max(0, cols.start - pw), cols.stop + pw),
+    )
+    local = ref_l[around][maps.compared[around]]
+    if not len(local):
+        return False
+    skin = float(np.median(local))
     near = ref_l[region.win][border]
     return bool(len(near)) and float(np.mean(near <= skin - contrast_L)) >= 0.25
 
