@@ -203,6 +203,7 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
     valid = down_mask(frame.valid, size, strict=True)
     er = max(1, round(1.5 * settings.smoothing_sigma) + 1)
     valid = cv2.erode(valid.astype(np.uint8), np.ones((2 * er + 1, 2 * er + 1), np.uint8)) > 0
+    ref_lin, later_lin = match_resolution(ref_lin, later_lin, valid)
     card = frame.card.mask if frame.card is not None else None
     return Pair(
         ref=ref_lin,
@@ -212,6 +213,49 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
         control=None if frame.control is None else down_mask(frame.control, size, strict=False) & valid,
         card=None if card is None else down_mask(card, size, strict=False),
     )
+
+
+MATCH_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0)  # px (analysis size): blurs tried on the sharper photo
+MATCH_GAIN = 0.2  # a blur is used when it lowers the photos' robust difference by at least 20 %
+
+
+def _log_luma(lin: np.ndarray) -> np.ndarray:
+    y = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+    return np.log(np.maximum(y, 1e-4)).astype(np.float32)
+
+
+def match_resolution(ref: np.ndarray, later: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both photos at the coarser one's resolution: the sharper one blurred to match.
+
+    A photo taken from farther away (an overview warped onto a close-up) holds none of the fine
+    texture of the other; the texture alone then reads as ΔL* noise at the scale of a small patch.
+    The blur (Gaussian, MATCH_SIGMAS) of either photo that best matches the other is used when it
+    lowers the robust spread of their log-luminance difference by MATCH_GAIN; same-resolution
+    photos keep their own detail.
+    """
+    if valid.sum() < 500:
+        return ref, later
+    a, b = _log_luma(ref), _log_luma(later)
+    step = max(1, int(np.sqrt(valid.sum() / 60_000)))
+    sub = valid[::step, ::step]
+
+    def spread(x: np.ndarray, y: np.ndarray) -> float:
+        d = (x - y)[::step, ::step][sub]
+        return float(np.median(np.abs(d - np.median(d))))
+
+    base = spread(a, b)
+    best = (base, 0.0, "")
+    for sigma in MATCH_SIGMAS:
+        for which, x, y in (("ref", cv2.GaussianBlur(a, (0, 0), sigma), b), ("later", a, cv2.GaussianBlur(b, (0, 0), sigma))):
+            value = spread(x, y)
+            if value < best[0]:
+                best = (value, sigma, which)
+    value, sigma, which = best
+    if not which or value > (1.0 - MATCH_GAIN) * base:
+        return ref, later
+    if which == "ref":
+        return cv2.GaussianBlur(ref, (0, 0), sigma), later
+    return ref, cv2.GaussianBlur(later, (0, 0), sigma)
 
 
 def find_unreliable(
