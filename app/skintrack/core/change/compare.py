@@ -151,7 +151,8 @@ def detect(
     regions = [
         r
         for r in find_regions(maps.dL, maps.detectable, noise, s, min_area)
-        if area_like(r.sel, width, None if holes is None else holes[r.win]) or rims_a_spot(r, maps, lines=lines)
+        if area_like(r.sel, width, None if holes is None else holes[r.win])
+        or rims_a_spot(r, maps, lines=lines)
     ]
     more, sn = size_aware_regions(
         maps.dL,

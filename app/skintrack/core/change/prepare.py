@@ -246,7 +246,10 @@ def match_resolution(ref: np.ndarray, later: np.ndarray, valid: np.ndarray) -> t
     base = spread(a, b)
     best = (base, 0.0, "")
     for sigma in MATCH_SIGMAS:
-        for which, x, y in (("ref", cv2.GaussianBlur(a, (0, 0), sigma), b), ("later", a, cv2.GaussianBlur(b, (0, 0), sigma))):
+        for which, x, y in (
+            ("ref", cv2.GaussianBlur(a, (0, 0), sigma), b),
+            ("later", a, cv2.GaussianBlur(b, (0, 0), sigma)),
+        ):
             value = spread(x, y)
             if value < best[0]:
                 best = (value, sigma, which)

@@ -76,7 +76,7 @@ def limit_area_text(key: str) -> str | None:
 
 
 def detection_limit_lines(change: Any) -> list[str]:
-    """"a 1 cm² patch darker by 1.2 L* would be seen", one per area of the stored detection limits
+    """ "a 1 cm² patch darker by 1.2 L* would be seen", one per area of the stored detection limits
     (a ChangeResult or its stored JSON); areas with no limit (too small or too large) are left out."""
     limits = change.get("detection_limit_L") if isinstance(change, dict) else None
     if limits is None and not isinstance(change, dict):
