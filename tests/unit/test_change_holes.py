@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from skintrack.core.change.compare import detect, rims_a_spot
+from skintrack.core.change.compare import detect, rims_a_spot, without_lines
 from skintrack.core.change.detection import Region
 from skintrack.core.change.maps import DeltaMaps
 from skintrack.core.change.prepare import Geometry, match_resolution
@@ -119,5 +119,18 @@ def test_the_sharper_photo_is_blurred_to_the_coarser_ones_resolution() -> None:
     a, b = match_resolution(ref, coarse, valid)
     assert b is coarse and not np.array_equal(a, ref)
     assert np.abs(a - b).mean() < 0.5 * np.abs(ref - coarse).mean()
-    same_a, same_b = match_resolution(ref, ref + np.float32(0.001), valid)
-    assert same_a is ref  # photos of one resolution keep their detail
+    brighter = ref + np.float32(0.001)
+    same_a, same_b = match_resolution(ref, brighter, valid)
+    assert same_a is ref and same_b is brighter  # photos of one resolution keep their detail
+
+
+def test_a_hair_touching_a_patch_is_cut_off_it() -> None:
+    sel = _disc(14, (40, 40), 120)
+    sel[38:42, 54:110] = True  # a 4 px line (a darkened hair) running off the patch
+    region = Region((slice(0, 120), slice(0, 120)), sel)
+    parts = without_lines(region, 4.0)
+    kept = np.zeros(sel.shape, bool)
+    for p in parts:
+        kept[p.win] |= p.sel
+    assert len(parts) == 1 and not kept[:, 60:].any()
+    assert kept[_disc(12, (40, 40), 120)].all()  # the area itself stays

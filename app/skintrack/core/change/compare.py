@@ -148,12 +148,13 @@ def detect(
     hair = float(default_width((geo.h, geo.w)))
     halo = round(1.5 * float(s.smoothing_sigma))
     width = 0.5 * hair + halo  # a line (hair, ink) smoothed: the half-width a patch must exceed
-    regions = [
-        r
-        for r in find_regions(maps.dL, maps.detectable, noise, s, min_area)
-        if area_like(r.sel, width, None if holes is None else holes[r.win])
-        or rims_a_spot(r, maps, lines=lines)
-    ]
+    regions = []
+    for r in find_regions(maps.dL, maps.detectable, noise, s, min_area):
+        if rims_a_spot(r, maps, lines=lines):
+            regions.append(r)
+        elif area_like(r.sel, width, None if holes is None else holes[r.win]):
+            hole = None if holes is None else holes[r.win]
+            regions += [t for t in without_lines(r, hair, hole) if t.sel.sum() >= min_area]
     more, sn = size_aware_regions(
         maps.dL,
         maps.detectable,
@@ -178,6 +179,28 @@ def detect(
     patches, mask_small = build_patches(regions, maps, geo, min_area)
     limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
     return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
+
+
+def without_lines(region: Region, hair: float, holes: np.ndarray | None = None) -> list[Region]:
+    """The region less the lines attached to it (a hair or ink stroke touching a patch): parts
+    narrower than a hair's width plus a pixel go (morphological opening); what stays is the area.
+    ``holes`` (the region's window): unmeasured pixels the opening sees through."""
+    r = math.ceil(0.5 * hair) + 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    inside = region.sel if holes is None else region.sel | holes
+    padded = np.pad(inside.astype(np.uint8), r + 1)
+    opened = cv2.morphologyEx(padded, cv2.MORPH_OPEN, disc)[r + 1 : -(r + 1), r + 1 : -(r + 1)] > 0
+    if opened.all() or not opened.any():
+        return [region] if opened.any() else []
+    rows, cols = region.win
+    out = []
+    for part in regions_of(opened & region.sel):
+        win = (
+            slice(rows.start + part.win[0].start, rows.start + part.win[0].stop),
+            slice(cols.start + part.win[1].start, cols.start + part.win[1].stop),
+        )
+        out.append(Region(win, part.sel))
+    return out
 
 
 def fringe_of(region: Region, near_lines: np.ndarray, share: float = FRINGE_SHARE) -> bool:
