@@ -217,6 +217,7 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
 
 MATCH_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0)  # px (analysis size): blurs tried on the sharper photo
 MATCH_GAIN = 0.2  # a blur is used when it lowers the photos' robust difference by at least 20 %
+MATCH_WINDOW = 384  # px a side: the window in the middle of the overlap where the blur is judged
 
 
 def _log_luma(lin: np.ndarray) -> np.ndarray:
@@ -224,23 +225,37 @@ def _log_luma(lin: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(y, 1e-4)).astype(np.float32)
 
 
+def _probe_window(valid: np.ndarray) -> tuple[slice, slice]:
+    """A window of at most MATCH_WINDOW px a side in the middle of the overlap."""
+    ys, xs = np.nonzero(valid[:: max(1, valid.shape[0] // 256), :: max(1, valid.shape[1] // 256)])
+    fy = max(1, valid.shape[0] // 256)
+    fx = max(1, valid.shape[1] // 256)
+    cy, cx = int(np.median(ys)) * fy, int(np.median(xs)) * fx
+    half = MATCH_WINDOW // 2
+    y0 = max(0, min(cy - half, valid.shape[0] - MATCH_WINDOW))
+    x0 = max(0, min(cx - half, valid.shape[1] - MATCH_WINDOW))
+    return slice(y0, y0 + MATCH_WINDOW), slice(x0, x0 + MATCH_WINDOW)
+
+
 def match_resolution(ref: np.ndarray, later: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both photos at the coarser one's resolution: the sharper one blurred to match.
 
     A photo taken from farther away (an overview warped onto a close-up) holds none of the fine
     texture of the other; the texture alone then reads as ΔL* noise at the scale of a small patch.
-    The blur (Gaussian, MATCH_SIGMAS) of either photo that best matches the other is used when it
-    lowers the robust spread of their log-luminance difference by MATCH_GAIN; same-resolution
-    photos keep their own detail.
+    The blur (Gaussian, MATCH_SIGMAS) of either photo that best matches the other, judged in a
+    window in the middle of the overlap, is used when it lowers the robust spread of their
+    log-luminance difference by MATCH_GAIN; same-resolution photos keep their own detail.
     """
     if valid.sum() < 500:
         return ref, later
-    a, b = _log_luma(ref), _log_luma(later)
-    step = max(1, int(np.sqrt(valid.sum() / 60_000)))
-    sub = valid[::step, ::step]
+    win = _probe_window(valid)
+    inside = valid[win]
+    if inside.sum() < 500:
+        return ref, later
+    a, b = _log_luma(ref[win]), _log_luma(later[win])
 
     def spread(x: np.ndarray, y: np.ndarray) -> float:
-        d = (x - y)[::step, ::step][sub]
+        d = (x - y)[inside][::3]  # an even subsample: medians of ~50 000 values are plenty
         return float(np.median(np.abs(d - np.median(d))))
 
     base = spread(a, b)
