@@ -116,12 +116,13 @@ def test_the_sharper_photo_is_blurred_to_the_coarser_ones_resolution() -> None:
     ref = np.clip(0.4 + texture, 0.01, 1)[..., None].repeat(3, axis=2)
     coarse = cv2.GaussianBlur(ref, (0, 0), 2.0)
     valid = np.ones((SIDE, SIDE), bool)
-    a, b = match_resolution(ref, coarse, valid)
+    a, b, info = match_resolution(ref, coarse, valid)
     assert b is coarse and not np.array_equal(a, ref)
+    assert info is not None and info["blurred"] == "reference" and 1.0 <= float(info["sigma_px"]) <= 3.0
     assert np.abs(a - b).mean() < 0.5 * np.abs(ref - coarse).mean()
     brighter = ref + np.float32(0.001)
-    same_a, same_b = match_resolution(ref, brighter, valid)
-    assert same_a is ref and same_b is brighter  # photos of one resolution keep their detail
+    same_a, same_b, none = match_resolution(ref, brighter, valid)
+    assert same_a is ref and same_b is brighter and none is None  # one resolution keeps its detail
 
 
 def test_a_hair_touching_a_patch_is_cut_off_it() -> None:
@@ -134,3 +135,16 @@ def test_a_hair_touching_a_patch_is_cut_off_it() -> None:
         kept[p.win] |= p.sel
     assert len(parts) == 1 and not kept[:, 60:].any()
     assert kept[_disc(12, (40, 40), 120)].all()  # the area itself stays
+
+
+def test_the_resolution_match_is_reported_with_the_normalisation() -> None:
+    from skintrack.core.change import compare_aligned
+
+    rng = np.random.default_rng(6)
+    texture = cv2.GaussianBlur(rng.normal(0, 0.05, (SIDE, SIDE)).astype(np.float32), (0, 0), 0.8)
+    ref = np.clip(0.4 + texture, 0.01, 1)[..., None].repeat(3, axis=2)
+    coarse = cv2.GaussianBlur(ref, (0, 0), 2.0)
+    result = compare_aligned(ref, coarse, np.ones((SIDE, SIDE), bool))
+    assert result.to_json()["normalisation"]["resolution_match"]["blurred"] == "reference"
+    same = compare_aligned(ref, ref.copy(), np.ones((SIDE, SIDE), bool))
+    assert same.to_json()["normalisation"]["resolution_match"] is None

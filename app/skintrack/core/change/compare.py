@@ -123,6 +123,7 @@ def compare_aligned(
     control_info = control_summary(maps, norm, pair.control, geo)
     result = assemble(frame, geo, s, norm, maps, found, cov, notes, control_info)
     result.refinement = refinement
+    result.normalisation["resolution_match"] = pair.resolution_match
     return result
 
 

@@ -82,6 +82,7 @@ class Pair:
     roi: np.ndarray | None
     control: np.ndarray | None
     card: np.ndarray | None
+    resolution_match: dict[str, object] | None = None  # which photo was blurred, and how much
 
 
 @dataclass
@@ -203,7 +204,7 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
     valid = down_mask(frame.valid, size, strict=True)
     er = max(1, round(1.5 * settings.smoothing_sigma) + 1)
     valid = cv2.erode(valid.astype(np.uint8), np.ones((2 * er + 1, 2 * er + 1), np.uint8)) > 0
-    ref_lin, later_lin = match_resolution(ref_lin, later_lin, valid)
+    ref_lin, later_lin, matched = match_resolution(ref_lin, later_lin, valid)
     card = frame.card.mask if frame.card is not None else None
     return Pair(
         ref=ref_lin,
@@ -212,6 +213,7 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
         roi=None if frame.roi is None else down_mask(frame.roi, size, strict=False),
         control=None if frame.control is None else down_mask(frame.control, size, strict=False) & valid,
         card=None if card is None else down_mask(card, size, strict=False),
+        resolution_match=matched,
     )
 
 
@@ -237,7 +239,9 @@ def _probe_window(valid: np.ndarray) -> tuple[slice, slice]:
     return slice(y0, y0 + MATCH_WINDOW), slice(x0, x0 + MATCH_WINDOW)
 
 
-def match_resolution(ref: np.ndarray, later: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def match_resolution(
+    ref: np.ndarray, later: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict[str, object] | None]:
     """Both photos at the coarser one's resolution: the sharper one blurred to match.
 
     A photo taken from farther away (an overview warped onto a close-up) holds none of the fine
@@ -245,13 +249,14 @@ def match_resolution(ref: np.ndarray, later: np.ndarray, valid: np.ndarray) -> t
     The blur (Gaussian, MATCH_SIGMAS) of either photo that best matches the other, judged in a
     window in the middle of the overlap, is used when it lowers the robust spread of their
     log-luminance difference by MATCH_GAIN; same-resolution photos keep their own detail.
+    Returns both photos and, when one was blurred, {"blurred": "reference" | "later", "sigma_px"}.
     """
     if valid.sum() < 500:
-        return ref, later
+        return ref, later, None
     win = _probe_window(valid)
     inside = valid[win]
     if inside.sum() < 500:
-        return ref, later
+        return ref, later, None
     a, b = _log_luma(ref[win]), _log_luma(later[win])
 
     def spread(x: np.ndarray, y: np.ndarray) -> float:
@@ -270,10 +275,11 @@ def match_resolution(ref: np.ndarray, later: np.ndarray, valid: np.ndarray) -> t
                 best = (value, sigma, which)
     value, sigma, which = best
     if not which or value > (1.0 - MATCH_GAIN) * base:
-        return ref, later
+        return ref, later, None
+    info: dict[str, object] = {"blurred": "reference" if which == "ref" else "later", "sigma_px": sigma}
     if which == "ref":
-        return cv2.GaussianBlur(ref, (0, 0), sigma), later
-    return ref, cv2.GaussianBlur(later, (0, 0), sigma)
+        return cv2.GaussianBlur(ref, (0, 0), sigma), later, info
+    return ref, cv2.GaussianBlur(later, (0, 0), sigma), info
 
 
 def find_unreliable(
