@@ -19,6 +19,7 @@ from skintrack.demo import synth
 FINGERPRINTS = {
     "change-2": "8db46bc09710290c",
     "change-3": "b7e09948dc34c3b6",
+    "change-4": "87bc02218ca7705b",
 }
 
 

@@ -183,3 +183,27 @@ def test_goal(case: Case, tmp_path: Path) -> None:
         assert s.false_alarm <= scoring.FALSE_ALARM_GOAL
     else:
         assert s.iou is not None and s.iou >= scoring.IOU_GOAL[darkening.delta_L]
+
+
+# pairs of the benchmark on a named real photo, each a phenomenon that once defeated the engine
+PHOTO_CASES = [
+    # hair redrawn in the later shot beside the reference's hair: bands along hair are no "rim of a spot"
+    pytest.param("hair-moved", 1, ("brown", -8.0), 0.04, id="hair-moved-photo1-brown-8-r0.04"),
+    # pen strokes in the later shot only, on hairy skin
+    pytest.param("pen-marks", 4, ("brown", -8.0), 0.02, id="pen-marks-photo4-brown-8-r0.02"),
+    # an overview at 0.4x warped onto a close-up: compared at the coarser photo's resolution
+    pytest.param("overview-0.4x", 5, ("brown", -3.0), 0.04, id="overview-photo5-brown-3-r0.04"),
+]
+
+
+@needs_real
+@pytest.mark.parametrize(("variant", "photo", "change", "radius"), PHOTO_CASES)
+def test_goal_on_photo(
+    variant: str, photo: int, change: tuple[str, float], radius: float, tmp_path: Path
+) -> None:
+    darkening = synth.Darkening(change[1], change[0])
+    pair = variants.build(sources.real_scene(photo), variants.VARIANTS[variant], darkening, radius)
+    s = scoring.score(pair, tmp_path, use_card=False)
+    print(f"\n{pair.name}: {scoring.format_score(s)}")
+    assert s.aligned, s.message
+    assert s.iou is not None and s.iou >= scoring.IOU_GOAL[darkening.delta_L]

@@ -41,6 +41,7 @@ class Normalised:
     card_info: dict[str, Any] | None = None
     tone: ToneMapping | None = None
     model_after: IlluminationModel | None = None  # the field refitted after the tone mapping
+    tone_support: np.ndarray | None = None  # (H, W) later colours inside the tone mapping's fitted range
 
     def describe(self) -> dict[str, Any]:
         """What normalisation was used (the result's ``normalisation``)."""
@@ -320,8 +321,10 @@ def by_model(
     later = model.apply(pair.later)
     tone = after = None
     if settings.tone_mapping:
-        tone = fit_tone(pair.ref, later, pair.valid & unreliable.skin, unreliable.usable)
+        tone = fit_tone(pair.ref, later, skin, unreliable.usable)
+    support = None
     if tone is not None:
+        support = tone.supported(later)
         later = tone.apply(later)
         after = fit_field(pair.ref, later, skin, unreliable.usable, degree)
         later = after.apply(later)
@@ -336,4 +339,6 @@ def by_model(
         "is NOT measurable (mean ΔL* of the frame is ~0 by construction): add a control patch "
         "or a calibration card to measure it"
     )
-    return Normalised("model", pair.ref, later, model=model, tone=tone, model_after=after)
+    return Normalised(
+        "model", pair.ref, later, model=model, tone=tone, model_after=after, tone_support=support
+    )

@@ -34,6 +34,7 @@ from skintrack.core.change.pixels import resize
 from skintrack.core.change.prepare import (
     Frame,
     Geometry,
+    all3,
     analysis_geometry,
     find_unreliable,
     prepare_frame,
@@ -52,6 +53,8 @@ from skintrack.core.thin_structures import default_width
 
 SPOT_CONTRAST_L = 10.0  # L* below the skin's median: a pigmented spot in the reference
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
+FRINGE_SHARE = 0.8  # share of a region along left-out hair or ink that makes it their fringe
+MIN_TONE_SUPPORT = 0.5  # share of a faint (size-aware) patch inside the tone mapping's fitted colours
 
 
 @dataclass
@@ -104,22 +107,41 @@ def compare_aligned(
         maps = fill_under_lines(maps, thin & pair.valid, float(default_width((geo.h, geo.w))))
     found = Findings(mask_small=np.zeros(maps.dL.shape, np.uint8))
     if maps.n_compared >= MIN_COMPARED_PX:
-        found = detect(maps, geo, s, notes, unreliable.thin | unreliable.specular)
+        found = detect(
+            maps,
+            geo,
+            s,
+            notes,
+            unreliable.thin | unreliable.specular,
+            norm.tone_support,
+            unreliable.specular | all3(unreliable.clipped),
+            unreliable.thin,
+        )
     else:
         notes.append("too few comparable pixels: no measurement")
     cov = coverage(pair, unreliable, maps.compared, maps.censored, found.mask_small > 0)
     control_info = control_summary(maps, norm, pair.control, geo)
     result = assemble(frame, geo, s, norm, maps, found, cov, notes, control_info)
     result.refinement = refinement
+    result.normalisation["resolution_match"] = pair.resolution_match
     return result
 
 
 def detect(
-    maps: DeltaMaps, geo: Geometry, s: ChangeSettings, notes: list[str], fillable: np.ndarray | None = None
+    maps: DeltaMaps,
+    geo: Geometry,
+    s: ChangeSettings,
+    notes: list[str],
+    fillable: np.ndarray | None = None,
+    tone_support: np.ndarray | None = None,
+    holes: np.ndarray | None = None,
+    lines: np.ndarray | None = None,
 ) -> Findings:
     """Noise, then patches: per-pixel (threshold with hysteresis) and size-aware (several scales).
 
-    ``fillable``: left-out pixels (hair, glints) a patch may close over.
+    ``fillable``: left-out pixels (hair, glints) a patch may close over. ``tone_support``: pixels
+    whose colour the tone mapping was fitted on; a size-aware patch (fainter than the per-pixel
+    threshold) must lie mostly inside it, as its limit comes from the noise of fitted skin.
     """
     sidx = maps.sample()
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
@@ -127,11 +149,13 @@ def detect(
     hair = float(default_width((geo.h, geo.w)))
     halo = round(1.5 * float(s.smoothing_sigma))
     width = 0.5 * hair + halo  # a line (hair, ink) smoothed: the half-width a patch must exceed
-    regions = [
-        r
-        for r in find_regions(maps.dL, maps.detectable, noise, s, min_area)
-        if area_like(r.sel, width) or rims_a_spot(r, maps)
-    ]
+    regions = []
+    for r in find_regions(maps.dL, maps.detectable, noise, s, min_area):
+        if rims_a_spot(r, maps, lines=lines):
+            regions.append(r)
+        elif area_like(r.sel, width, None if holes is None else holes[r.win]):
+            hole = None if holes is None else holes[r.win]
+            regions += [t for t in without_lines(r, hair, hole) if t.sel.sum() >= min_area]
     more, sn = size_aware_regions(
         maps.dL,
         maps.detectable,
@@ -142,9 +166,14 @@ def detect(
         _taken(regions, maps.dL.shape),
         width,
         noise.threshold,
-        lambda region: rims_a_spot(region, maps),
+        lambda region: rims_a_spot(region, maps, lines=lines),
     )
+    if tone_support is not None:
+        more = [r for r in more if float(tone_support[r.win][r.sel].mean()) >= MIN_TONE_SUPPORT]
     regions += more
+    if lines is not None and lines.any() and regions:
+        near = cv2.distanceTransform((~lines).view(np.uint8), cv2.DIST_L2, 3) <= width
+        regions = [r for r in regions if not fringe_of(r, near)]
     gap = hair + 2.0 * halo
     if fillable is not None and regions:
         regions = regions_of(fill_thin_gaps(_taken(regions, maps.dL.shape), fillable, gap))
@@ -153,14 +182,60 @@ def detect(
     return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
 
 
-def rims_a_spot(region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L) -> bool:
+def without_lines(region: Region, hair: float, holes: np.ndarray | None = None) -> list[Region]:
+    """The region less the lines attached to it (a hair or ink stroke touching a patch): parts
+    narrower than a hair's width plus a pixel go (morphological opening); what stays is the area.
+    ``holes`` (the region's window): unmeasured pixels the opening sees through."""
+    r = math.ceil(0.5 * hair) + 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    inside = region.sel if holes is None else region.sel | holes
+    padded = np.pad(inside.astype(np.uint8), r + 1)
+    opened = cv2.morphologyEx(padded, cv2.MORPH_OPEN, disc)[r + 1 : -(r + 1), r + 1 : -(r + 1)] > 0
+    if opened.all() or not opened.any():
+        return [region] if opened.any() else []
+    rows, cols = region.win
+    out = []
+    for part in regions_of(opened & region.sel):
+        win = (
+            slice(rows.start + part.win[0].start, rows.start + part.win[0].stop),
+            slice(cols.start + part.win[1].start, cols.start + part.win[1].stop),
+        )
+        out.append(Region(win, part.sel))
+    return out
+
+
+def fringe_of(region: Region, near_lines: np.ndarray, share: float = FRINGE_SHARE) -> bool:
+    """True when ``share`` of the region lies within a line's half-width of hair or ink left out
+    (``near_lines``): the antialiased edge of a hair that lies differently, not an area of skin."""
+    return float(near_lines[region.win][region.sel].mean()) >= share
+
+
+def rims_a_spot(
+    region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L, lines: np.ndarray | None = None
+) -> bool:
     """A narrow band along the rim of a spot that was already dark in the earlier photo: a pigmented
     spot growing. Hair and ink lines lie anywhere; a growth ring hugs a spot (a quarter of its inner
-    and outer border is ``contrast_L`` darker than the skin's median in the reference)."""
+    and outer border is ``contrast_L`` darker than the skin around it in the reference).
+
+    The skin around is the median over a window three times the region's size: the frame's own
+    shading (one side of a limb darker) must not make every band in the shade "rim a spot". Hair
+    and ink (``lines``) are not spots.
+    """
     sel = region.sel.astype(np.uint8)
     border = (cv2.dilate(sel, np.ones((5, 5), np.uint8)) > 0) & ~region.sel
+    if lines is not None:
+        border &= ~lines[region.win]
     ref_l = maps.ref_lab[..., 0]
-    skin = float(np.nanmedian(ref_l[maps.compared])) if maps.compared.any() else 0.0
+    rows, cols = region.win
+    ph, pw = rows.stop - rows.start, cols.stop - cols.start
+    around = (
+        slice(max(0, rows.start - ph), rows.stop + ph),
+        slice(max(0, cols.start - pw), cols.stop + pw),
+    )
+    local = ref_l[around][maps.compared[around]]
+    if not len(local):
+        return False
+    skin = float(np.median(local))
     near = ref_l[region.win][border]
     return bool(len(near)) and float(np.mean(near <= skin - contrast_L)) >= 0.25
 

@@ -117,10 +117,15 @@ def measure_scale_noise(
     return ScaleNoise(areas, noise, floor, float(settings.noise_k))
 
 
-def area_like(sel: np.ndarray, half_width: float) -> bool:
+def area_like(sel: np.ndarray, half_width: float, holes: np.ndarray | None = None) -> bool:
     """True when a quarter of ``sel`` lies deeper than ``half_width`` px inside it: an area, not
-    lines (a streak along a hair or an ink line is nowhere that deep)."""
-    padded = np.pad(sel.astype(np.uint8), 1)
+    lines (a streak along a hair or an ink line is nowhere that deep).
+
+    ``holes`` (same shape): pixels whose colour was not measured (glints, clipped skin); depth is
+    measured through them, so a patch they perforate is still an area.
+    """
+    inside = sel if holes is None else sel | holes
+    padded = np.pad(inside.astype(np.uint8), 1)
     dt = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
     return bool((dt[sel] >= half_width).sum() >= AREA_CORE * sel.sum())
 

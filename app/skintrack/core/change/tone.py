@@ -49,6 +49,16 @@ class ToneMapping:
             out[..., c] = enc[..., c] + _terms(u, c, self.cross) @ self.coefficients[c].astype(np.float32)
         return srgb_to_linear_fast(out)
 
+    def supported(self, lin: np.ndarray) -> np.ndarray:
+        """(H, W) bool: the later photo's colour (linear RGB, before :meth:`apply`) lies inside the
+        range the mapping was fitted on. Outside it the mapping is held constant, an extrapolation
+        whose error the unchanged skin never measured."""
+        if self.low is None or self.high is None:
+            return np.ones(lin.shape[:2], bool)
+        u = linear_to_srgb_fast(lin) - self.centre.astype(np.float32)
+        inside = (u >= self.low.astype(np.float32)) & (u <= self.high.astype(np.float32))
+        return inside[..., 0] & inside[..., 1] & inside[..., 2]
+
     def describe(self) -> dict[str, object]:
         """For the result's ``normalisation``: what was fitted and how much it helped."""
         return {

@@ -29,6 +29,8 @@ FIELD_TIPS = {
     "ita": "Skin-tone class from the ITA° (very light to dark), before and after.",
     "de": "Overall colour difference (CIEDE2000); about 1 is just noticeable side by side.",
     "noise": "Spread of ΔL* on unchanged skin: changes within about three times this are not meaningful.",
+    "limit": "The faintest even darkening a patch of each size would show: larger patches are measured "
+    "more precisely, so fainter changes of them are seen.",
     "calibration": "How the colours were matched: card = printed card, control = unchanged skin patch, "
     "model = lighting model (cannot see an even darkening of the whole area).",
 }
@@ -57,6 +59,36 @@ def ita_before_after(change: Any) -> tuple[float | None, float | None, str, str]
     cb = getattr(change, "ref_ita_class", None) or (ita_class(before) if before is not None else DASH)
     ca = getattr(change, "later_ita_class", None) or (ita_class(after) if after is not None else DASH)
     return before, after, str(cb), str(ca)
+
+
+def limit_area_text(key: str) -> str | None:
+    """A detection-limit key ("1 cm2", "0.25 cm2", "1 %") as a patch in words: "a 1.0 cm² patch"."""
+    number, _, unit = key.strip().partition(" ")
+    try:
+        value = float(number)
+    except ValueError:
+        return None
+    if unit == "cm2":
+        return f"a {formatting.area(value * 100.0)} patch"
+    if unit == "%":
+        return f"a patch of {formatting.number(value, 1 if value < 1 else 0)} % of the watched area"
+    return None
+
+
+def detection_limit_lines(change: Any) -> list[str]:
+    """ "a 1 cm² patch darker by 1.2 L* would be seen", one per area of the stored detection limits
+    (a ChangeResult or its stored JSON); areas with no limit (too small or too large) are left out."""
+    limits = change.get("detection_limit_L") if isinstance(change, dict) else None
+    if limits is None and not isinstance(change, dict):
+        limits = getattr(change, "detection_limit_L", None)
+    lines = []
+    for key, value in (limits or {}).items():
+        size = limit_area_text(str(key))
+        if value is None or size is None:
+            continue
+        depth = formatting.number(abs(float(value)), 1, signed=False)
+        lines.append(f"{size} darker by {depth} L* would be seen")
+    return lines
 
 
 def alignment_text(a: AlignmentInfo) -> str:
@@ -95,6 +127,7 @@ class MetricsPanel(QWidget):
             ("area", "Darkened area"),
             ("patches", "Patches"),
             ("noise", "Noise (ΔL*)"),
+            ("limit", "Would be seen"),
             ("calibration", "Calibration"),
             ("alignment", "Alignment"),
         ):
@@ -152,7 +185,7 @@ class MetricsPanel(QWidget):
             self.reading.setText(
                 "No measurement: the photos could not be aligned." if not alignment.ok else DASH
             )
-            for key in ("patch_dL", "dL", "db", "dita", "ita", "de", "area", "patches", "noise"):
+            for key in ("patch_dL", "dL", "db", "dita", "ita", "de", "area", "patches", "noise", "limit"):
                 f[key].setText(DASH)
             return
         text = reading(change, threshold_l=threshold_l, noise_k=noise_k)
@@ -176,6 +209,7 @@ class MetricsPanel(QWidget):
         f["area"].setText(area)
         f["patches"].setText(str(len(getattr(change, "patches", []) or [])))
         f["noise"].setText(_num(getattr(change, "noise_delta_L", None), "L*", signed=False, decimals=2))
+        f["limit"].setText("\n".join(detection_limit_lines(change)) or DASH)
 
     def show_patch(self, patch: Any) -> None:
         p = self.patch_fields
