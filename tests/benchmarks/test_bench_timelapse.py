@@ -25,11 +25,11 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
-from skintrack.services.settings import load_settings
 
 from skintrack.core import align
 from skintrack.export.mp4 import count_frames
 from skintrack.library import AlignmentRecord, Library, MeasurementRecord
+from skintrack.library.settings import load_settings
 from skintrack.services.pipeline import measurement_version
 
 pytestmark = pytest.mark.benchmark

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from skintrack.services import formatting
+from skintrack.core import formatting
 
 NONE = "—"
 
