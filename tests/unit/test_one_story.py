@@ -7,9 +7,9 @@ import io
 from pathlib import Path
 
 from skintrack.core.reading import patch_delta_l, reading
-from skintrack.export.chart import trend_series
 from skintrack.export.data import to_csv
 from skintrack.export.plan import plan_for_region
+from skintrack.export.trend_series import trend_series
 from support.export_library import make_library
 
 

@@ -125,7 +125,7 @@ def test_compare_gives_the_same_numbers_as_the_stored_measurement(analysed, phot
 
 
 def test_trend_chart_series_shows_the_stored_area(analysed) -> None:
-    from skintrack.export.chart import trend_series
+    from skintrack.export.trend_series import trend_series
 
     m = _stored(analysed)
     with Library.open(analysed["root"], create=False) as lib:

@@ -14,7 +14,8 @@ import pytest
 
 from skintrack.cli import main
 from skintrack.core.quality import CheckResult, QualityReport, QualityThresholds
-from skintrack.export.chart import trend_figure, trend_series
+from skintrack.export.chart import trend_figure
+from skintrack.export.trend_series import trend_series
 from skintrack.library import Library, MeasurementRecord, RepeatNoiseRecord
 from skintrack.library.quality_store import qualities_for_region, save_quality
 from skintrack.library.settings import load_settings, save_settings

@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from skintrack.export.chart import trend_figure, trend_series
+from skintrack.export.chart import trend_figure
+from skintrack.export.trend_series import trend_series
 from skintrack.library import Library
 from skintrack.library.models import MeasurementRecord
 

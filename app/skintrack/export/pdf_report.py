@@ -152,7 +152,8 @@ def _table(data: Sequence[Sequence[str | Flowable]], widths: list[float], *, hea
 
 def _trend_png(lib: Library, region_id: int) -> bytes | None:
     """The trend chart from export.chart as PNG bytes, or None when it cannot be drawn."""
-    from skintrack.export.chart import trend_figure, trend_series  # matplotlib: only when a PDF is made
+    from skintrack.export.chart import trend_figure  # matplotlib: only when a PDF is made
+    from skintrack.export.trend_series import trend_series
 
     try:
         fig = trend_figure(trend_series(lib, region_id), "L", figsize=(7.4, 3.1), dpi=150)

@@ -11,9 +11,12 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from skintrack.core.quality import QualityReport, QualityThresholds
 from skintrack.library.db import Library, dt_from_text, dt_to_text, now
+
+if TYPE_CHECKING:  # the checks themselves load only where a stored quality is read
+    from skintrack.core.quality import QualityReport, QualityThresholds
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def save_quality(
 
 
 def _row_to_stored(row: sqlite3.Row) -> StoredQuality:
+    from skintrack.core.quality import QualityReport, QualityThresholds
+
     checks = json.loads(row["checks"])
     report = QualityReport.from_record({"checks": checks, "algorithm_version": row["algorithm_version"]})
     return StoredQuality(

@@ -31,16 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.core import formatting
-from skintrack.export.chart import (
-    DARK,
-    LIGHT,
+from skintrack.export.chart import DARK, LIGHT, legend_entries, trend_figure
+from skintrack.export.trend_series import (
     METRIC_SYMBOL,
     METRIC_TITLES,
     METRIC_UNIT,
     TrendSeries,
     journal_bins,
-    legend_entries,
-    trend_figure,
     trend_series,
 )
 from skintrack.library import Library
