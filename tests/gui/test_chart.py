@@ -284,3 +284,20 @@ def test_saved_chart_carries_its_legend(chart, tmp_path: Path) -> None:
     w, _ = chart
     w.save(str(tmp_path / "t.svg"))
     assert "watched-area mean" in (tmp_path / "t.svg").read_text()
+
+
+@pytest.mark.qt_log_ignore("does not support (propagateSizeHints|raise|grabbing)")  # offscreen popups
+def test_a_short_chart_keeps_its_legend_off_the_plot(chart, qtbot) -> None:
+    """In a 640 px high window the legend must not cover the plot: it moves behind a button."""
+    chart, _ids = chart
+    chart.resize(380, 190)
+    qtbot.waitUntil(lambda: chart.legend_button.isVisible())
+    assert not chart.legend.isVisible()
+    menu = chart.show_legend_popup()
+    popup = menu.findChild(type(chart.legend), "trendLegendPopup")
+    assert popup is not None and popup.labels() == chart.legend.labels() and popup.labels()
+    menu.close()
+    chart.resize(600, 520)
+    qtbot.waitUntil(lambda: chart.legend.isVisible())
+    assert not chart.legend_button.isVisible()
+    assert not chart.canvas.geometry().intersects(chart.legend.geometry())

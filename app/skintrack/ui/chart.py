@@ -17,17 +17,19 @@ from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QCursor
+from PySide6.QtGui import QColor, QCursor, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QToolTip,
     QVBoxLayout,
     QWidget,
+    QWidgetAction,
 )
 
 from skintrack.core import formatting
@@ -45,6 +47,10 @@ from skintrack.ui import theme
 from skintrack.ui.chart_legend import ChartLegend, entry_for
 
 log = logging.getLogger(__name__)
+
+CANVAS_MIN_HEIGHT = 100  # px: the plot stays usable in a 640 px high window
+CANVAS_ROOM = 170  # px the plot keeps before the legend moves behind its button
+
 
 _DIGIT = re.compile(r"\d")
 HIT_PX = 9.0  # how close (screen px) the pointer must be to a point or a journal marker
@@ -117,6 +123,12 @@ class TrendChartWidget(QWidget):
         self.metric_combo.currentIndexChanged.connect(self._metric_changed)
         top.addWidget(self.metric_combo)
         top.addStretch(1)
+        self.legend_button = QPushButton("Legend…", self)
+        self.legend_button.setObjectName("trendLegendButton")
+        self.legend_button.setToolTip("The window is too small for the legend under the chart: show it here")
+        self.legend_button.clicked.connect(self.show_legend_popup)
+        self.legend_button.hide()
+        top.addWidget(self.legend_button)
         self.save_button = QPushButton("Save chart…", self)
         self.save_button.clicked.connect(self._save_dialog)
         top.addWidget(self.save_button)
@@ -127,7 +139,7 @@ class TrendChartWidget(QWidget):
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setParent(self)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.canvas.setMinimumHeight(220)
+        self.canvas.setMinimumHeight(CANVAS_MIN_HEIGHT)
         self.canvas.setMouseTracking(True)
         lay.addWidget(self.canvas, 1)
         self.legend = ChartLegend(self)
@@ -142,6 +154,34 @@ class TrendChartWidget(QWidget):
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
         self.canvas.mpl_connect("button_press_event", self._on_press)
         self.refresh()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """The legend goes under the chart when both fit; otherwise behind a "Legend…" button, so
+        it never covers the plot in a small window."""
+        top = self.save_button.sizeHint().height() + self.layout().spacing()
+        room = self.height() - top
+        fits = room >= CANVAS_ROOM + self.legend.heightForWidth(max(1, self.width()))
+        self.legend.setVisible(fits)
+        self.legend_button.setVisible(not fits and bool(self.legend.entries))
+
+    @Slot()
+    def show_legend_popup(self) -> QMenu:
+        """The legend in a popup under the "Legend…" button."""
+        menu = QMenu(self)
+        copy = ChartLegend(menu)
+        copy.setObjectName("trendLegendPopup")
+        copy.set_entries(self.legend.entries, self.legend.text_colour)
+        width = max(320, self.width())
+        copy.setFixedSize(width, copy.heightForWidth(width))
+        action = QWidgetAction(menu)
+        action.setDefaultWidget(copy)
+        menu.addAction(action)
+        menu.popup(self.legend_button.mapToGlobal(QPoint(0, self.legend_button.height())))
+        return menu
 
     def changeEvent(self, event: QEvent) -> None:
         """Redraw in the new colours when the app switches between light and dark."""
@@ -206,6 +246,7 @@ class TrendChartWidget(QWidget):
             handles, labels = legend_entries(self.figure)
             entries = [entry_for(h, lab) for h, lab in zip(handles, labels, strict=True)]
             self.legend.set_entries(entries, QColor(style.text))
+        self._fit_legend()
         self.canvas.draw_idle()
 
     def _on_drawn(self, _event: object) -> None:
