@@ -119,7 +119,7 @@ __all__ = [
     "warp_to_reference",
 ]
 
-ALGORITHM_VERSION = "align-3"
+ALGORITHM_VERSION = "align-2"
 
 
 def align(
