@@ -144,7 +144,8 @@ def assess_frame(
     """Quality of a live preview frame (any size; reduced to FRAME_SIDE) against a prepared reference.
 
     The card is looked for in every frame (fast); a ColorChecker only when the reference shows one,
-    since its search costs tens of milliseconds.
+    since its search costs tens of milliseconds. The search runs on the second core beside the
+    other checks.
     """
     from skintrack.core.quality_measures import resize_long
 
@@ -152,8 +153,6 @@ def assess_frame(
     finder = (
         charts.chart_name
         if reference is not None and reference.chart not in (None, "skintrack-card")
-        else None
+        else find_card
     )
-    prepared = prepare(frame)
-    prepared.chart = finder(prepared.mid) if finder is not None else find_card(prepared.mid)
-    return assess_quality(prepared, reference, thresholds)
+    return assess_quality(frame, reference, thresholds, chart_finder=finder)
