@@ -7,6 +7,7 @@ the straightforward version it replaces, within the tolerance stated in each tes
 
 from __future__ import annotations
 
+import functools
 import math
 
 import cv2
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 
 from skintrack.core import quality as q
+from skintrack.core import quality_framing as qf
 from skintrack.core import quality_measures as qm
 from skintrack.core.align import lightness
 from skintrack.core.card import render_card_rgb
@@ -161,3 +163,40 @@ def test_live_chart_is_searched_every_third_frame_and_reuse_is_stated(frame: np.
         None,
         None,
     ]
+
+
+@pytest.mark.parametrize(
+    "pose",
+    [
+        synth.Pose(shift=(60, 20)),
+        synth.Pose(shift=(-150, 80)),
+        synth.Pose(scale=1.2),
+        synth.Pose(rotation=15),
+        synth.Pose(scale=0.8, rotation=-10, shift=(40, -40)),
+    ],
+)
+def test_framing_with_the_photo_corner_threshold_matches_the_thorough_one(
+    skin: np.ndarray, frame: np.ndarray, pose: synth.Pose, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both recover the known pose (scale within 4 %, rotation within 1 degree) and agree on the
+    overlap within 0.03: guidance, not measurement; the pose is only known up to RANSAC's jitter."""
+    target = qf.FramingTarget(qm.resize_long(frame, q.SMALL_SIDE))
+    photo = qm.resize_long(synth.photograph(skin, pose, FRAME, seed=12)[0], q.SMALL_SIDE)
+    fast = target.framing(photo)
+    thorough_features = functools.partial(qf.photo_features, fast_threshold=qf.REFERENCE_FAST_THRESHOLD)
+    monkeypatch.setattr(qf, "photo_features", thorough_features)
+    thorough = target.framing(photo)
+    for found in (fast, thorough):
+        assert found.aligned
+        assert found.scale == pytest.approx(pose.scale, rel=0.04)
+        assert found.rotation_deg == pytest.approx(pose.rotation, abs=1.0)
+    assert fast.overlap == pytest.approx(thorough.overlap, abs=0.03)
+
+
+def test_a_low_contrast_photo_falls_back_to_the_thorough_corner_threshold(frame: np.ndarray) -> None:
+    flat = cv2.GaussianBlur(qm.resize_long(frame, q.SMALL_SIDE), (0, 0), 3.0)
+    grey = cv2.cvtColor(flat, cv2.COLOR_RGB2GRAY)
+    strict = qf._detector(qf.PHOTO_FAST_THRESHOLD).detect(grey)
+    assert len(strict) < qf.ORB_FEATURES // 2  # the strict threshold alone finds too few
+    kp, _ = qf.photo_features(grey)
+    assert len(kp) > len(strict)
