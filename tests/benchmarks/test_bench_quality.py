@@ -6,7 +6,9 @@ Wall-clock time is the goal; CPU time (all threads of the process) is printed be
 shared, loaded machine the wall clock mostly measures the other processes. Timed from an already
 decoded image (decoding is benchmarked in test_bench_images.py). "no ref"
 runs every check that needs no reference, including the search for Skintrack's card; "with ref"
-adds colour cast and framing against a reference prepared once, as the camera tab does.
+adds colour cast and framing against a reference prepared once, as the camera tab does. The
+camera tab searches the chart in one frame of three (services.quality.LiveChart); its row prints
+the mean beside the median, since a third of its frames include the search.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 
 from skintrack.core import quality as q
 from skintrack.demo import synth
-from skintrack.services.quality import assess_frame
+from skintrack.services.quality import LiveChart, assess_frame
 
 pytestmark = pytest.mark.benchmark
 
@@ -40,8 +42,9 @@ def _time_ms(fn: Callable[[], object], repeat: int) -> tuple[list[float], list[f
 def _report(label: str, times: tuple[list[float], list[float]], goal: float) -> None:
     wall, cpu = times
     print(
-        f"  {label:34s} wall median {statistics.median(wall):6.1f} ms (min {min(wall):6.1f})"
-        f"  cpu median {statistics.median(cpu):6.1f} ms   goal <= {goal:g} ms"
+        f"  {label:38s} wall median {statistics.median(wall):6.1f} ms (min {min(wall):6.1f},"
+        f" mean {statistics.mean(wall):6.1f})  cpu median {statistics.median(cpu):6.1f} ms"
+        f" (mean {statistics.mean(cpu):6.1f})   goal <= {goal:g} ms"
     )
 
 
@@ -66,7 +69,15 @@ def test_bench_quality() -> None:
     _report("12 MP photo, with ref", _time_ms(lambda: q.assess_quality(photo_12mp, ref_12), 7), 100)
     _report("640x480 frame, no ref", _time_ms(lambda: q.assess_quality(frame), 21), 15)
     _report(
-        "640x480 frame as the camera tab does", _time_ms(lambda: assess_frame(frame_moved, ref_frame), 21), 15
+        "640x480 frame, chart searched each frame",
+        _time_ms(lambda: assess_frame(frame_moved, ref_frame), 21),
+        15,
+    )
+    live = LiveChart()
+    _report(
+        "640x480 frame as the camera tab does",
+        _time_ms(lambda: assess_frame(frame_moved, ref_frame, live_chart=live), 21),
+        15,
     )
     _report("640x480 frame, with ref", _time_ms(lambda: q.assess_quality(frame_moved, ref_frame), 21), 15)
     _report(

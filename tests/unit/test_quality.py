@@ -289,4 +289,7 @@ def test_framing_advice_names_both_directions_the_guide_points(skin: np.ndarray,
     ref = q.prepare(clean)
     diagonal = q.assess_quality(shot(skin, seed=9, pose=synth.Pose(shift=(200, 150))), ref).checks["framing"]
     dx, dy = diagonal.details["shift"]
-    assert dx < 0 and dy < 0 and "move the camera left and up" in diagonal.advice
+    assert dx < 0 and dy < 0 and dx == pytest.approx(dy, abs=0.02)  # as far left as up: either order
+    assert (
+        "move the camera left and up" in diagonal.advice or "move the camera up and left" in diagonal.advice
+    )

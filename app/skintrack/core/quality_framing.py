@@ -11,6 +11,7 @@ which way to move the camera, not sub-pixel accuracy.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -23,6 +24,8 @@ ORB_FEATURES = 400
 RATIO = 0.8  # Lowe's ratio test
 RANSAC_PX = 3.0  # px at FRAMING_SIDE
 MIN_INLIERS = 12
+REFERENCE_FAST_THRESHOLD = 5  # FAST corner threshold for the reference (computed once: thorough)
+PHOTO_FAST_THRESHOLD = 10  # and for each photo or frame (see photo_features)
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,23 @@ def _resize_long(img: np.ndarray, side: int) -> np.ndarray:
     return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
-def _detector() -> cv2.ORB:
-    return cv2.ORB_create(ORB_FEATURES, fastThreshold=5)
+def _detector(fast_threshold: int = REFERENCE_FAST_THRESHOLD) -> cv2.ORB:
+    return cv2.ORB_create(ORB_FEATURES, fastThreshold=fast_threshold)
+
+
+def photo_features(
+    img: np.ndarray, fast_threshold: int = PHOTO_FAST_THRESHOLD
+) -> tuple[Sequence[cv2.KeyPoint], np.ndarray | None]:
+    """ORB keypoints and descriptors of a photo's feature image.
+
+    Corners are first taken at ``fast_threshold`` (fewer candidates to score: a third faster than
+    the reference's threshold and, on CLAHE-normalised skin, the same framing); an image that
+    yields too few is searched again at the reference's lower threshold.
+    """
+    kp, desc = _detector(fast_threshold).detectAndCompute(img, None)
+    if len(kp) < ORB_FEATURES // 2 and fast_threshold > REFERENCE_FAST_THRESHOLD:
+        kp, desc = _detector().detectAndCompute(img, None)
+    return kp, desc
 
 
 class FramingTarget:
@@ -84,7 +102,7 @@ class FramingTarget:
         if self.descriptors is None or len(self.keypoints) < MIN_INLIERS:
             return Framing(False, message="the reference has too little texture to compare framing")
         img = _feature_image(photo_u8, light)
-        kp, desc = _detector().detectAndCompute(img, None)
+        kp, desc = photo_features(img)
         if desc is None or len(kp) < MIN_INLIERS:
             return Framing(False, message="too little detail in the picture to compare framing")
         pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(desc, self.descriptors, k=2)

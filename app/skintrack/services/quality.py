@@ -7,6 +7,7 @@ defaults apply.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from pathlib import Path
@@ -136,15 +137,47 @@ def store_after_import(lib: Library, photo: Photo, cache: ReferenceCache) -> tup
 # --------------------------------------------------------------------------- live frames
 
 FRAME_SIDE = 480  # px: preview frames are assessed at most at this size (the framing match uses 320)
+CHART_SEARCH_EVERY = 3  # live frames: the chart is searched in one frame of this many
+
+
+class LiveChart:
+    """The chart answer for a stream of preview frames: searched in every ``every``-th frame.
+
+    The chart search is the longest single step of a frame's checks, and a chart does not come and
+    go between frames a quarter of a second apart, so the frames in between reuse the last answer;
+    their ``chart`` check says so (details ``searched``: False, ``searched_frames_ago``). One
+    instance per frame stream and reference; frames are assessed one at a time.
+    """
+
+    def __init__(self, every: int = CHART_SEARCH_EVERY) -> None:
+        self.every = max(1, every)
+        self.chart: str | None = None
+        self.frames_since_search: int | None = None  # None: not searched yet
+
+    def due(self) -> bool:
+        return self.frames_since_search is None or self.frames_since_search + 1 >= self.every
+
+    def searched(self, chart: str | None) -> None:
+        self.chart, self.frames_since_search = chart, 0
+
+    def reused(self) -> int:
+        """Count one frame that reuses the answer; how many frames ago the search ran."""
+        assert self.frames_since_search is not None
+        self.frames_since_search += 1
+        return self.frames_since_search
 
 
 def assess_frame(
-    rgb: np.ndarray, reference: Prepared | None, thresholds: QualityThresholds | None = None
+    rgb: np.ndarray,
+    reference: Prepared | None,
+    thresholds: QualityThresholds | None = None,
+    live_chart: LiveChart | None = None,
 ) -> QualityReport:
     """Quality of a live preview frame (any size; reduced to FRAME_SIDE) against a prepared reference.
 
-    The card is looked for in every frame (fast); a ColorChecker only when the reference shows one,
-    since its search costs tens of milliseconds.
+    The card is looked for (fast); a ColorChecker only when the reference shows one, since its
+    search costs tens of milliseconds. The search runs on the second core beside the other checks;
+    with ``live_chart`` only in the frames it says are due, the others reuse its last answer.
     """
     from skintrack.core.quality_measures import resize_long
 
@@ -152,8 +185,15 @@ def assess_frame(
     finder = (
         charts.chart_name
         if reference is not None and reference.chart not in (None, "skintrack-card")
-        else None
+        else find_card
     )
-    prepared = prepare(frame)
-    prepared.chart = finder(prepared.mid) if finder is not None else find_card(prepared.mid)
-    return assess_quality(prepared, reference, thresholds)
+    if live_chart is None or live_chart.due():
+        report = assess_quality(frame, reference, thresholds, chart_finder=finder)
+        if live_chart is not None:
+            live_chart.searched(report.checks["chart"].details.get("chart"))
+        return report
+    report = assess_quality(frame, reference, thresholds, chart_finder=None, chart=live_chart.chart)
+    check = report.checks["chart"]
+    details = {**check.details, "searched": False, "searched_frames_ago": live_chart.reused()}
+    report.checks["chart"] = dataclasses.replace(check, details=details)
+    return report

@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QImage
@@ -21,13 +21,18 @@ from skintrack.core.quality import Prepared, QualityReport, QualityThresholds
 from skintrack.progress import CancelToken
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
+if TYPE_CHECKING:
+    from skintrack.services.quality import LiveChart
+
 log = logging.getLogger(__name__)
 
 INTERVAL_MS = 250  # four assessments a second at most
 HOLD_SECONDS = 0.5  # auto-capture after framing and quality have passed this long
 
 
-def _assess(frame: QImage, reference: Prepared | None, thresholds: QualityThresholds) -> QualityReport:
+def _assess(
+    frame: QImage, reference: Prepared | None, thresholds: QualityThresholds, live_chart: LiveChart
+) -> QualityReport:
     """Worker: QImage -> numpy, reduced, then every check (see services.quality.assess_frame)."""
     from skintrack.services.quality import FRAME_SIDE, assess_frame
     from skintrack.ui.image_convert import qimage_to_rgb
@@ -36,7 +41,14 @@ def _assess(frame: QImage, reference: Prepared | None, thresholds: QualityThresh
         from PySide6.QtCore import Qt
 
         frame = frame.scaled(FRAME_SIDE, FRAME_SIDE, Qt.AspectRatioMode.KeepAspectRatio)
-    return assess_frame(qimage_to_rgb(frame), reference, thresholds)
+    return assess_frame(qimage_to_rgb(frame), reference, thresholds, live_chart)
+
+
+def _live_chart() -> LiveChart:
+    """A fresh chart memory for a frame stream (services imported when a monitor is made)."""
+    from skintrack.services.quality import LiveChart
+
+    return LiveChart()
 
 
 def start_detached(
@@ -82,6 +94,7 @@ class LiveQualityMonitor(QObject):
         super().__init__(parent)
         self.thresholds = thresholds or QualityThresholds()
         self.reference: Prepared | None = None
+        self.live_chart = _live_chart()
         self.enabled = True
         self._reference_path: Path | None = None
         self._reference_task: TaskHandle | None = None
@@ -102,6 +115,7 @@ class LiveQualityMonitor(QObject):
             return
         self._reference_path = path
         self.reference = None
+        self.live_chart = _live_chart()  # the chart searched afresh against the new reference
         if self._reference_task is not None:
             self._reference_task.cancel()
             self._reference_task = None
@@ -165,10 +179,10 @@ class LiveQualityMonitor(QObject):
         frame, stamp = self._pending
         self._pending = None
         self._last_start = time.monotonic()
-        reference, thresholds = self.reference, self.thresholds
+        reference, thresholds, live_chart = self.reference, self.thresholds, self.live_chart
         self._stamp = stamp
         handle = start_detached(
-            lambda _t: _assess(frame, reference, thresholds),
+            lambda _t: _assess(frame, reference, thresholds, live_chart),
             "live-quality",
             on_result=self._done,
             on_error=self._failed,
