@@ -183,7 +183,7 @@ def _progress_to_stderr() -> bool:
 def _library_dir(args: argparse.Namespace) -> Path:
     from skintrack.paths import resolve_library_dir
 
-    return resolve_library_dir(getattr(args, "library", None))
+    return resolve_library_dir(args.library)
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Library:

@@ -235,7 +235,7 @@ class CompareWindow(QMainWindow):
             self.blink_view.set_images(ref, top, ref_rect)
             self.blink_view.set_captions(f"Earlier · {la}", f"Later · {lb}")
             self.heat_view.set_images(ref, sources.get("overlay"), ref_rect)
-            self.heat_view.set_patches(getattr(data.change, "patches", []) or [])
+            self.heat_view.set_patches(data.change.patches if data.change is not None else [])
             self.heat_view.set_caption(f"Change {la} → {lb}")
 
         for m in (SWIPE, BLINK, HEATMAP):
@@ -325,7 +325,7 @@ class CompareWindow(QMainWindow):
     def _patch_clicked(self, index: int) -> None:
         if self.current is None or self.current.change is None:
             return
-        patches = getattr(self.current.change, "patches", []) or []
+        patches = self.current.change.patches if self.current.change is not None else []
         if 0 <= index < len(patches):
             self.metrics.show_patch(patches[index])
 
