@@ -95,8 +95,17 @@ class FakeSource:
             uniform_change_measurable=False,
             patches=[patch] if b > a else [],
             delta_L=d,
+            threshold_applied_L=3.0,
+            excluded_small=None,
+            _cache={},
+            _ref_input=None,
             ref_lab_mean=(62.0, 11.0, 17.0),
             later_lab_mean=(60.8, 11.2, 16.5),
+            ref_ita=None,
+            later_ita=None,
+            ref_ita_class=None,
+            later_ita_class=None,
+            detection_limit_L={},
         )
         return PairData(a, b, ra, rb, ra, rb, AlignmentInfo(True, 0.93, "features", 412, ""), change)
 

@@ -41,6 +41,11 @@ class HeatmapSource(Protocol):
     _cache: dict[str, Any]
     _ref_input: np.ndarray | None
 
+    @property
+    def delta_L(self) -> np.ndarray:
+        """ΔL* at input size."""
+        ...
+
 
 def diverging_colours(delta_L: np.ndarray, clip: float = HEATMAP_CLIP_L) -> np.ndarray:
     """RGB float32 (..., 3) 0..255 for ΔL* values: violet = darker, white = 0 (and NaN), teal = lighter."""
