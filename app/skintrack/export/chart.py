@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -251,7 +252,7 @@ def trend_figure(
     return fig
 
 
-def legend_entries(fig: Figure) -> tuple[list[Any], list[str]]:
+def legend_entries(fig: Figure) -> tuple[list[Artist], list[str]]:
     """The chart's legend handles and one-line labels, main axes first, then the area axis."""
     ax = getattr(fig, "skintrack_main_ax", None)
     if ax is None:
