@@ -6,12 +6,15 @@ without decoding files or running the pipeline, so their tests stay well under a
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
 
+from skintrack.progress import Progress
+from skintrack.services.analysis import AnalysisReport
 from skintrack.ui.compare.source import AlignmentInfo, PairData, PhotoInfo
 
 W, H = 640, 480
@@ -112,5 +115,7 @@ class FakeSource:
     def save_manual_alignment(self, a: int, b: int, alignment: object, points: list) -> None:
         self.saved.append((a, b, alignment, points))
 
-    def reanalyse(self, token: object) -> None:
-        return None
+    def reanalyse(self, token: object) -> Generator[Progress, None, AnalysisReport]:
+        """Nothing to measure in a fake library: one step, one pair analysed."""
+        yield Progress(1, 1, "measured again")
+        return AnalysisReport(analysed=1)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import Any
 
 import matplotlib.dates as mdates
+from matplotlib.axes import Axes
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
@@ -87,7 +87,7 @@ class MarginCachingLayout(ConstrainedLayoutEngine):
         super().__init__()
         self._last: tuple[object, ...] | None = None
 
-    def execute(self, fig: Any) -> None:
+    def execute(self, fig: Figure) -> None:
         key = _texts(fig)
         if key != self._last:
             super().execute(fig)
@@ -253,7 +253,7 @@ class TrendChartWidget(QWidget):
         self.drawn_region_id = self.series.region_id if self.series is not None else None
 
     # ---------------------------------------------------------------- hit testing
-    def _main_ax(self) -> Any:
+    def _main_ax(self) -> Axes | None:
         return getattr(self.figure, "skintrack_main_ax", None)
 
     def point_at(self, x: float, y: float) -> int | None:
