@@ -15,24 +15,7 @@ from skintrack.core.compare_json import COMPARE_KEYS
 from skintrack.errors import AlignmentFailedError, Cancelled
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import analysis
-
-W, H = 720, 540
-
-
-def canvas(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    cw, ch = 2 * W, 2 * H
-    lum = np.zeros((ch, cw), np.float32)
-    for sigma, amp in ((40, 14.0), (10, 8.0), (2.5, 6.0), (1.0, 4.0)):
-        f = max(1, int(sigma // 3))  # coarse noise made small and upsampled: fast
-        n = rng.standard_normal((ch // f + 2, cw // f + 2)).astype(np.float32)
-        n = cv2.GaussianBlur(n, (0, 0), sigma / f)
-        n = cv2.resize(n, (cw, ch), interpolation=cv2.INTER_CUBIC) if f > 1 else n[:ch, :cw]
-        lum += amp * n / n.std()
-    for _ in range(600):
-        cv2.circle(lum, (int(rng.uniform(0, cw)), int(rng.uniform(0, ch))), 1, -25, -1)
-    base = 150 + lum
-    return np.clip(np.stack([base, base * 0.78, base * 0.66], -1), 0, 255).astype(np.float32)
+from support.cli_photos import H, W, canvas
 
 
 def shoot(img: np.ndarray, rot: float, shift=(0.0, 0.0), darken: float = 0.0) -> np.ndarray:
