@@ -6,7 +6,6 @@ import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,27 +14,12 @@ from skintrack.core.compare_json import COMPARE_KEYS
 from skintrack.errors import AlignmentFailedError, Cancelled
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import analysis
-from support.cli_photos import H, W, canvas
+from support.cli_photos import H, W, canvas, write
+from support.cli_photos import shoot as cli_shoot
 
 
 def shoot(img: np.ndarray, rot: float, shift=(0.0, 0.0), darken: float = 0.0) -> np.ndarray:
-    cw, ch = 2 * W, 2 * H
-    th = math.radians(rot)
-    t_c = np.array([[1, 0, -(cw - 1) / 2 - shift[0]], [0, 1, -(ch - 1) / 2 - shift[1]], [0, 0, 1]])
-    r = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
-    t_p = np.array([[1, 0, (W - 1) / 2], [0, 1, (H - 1) / 2], [0, 0, 1]])
-    src = img.copy()
-    if darken:
-        yy, xx = np.mgrid[0:ch, 0:cw]
-        blob = ((xx - cw / 2) ** 2 + (yy - ch / 2) ** 2) < 60**2
-        src[blob] *= darken
-    out = cv2.warpPerspective(src, t_p @ r @ t_c, (W, H), flags=cv2.INTER_LINEAR)
-    return np.clip(out, 0, 255).astype(np.uint8)
-
-
-def write(path: Path, rgb: np.ndarray) -> Path:
-    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-    return path
+    return cli_shoot(img, rot, shift, darken, radius=60)[0]
 
 
 @pytest.fixture
