@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.core import formatting
-from skintrack.export.chart import DARK, LIGHT, legend_entries, trend_figure
+from skintrack.export.chart import DARK, LIGHT, TrendFigure, legend_entries, trend_figure
 from skintrack.export.trend_series import (
     METRIC_SYMBOL,
     METRIC_TITLES,
@@ -135,7 +135,7 @@ class TrendChartWidget(QWidget):
         lay.addLayout(top)
 
         self.layout_engine = MarginCachingLayout()
-        self.figure = Figure(figsize=(6.0, 3.2), dpi=100, layout=self.layout_engine)
+        self.figure = TrendFigure(figsize=(6.0, 3.2), dpi=100, layout=self.layout_engine)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setParent(self)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -254,7 +254,7 @@ class TrendChartWidget(QWidget):
 
     # ---------------------------------------------------------------- hit testing
     def _main_ax(self) -> Axes | None:
-        return getattr(self.figure, "skintrack_main_ax", None)
+        return self.figure.main_ax
 
     def point_at(self, x: float, y: float) -> int | None:
         """Index of the check-in point nearest to display coords (x, y), within HIT_PX."""
