@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from skintrack.library import Library
 
 if not os.environ.get("SKINTRACK_TEST_DISPLAY"):
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -28,3 +31,10 @@ def library_dir(tmp_path: Path) -> Path:
     path = tmp_path / "library"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def lib(library_dir: Path) -> Iterator[Library]:
+    """A fresh library opened in ``library_dir``, closed after the test."""
+    with Library.open(library_dir) as library:
+        yield library

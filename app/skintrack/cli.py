@@ -79,10 +79,11 @@ def _add_library_flag_to_subcommands(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     _add_library_flag_to_subcommands(parser)
+    parser.set_defaults(handler=None)  # a command group given without its subcommand has none
     args = parser.parse_args(argv)
     if args.command is None:
         return gui_main_with(args)
-    handler = getattr(args, "handler", None)
+    handler = args.handler
     if handler is None:
         parser.parse_args([args.command, "--help"])
         return EXIT_USAGE

@@ -29,6 +29,8 @@ import cv2
 import numpy as np
 import pytest
 
+from support.peak_rss import LAUNCHER, peak_mb
+
 pytestmark = pytest.mark.benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,19 +39,6 @@ RUNS = 3
 FRESH_GOAL = 4.0
 IN_PROCESS_GOAL = 2.5
 RSS_GOAL_MB = 400.0
-
-LAUNCHER = r"""
-import atexit, runpy, sys
-
-def _peak() -> None:
-    with open("/proc/self/status") as f:
-        kb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
-    print(f"VMHWM_KB {kb}", file=sys.stderr)
-
-atexit.register(_peak)
-sys.argv = ["skintrack", *sys.argv[1:]]
-runpy.run_module("skintrack", run_name="__main__")
-"""
 
 
 def phone_like_pair(folder: Path, size: tuple[int, int] = (4000, 3000)) -> tuple[Path, Path]:
@@ -97,8 +86,7 @@ def _fresh(ref: Path, later: Path, env: dict[str, str]) -> tuple[float, float, f
         check=True,
     )
     wall, cpu = time.perf_counter() - t, _children_cpu() - cpu0
-    kb = next(int(x.split()[1]) for x in out.stderr.splitlines() if x.startswith("VMHWM_KB"))
-    return wall, cpu, kb / 1024, json.loads(out.stdout)
+    return wall, cpu, peak_mb(out.stderr), json.loads(out.stdout)
 
 
 def _line(label: str, value: float, unit: str, goal: float | None = None, cpu: float | None = None) -> str:

@@ -31,6 +31,7 @@ from skintrack.export.mp4 import count_frames
 from skintrack.library import AlignmentRecord, Library, MeasurementRecord
 from skintrack.library.settings import load_settings
 from skintrack.services.pipeline import measurement_version
+from support.peak_rss import LAUNCHER, peak_mb
 
 pytestmark = pytest.mark.benchmark
 
@@ -39,19 +40,6 @@ COUNTS = [int(n) for n in os.environ.get("SKINTRACK_BENCH_TIMELAPSE", "50,200").
 SIZE = (1600, 1200)
 FLAT_RATIO = 1.15
 FLAT_SLACK_MB = 30.0
-
-LAUNCHER = r"""
-import atexit, runpy, sys
-
-def _peak() -> None:
-    with open("/proc/self/status") as f:
-        kb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
-    print(f"VMHWM_KB {kb}", file=sys.stderr)
-
-atexit.register(_peak)
-sys.argv = ["skintrack", *sys.argv[1:]]
-runpy.run_module("skintrack", run_name="__main__")
-"""
 
 
 def _canvas(size: tuple[int, int]) -> np.ndarray:
@@ -110,8 +98,7 @@ def _export(env: dict[str, str], root: Path, fmt: str, out: Path) -> tuple[float
     assert done.returncode == 0, done.stderr
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    kb = next(int(x.split()[1]) for x in done.stderr.splitlines() if x.startswith("VMHWM_KB"))
-    return wall, cpu, kb / 1024
+    return wall, cpu, peak_mb(done.stderr)
 
 
 def test_bench_timelapse_memory_is_flat(tmp_path: Path) -> None:

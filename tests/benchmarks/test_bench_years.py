@@ -30,6 +30,7 @@ from PIL import Image
 
 from skintrack.library import Library
 from skintrack.library.db import dt_to_text, sort_key
+from support.peak_rss import LAUNCHER, peak_mb
 
 pytestmark = pytest.mark.benchmark
 
@@ -40,19 +41,6 @@ LARGE = 3
 PHOTOS_GOAL_S = 0.5
 USABLE_GOAL_S = 2.0
 SWITCH_GOAL_S = 0.1
-
-LAUNCHER = r"""
-import atexit, runpy, sys
-
-def _peak() -> None:
-    with open("/proc/self/status") as f:
-        kb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
-    print(f"VMHWM_KB {kb}", file=sys.stderr)
-
-atexit.register(_peak)
-sys.argv = ["skintrack", *sys.argv[1:]]
-runpy.run_module("skintrack", run_name="__main__")
-"""
 
 
 def _small_jpeg(seed: int) -> bytes:
@@ -134,8 +122,7 @@ def _cli(env: dict[str, str], *args: str) -> tuple[float, float, float, subproce
     wall = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    kb = next((int(x.split()[1]) for x in out.stderr.splitlines() if x.startswith("VMHWM_KB")), 0)
-    return wall, cpu, kb / 1024, out
+    return wall, cpu, peak_mb(out.stderr), out
 
 
 def _folder_mb(root: Path) -> float:

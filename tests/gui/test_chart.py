@@ -100,11 +100,11 @@ def test_metric_switch(chart) -> None:
     w.metric_combo.setCurrentIndex(w.metric_combo.findData("ITA"))
     assert w.current_metric == "ITA"
     w.canvas.draw()
-    ax = w.figure.skintrack_main_ax
+    ax = w.figure.main_ax
     assert "ITA" in ax.get_ylabel()
     assert "threshold" not in gids(w)
     w.set_metric("b")
-    assert "b*" in w.figure.skintrack_main_ax.get_ylabel()
+    assert "b*" in w.figure.main_ax.get_ylabel()
 
 
 def test_click_point_emits_photo(chart, qtbot) -> None:
@@ -135,7 +135,7 @@ def test_hover_tooltip_text(chart, qtbot) -> None:
 
 def test_journal_hover(chart) -> None:
     w, _ = chart
-    ax = w.figure.skintrack_main_ax
+    ax = w.figure.main_ax
     import matplotlib.dates as mdates
 
     j = w.series.journal[0]
@@ -164,7 +164,7 @@ def test_dark_theme_chart_is_dark(chart) -> None:
     w.setPalette(theme.dark_palette())
     w.refresh()
     assert w.figure.get_facecolor()[0] < 0.3
-    assert w.figure.skintrack_main_ax.yaxis.label.get_color() != "#222222"
+    assert w.figure.main_ax.yaxis.label.get_color() != "#222222"
     w.setPalette(theme.light_palette())
     w.refresh()
     assert w.figure.get_facecolor()[0] > 0.9
@@ -173,7 +173,7 @@ def test_dark_theme_chart_is_dark(chart) -> None:
 def test_selected_checkin_marked(chart) -> None:
     w, ids = chart
     w.set_selected(ids[2])
-    lines = [ln for ln in w.figure.skintrack_main_ax.lines if ln.get_gid() == "selected"]
+    lines = [ln for ln in w.figure.main_ax.lines if ln.get_gid() == "selected"]
     assert len(lines) == 1
     import matplotlib.dates as mdates
 
@@ -196,7 +196,7 @@ def test_all_zero_area_axis_has_no_scale(qtbot, library_dir: Path, tmp_path: Pat
     qtbot.addWidget(w)
     w.resize(820, 380)
     w.canvas.draw()
-    ax2 = w.figure.skintrack_area_ax
+    ax2 = w.figure.area_ax
     assert ax2.yaxis.get_offset_text().get_text() == ""
     assert [t.get_text() for t in ax2.get_yticklabels()] == ["0"]
     lib.close()
@@ -211,10 +211,10 @@ def test_many_weekly_doses_grouped(qtbot, library_dir: Path, tmp_path: Path) -> 
     qtbot.addWidget(w)
     w.resize(820, 380)
     w.canvas.draw()
-    dose = next(ln for ln in w.figure.skintrack_main_ax.lines if ln.get_gid() == "journal-dose")
+    dose = next(ln for ln in w.figure.main_ax.lines if ln.get_gid() == "journal-dose")
     assert len(dose.get_xdata()) <= 24
     assert "per week" in dose.get_label()
-    ax = w.figure.skintrack_main_ax
+    ax = w.figure.main_ax
     px, py = ax.get_xaxis_transform().transform((dose.get_xdata()[1], 0.03))
     assert any("7 dose entries in the week of" in t for t in w.journal_at(px, py))
     lib.close()

@@ -5,50 +5,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QDialog, QMainWindow, QMenu, QWidget
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QMenu
 
 from skintrack.core import formatting
 from skintrack.library import AlignmentRecord, Library
 from skintrack.progress import run_steps
 from skintrack.ui import area_prompt
+from support.fake_windows import FakeCompare, FakeDialog, fake_dialog
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
-
-
-class FakeWindow(QDialog):
-    calls: ClassVar[list[tuple[Any, ...]]] = []
-    checkedIn = Signal(list)
-    checkinsChanged = Signal()
-    regionChanged = Signal(int)
-    analysisRequested = Signal(int)
-
-    def __init__(self, library: Any, region_id: Any, parent: QWidget | None = None, **kwargs: Any) -> None:
-        super().__init__(parent)
-        FakeWindow.calls.append((library, region_id, kwargs))
-
-
-class FakeCompare(QMainWindow):
-    calls: ClassVar[list[tuple[Any, ...]]] = []
-    manual: ClassVar[list[tuple[int, int]]] = []
-
-    def __init__(self, library: Any, region_id: int, a: int, b: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.pair = (a, b)
-        FakeCompare.calls.append((region_id, a, b))
-
-    def open_manual_alignment(self) -> None:
-        FakeCompare.manual.append(self.pair)
-
-
-def _fake(monkeypatch: pytest.MonkeyPatch, attr: str, cls: type) -> None:
-    from skintrack.ui import windows
-
-    cls.calls = []  # type: ignore[attr-defined]
-    monkeypatch.setattr(windows, attr, cls)
 
 
 def _failed_alignment(lib: Library, photo_id: int, ref_id: int) -> None:
@@ -61,7 +30,7 @@ def _failed_alignment(lib: Library, photo_id: int, ref_id: int) -> None:
 def test_second_checkin_prompts_once_to_mark_the_areas(
     qtbot: Any, helpers: Any, main_window: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake(monkeypatch, "CheckInDialog", FakeWindow)
+    fake_dialog(monkeypatch, "CheckInDialog", FakeDialog)
     win = main_window({"Arm": 1, "Marked": 2})
     marked = win.lib.region_by_name("Marked")
     square = [[[1.0, 1.0], [20.0, 1.0], [20.0, 20.0], [1.0, 20.0]]]
@@ -71,12 +40,12 @@ def test_second_checkin_prompts_once_to_mark_the_areas(
     win.ask_mark_areas = lambda region, answered: (asked.append(region.name), answered(answers.pop(0)))
     arm = win.lib.region_by_name("Arm")
     dlg = win.windows.new_checkin()
-    _fake(monkeypatch, "RegionEditor", FakeWindow)
+    fake_dialog(monkeypatch, "RegionEditor", FakeDialog)
     second = win.lib.import_file(arm.id, helpers.make_jpeg(win.lib.root.parent / "b.jpg", 90)).photo
     dlg.checkedIn.emit([second.id])
     qtbot.waitUntil(lambda: asked == ["Arm"], timeout=5000)
     assert "stays flat" in area_prompt.prompt_text(win.lib.region(arm.id))
-    assert FakeWindow.calls and FakeWindow.calls[-1][1] == arm.id  # "Mark them now" opened the editor
+    assert FakeDialog.calls and FakeDialog.calls[-1][1] == arm.id  # "Mark them now" opened the editor
     qtbot.waitUntil(lambda: win.lib.get_setting(area_prompt.setting_key(arm.id), False), timeout=5000)
     third = win.lib.import_file(arm.id, helpers.make_jpeg(win.lib.root.parent / "c.jpg", 91)).photo
     dlg.checkedIn.emit([third.id])
@@ -103,7 +72,7 @@ def test_area_prompt_box_is_not_modal_to_the_app(qtbot: Any, main_window: Any) -
 def test_not_aligned_check_in_offers_manual_alignment(
     qtbot: Any, main_window: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake(monkeypatch, "CompareWindow", FakeCompare)
+    fake_dialog(monkeypatch, "CompareWindow", FakeCompare)
     FakeCompare.manual = []
     win = main_window({"Arm": 3})
     photos = win.photo_model.photos()
@@ -118,7 +87,7 @@ def test_not_aligned_check_in_offers_manual_alignment(
     assert win.details.align_button.isVisible()
     assert win.actions_by_name["align_by_hand"].isEnabled()
     qtbot.mouseClick(win.details.align_button, Qt.MouseButton.LeftButton)
-    assert FakeCompare.calls[-1] == (win.current_region_id(), photos[0].id, photos[2].id)
+    assert FakeCompare.calls[-1][1:] == (win.current_region_id(), photos[0].id, photos[2].id)
     assert FakeCompare.manual == [(photos[0].id, photos[2].id)]
     win.select_photo(photos[1].id)
     assert not win.details.align_button.isVisible()

@@ -9,49 +9,20 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from skintrack.export.backup import BackupReport
 from skintrack.progress import Progress
 from skintrack.services import demo
 from skintrack.ui.models import PhotoRole
+from support.fake_windows import FakeCompare, FakeDialog, fake_dialog
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
-
-
-class FakeDialog(QDialog):
-    calls: ClassVar[list[tuple[Any, ...]]] = []
-    checkedIn = Signal(list)
-    checkinsChanged = Signal()
-    regionChanged = Signal(int)
-    analysisRequested = Signal(int)
-
-    def __init__(self, library: Any, region_id: Any, parent: QWidget | None = None, **kwargs: Any) -> None:
-        super().__init__(parent)
-        self.setObjectName("fakeDialog")
-        FakeDialog.calls.append((library, region_id, kwargs))
-
-
-class FakeCompare(QMainWindow):
-    calls: ClassVar[list[tuple[Any, ...]]] = []
-
-    def __init__(self, library: Any, region_id: int, a: int, b: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("fakeCompare")
-        FakeCompare.calls.append((library, region_id, a, b))
-
-
-def fake_dialog(monkeypatch: pytest.MonkeyPatch, attr: str, cls: type) -> None:
-    """The main window opens ``cls`` where it would open its real ``attr`` dialog."""
-    from skintrack.ui import windows
-
-    cls.calls = []  # type: ignore[attr-defined]
-    monkeypatch.setattr(windows, attr, cls)
 
 
 def messages(win: Any) -> list[tuple[str, str]]:
@@ -459,7 +430,7 @@ def test_configure_application_sets_identity(qtbot: Any) -> None:
 def test_emits_cannot_exhaust_true(qtbot: Any) -> None:
     """PySide6 6.12 on Python 3.11 drops a reference to True on every emit(); after the start-up
     workaround no number of emits can bring True's count to zero (elsewhere there is no leak)."""
-    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtCore import QObject
 
     from skintrack.ui.pyside_fix import affected
 
@@ -550,7 +521,6 @@ def test_failed_alignment_is_explained(qtbot: Any, main_window: Any) -> None:
 def test_checked_in_signal_selects_the_new_photo(
     qtbot: Any, helpers: Any, main_window: Any, monkeypatch: Any
 ) -> None:
-    from PySide6.QtCore import Signal
 
     class SignallingDialog(FakeDialog):
         checkedIn = Signal(list)
@@ -569,7 +539,6 @@ def test_checked_in_signal_selects_the_new_photo(
 
 
 def test_region_editor_requests_analysis(qtbot: Any, main_window: Any, monkeypatch: Any) -> None:
-    from PySide6.QtCore import Signal
 
     from skintrack.services import analysis
 

@@ -17,6 +17,7 @@ ALIGNED = AlignmentInfo(True, 0.9, "features", 300, "")
 
 
 def _change(**extra: object) -> SimpleNamespace:
+    """The fields of a ChangeResult the panel reads, without its pixel arrays."""
     base = dict(
         calibration="model",
         darkened_fraction=0.0,
@@ -31,6 +32,11 @@ def _change(**extra: object) -> SimpleNamespace:
         patches=[],
         ref_lab_mean=(62.0, 11.0, 17.0),
         later_lab_mean=(62.0, 11.0, 17.0),
+        ref_ita=None,
+        later_ita=None,
+        ref_ita_class=None,
+        later_ita_class=None,
+        detection_limit_L={},
     )
     base.update(extra)
     return SimpleNamespace(**base)

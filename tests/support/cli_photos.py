@@ -43,9 +43,10 @@ def canvas(seed: int) -> np.ndarray:
 
 
 def shoot(
-    img: np.ndarray, rot: float, shift=(0.0, 0.0), darken: float = 0.0
+    img: np.ndarray, rot: float, shift=(0.0, 0.0), darken: float = 0.0, radius: int = 70
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A photo of the canvas and the canvas -> photo homography."""
+    """A photo of the canvas (a disc of ``radius`` canvas px in the middle darkened by ``darken``)
+    and the canvas -> photo homography."""
     cw, ch = 2 * W, 2 * H
     th = math.radians(rot)
     t_c = np.array([[1, 0, -(cw - 1) / 2 - shift[0]], [0, 1, -(ch - 1) / 2 - shift[1]], [0, 0, 1]])
@@ -54,7 +55,7 @@ def shoot(
     src = img.copy()
     if darken:
         yy, xx = np.mgrid[0:ch, 0:cw]
-        src[((xx - cw / 2) ** 2 + (yy - ch / 2) ** 2) < 70**2] *= darken
+        src[((xx - cw / 2) ** 2 + (yy - ch / 2) ** 2) < radius**2] *= darken
     h = t_p @ r @ t_c
     out = cv2.warpPerspective(src, h, (W, H), flags=cv2.INTER_LINEAR)
     return np.clip(out, 0, 255).astype(np.uint8), h

@@ -6,12 +6,15 @@ without decoding files or running the pipeline, so their tests stay well under a
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import cv2
 import numpy as np
 
+from skintrack.progress import Progress
+from skintrack.services.analysis import AnalysisReport
 from skintrack.ui.compare.source import AlignmentInfo, PairData, PhotoInfo
 
 W, H = 640, 480
@@ -95,13 +98,24 @@ class FakeSource:
             uniform_change_measurable=False,
             patches=[patch] if b > a else [],
             delta_L=d,
+            threshold_applied_L=3.0,
+            excluded_small=None,
+            _cache={},
+            _ref_input=None,
             ref_lab_mean=(62.0, 11.0, 17.0),
             later_lab_mean=(60.8, 11.2, 16.5),
+            ref_ita=None,
+            later_ita=None,
+            ref_ita_class=None,
+            later_ita_class=None,
+            detection_limit_L={},
         )
         return PairData(a, b, ra, rb, ra, rb, AlignmentInfo(True, 0.93, "features", 412, ""), change)
 
     def save_manual_alignment(self, a: int, b: int, alignment: object, points: list) -> None:
         self.saved.append((a, b, alignment, points))
 
-    def reanalyse(self, token: object) -> None:
-        return None
+    def reanalyse(self, token: object) -> Generator[Progress, None, AnalysisReport]:
+        """Nothing to measure in a fake library: one step, one pair analysed."""
+        yield Progress(1, 1, "measured again")
+        return AnalysisReport(analysed=1)

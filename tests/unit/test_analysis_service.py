@@ -6,7 +6,6 @@ import math
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,44 +14,12 @@ from skintrack.core.compare_json import COMPARE_KEYS
 from skintrack.errors import AlignmentFailedError, Cancelled
 from skintrack.progress import CancelToken, Progress
 from skintrack.services import analysis
-
-W, H = 720, 540
-
-
-def canvas(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    cw, ch = 2 * W, 2 * H
-    lum = np.zeros((ch, cw), np.float32)
-    for sigma, amp in ((40, 14.0), (10, 8.0), (2.5, 6.0), (1.0, 4.0)):
-        f = max(1, int(sigma // 3))  # coarse noise made small and upsampled: fast
-        n = rng.standard_normal((ch // f + 2, cw // f + 2)).astype(np.float32)
-        n = cv2.GaussianBlur(n, (0, 0), sigma / f)
-        n = cv2.resize(n, (cw, ch), interpolation=cv2.INTER_CUBIC) if f > 1 else n[:ch, :cw]
-        lum += amp * n / n.std()
-    for _ in range(600):
-        cv2.circle(lum, (int(rng.uniform(0, cw)), int(rng.uniform(0, ch))), 1, -25, -1)
-    base = 150 + lum
-    return np.clip(np.stack([base, base * 0.78, base * 0.66], -1), 0, 255).astype(np.float32)
+from support.cli_photos import H, W, canvas, write
+from support.cli_photos import shoot as cli_shoot
 
 
 def shoot(img: np.ndarray, rot: float, shift=(0.0, 0.0), darken: float = 0.0) -> np.ndarray:
-    cw, ch = 2 * W, 2 * H
-    th = math.radians(rot)
-    t_c = np.array([[1, 0, -(cw - 1) / 2 - shift[0]], [0, 1, -(ch - 1) / 2 - shift[1]], [0, 0, 1]])
-    r = np.array([[math.cos(th), -math.sin(th), 0], [math.sin(th), math.cos(th), 0], [0, 0, 1]])
-    t_p = np.array([[1, 0, (W - 1) / 2], [0, 1, (H - 1) / 2], [0, 0, 1]])
-    src = img.copy()
-    if darken:
-        yy, xx = np.mgrid[0:ch, 0:cw]
-        blob = ((xx - cw / 2) ** 2 + (yy - ch / 2) ** 2) < 60**2
-        src[blob] *= darken
-    out = cv2.warpPerspective(src, t_p @ r @ t_c, (W, H), flags=cv2.INTER_LINEAR)
-    return np.clip(out, 0, 255).astype(np.uint8)
-
-
-def write(path: Path, rgb: np.ndarray) -> Path:
-    cv2.imwrite(str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-    return path
+    return cli_shoot(img, rot, shift, darken, radius=60)[0]
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from skintrack.errors import Cancelled
 from skintrack.library import Library
@@ -16,18 +15,7 @@ from skintrack.progress import CancelToken, Progress, rescaled, run_steps
 from skintrack.services import analysis, checkin, demo
 from skintrack.services.checkin import CheckInItem, JournalLine, check_in
 from skintrack.services.regions import AreaMasks, RegionEdit, save_region_edit
-
-
-def make_jpeg(path: Path, seed: int = 0) -> Path:
-    rgb = (np.random.default_rng(seed).random((48, 64, 3)) * 255).astype(np.uint8)
-    Image.fromarray(rgb).save(path, quality=90)
-    return path
-
-
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
+from support.library_photos import make_jpeg
 
 
 def _no_analysis(monkeypatch: pytest.MonkeyPatch, calls: list[int]) -> None:

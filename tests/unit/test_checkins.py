@@ -7,30 +7,17 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from skintrack.errors import UsageError
 from skintrack.library import Library
 from skintrack.library import schema as schema_mod
 from skintrack.progress import run_steps
 from skintrack.services.checkin import CheckInItem, check_in, run_import
+from support.library_photos import make_jpeg
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "libraries"
 CHECKIN_VERSION = schema_mod.MIGRATIONS.index(schema_mod._v6_checkins) + 1
-
-
-def make_jpeg(path: Path, seed: int = 0) -> Path:
-    rgb = (np.random.default_rng(seed).random((48, 64, 3)) * 255).astype(np.uint8)
-    Image.fromarray(rgb).save(path, quality=90)
-    return path
-
-
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
 
 
 def test_a_photo_imported_alone_is_a_check_in_of_its_own(lib: Library, tmp_path: Path) -> None:

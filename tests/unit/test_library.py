@@ -41,12 +41,6 @@ def files_under(root: Path) -> set[str]:
     return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()}
 
 
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
-
-
 # ---------------------------------------------------------------- open / schema
 def test_open_creates_wal_database_with_foreign_keys(library_dir: Path) -> None:
     with Library.open(library_dir) as lib:

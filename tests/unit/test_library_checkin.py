@@ -30,12 +30,6 @@ def drive(job) -> tuple[list[Progress], ImportReport]:
             return steps, stop.value
 
 
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
-
-
 def test_import_files_reports_each_file_and_keeps_going(lib: Library, tmp_path: Path) -> None:
     region = lib.add_region("Arm")
     good = [make_jpeg(tmp_path / f"{i}.jpg", i) for i in range(3)]

@@ -9,25 +9,11 @@ import sys
 import threading
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from skintrack.errors import LibraryError
 from skintrack.library import Library
-
-
-def make_jpeg(path: Path, seed: int = 0, size: tuple[int, int] = (64, 48)) -> Path:
-    rgb = (np.random.default_rng(seed).random((size[1], size[0], 3)) * 255).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rgb).save(path, quality=90)
-    return path
-
-
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
+from support.library_photos import make_jpeg
 
 
 # ---------------------------------------------------------------- check / repair

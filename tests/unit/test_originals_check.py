@@ -5,25 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image
 
 from skintrack.library import Library, originals_check
 from skintrack.library.originals_check import quick_check_originals
-
-
-def make_jpeg(path: Path, seed: int) -> Path:
-    rgb = (np.random.default_rng(seed).random((48, 64, 3)) * 255).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rgb).save(path, quality=90)
-    return path
-
-
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
+from support.library_photos import make_jpeg
 
 
 @pytest.fixture

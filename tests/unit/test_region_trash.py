@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import pytest
-from PIL import Image
-
 from skintrack.library import Library
 from skintrack.services.regions import empty_trash, trash_region, unarchive_region
-
-
-def make_jpeg(path: Path, seed: int) -> Path:
-    rgb = (np.random.default_rng(seed).random((48, 64, 3)) * 255).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(rgb).save(path, quality=90)
-    return path
-
-
-@pytest.fixture
-def lib(library_dir: Path):
-    with Library.open(library_dir) as library:
-        yield library
+from support.library_photos import make_jpeg
 
 
 def _region(lib: Library, tmp_path: Path, name: str, n: int, seed: int = 0) -> int:

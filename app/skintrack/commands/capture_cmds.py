@@ -60,7 +60,7 @@ def _thresholds(args: argparse.Namespace) -> QualityThresholds:
     from skintrack.paths import resolve_library_dir
     from skintrack.services.quality import thresholds_for
 
-    root = resolve_library_dir(getattr(args, "library", None))
+    root = resolve_library_dir(args.library)
     if not (root / DB_NAME).exists():
         return QualityThresholds()
     with Library.open(root, create=False) as lib:

@@ -15,16 +15,26 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from skintrack.core.dates import date_problem
 from skintrack.errors import EXIT_USAGE
 from skintrack.library import JournalEntry, Library, Photo, RegionSummary
 
+_When = TypeVar("_When", date, datetime)
+
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?)?([+-]\d{2}:?\d{2}|Z)?$")
 
 
 # ---------------------------------------------------------------- parsing helpers
+def _plausible(text: str, when: _When) -> _When:
+    """``when`` parsed from ``text``, unless no photo can have that date (see ``date_problem``)."""
+    problem = date_problem(when)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
+    return when
+
+
 def parse_when(text: str) -> datetime:
     """``YYYY-MM-DD[THH:MM[:SS]][+HH:MM]`` -> datetime (naive unless an offset is given)."""
     value = text.strip()
@@ -34,10 +44,7 @@ def parse_when(text: str) -> datetime:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: {exc}") from exc
-    problem = date_problem(when)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
-    return when
+    return _plausible(text, when)
 
 
 def parse_day(text: str) -> date:
@@ -46,10 +53,7 @@ def parse_day(text: str) -> date:
         day = date.fromisoformat(text.strip())
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}: use YYYY-MM-DD") from exc
-    problem = date_problem(day)
-    if problem is not None:
-        raise argparse.ArgumentTypeError(f"invalid date {text!r}: {problem}")
-    return day
+    return _plausible(text, day)
 
 
 def _positive_int(text: str) -> int:
@@ -179,7 +183,7 @@ def _progress_to_stderr() -> bool:
 def _library_dir(args: argparse.Namespace) -> Path:
     from skintrack.paths import resolve_library_dir
 
-    return resolve_library_dir(getattr(args, "library", None))
+    return resolve_library_dir(args.library)
 
 
 def _open(args: argparse.Namespace, *, create: bool) -> Library:

@@ -116,7 +116,7 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from skintrack.export.restore import restore_library
 
-    target = getattr(args, "library", None)
+    target = args.library
     if not target:
         raise UsageError("restore needs --library DIR (the folder to restore into)")
     report = _drive(restore_library(args.archive, Path(target), force=args.force, keep_old=args.keep_old))

@@ -167,7 +167,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- demo
 def _demo(args: argparse.Namespace) -> int:
-    raw = getattr(args, "library", None)
+    raw = args.library
     if not raw:
         raise UsageError("demo needs a target folder: skintrack demo --library DIR")
     root = Path(raw).expanduser()

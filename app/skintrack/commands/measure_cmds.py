@@ -156,7 +156,7 @@ def _settings(args: argparse.Namespace) -> ChangeSettings:
     from skintrack.library.settings import defaults, load_settings
     from skintrack.paths import resolve_library_dir
 
-    root = resolve_library_dir(getattr(args, "library", None))
+    root = resolve_library_dir(args.library)
     if not (root / DB_NAME).is_file():
         return defaults()
     with Library.open(root, create=False) as lib:
@@ -261,7 +261,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from skintrack.services.analysis import analyze_region
     from skintrack.services.repeat_noise import region_summary
 
-    with Library.open(resolve_library_dir(getattr(args, "library", None)), create=False) as lib:
+    with Library.open(resolve_library_dir(args.library), create=False) as lib:
         region = lib.region_by_name(args.region)
         shown: list[str] = []
 

@@ -9,7 +9,7 @@ be compared (clipped, specular, hair...) is hatched, so "no colour" never reads 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -30,12 +30,21 @@ _RGB = np.array([c for _, c in STOPS], np.float32)
 
 
 class HeatmapSource(Protocol):
-    """What the heatmap reads from a ``ChangeResult``."""
+    """What the heatmap reads from a ``ChangeResult``: the full-size ΔL* map only when it is cached
+    (the small one is enough for a picture), the input reference photo as the default base."""
 
     mask: np.ndarray
     delta_L_small: np.ndarray
+    excluded_small: np.ndarray | None
     threshold_applied_L: float
     patches: list
+    _cache: dict[str, Any]
+    _ref_input: np.ndarray | None
+
+    @property
+    def delta_L(self) -> np.ndarray:
+        """ΔL* at input size."""
+        ...
 
 
 def diverging_colours(delta_L: np.ndarray, clip: float = HEATMAP_CLIP_L) -> np.ndarray:
@@ -70,7 +79,7 @@ def hatch_lines(shape: tuple[int, int], spacing: int | None = None) -> np.ndarra
 
 def excluded_at(result: HeatmapSource, size: tuple[int, int]) -> np.ndarray | None:
     """The result's left-out pixels of the watched area at ``size`` (w, h), or None when there are none."""
-    small = getattr(result, "excluded_small", None)
+    small = result.excluded_small
     if small is None or not np.any(small):
         return None
     return cv2.resize(np.asarray(small, np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
@@ -102,7 +111,7 @@ def overlay_of(result: HeatmapSource, clip: float = HEATMAP_CLIP_L) -> np.ndarra
 
 
 def _threshold(result: HeatmapSource) -> float:
-    return max(float(getattr(result, "threshold_applied_L", 0.0) or 3.0), 1e-3)
+    return max(float(result.threshold_applied_L or 3.0), 1e-3)
 
 
 def _colour_table(clip: float) -> np.ndarray:
@@ -131,7 +140,7 @@ def heatmap_image(
     bh, bw = base.shape[:2]
     grey = cv2.cvtColor(np.ascontiguousarray(base[..., :3]), cv2.COLOR_RGB2GRAY)
     grey = cv2.cvtColor(cv2.convertScaleAbs(grey, alpha=0.7, beta=40.0), cv2.COLOR_GRAY2RGB)
-    dmap = getattr(result, "_cache", {}).get("delta_L", result.delta_L_small)
+    dmap = result._cache.get("delta_L", result.delta_L_small)
     d = (
         dmap
         if (dmap.shape[1], dmap.shape[0]) == (bw, bh)
@@ -154,7 +163,7 @@ def heatmap_image(
 def _base_uint8(result: HeatmapSource, base_rgb: np.ndarray | None) -> np.ndarray:
     in_h, in_w = result.mask.shape[:2]
     if base_rgb is None:
-        ref = getattr(result, "_ref_input", None)
+        ref = result._ref_input
         base_rgb = ref if ref is not None else np.full((in_h, in_w, 3), 0.5, np.float32)
     base = np.asarray(base_rgb)
     if base.dtype != np.uint8:

@@ -160,7 +160,7 @@ def analyse_demo_library(
             report = yield from rescaled(
                 analyze_region(lib, by_name[spec.name], token=token), done, spec.check_ins, photos
             )
-            failed += getattr(report, "failed", 0)
+            failed += report.failed
             done += spec.check_ins
     yield Progress(photos, photos, "Demo analysed")
     return {"library": str(root), "regions": [r.name for r in REGIONS], "failed": failed}

@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
@@ -30,17 +31,26 @@ from skintrack.export.trend_series import (
 )
 
 
-def _chart_axes(fig: Figure) -> tuple[Axes, Axes | None]:
+class TrendFigure(Figure):
+    """A Figure that keeps its trend chart's axes: the GUI hit-tests on ``main_ax``, and a redraw
+    for another region or metric reuses both."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.main_ax: Axes | None = None
+        self.area_ax: Axes | None = None
+
+
+def _chart_axes(fig: TrendFigure) -> tuple[Axes, Axes | None]:
     """The chart's axes, emptied of data, when ``fig`` already shows a trend chart; else new ones.
 
     Creating axes (and their ticks) costs more than drawing the data, so a figure that is redrawn
     for another region or metric keeps its axes and only its artists are replaced.
     """
-    ax: Axes | None = getattr(fig, "skintrack_main_ax", None)
-    ax2: Axes | None = getattr(fig, "skintrack_area_ax", None)
+    ax, ax2 = fig.main_ax, fig.area_ax
     if ax is None or ax not in fig.axes or (ax2 is not None and ax2 not in fig.axes):
         fig.clear()
-        fig.skintrack_area_ax = None  # type: ignore[attr-defined]
+        fig.area_ax = None
         return fig.add_subplot(), None
     for legend in list(fig.legends):
         legend.remove()
@@ -154,7 +164,7 @@ def trend_figure(
     series: TrendSeries,
     metric: str = "L",
     *,
-    fig: Figure | None = None,
+    fig: TrendFigure | None = None,
     figsize: tuple[float, float] = (8.0, 4.2),
     dpi: float = 100.0,
     title: str | None = None,
@@ -162,7 +172,7 @@ def trend_figure(
     style: ChartStyle = LIGHT,
     selected_photo_id: int | None = None,
     legend: bool = True,
-) -> Figure:
+) -> TrendFigure:
     """Draw the trend of ``metric`` ("L", "b" or "ITA"); reuses ``fig`` (cleared) when given.
 
     Plots what the reading states, the darkened patches' change, beside the watched-area mean
@@ -173,12 +183,10 @@ def trend_figure(
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {sorted(METRICS)}")
     if fig is None:
-        fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+        fig = TrendFigure(figsize=figsize, dpi=dpi, layout="constrained")
     ax, old_ax2 = _chart_axes(fig)
     fig.set_facecolor(style.face)
-    fig.skintrack_main_ax = ax  # type: ignore[attr-defined] - the GUI hit-tests on this axes
-    fig.skintrack_series = series  # type: ignore[attr-defined]
-    fig.skintrack_metric = metric  # type: ignore[attr-defined]
+    fig.main_ax = ax
     ax.set_title(title if title is not None else f"{series.region_name}: {METRIC_TITLES[metric]}", loc="left")
     ax.set_ylabel(METRICS[metric][1])
     style_axes(ax, style)
@@ -202,7 +210,7 @@ def trend_figure(
     patch_ys = series.patch_values(metric)
     ax2 = _area_axis(ax, series, xs, style, old_ax2) if show_area else None
     if ax2 is not None:
-        fig.skintrack_area_ax = ax2  # type: ignore[attr-defined]
+        fig.area_ax = ax2
     if metric == "L":
         _noise_band(ax, series, xs, style)
     _line(
@@ -251,13 +259,13 @@ def trend_figure(
     return fig
 
 
-def legend_entries(fig: Figure) -> tuple[list[Any], list[str]]:
+def legend_entries(fig: TrendFigure) -> tuple[list[Artist], list[str]]:
     """The chart's legend handles and one-line labels, main axes first, then the area axis."""
-    ax = getattr(fig, "skintrack_main_ax", None)
+    ax = fig.main_ax
     if ax is None:
         return [], []
     handles, labels = ax.get_legend_handles_labels()
-    ax2 = getattr(fig, "skintrack_area_ax", None)
+    ax2 = fig.area_ax
     if ax2 is not None and ax2.get_visible():
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + [lab.replace("\n", " ") for lab in l2]

@@ -27,6 +27,7 @@ from skintrack.core.heatmap import heatmap_image
 from skintrack.core.images import filter_exif
 from skintrack.export.plan import ExportPlan, PlannedPhoto
 from skintrack.library.db import Library
+from skintrack.library.models import Region
 from skintrack.progress import CancelToken
 
 log = logging.getLogger(__name__)
@@ -121,10 +122,10 @@ def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default()
 
 
-def crop_box(region: Any, ref_size: tuple[int, int]) -> tuple[float, float, float, float]:
+def crop_box(region: Region, ref_size: tuple[int, int]) -> tuple[float, float, float, float]:
     """(x0, y0, x1, y1) in reference pixels: the watched area plus a margin, else the whole photo."""
     w, h = ref_size
-    polys = getattr(region, "watched_area", None) or []
+    polys = region.watched_area or []
     pts = [pt for poly in polys for pt in poly]
     if len(pts) < 3:
         return 0.0, 0.0, float(w), float(h)

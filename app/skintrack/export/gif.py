@@ -15,6 +15,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import GifImagePlugin, Image
 
+from skintrack.export.frame_sink import write_frames
+
 PALETTE_SAMPLE_PIXELS = 120_000
 
 
@@ -118,11 +120,4 @@ def write_gif(out: str | Path | BinaryIO, images: Sequence[np.ndarray], frame_ms
     """
     if not images:
         raise ValueError("a GIF needs at least one frame")
-    writer = GifWriter(out, frame_ms, len(images))
-    try:
-        for img in images:
-            writer.add(img)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
+    write_frames(GifWriter(out, frame_ms, len(images)), images)

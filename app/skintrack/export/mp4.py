@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from skintrack.errors import SkintrackError
+from skintrack.export.frame_sink import write_frames
 
 GREY = 20
 _STDERR_LIMIT = 2000
@@ -136,14 +137,7 @@ def write_mp4(path: str | Path, images: Iterable[np.ndarray], frame_ms: int) -> 
     generator: frames are encoded as they come. Raises Mp4Error when ffmpeg fails or the file
     does not read back with all frames.
     """
-    writer = Mp4Writer(path, frame_ms)
-    try:
-        for img in images:
-            writer.add(img)
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.close()
+    return write_frames(Mp4Writer(path, frame_ms), images)
 
 
 def count_frames(path: Path) -> int:

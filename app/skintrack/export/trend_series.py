@@ -11,6 +11,8 @@ from typing import Any
 from skintrack.core import formatting
 from skintrack.core.reading import patch_mean, stored_thresholds
 from skintrack.library import shots
+from skintrack.library.db import Library
+from skintrack.library.models import JournalEntry
 from skintrack.library.quality_store import qualities_for_region
 from skintrack.library.settings import defaults, load_settings
 
@@ -215,19 +217,19 @@ class TrendSeries:
         return [0.0 if p.is_reference else p.area_px for p in self.points], "Darkened area (px)"
 
 
-def _journal_label(entry: Any) -> str:
+def _journal_label(entry: JournalEntry) -> str:
     parts = [str(entry.kind)]
-    if getattr(entry, "substance", ""):
+    if entry.substance:
         parts.append(str(entry.substance))
-    amount = getattr(entry, "amount", None)
+    amount = entry.amount
     if amount is not None:
-        parts.append(f"{amount:g} {getattr(entry, 'unit', '') or ''}".strip())
-    if getattr(entry, "notes", ""):
+        parts.append(f"{amount:g} {entry.unit or ''}".strip())
+    if entry.notes:
         parts.append(f"— {entry.notes}")
     return " ".join(parts)
 
 
-def trend_series(lib: Any, region_id: int) -> TrendSeries:
+def trend_series(lib: Library, region_id: int) -> TrendSeries:
     """One point per check-in against the region's reference, with journal entries in range.
 
     A check-in with several shots is measured through its best-quality shot that has a

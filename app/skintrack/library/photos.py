@@ -162,7 +162,7 @@ class PhotoRecords(LibraryCore):
             return ImportOutcome(existing, duplicate=True, repaired=repaired)
 
         when, source, date_note = resolve_taken_at(
-            taken_at, meta.taken_at, stat.st_mtime, getattr(meta, "taken_at_problem", None)
+            taken_at, meta.taken_at, stat.st_mtime, meta.taken_at_problem
         )
         had_file = self._store.path_for(sha, suffix).exists()
         repaired = self._put_original(path, sha, suffix, stat.st_size)

@@ -27,7 +27,8 @@ import numpy as np
 from skintrack.core.align import Alignment
 from skintrack.core.change import ChangeResult, ChangeSettings
 from skintrack.errors import AlignmentFailedError, InvalidInputError, LibraryError
-from skintrack.library.models import MeasurementRecord
+from skintrack.library.db import Library
+from skintrack.library.models import MeasurementRecord, Photo, Region
 from skintrack.library.settings import load_settings
 from skintrack.progress import CancelToken, Progress, rescaled
 from skintrack.services import pipeline, repeat_noise
@@ -180,7 +181,7 @@ class PhotoCache:
     stays, other photos rotate out once ``size`` are held.
     """
 
-    def __init__(self, lib: Any, photos: Sequence[Any], keep_id: int, side: int | None, size: int = 3):
+    def __init__(self, lib: Library, photos: Sequence[Photo], keep_id: int, side: int | None, size: int = 3):
         self.lib = lib
         self.by_id = {p.id: p for p in photos}
         self.keep_id = keep_id
@@ -211,7 +212,7 @@ class _Outcome:
     error: str | None = None
 
 
-def _region_reference(region: Any, photos: list[Any]) -> Any | None:
+def _region_reference(region: Region, photos: list[Photo]) -> Photo | None:
     ids = {p.id: p for p in photos}
     if region.reference_photo_id in ids:
         return ids[region.reference_photo_id]
@@ -219,7 +220,7 @@ def _region_reference(region: Any, photos: list[Any]) -> Any | None:
 
 
 def analyze_region(
-    lib: Any, region_id: int, *, token: CancelToken | None = None, force: bool = False
+    lib: Library, region_id: int, *, token: CancelToken | None = None, force: bool = False
 ) -> Generator[Progress, None, AnalysisReport]:
     """Align and measure every photo of a region; yields Progress, returns an AnalysisReport.
 
@@ -264,10 +265,10 @@ def analyze_region(
 
 
 def _analyse_pairs(
-    lib: Any,
-    region: Any,
-    photos: list[Any],
-    ref_photo: Any,
+    lib: Library,
+    region: Region,
+    photos: list[Photo],
+    ref_photo: Photo,
     floor: tuple[ChangeSettings, dict[str, Any] | None],
     token: CancelToken | None,
     force: bool,
@@ -335,8 +336,8 @@ def _in_parallel(
 
 
 def _measure_planned(
-    lib: Any,
-    region: Any,
+    lib: Library,
+    region: Region,
     region_ref_id: int,
     cache: PhotoCache,
     settings: ChangeSettings,
@@ -356,7 +357,7 @@ def _measure_planned(
     return _Outcome(item, pair, stored is not None)
 
 
-def _store(lib: Any, outcome: _Outcome, version: str, repeat: dict[str, Any] | None = None) -> str | None:
+def _store(lib: Library, outcome: _Outcome, version: str, repeat: dict[str, Any] | None = None) -> str | None:
     """Write one pair's alignment and measurement; None when measured, else why not.
 
     ``repeat`` (the region's repeat noise and the threshold floor it set) is stored with it."""
@@ -404,7 +405,7 @@ def _uint8(rgb: np.ndarray) -> np.ndarray:
     return rgb if rgb.dtype == np.uint8 else (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def _pair_alignment(lib: Any, photo_a_id: int, photo_b_id: int) -> Alignment | None:
+def _pair_alignment(lib: Library, photo_a_id: int, photo_b_id: int) -> Alignment | None:
     """The stored alignment of B onto A when the reuse rule allows it (identity for one photo)."""
     if photo_a_id == photo_b_id:
         return Alignment(True, np.eye(3), 1.0, "none", 0, "same photo")
@@ -413,7 +414,7 @@ def _pair_alignment(lib: Any, photo_a_id: int, photo_b_id: int) -> Alignment | N
 
 
 def aligned_pair(
-    lib: Any,
+    lib: Library,
     region_id: int,
     photo_a_id: int,
     photo_b_id: int,

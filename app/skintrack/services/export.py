@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from skintrack import NOT_A_DIAGNOSIS
 from skintrack.core.fsutil import (
@@ -24,6 +24,7 @@ from skintrack.core.fsutil import (
     remove_stale_temps,
     temp_path_for,
 )
+from skintrack.export.frame_sink import FrameSink
 from skintrack.export.plan import ExportPlan, check_out_path
 from skintrack.library.db import Library
 from skintrack.progress import CancelToken, Progress
@@ -56,14 +57,6 @@ def _write_contact_sheet(lib: Library, plan: ExportPlan, frames: list[Frame], tm
     fmt = "PNG" if out.suffix.lower() == ".png" else "JPEG"
     params: dict[str, Any] = {"quality": 90} if fmt == "JPEG" else {"compress_level": 6}
     Image.fromarray(sheet).save(tmp, format=fmt, **params)  # no EXIF: a composite has none
-
-
-class FrameSink(Protocol):
-    """A timelapse encoder fed one frame at a time (export.gif.GifWriter, export.mp4.Mp4Writer)."""
-
-    def add(self, image: Any) -> None: ...
-    def close(self) -> int: ...
-    def abort(self) -> None: ...
 
 
 def _open_gif(plan: ExportPlan, tmp: Path, out: Path) -> FrameSink:
@@ -146,7 +139,7 @@ def _unlink(path: Path) -> None:
         path.unlink()
 
 
-def _rendered_in_order(lib: Library, plan: ExportPlan, token: CancelToken) -> Iterator[Any]:
+def _rendered_in_order(lib: Library, plan: ExportPlan, token: CancelToken) -> Iterator[Frame]:
     """Every frame, in plan order, rendered on RENDER_THREADS threads (numpy/OpenCV release the
     GIL); at most RENDER_THREADS + 1 frames are in flight or waiting for their turn."""
     from skintrack.services.export_frames import frame_renderer
@@ -155,7 +148,7 @@ def _rendered_in_order(lib: Library, plan: ExportPlan, token: CancelToken) -> It
     renderer = frame_renderer(lib, plan, full_heatmap_ids=full)
     photos = plan.photos
     with ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="skintrack-export") as pool:
-        running: deque[Future[Any]] = deque()
+        running: deque[Future[Frame]] = deque()
         submitted = 0
         try:
             while submitted < len(photos) or running:
@@ -171,10 +164,10 @@ def _rendered_in_order(lib: Library, plan: ExportPlan, token: CancelToken) -> It
 
 
 def _render_all(
-    lib: Any, plan: ExportPlan, token: CancelToken, total: int
-) -> Generator[Progress, None, list[Any]]:
+    lib: Library, plan: ExportPlan, token: CancelToken, total: int
+) -> Generator[Progress, None, list[Frame]]:
     """Every frame as a list (the formats that lay them out together), with progress."""
-    results: list[Any] = []
+    results: list[Frame] = []
     yield Progress(0, total, f"rendering {len(plan.photos)} check-ins")
     for frame in _rendered_in_order(lib, plan, token):
         results.append(frame)
@@ -183,7 +176,7 @@ def _render_all(
 
 
 def _stream(
-    lib: Any, plan: ExportPlan, token: CancelToken, total: int, tmp: Path, out: Path
+    lib: Library, plan: ExportPlan, token: CancelToken, total: int, tmp: Path, out: Path
 ) -> Iterator[Progress]:
     """Render and encode a timelapse frame by frame: no frame is kept once the encoder has it."""
     sink = STREAMED[plan.format](plan, tmp, out)

@@ -14,13 +14,20 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from skintrack.export.plan import FORMAT_LABELS, ExportPlan, PlannedPhoto
+from skintrack.library.db import Library
 from skintrack.progress import CancelToken
+
+if TYPE_CHECKING:
+    from PIL import ImageDraw, ImageFont
+
+    from skintrack.export.frames import Frame
 
 SHEET_PREVIEW_TILES = 12  # check-ins drawn in a contact-sheet preview (the layout is the same)
 DATA_LINES = 12
@@ -55,7 +62,7 @@ def _checkins(n: int) -> str:
     return f"{n} check-in{'s' if n != 1 else ''}"
 
 
-def render_export_preview(lib: Any, plan: ExportPlan, token: CancelToken | None = None) -> ExportPreview:
+def render_export_preview(lib: Library, plan: ExportPlan, token: CancelToken | None = None) -> ExportPreview:
     """The preview of ``plan``; captions name the export's real sizes, the pixels are small."""
     token = token or CancelToken()
     size = plan.options.size
@@ -76,7 +83,7 @@ def render_export_preview(lib: Any, plan: ExportPlan, token: CancelToken | None 
 
     renderer = frame_renderer(lib, plan)
 
-    def frames(picks: list[PlannedPhoto]) -> list[Any]:
+    def frames(picks: list[PlannedPhoto]) -> list[Frame]:
         out = []
         for p in picks:
             token.raise_if_cancelled()
@@ -102,7 +109,7 @@ def render_export_preview(lib: Any, plan: ExportPlan, token: CancelToken | None 
     return ExportPreview(_zip_caption(plan), images=[first.picture], text=_zip_listing(plan, size))
 
 
-def _contact_sheet(plan: ExportPlan, shown: list[Any], size: int) -> ExportPreview:
+def _contact_sheet(plan: ExportPlan, shown: list[Frame], size: int) -> ExportPreview:
     from skintrack.export.contact_sheet import MAX_TILE, render_contact_sheet
 
     total = len(plan.photos)
@@ -122,7 +129,9 @@ def _contact_sheet(plan: ExportPlan, shown: list[Any], size: int) -> ExportPrevi
     )
 
 
-def _pdf_summary(lib: Any, plan: ExportPlan, frames: Any) -> ExportPreview:
+def _pdf_summary(
+    lib: Library, plan: ExportPlan, frames: Callable[[list[PlannedPhoto]], list[Frame]]
+) -> ExportPreview:
     """The report's facts and sections as a card, with the pair its photo page shows."""
     ref = next((p for p in plan.photos if p.is_reference), plan.photos[0])
     pair = frames([ref] if plan.photos[-1] is ref else [ref, plan.photos[-1]])
@@ -192,7 +201,9 @@ def _summary_card(title: str, lines: list[str], pictures: list[tuple[np.ndarray,
     return np.asarray(card)
 
 
-def _wrap(draw: Any, text: str, f: Any, width: int) -> list[str]:
+def _wrap(
+    draw: ImageDraw.ImageDraw, text: str, f: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int
+) -> list[str]:
     lines, line = [], ""
     for word in text.split():
         trial = f"{line} {word}".strip()

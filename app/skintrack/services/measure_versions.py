@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from skintrack.core import change as change_mod
 from skintrack.core import charts
 from skintrack.core.change import ChangeSettings
 from skintrack.core.chart_data import colorchecker_linear
+from skintrack.library.models import Region
 from skintrack.library.settings import settings_digest_basis
 
 MEASURE_VERSION = "measure-2"
@@ -44,7 +44,7 @@ def calibration_version() -> str:
     return "card-" + hashlib.sha1(json.dumps(basis, sort_keys=True).encode()).hexdigest()[:8]
 
 
-def measurement_version(settings: ChangeSettings, region: Any) -> str:
+def measurement_version(settings: ChangeSettings, region: Region) -> str:
     """Algorithm versions + a digest of everything else a measurement depends on.
 
     Covers every ChangeSettings field, the watched area and the control patch, and the card

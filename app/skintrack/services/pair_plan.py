@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -53,7 +53,7 @@ def alignment_from_record(rec: AlignmentRecord) -> Alignment:
 
 
 def alignment_record(
-    photo_id: int, reference_id: int, a: Alignment, *, manual_points: list[Any] | None = None
+    photo_id: int, reference_id: int, a: Alignment, *, manual_points: list[list[list[float]]] | None = None
 ) -> AlignmentRecord:
     """THE builder of stored alignments (automatic, or manual with the points placed by hand)."""
     h = None if a.homography is None else np.asarray(a.homography, np.float64).tolist()

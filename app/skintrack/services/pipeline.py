@@ -33,6 +33,8 @@ from skintrack.core.change import CardCalibration, ChangeResult, ChangeSettings,
 from skintrack.core.charts import ChartDetection
 from skintrack.core.compare_json import FIGURE_KEYS
 from skintrack.core.parallel import both
+from skintrack.library.db import Library
+from skintrack.library.models import Region
 from skintrack.progress import CancelToken
 from skintrack.services.measure_versions import MEASURE_VERSION, calibration_version, measurement_version
 from skintrack.services.pair_geometry import (
@@ -230,7 +232,7 @@ class Areas:
     exclude: np.ndarray | None = None
 
 
-def region_areas(lib: Any, region: Any, reference_id: int, region_reference_id: int) -> Areas:
+def region_areas(lib: Library, region: Region, reference_id: int, region_reference_id: int) -> Areas:
     """The region's areas in the geometry of photo ``reference_id``.
 
     The polygons live in region-reference pixels; for another photo they are carried over through

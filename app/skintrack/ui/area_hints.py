@@ -6,7 +6,9 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
+
+from skintrack.ui.dialogs import ask_to_discard
 
 PAINT_HINT = (
     "Paint the <b>watched area</b> (orange) where you expect change and a <b>control patch</b> "
@@ -32,18 +34,14 @@ def overlap_warning(fraction: float) -> str:
 
 def ask_discard(parent: QWidget, what: str) -> bool:
     """Modal question: discard the unsaved ``what``? (tests replace ``RegionEditor.ask_discard``)."""
-    box = QMessageBox(
-        QMessageBox.Icon.Question,
+    return ask_to_discard(
+        parent,
         "Discard changes?",
         f"Discard the unsaved {what}?",
-        QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        parent,
+        "discardChanges",
+        informative="Keep editing to go back and save them.",
+        keep="Keep editing",
     )
-    box.setObjectName("discardChanges")
-    box.setInformativeText("Keep editing to go back and save them.")
-    box.button(QMessageBox.StandardButton.Cancel).setText("Keep editing")
-    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    return box.exec() == QMessageBox.StandardButton.Discard
 
 
 def _shortcuts(standard: QKeySequence.StandardKey, keys: list[str]) -> list[QKeySequence]:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import Any
 
 import matplotlib.dates as mdates
+from matplotlib.axes import Axes
 from matplotlib.backend_bases import MouseEvent
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from skintrack.core import formatting
-from skintrack.export.chart import DARK, LIGHT, legend_entries, trend_figure
+from skintrack.export.chart import DARK, LIGHT, TrendFigure, legend_entries, trend_figure
 from skintrack.export.trend_series import (
     METRIC_SYMBOL,
     METRIC_TITLES,
@@ -87,7 +87,7 @@ class MarginCachingLayout(ConstrainedLayoutEngine):
         super().__init__()
         self._last: tuple[object, ...] | None = None
 
-    def execute(self, fig: Any) -> None:
+    def execute(self, fig: Figure) -> None:
         key = _texts(fig)
         if key != self._last:
             super().execute(fig)
@@ -135,7 +135,7 @@ class TrendChartWidget(QWidget):
         lay.addLayout(top)
 
         self.layout_engine = MarginCachingLayout()
-        self.figure = Figure(figsize=(6.0, 3.2), dpi=100, layout=self.layout_engine)
+        self.figure = TrendFigure(figsize=(6.0, 3.2), dpi=100, layout=self.layout_engine)
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setParent(self)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -253,8 +253,8 @@ class TrendChartWidget(QWidget):
         self.drawn_region_id = self.series.region_id if self.series is not None else None
 
     # ---------------------------------------------------------------- hit testing
-    def _main_ax(self) -> Any:
-        return getattr(self.figure, "skintrack_main_ax", None)
+    def _main_ax(self) -> Axes | None:
+        return self.figure.main_ax
 
     def point_at(self, x: float, y: float) -> int | None:
         """Index of the check-in point nearest to display coords (x, y), within HIT_PX."""

@@ -10,7 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from matplotlib.artist import Artist
+from matplotlib.collections import Collection
 from matplotlib.colors import to_rgba
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -46,15 +50,15 @@ def _qcolor(value: object, alpha: float | None = None) -> QColor:
     return QColor.fromRgbF(r, g, b, a if alpha is None else alpha)
 
 
-def entry_for(handle: object, label: str) -> LegendEntry:
+def entry_for(handle: Artist, label: str) -> LegendEntry:
     """A legend entry looking like the matplotlib artist ``handle``."""
-    if hasattr(handle, "get_marker") and hasattr(handle, "get_linestyle"):  # Line2D
+    if isinstance(handle, Line2D):
         style = str(handle.get_linestyle())
         line = None if style in ("None", "none", "", " ") else _DASHES.get(style, Qt.PenStyle.SolidLine)
         marker = str(handle.get_marker() or "")
         return LegendEntry(label, _qcolor(handle.get_color(), handle.get_alpha()), line,
                            "" if marker in ("None", "none", " ") else marker)  # fmt: skip
-    faces = handle.get_facecolor() if hasattr(handle, "get_facecolor") else None
+    faces = handle.get_facecolor() if isinstance(handle, (Collection, Patch)) else None
     colour = faces[0] if faces is not None and len(faces) and not isinstance(faces[0], float) else faces
     return LegendEntry(label, _qcolor(colour if colour is not None else "grey"), filled=True)
 

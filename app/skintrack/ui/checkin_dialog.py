@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -47,6 +46,7 @@ from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, 
 from skintrack.services.quality import thresholds_for
 from skintrack.ui.camera import CameraPanel, FrameSource
 from skintrack.ui.checkin_files import CheckInFiles, image_paths
+from skintrack.ui.dialogs import ask_to_discard
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
@@ -62,17 +62,13 @@ REPEAT_HINT = (
 
 def confirm_discard(parent: QWidget, count: int) -> bool:
     """Ask before the queued photos are dropped; True when the user chose to discard them."""
-    box = QMessageBox(
-        QMessageBox.Icon.Question,
+    return ask_to_discard(
+        parent,
         "Discard this check-in?",
         f"{count} photo{'s are' if count != 1 else ' is'} queued and not saved yet. "
         f"Close the check-in and discard {'them' if count != 1 else 'it'}?",
-        QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        parent,
+        "discardCheckIn",
     )
-    box.setObjectName("discardCheckIn")
-    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-    return box.exec() == QMessageBox.StandardButton.Discard
 
 
 class CheckInDialog(QDialog):

@@ -1,4 +1,4 @@
-"""The main window's small modal dialogs: add a region, change a check-in's date, restore from trash."""
+"""Small modal dialogs: add a region, change a check-in's date, restore from trash, discard unsaved work."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -22,6 +23,26 @@ from PySide6.QtWidgets import (
 
 from skintrack.core import formatting
 from skintrack.library import Photo
+
+
+def ask_to_discard(
+    parent: QWidget, title: str, text: str, object_name: str, *, informative: str = "", keep: str = ""
+) -> bool:
+    """Modal Discard / Cancel question (Cancel is the default, ``keep`` renames it); True to discard."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        title,
+        text,
+        QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        parent,
+    )
+    box.setObjectName(object_name)
+    if informative:
+        box.setInformativeText(informative)
+    if keep:
+        box.button(QMessageBox.StandardButton.Cancel).setText(keep)
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    return box.exec() == QMessageBox.StandardButton.Discard
 
 
 class NewRegion(NamedTuple):

@@ -126,7 +126,7 @@ class LibraryEdits(QObject):
     def _push(self, text: str, lib: Library, **kwargs: Any) -> None:
         self.undo_stack.push(StoredEdit(self, text, lib, **kwargs))
 
-    def _failed(self, title: str) -> object:
+    def _failed(self, title: str) -> Callable[[str], None]:
         return lambda message: self.window.show_message(title, message, warning=True)
 
     def _say(self, text: str, ms: int = 5000) -> None:

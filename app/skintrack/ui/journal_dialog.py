@@ -6,7 +6,7 @@ Shown as markers on the trend chart so a change can be lined up with what happen
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -47,6 +47,19 @@ from skintrack.ui.tasks import Job, Pool, run_task
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Date", "Kind", "Substance", "Amount", "Notes")
+
+
+class JournalValues(TypedDict):
+    """One entry as the form holds it: the keyword arguments of ``add_journal``/``update_journal``."""
+
+    at: datetime
+    kind: str
+    substance: str
+    amount: float | None
+    unit: str
+    notes: str
+
+
 KIND_TITLES = {"dose": "Dose", "sun": "Sun exposure", "medication": "Medication", "note": "Note"}
 EntryRole = int(Qt.ItemDataRole.UserRole) + 1
 
@@ -147,7 +160,7 @@ class JournalEntryDialog(QDialog):
         self.buttons = buttons
         form.addRow(buttons)
 
-    def values(self) -> dict[str, Any]:
+    def values(self) -> JournalValues:
         qdt = self.when.dateTime()
         at = datetime(
             qdt.date().year(), qdt.date().month(), qdt.date().day(), qdt.time().hour(), qdt.time().minute()
@@ -219,7 +232,7 @@ class JournalDialog(QDialog):
         self._update_buttons()
 
     # hooks tests replace to answer the sub-dialogs
-    def _run_entry_dialog(self, entry: JournalEntry | None) -> dict[str, Any] | None:
+    def _run_entry_dialog(self, entry: JournalEntry | None) -> JournalValues | None:
         dlg = JournalEntryDialog(entry, self)
         try:
             return dlg.values() if dlg.exec() == QDialog.DialogCode.Accepted else None
@@ -291,14 +304,14 @@ class JournalDialog(QDialog):
         if at > now:  # later today than now: log it as now, never in the future
             at = now.replace(second=0, microsecond=0)
         lib = self.library
-        values = {
-            "at": at,
-            "kind": entry.kind,
-            "substance": entry.substance,
-            "amount": entry.amount,
-            "unit": entry.unit,
-            "notes": entry.notes,
-        }
+        values = JournalValues(
+            at=at,
+            kind=entry.kind,
+            substance=entry.substance,
+            amount=entry.amount,
+            unit=entry.unit,
+            notes=entry.notes,
+        )
         self._write(lambda _t: lib.add_journal(**values), "duplicate journal entry")
 
     @Slot()

@@ -87,6 +87,15 @@ class LibraryMaintenance(QObject):
         self.window = window
         self.check_task: TaskHandle | None = None
 
+    def _mark_originals(self, lib: Library, report: CheckReport) -> dict[int, str] | None:
+        """Badge the originals ``report`` found missing or changed; None when another library is open now."""
+        if self.window.lib is not lib:
+            return None
+        problems = original_problems(report)
+        self.window.view.set_originals(problems)
+        self.checked.emit(report)
+        return problems
+
     # ---------------------------------------------------------------- on open
     def check_on_open(self) -> TaskHandle | None:
         """Check the originals cheaply in the background; badge and warn about missing or altered ones."""
@@ -95,11 +104,7 @@ class LibraryMaintenance(QObject):
             return None
 
         def found(report: CheckReport) -> None:
-            if win.lib is not lib:
-                return
-            problems = original_problems(report)
-            win.view.set_originals(problems)
-            self.checked.emit(report)
+            problems = self._mark_originals(lib, report)
             if problems:
                 n = len(problems)
                 win.show_message(
@@ -122,10 +127,8 @@ class LibraryMaintenance(QObject):
             return None
 
         def found(report: CheckReport) -> None:
-            if win.lib is not lib:
+            if self._mark_originals(lib, report) is None:
                 return
-            win.view.set_originals(original_problems(report))
-            self.checked.emit(report)
             text = describe_report(lib, report)
             if report.orphans and not repair:
                 if win.confirm("Check library", text + "\n\nRepair now?"):

@@ -99,7 +99,10 @@ class MainWindow(QMainWindow):
         context_menus.install(self)
         self.refresh_icons()
         self.window_state = WindowStateKeeper(
-            self, {"splitter": self.splitter, "details_splitter": self.details.splitter}, WindowState()
+            self,
+            {"splitter": self.splitter, "details_splitter": self.details.splitter},
+            WindowState(),
+            default_sizes={"splitter": self.view.use_default_sizes},
         )
         self.set_library(library)
         self.window_state.restore()

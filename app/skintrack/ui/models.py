@@ -8,6 +8,7 @@ list resets the model; a single changed row emits ``dataChanged``.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime
 from enum import IntEnum
 from typing import Any
 
@@ -55,7 +56,7 @@ class PhotoRole(IntEnum):
     ShotGroup = USER + 9  # ShotGroup: the tile's place among its check-in's shots
 
 
-def fmt_date(value: Any) -> str:
+def fmt_date(value: date | datetime | None) -> str:
     """The app's one date format (core.formatting)."""
     return formatting.day(value)
 

@@ -8,7 +8,8 @@ emptied. Every change asks first and runs in the write pool.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject
 
@@ -17,6 +18,8 @@ from skintrack.services.regions import EmptiedTrash, empty_trash, trash_region, 
 
 if TYPE_CHECKING:
     from skintrack.ui.main_window import MainWindow
+
+_T = TypeVar("_T")
 
 
 class RegionCommands(QObject):
@@ -31,8 +34,20 @@ class RegionCommands(QObject):
             return None
         return win.lib.region(region_id)
 
-    def _failed(self, title: str) -> object:
-        return lambda message: self.window.show_message(title, message, warning=True)
+    def _write(self, title: str, job: Callable[[], _T], message: Callable[[_T], str]) -> None:
+        """Run ``job`` in the write pool; then say ``message(result)`` and reload, or show the error."""
+        win = self.window
+
+        def done(result: _T) -> None:
+            win.statusBar().showMessage(message(result), 8000)
+            win.reload()
+
+        win.session.write(
+            lambda _t: job(),
+            on_result=done,
+            on_error=lambda error: win.show_message(title, error, warning=True),
+            name=title.lower(),
+        )
 
     def archive_region(self) -> None:
         win, region = self.window, self._current()
@@ -45,16 +60,10 @@ class RegionCommands(QObject):
         ):
             return
         lib = win.lib
-
-        def done(_region: Region) -> None:
-            win.statusBar().showMessage(f"Archived “{region.name}”.", 8000)
-            win.reload()
-
-        win.session.write(
-            lambda _t: lib.archive_region(region.id, True),
-            on_result=done,
-            on_error=self._failed("Archive region"),
-            name="archive region",
+        self._write(
+            "Archive region",
+            lambda: lib.archive_region(region.id, True),
+            lambda _r: f"Archived “{region.name}”.",
         )
 
     def unarchive_region(self) -> None:
@@ -62,16 +71,10 @@ class RegionCommands(QObject):
         if win.lib is None or region is None or not region.archived:
             return
         lib = win.lib
-
-        def done(_region: Region) -> None:
-            win.statusBar().showMessage(f"“{region.name}” is back among the regions.", 8000)
-            win.reload()
-
-        win.session.write(
-            lambda _t: unarchive_region(lib, region.id),
-            on_result=done,
-            on_error=self._failed("Unarchive region"),
-            name="unarchive region",
+        self._write(
+            "Unarchive region",
+            lambda: unarchive_region(lib, region.id),
+            lambda _r: f"“{region.name}” is back among the regions.",
         )
 
     def trash_region(self) -> None:
@@ -88,19 +91,10 @@ class RegionCommands(QObject):
         ):
             return
         lib = win.lib
-
-        def done(trashed: int) -> None:
-            win.statusBar().showMessage(
-                f"Moved “{region.name}” and {trashed} check-in{'s' if trashed != 1 else ''} to the trash.",
-                8000,
-            )
-            win.reload()
-
-        win.session.write(
-            lambda _t: trash_region(lib, region.id),
-            on_result=done,
-            on_error=self._failed("Move region to trash"),
-            name="trash region",
+        self._write(
+            "Move region to trash",
+            lambda: trash_region(lib, region.id),
+            lambda n: f"Moved “{region.name}” and {n} check-in{'s' if n != 1 else ''} to the trash.",
         )
 
     def empty_trash(self) -> None:
@@ -121,18 +115,12 @@ class RegionCommands(QObject):
         ):
             return
 
-        def done(emptied: EmptiedTrash) -> None:
+        def emptied_text(emptied: EmptiedTrash) -> str:
             n = len(emptied.photos)
             text = f"Deleted {n} check-in{'s' if n != 1 else ''} from the trash for good"
             if emptied.regions:
                 names = ", ".join(f"“{r.name}”" for r in emptied.regions)
                 text += f" and the region{'s' if len(emptied.regions) != 1 else ''} {names}"
-            win.statusBar().showMessage(text + ".", 8000)
-            win.reload()
+            return text + "."
 
-        win.session.write(
-            lambda _t: empty_trash(lib),
-            on_result=done,
-            on_error=self._failed("Empty trash"),
-            name="empty trash",
-        )
+        self._write("Empty trash", lambda: empty_trash(lib), emptied_text)

@@ -7,6 +7,8 @@ they are applied after the first layout pass.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QObject, QRect, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QSplitter, QWidget
@@ -44,13 +46,22 @@ def clamp_to_screen(window: QWidget) -> None:
 
 
 class WindowStateKeeper(QObject):
-    """Saves and restores one main window and its named splitters."""
+    """Saves and restores one main window and its named splitters.
 
-    def __init__(self, window: QMainWindow, splitters: dict[str, QSplitter], store: WindowState) -> None:
+    ``default_sizes`` sizes a splitter for the window it is in when nothing was saved for it."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        splitters: dict[str, QSplitter],
+        store: WindowState,
+        default_sizes: dict[str, Callable[[], None]] | None = None,
+    ) -> None:
         super().__init__(window)
         self.window = window
         self.splitters = splitters
         self.store = store
+        self.default_sizes = default_sizes or {}
         self._splitters_restored = False
 
     def last_region(self) -> int | None:
@@ -81,8 +92,8 @@ class WindowStateKeeper(QObject):
             sizes = self.store.load_int_list(key)
             if sizes and len(sizes) == splitter.count():
                 splitter.setSizes(sizes)
-            elif hasattr(splitter, "use_default_sizes"):
-                splitter.use_default_sizes()  # sized for the window it is in now
+            elif key in self.default_sizes:
+                self.default_sizes[key]()
 
     def save(self, region_id: int | None) -> None:
         self.store.save_bytes("geometry", self.window.saveGeometry())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future, TimeoutError
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QRunnable
 
@@ -18,6 +18,8 @@ from skintrack.errors import Cancelled
 from skintrack.library import Library
 from skintrack.progress import CancelToken
 from skintrack.ui.tasks import Pool, get_pool
+
+T = TypeVar("T")
 
 WRITES = frozenset(
     {
@@ -35,8 +37,8 @@ WRITES = frozenset(
 )
 
 
-class _WriteRunnable(QRunnable):
-    def __init__(self, call: Callable[[], Any], future: Future[Any]) -> None:
+class _WriteRunnable(QRunnable, Generic[T]):
+    def __init__(self, call: Callable[[], T], future: Future[T]) -> None:
         super().__init__()
         self.call = call
         self.future = future
@@ -54,14 +56,14 @@ class _WriteRunnable(QRunnable):
 POLL_S = 0.1  # how often a waiting job looks at its cancel token
 
 
-def in_write_pool(call: Callable[[], Any], token: CancelToken | None = None) -> Any:
+def in_write_pool(call: Callable[[], T], token: CancelToken | None = None) -> T:
     """Run ``call`` on the write pool's thread and wait for it (never call this on the GUI thread).
 
     A cancelled job stops waiting for a write that has not started yet (the write is dropped);
     one that has started is waited for, so nothing is left half-written. At exit the pools are
     cleared, which would otherwise leave the job waiting forever.
     """
-    future: Future[Any] = Future()
+    future: Future[T] = Future()
     get_pool(Pool.WRITE).start(_WriteRunnable(call, future))
     while True:
         try:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
-from PIL import Image, ImageCms
+from PIL import Image, ImageCms, TiffImagePlugin
 
 from skintrack.core.dates import MAX_OFFSET, date_problem
 from skintrack.core.images.limits import (
@@ -196,7 +196,7 @@ def _is_16bit_colour(im: Image.Image) -> bool:
         return False
     if ";16" in _rawmode(im):
         return True
-    bits = getattr(im, "tag_v2", {}).get(258) if im.format == "TIFF" else None
+    bits = im.tag_v2.get(258) if isinstance(im, TiffImagePlugin.TiffImageFile) else None
     return isinstance(bits, tuple) and bool(bits) and max(bits) > 8
 
 

@@ -54,12 +54,8 @@ def figure_lines(
     if data is None or not data.aligned or change is None:
         return title, ["Not aligned: no measurement is shown for these two photos."]
     depth = patch_delta_l(change)
-    area = formatting.area(
-        getattr(change, "darkened_area_mm2", None),
-        getattr(change, "darkened_area_px", None),
-        getattr(change, "darkened_fraction", None),
-    )
-    patches = len(getattr(change, "patches", []) or [])
+    area = formatting.area(change.darkened_area_mm2, change.darkened_area_px, change.darkened_fraction)
+    patches = len(change.patches)
     figures = [
         f"Darkened patches ΔL* {formatting.delta_l(depth)}" if depth is not None else "No darkened patch",
         f"watched-area mean ΔL* {formatting.delta_l(change.mean_delta_L)}",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QFrame, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from skintrack.core import formatting
+from skintrack.core.change import ChangeResult, Patch
 from skintrack.core.colour import ita_class
 from skintrack.core.reading import (
     DEFAULT_NOISE_K,
@@ -36,28 +38,24 @@ FIELD_TIPS = {
 }
 
 
-def ita_from_lab(lab: Any) -> float | None:
+def ita_from_lab(lab: Sequence[float] | None) -> float | None:
     if lab is None:
         return None
     L, _a, b = (float(v) for v in lab)
     return math.degrees(math.atan2(L - 50.0, b))
 
 
-def _num(v: Any, unit: str = "", *, signed: bool = True, decimals: int = 1) -> str:
+def _num(v: float | None, unit: str = "", *, signed: bool = True, decimals: int = 1) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return DASH
     return formatting.number(float(v), decimals, signed=signed, unit=unit)
 
 
-def ita_before_after(change: Any) -> tuple[float | None, float | None, str, str]:
-    before = getattr(change, "ref_ita", None)
-    after = getattr(change, "later_ita", None)
-    if before is None:
-        before = ita_from_lab(getattr(change, "ref_lab_mean", None))
-    if after is None:
-        after = ita_from_lab(getattr(change, "later_lab_mean", None))
-    cb = getattr(change, "ref_ita_class", None) or (ita_class(before) if before is not None else DASH)
-    ca = getattr(change, "later_ita_class", None) or (ita_class(after) if after is not None else DASH)
+def ita_before_after(change: ChangeResult) -> tuple[float | None, float | None, str, str]:
+    before = change.ref_ita if change.ref_ita is not None else ita_from_lab(change.ref_lab_mean)
+    after = change.later_ita if change.later_ita is not None else ita_from_lab(change.later_lab_mean)
+    cb = change.ref_ita_class or (ita_class(before) if before is not None else DASH)
+    ca = change.later_ita_class or (ita_class(after) if after is not None else DASH)
     return before, after, str(cb), str(ca)
 
 
@@ -75,14 +73,11 @@ def limit_area_text(key: str) -> str | None:
     return None
 
 
-def detection_limit_lines(change: Any) -> list[str]:
-    """ "a 1 cm² patch darker by 1.2 L* would be seen", one per area of the stored detection limits
-    (a ChangeResult or its stored JSON); areas with no limit (too small or too large) are left out."""
-    limits = change.get("detection_limit_L") if isinstance(change, dict) else None
-    if limits is None and not isinstance(change, dict):
-        limits = getattr(change, "detection_limit_L", None)
+def detection_limit_lines(change: ChangeResult) -> list[str]:
+    """ "a 1 cm² patch darker by 1.2 L* would be seen", one per area of the detection limits;
+    areas with no limit (too small or too large) are left out."""
     lines = []
-    for key, value in (limits or {}).items():
+    for key, value in change.detection_limit_L.items():
         size = limit_area_text(str(key))
         if value is None or size is None:
             continue
@@ -170,7 +165,7 @@ class MetricsPanel(QWidget):
 
     def set_result(
         self,
-        change: Any | None,
+        change: ChangeResult | None,
         alignment: AlignmentInfo,
         calibration: str,
         *,
@@ -194,24 +189,24 @@ class MetricsPanel(QWidget):
         f["patch_dL"].setText(_num(depth, "L*") if depth is not None else "none")
         f["dL"].setText(_num(change.mean_delta_L, "L*"))
         f["db"].setText(_num(change.mean_delta_b, "b*"))
-        f["dita"].setText(_num(getattr(change, "mean_delta_ita", None), "°"))
+        f["dita"].setText(_num(change.mean_delta_ita, "°"))
         before, after, cb, ca = ita_before_after(change)
         f["ita"].setText(f"{cb} → {ca}" + (f"  ({before:.0f}° → {after:.0f}°)" if before and after else ""))
-        f["de"].setText(_num(getattr(change, "mean_delta_e2000", None), signed=False))
-        px = int(getattr(change, "darkened_area_px", 0) or 0)
-        mm2 = getattr(change, "darkened_area_mm2", None)
-        frac = getattr(change, "darkened_fraction", None)
+        f["de"].setText(_num(change.mean_delta_e2000, signed=False))
+        px = int(change.darkened_area_px or 0)
+        mm2 = change.darkened_area_mm2
+        frac = change.darkened_fraction
         area = f"{px:,} px"
         if mm2 is not None:
             area += f"  ({format_area(mm2, px, None)})"
         elif frac is not None:
             area += f"  ({formatting.number(100 * float(frac), 2)} %)"
         f["area"].setText(area)
-        f["patches"].setText(str(len(getattr(change, "patches", []) or [])))
-        f["noise"].setText(_num(getattr(change, "noise_delta_L", None), "L*", signed=False, decimals=2))
+        f["patches"].setText(str(len(change.patches)))
+        f["noise"].setText(_num(change.noise_delta_L, "L*", signed=False, decimals=2))
         f["limit"].setText("\n".join(detection_limit_lines(change)) or DASH)
 
-    def show_patch(self, patch: Any) -> None:
+    def show_patch(self, patch: Patch | Mapping[str, Any]) -> None:
         p = self.patch_fields
         px = int(patch_value(patch, "area_px", 0) or 0)
         mm2 = patch_value(patch, "area_mm2")

@@ -300,17 +300,23 @@ class PairView(QWidget):
         return [self.left, self.right]
 
     def set_images(self, left: TileSource, right: TileSource, scene_rect: QRectF) -> None:
-        for view, attr, src in ((self.left, "left_item", left), (self.right, "right_item", right)):
-            item = getattr(self, attr)
-            if item is None:
-                item = TiledImageItem(src)
-                view.scene().addItem(item)
-                setattr(self, attr, item)
-            else:
-                item.set_source(src)
-            view.scene().setSceneRect(scene_rect)
-            view.setSceneRect(scene_rect)
+        self.left_item = self._show(self.left, self.left_item, src=left, scene_rect=scene_rect)
+        self.right_item = self._show(self.right, self.right_item, src=right, scene_rect=scene_rect)
         self._arrange()
+
+    @staticmethod
+    def _show(
+        view: ZoomView, item: TiledImageItem | None, *, src: TileSource, scene_rect: QRectF
+    ) -> TiledImageItem:
+        """``src`` in ``view``: a new item the first time, the same item with a new source after."""
+        if item is None:
+            item = TiledImageItem(src)
+            view.scene().addItem(item)
+        else:
+            item.set_source(src)
+        view.scene().setSceneRect(scene_rect)
+        view.setSceneRect(scene_rect)
+        return item
 
     def set_captions(self, left: str, right: str) -> None:
         self.left.set_caption(left)

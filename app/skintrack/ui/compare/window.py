@@ -9,12 +9,11 @@ the GUI thread only wraps the prepared pyramids into tiles.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPixmap
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 from skintrack.core.align import Alignment
 from skintrack.library import Library
 from skintrack.library.settings import load_settings
-from skintrack.progress import CancelToken
+from skintrack.progress import CancelToken, Progress
 from skintrack.services.manual_alignment import Point
 from skintrack.ui import exported_files
 from skintrack.ui.compare.export_view import ViewFacts, annotate, default_name, figure_lines
@@ -38,6 +37,9 @@ from skintrack.ui.compare.source import CompareSource, LibrarySource, PairData, 
 from skintrack.ui.compare.tiles import TileSource
 from skintrack.ui.compare.window_ui import BLINK, HEATMAP, MODE_NAMES, SIDE, SWIPE, setup_ui
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
+
+if TYPE_CHECKING:
+    from skintrack.services.analysis import AnalysisReport
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +237,7 @@ class CompareWindow(QMainWindow):
             self.blink_view.set_images(ref, top, ref_rect)
             self.blink_view.set_captions(f"Earlier · {la}", f"Later · {lb}")
             self.heat_view.set_images(ref, sources.get("overlay"), ref_rect)
-            self.heat_view.set_patches(getattr(data.change, "patches", []) or [])
+            self.heat_view.set_patches(data.change.patches if data.change is not None else [])
             self.heat_view.set_caption(f"Change {la} → {lb}")
 
         for m in (SWIPE, BLINK, HEATMAP):
@@ -325,7 +327,7 @@ class CompareWindow(QMainWindow):
     def _patch_clicked(self, index: int) -> None:
         if self.current is None or self.current.change is None:
             return
-        patches = getattr(self.current.change, "patches", []) or []
+        patches = self.current.change.patches if self.current.change is not None else []
         if 0 <= index < len(patches):
             self.metrics.show_patch(patches[index])
 
@@ -402,14 +404,11 @@ class CompareWindow(QMainWindow):
         self.busy.setVisible(True)
         self.quality_label.setText("Saving the manual alignment and measuring again…")
 
-        def job(token: CancelToken) -> Any:
+        def job(token: CancelToken) -> Generator[Progress, None, AnalysisReport]:
             source.save_manual_alignment(a, b, alignment, points)
-            out = source.reanalyse(token)
-            if inspect.isgenerator(out):
-                return (yield from out)
-            return out
+            return (yield from source.reanalyse(token))
 
-        def done(_result: Any) -> None:
+        def done(_report: AnalysisReport) -> None:
             if self._closed:
                 return
             self.invalidate(b)
