@@ -54,3 +54,10 @@ def test_a_faint_patch_on_plain_skin_is_not_judged_by_a_spot() -> None:
     dl = np.where(patch, -1.5, 0.0)
     maps = _maps(dl)
     assert not judged_by_spot(_region(patch), maps, spot_extents(maps, 50))
+
+
+def test_a_faint_patch_deep_inside_a_spot_is_measured_as_on_skin() -> None:
+    patch = np.hypot(XX - 100, YY - 100) <= 12
+    dl = np.where(patch, -1.5, 0.0)
+    maps = _maps(dl)
+    assert not judged_by_spot(_region(patch), maps, spot_extents(maps, 50))

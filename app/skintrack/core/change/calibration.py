@@ -325,9 +325,8 @@ def by_model(
         tone, guarded = guarded_tone(pair.ref, later, skin, unreliable.usable)
         if guarded:
             notes.append(
-                "a large darker area was left out of the tone-curve fit, so the curve cannot explain "
-                "it away; the rest of the skin shows the same colours"
-                + ("" if tone is not None else ", and without it no tone curve was needed")
+                "no tone curve was removed: only a large darker area made one look needed, and a "
+                "tone curve fitted there would explain that area's change away"
             )
     support = None
     if tone is not None:

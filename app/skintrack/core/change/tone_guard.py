@@ -1,13 +1,12 @@
 """Keep the tone mapping from absorbing a large darkened patch.
 
 The tone mapping is a function of colour, fitted robustly; a patch that fills a large share of
-the frame (a close-up of the watched spot) is no longer a small minority, and its darker colours
-teach the mapping "lighten these tones", which erases the patch. So after a first fit the
-coherent darkened areas of the field-corrected pair are found, the mapping is fitted again without
-them. When the refit no longer improves the match of the rest enough to be used at all, the
-mapping's gain came from the darkened area alone, and no tone mapping is used. Otherwise the
-refit is used when the rest of the skin shows the excluded colours too (it then knows those
-tones from unchanged skin, not by extrapolation), and the first fit when it does not.
+the frame (a close-up of the watched spot) is no longer a small minority, and when its colours
+are rare elsewhere (a darkened spot) they teach the mapping "lighten these tones", which erases
+the patch. So after a first fit the coherent darkened areas of the field-corrected pair are
+found and the mapping is fitted again without them: when the refit no longer improves the match
+of the rest enough to be used at all, the mapping's gain came from the darkened area alone, and
+no tone mapping is used. Otherwise the first fit stands (a real tone curve also darkens spots).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from skintrack.core.change.pixels import linear_to_srgb_fast
 from skintrack.core.change.tone import ToneMapping, fit_tone
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Y of linear sRGB
@@ -23,9 +21,6 @@ SMOOTH = 0.01  # Gaussian sigma of the blob scale, as a share of the frame's sho
 MIN_LOG_DROP = 0.035  # ln(Y) darker than the skin's median by this (~1 L* on skin) at least
 NOISE_K = 4.0  # ... and by this many robust spreads of the smoothed residual
 MIN_AREA = 0.01  # a candidate holds at least this share of the skin: smaller ones cannot steer the fit
-COLOUR_LEVELS = 16  # sRGB quantisation per channel of the colour-support histogram
-MIN_BIN = 20  # a colour is known from the rest of the skin when its bin holds this many pixels there
-MIN_SUPPORTED = 0.6  # share of the candidate's pixels whose colour the rest of the skin shows
 
 
 def darkened_candidates(ref: np.ndarray, later: np.ndarray, skin: np.ndarray) -> np.ndarray:
@@ -54,15 +49,6 @@ def darkened_candidates(ref: np.ndarray, later: np.ndarray, skin: np.ndarray) ->
     return cv2.dilate(cand.astype(np.uint8), kernel).astype(bool) & skin
 
 
-def colour_supported(later: np.ndarray, cand: np.ndarray, rest: np.ndarray) -> float:
-    """Share of ``cand`` pixels whose (quantised sRGB) colour is common on the ``rest`` of the skin."""
-    q = np.minimum((linear_to_srgb_fast(later) * COLOUR_LEVELS).astype(np.int32), COLOUR_LEVELS - 1)
-    code = (q[..., 0] * COLOUR_LEVELS + q[..., 1]) * COLOUR_LEVELS + q[..., 2]
-    counts = np.bincount(code[rest], minlength=COLOUR_LEVELS**3)
-    inside = code[cand]
-    return float((counts[inside] >= MIN_BIN).mean()) if inside.size else 0.0
-
-
 def guarded_tone(
     ref: np.ndarray, later: np.ndarray, skin: np.ndarray, usable: np.ndarray
 ) -> tuple[ToneMapping | None, bool]:
@@ -75,9 +61,6 @@ def guarded_tone(
     rest = skin & ~cand
     if not cand.any() or rest.sum() < 0.5 * skin.sum():
         return first, False
-    refit = fit_tone(ref, later, rest, usable)
-    if refit is None:
+    if fit_tone(ref, later, rest, usable) is None:
         return None, True
-    if colour_supported(later, cand, rest) < MIN_SUPPORTED:
-        return first, False
-    return refit, True
+    return first, False
