@@ -20,6 +20,7 @@ FINGERPRINTS = {
     "change-2": "8db46bc09710290c",
     "change-3": "b7e09948dc34c3b6",
     "change-4": "87bc02218ca7705b",
+    "change-5": "87bc02218ca7705b",
 }
 
 

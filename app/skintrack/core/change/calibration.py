@@ -16,7 +16,8 @@ from skintrack.core import colour
 from skintrack.core.change.pixels import as_mask, rounded
 from skintrack.core.change.result import CardCalibration
 from skintrack.core.change.settings import MIN_CONTROL_PX, ChangeSettings
-from skintrack.core.change.tone import ToneMapping, fit_tone
+from skintrack.core.change.tone import ToneMapping
+from skintrack.core.change.tone_guard import guarded_tone
 from skintrack.core.colour import ColourCorrection, IlluminationModel
 
 if TYPE_CHECKING:
@@ -321,7 +322,12 @@ def by_model(
     later = model.apply(pair.later)
     tone = after = None
     if settings.tone_mapping:
-        tone = fit_tone(pair.ref, later, skin, unreliable.usable)
+        tone, guarded = guarded_tone(pair.ref, later, skin, unreliable.usable)
+        if guarded:
+            notes.append(
+                "no tone curve was removed: only a large darker area made one look needed, and a "
+                "tone curve fitted there would explain that area's change away"
+            )
     support = None
     if tone is not None:
         support = tone.supported(later)

@@ -48,6 +48,7 @@ from skintrack.core.change.scales import (
     size_aware_regions,
 )
 from skintrack.core.change.settings import ChangeSettings
+from skintrack.core.change.spots import judged_by_spot, spot_extents
 from skintrack.core.change.thin import grown, thin_of
 from skintrack.core.thin_structures import default_width
 
@@ -170,6 +171,9 @@ def detect(
     )
     if tone_support is not None:
         more = [r for r in more if float(tone_support[r.win][r.sel].mean()) >= MIN_TONE_SUPPORT]
+    if more:
+        spots = spot_extents(maps, min_area)
+        more = [r for r in more if not judged_by_spot(r, maps, spots)]
     regions += more
     if lines is not None and lines.any() and regions:
         near = cv2.distanceTransform((~lines).view(np.uint8), cv2.DIST_L2, 3) <= width

@@ -1,0 +1,73 @@
+"""A faint change on the rim of a pigmented spot is judged with the whole spot.
+
+A spot's rim is where the lightness falls steeply from skin to pigment: a different tone curve,
+contrast, focus or a fraction of a pixel of misregistration each shift it by a little L*, on one
+side of the spot or all round. So a faint (size-aware) region that lies mostly on a spot that both
+photos show counts only when the spot as a whole, rim included, darkened too: a spot darkening
+all over passes, a crescent on one side of an unchanged spot does not. A faint region in the
+spot's deep inside (far from the steep rim) is measured as on plain skin. A strong change (above the
+per-pixel threshold: a growth ring) is never judged this way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from skintrack.core.change.detection import Region
+from skintrack.core.change.maps import DeltaMaps
+
+SPOT_CONTRAST_L = 10.0  # L* below the skin's median in both photos: a pigmented spot
+RIM_SHARE = 0.25  # the rim reaches this share of the spot's equivalent radius beyond it (>= 3 px)
+ON_SPOT = 0.5  # share of a faint region on a spot (rim included) that makes the spot its judge
+SPOT_SHARE = 0.5  # the whole spot's mean ΔL* must reach this share of the region's
+DEEP = 0.5  # the spot's deep inside: darker than the skin by this share of the spot's depth
+
+
+def spot_extents(maps: DeltaMaps, min_area: float) -> np.ndarray:
+    """(H, W) int32 labels: each spot both photos show, dilated over its rim (0: no spot)."""
+    ref_l, later_l = maps.ref_lab[..., 0], maps.later_lab[..., 0]
+    seen = maps.compared
+    if not seen.any():
+        return np.zeros(seen.shape, np.int32)
+    core = (ref_l < float(np.median(ref_l[seen])) - SPOT_CONTRAST_L) & (
+        later_l < float(np.median(later_l[seen])) - SPOT_CONTRAST_L
+    )
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    out = np.zeros(seen.shape, np.int32)
+    for i in range(1, n):
+        area = int(stats[i, cv2.CC_STAT_AREA])
+        if area < min_area:
+            continue
+        r = max(3, round(RIM_SHARE * math.sqrt(area / math.pi)))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        grown = cv2.dilate((labels == i).astype(np.uint8), kernel) > 0
+        out[grown & (out == 0)] = i
+    return out
+
+
+def judged_by_spot(region: Region, maps: DeltaMaps, spots: np.ndarray) -> bool:
+    """True when the faint ``region`` lies on a spot's rim (not its deep inside, where a faint
+    patch is measured as anywhere) and the spot's whole extent did not darken with it."""
+    on = spots[region.win][region.sel]
+    if not on.size or float(np.mean(on > 0)) < ON_SPOT:
+        return False
+    label = int(np.bincount(on[on > 0]).argmax())
+    extent = spots == label
+    ref_l = maps.ref_lab[..., 0]
+    seen = maps.compared
+    skin = (
+        float(np.median(ref_l[seen & ~extent])) if (seen & ~extent).any() else float(np.median(ref_l[seen]))
+    )
+    depth = skin - float(np.percentile(ref_l[extent], 5))
+    deep = ref_l[region.win][region.sel] < skin - DEEP * depth
+    if float(np.mean(deep)) >= 0.5:
+        return False
+    region_dl = float(np.nanmean(maps.dL[region.win][region.sel]))
+    spot_dl = maps.dL[extent]
+    spot_dl = spot_dl[np.isfinite(spot_dl)]
+    if not spot_dl.size or region_dl >= 0:
+        return False
+    return float(spot_dl.mean()) > SPOT_SHARE * region_dl
