@@ -349,3 +349,26 @@ def test_alignment_from_homography() -> None:
     assert a.ok and a.method == "manual" and np.allclose(a.homography, h / h[2, 2])
     assert not alignment_from_homography(np.diag([4.0, 4.0, 1.0]), (H, W), (H, W)).ok
     assert not alignment_from_homography(np.diag([-1.0, 1.0, 1.0]), (H, W), (H, W)).ok
+
+
+def test_sift_nearest_neighbours_match_the_brute_force_matcher_exactly() -> None:
+    from skintrack.core.align_features import _knn2
+
+    rng = np.random.default_rng(3)
+    train = rng.integers(0, 120, (700, 128)).astype(np.float32)
+    query = np.vstack([train[:200] + rng.integers(-3, 4, (200, 128)), rng.integers(0, 120, (300, 128))])
+    query = np.clip(query, 0, 255).astype(np.float32)
+    query[5] = train[7]  # an exact copy: distance 0
+    train[9] = train[8]  # a tie for the nearest: the ratio test must refuse it
+    query[6] = train[8]
+    pairs = cv2.BFMatcher(cv2.NORM_L2).knnMatch(query, train, k=2)
+    nearest, d1, d2 = _knn2(query, train, cv2.NORM_L2)
+    assert np.array_equal(d1, np.float32([p[0].distance for p in pairs]))
+    assert np.array_equal(d2, np.float32([p[1].distance for p in pairs]))
+    unique = d1 < d2
+    assert np.array_equal(nearest[unique], np.array([p[0].trainIdx for p in pairs])[unique])
+    assert d1[5] == 0 and d1[6] == d2[6]
+    # descriptors that are not whole numbers go to OpenCV's matcher
+    nearest_f, d1_f, _ = _knn2(query + 0.25, train, cv2.NORM_L2)
+    pairs_f = cv2.BFMatcher(cv2.NORM_L2).knnMatch(query + 0.25, train, k=2)
+    assert np.array_equal(nearest_f, [p[0].trainIdx for p in pairs_f])
