@@ -100,6 +100,7 @@ def _line(label: str, value: float, unit: str, goal: float | None = None, cpu: f
 
 def test_compare_cli_speed(tmp_path: Path) -> None:
     from skintrack import cli
+    from skintrack.core.align_features import clear_feature_cache
 
     ref, later = phone_like_pair(tmp_path)
     env = dict(os.environ)
@@ -116,6 +117,8 @@ def test_compare_cli_speed(tmp_path: Path) -> None:
         cv2.imread(str(later))
 
     def in_process() -> None:
+        # a fresh ``compare`` has seen neither photo: no feature of an earlier run may be reused
+        clear_feature_cache()
         with contextlib.redirect_stdout(io.StringIO()):
             assert (
                 cli.main(

@@ -372,3 +372,26 @@ def test_sift_nearest_neighbours_match_the_brute_force_matcher_exactly() -> None
     nearest_f, d1_f, _ = _knn2(query + 0.25, train, cv2.NORM_L2)
     pairs_f = cv2.BFMatcher(cv2.NORM_L2).knnMatch(query + 0.25, train, k=2)
     assert np.array_equal(nearest_f, [p[0].trainIdx for p in pairs_f])
+    assert np.array_equal(d1_f, np.float32([p[0].distance for p in pairs_f]))
+
+
+def test_features_of_an_image_seen_before_come_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    from skintrack.core import align_features
+
+    ref, mov, _ = make(11, pose(5.0, 1.0, (15, -10)))
+    first = align(ref, mov)
+    assert first.ok
+    calls: list[int] = []
+    compute = align_features._compute
+
+    def counted(name: str, img: np.ndarray, mask: np.ndarray | None) -> object:
+        calls.append(img.size)
+        return compute(name, img, mask)
+
+    monkeypatch.setattr(align_features, "_compute", counted)
+    again = align(ref, mov)  # both photos seen: nothing is detected again
+    assert calls == [] and again.ok and np.allclose(again.homography, first.homography)
+    ref_again, other, _ = make(11, pose(-4.0, 1.0, (-10, 5)))
+    assert np.array_equal(ref_again, ref)
+    assert align(ref_again, other).ok
+    assert len(calls) == 1  # the reference's features are reused, only the new photo's are computed

@@ -5,6 +5,9 @@ The first estimate that passes the sanity checks of ``core.align_checks`` seeds 
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +39,50 @@ class _Match:
     detector: str
 
 
+# features of the last few feature images: a region's reference photo is matched against every
+# other photo of the region, and its features are the same each time
+FEATURE_CACHE_SIZE = 4
+_features: OrderedDict[bytes, tuple[list[Any], np.ndarray | None]] = OrderedDict()
+_features_lock = threading.Lock()
+
+
+def clear_feature_cache() -> None:
+    """Forget every cached feature set (a benchmark timing one cold alignment)."""
+    with _features_lock:
+        _features.clear()
+
+
+def _key(name: str, img: np.ndarray, mask: np.ndarray | None) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for part in (img, mask):
+        if part is not None:
+            h.update(repr((part.shape, part.dtype.str)).encode())
+            h.update(np.ascontiguousarray(part).data)
+        h.update(b"|")
+    h.update(name.encode())
+    return h.digest()
+
+
 def _detect(name: str, img: np.ndarray, mask: np.ndarray | None) -> tuple[list[Any], np.ndarray | None]:
+    """Keypoints and descriptors of ``img`` (outside ``mask``), from the cache when it was seen."""
+    key = _key(name, img, mask)
+    with _features_lock:
+        hit = _features.get(key)
+        if hit is not None:
+            _features.move_to_end(key)
+            return hit
+    keypoints, descriptors = _compute(name, img, mask)
+    if descriptors is not None:
+        descriptors.setflags(write=False)  # shared by every caller that gets it from the cache
+    kept = (list(keypoints), descriptors)
+    with _features_lock:
+        _features[key] = kept
+        while len(_features) > FEATURE_CACHE_SIZE:
+            _features.popitem(last=False)
+    return kept
+
+
+def _compute(name: str, img: np.ndarray, mask: np.ndarray | None) -> tuple[Any, np.ndarray | None]:
     if name == "sift":
         det = cv2.SIFT_create(nfeatures=SIFT_FEATURES, contrastThreshold=SIFT_CONTRAST)
     elif hasattr(cv2, "AKAZE_create"):  # AKAZE left the main OpenCV 5 wheels; ORB stands in
