@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from skintrack.library import Library, MeasurementRecord
-from skintrack.progress import Progress
 from skintrack.services import analysis
+from support.gated_analysis import gated_analysis
 from support.gui_library import drain
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
@@ -21,20 +20,7 @@ def test_chart_redrawn_after_analysis_not_at_its_start(
 ) -> None:
     release = threading.Event()
 
-    def gated_analysis(lib: Library, region_id: int, *, token: Any = None, force: bool = False) -> Any:
-        yield Progress(0, 1, "aligning")
-        release.wait(10)
-        photos = lib.list_photos(region_id)
-        for p in photos[1:]:
-            lib.save_measurement(
-                MeasurementRecord(
-                    p.id, photos[0].id, "model", {"calibration": "model", "mean_delta_L": -2.0}, "test"
-                )
-            )
-        yield Progress(1, 1, "done")
-        return analysis.AnalysisReport(analysed=len(photos) - 1)
-
-    monkeypatch.setattr(analysis, "analyze_region", gated_analysis)
+    monkeypatch.setattr(analysis, "analyze_region", gated_analysis(release))
     win = main_window({"Arm": 3})
     drain()
     drawn: list[int | None] = []
