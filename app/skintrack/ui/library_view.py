@@ -264,6 +264,8 @@ class LibraryView(QSplitter):
 
     def set_originals(self, problems: dict[int, str]) -> None:
         """Badge the photos whose original the library check found missing or altered."""
+        if problems == self.originals:
+            return  # the usual outcome of the check on open: nothing to redraw
         self.originals = dict(problems)
         self.photo_delegate.originals = self.originals
         self.timeline.viewport().update()
