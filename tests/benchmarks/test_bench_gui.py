@@ -61,7 +61,11 @@ def _tiny_jpeg(seed: int) -> bytes:
 
 
 def big_library(root: Path, n: int = N_PHOTOS) -> Library:
-    """One region with ``n`` photo rows and their cached thumbnails (no originals: not needed to list)."""
+    """One region with ``n`` photo rows, their small originals and cached thumbnails.
+
+    The originals are real files so that the check the window runs on open finds a healthy library
+    (missing originals would, rightly, raise a warning box that waits for the user).
+    """
     from skintrack.library.thumbnails import ThumbnailCache
     from skintrack.ui.thumbnails import THUMB_SIZE
 
@@ -72,7 +76,10 @@ def big_library(root: Path, n: int = N_PHOTOS) -> Library:
     rows = []
     for i in range(n):
         data = _tiny_jpeg(i)
-        sha = hashlib.sha256(data + i.to_bytes(4, "little")).hexdigest()
+        sha = hashlib.sha256(data).hexdigest()
+        original = lib._store.path_for(sha, ".jpg")
+        original.parent.mkdir(parents=True, exist_ok=True)
+        original.write_bytes(data)
         path = cache.path_for(sha, THUMB_SIZE)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

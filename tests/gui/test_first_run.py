@@ -12,6 +12,7 @@ import pytest
 from skintrack.library import Library, MeasurementRecord
 from skintrack.progress import Progress
 from skintrack.services import analysis, demo
+from support.gated_analysis import gated_analysis
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
 
@@ -44,22 +45,8 @@ def test_demo_window_lists_regions_before_analysis_and_refreshes(
         writers.append(threading.current_thread().name)
         original_save(self, rec)
 
-    def gated_analysis(lib: Any, region_id: int, *, token: Any = None, force: bool = False) -> Any:
-        analysers.append(threading.current_thread().name)
-        yield Progress(0, 1, "aligning")
-        release.wait(10)
-        photos = lib.list_photos(region_id)
-        for p in photos[1:]:
-            lib.save_measurement(
-                MeasurementRecord(
-                    p.id, photos[0].id, "model", {"calibration": "model", "mean_delta_L": -2.0}, "test"
-                )
-            )
-        yield Progress(1, 1, "done")
-        return analysis.AnalysisReport(analysed=len(photos) - 1)
-
     monkeypatch.setattr(Library, "save_measurement", recording_save)
-    monkeypatch.setattr(analysis, "analyze_region", gated_analysis)
+    monkeypatch.setattr(analysis, "analyze_region", gated_analysis(release, analysers))
     monkeypatch.setattr(demo, "build_demo_library", _fake_build(helpers, tmp_path))
     monkeypatch.setattr(demo, "demo_dir", lambda: tmp_path / "demo-library")
     win = main_window({})

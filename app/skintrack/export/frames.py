@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -82,7 +83,8 @@ class Frame:
 # --------------------------------------------------------------------------- helpers
 
 
-def as_uint8(img: Any) -> np.ndarray:
+def as_uint8(img: np.ndarray) -> np.ndarray:
+    """0..1 floats (or uint8 already) -> uint8."""
     arr = np.asarray(img)
     if arr.dtype == np.uint8:
         return arr
@@ -217,7 +219,7 @@ def fit_into(img: np.ndarray, width: int, height: int) -> np.ndarray:
 TAG_ORIENTATION = 0x0112
 
 
-def original_exif(path: Any, *, keep_gps: bool = False, keep_identifying: bool = False) -> bytes | None:
+def original_exif(path: Path, *, keep_gps: bool = False, keep_identifying: bool = False) -> bytes | None:
     """The original's EXIF (only read when the user opted in), orientation reset: our pixels are
     upright. Identifying tags and GPS are dropped unless asked for (see ``filter_exif``)."""
     try:
@@ -282,7 +284,7 @@ class FrameRenderer:
         source: FrameSource,
         *,
         heatmap: bool | None = None,
-        full_heatmap_ids: Any = (),
+        full_heatmap_ids: Collection[int] = (),
     ) -> None:
         self.lib = lib
         self.source = source

@@ -116,7 +116,7 @@ class AlignmentRecord:
     method: str
     inliers: int
     message: str
-    manual_points: list[Any] | None
+    manual_points: list[list[list[float]]] | None  # [[reference x, y], [photo x, y]] per pair
     algorithm_version: str
     created_at: datetime | None = None
 

@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skintrack.core.dates import date_problem
 from skintrack.core.fsutil import sha256_file
@@ -31,6 +31,11 @@ from skintrack.library.rows import (
     stored_dt,
 )
 from skintrack.library.store import ContentChangedError, InvalidOriginalNameError
+
+if TYPE_CHECKING:  # decoding modules load only when an import needs them
+    import numpy as np
+
+    from skintrack.core.images import ImageMeta
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +59,8 @@ class PreparedImport:
     path: Path
     suffix: str
     stat: os.stat_result
-    meta: Any  # skintrack.core.images.ImageMeta
-    preview: Any  # uint8 RGB thumbnail, THUMB_SIZE
+    meta: ImageMeta
+    preview: np.ndarray  # uint8 RGB thumbnail, THUMB_SIZE
     sha256: str
 
 

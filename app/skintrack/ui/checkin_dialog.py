@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
-    QPushButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -46,7 +45,7 @@ from skintrack.services.checkin import CheckInItem, CheckInResult, JournalLine, 
 from skintrack.services.quality import thresholds_for
 from skintrack.ui.camera import CameraPanel, FrameSource
 from skintrack.ui.checkin_files import CheckInFiles, image_paths
-from skintrack.ui.dialogs import ask_to_discard
+from skintrack.ui.dialogs import ask_to_discard, save_and_cancel_buttons
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
 
@@ -162,13 +161,9 @@ class CheckInDialog(QDialog):
         self.problems.setObjectName("problems")
         self.problems.setMaximumHeight(90)
         self.problems.hide()
-        self.save_button = QPushButton("Save check-in", self)
-        self.save_button.setObjectName("save")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setObjectName("cancel")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button, self.cancel_button = save_and_cancel_buttons(
+            self, "Save check-in", self.save, self.cancel
+        )
         bottom = QHBoxLayout()
         bottom.addStretch(1)
         bottom.addWidget(self.cancel_button)

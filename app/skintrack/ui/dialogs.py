@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMessageBox,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -23,6 +25,20 @@ from PySide6.QtWidgets import (
 
 from skintrack.core import formatting
 from skintrack.library import Photo
+
+
+def save_and_cancel_buttons(
+    parent: QWidget, save_text: str, on_save: Callable[[], object], on_cancel: Callable[[], object]
+) -> tuple[QPushButton, QPushButton]:
+    """The editing dialogs' Save (default) and Cancel buttons, named for tests and connected."""
+    save = QPushButton(save_text, parent)
+    save.setObjectName("save")
+    save.setDefault(True)
+    save.clicked.connect(on_save)
+    cancel = QPushButton("Cancel", parent)
+    cancel.setObjectName("cancel")
+    cancel.clicked.connect(on_cancel)
+    return save, cancel
 
 
 def ask_to_discard(

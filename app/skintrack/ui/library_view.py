@@ -264,6 +264,8 @@ class LibraryView(QSplitter):
 
     def set_originals(self, problems: dict[int, str]) -> None:
         """Badge the photos whose original the library check found missing or altered."""
+        if problems == self.originals:
+            return  # the usual outcome of the check on open: nothing to redraw
         self.originals = dict(problems)
         self.photo_delegate.originals = self.originals
         self.timeline.viewport().update()
@@ -313,9 +315,11 @@ class LibraryView(QSplitter):
         self.timeline.scrollTo(idx)
 
     def reload_region(
-        self, select_row: int | None = None, select_photo: int | None = None
+        self, select_row: int | None = None, select_photo: int | None = None, *, chart: bool = True
     ) -> list[RegionSummary]:
-        """Re-read the sidebar and the current region's timeline (after a change); returns the regions."""
+        """Re-read the sidebar and the current region's timeline (after a change); returns the regions.
+
+        ``chart=False`` when no measurement changed (the trend chart is the costly part to redraw)."""
         region_id = self.current_region_id()
         if select_row is not None and 0 <= select_row < self.photo_model.rowCount():
             ids = [p.id for p in self.photo_model.photos()]
@@ -334,7 +338,8 @@ class LibraryView(QSplitter):
                 self.region_view.setCurrentIndex(self.region_model.index(row))
             self.region_view.selectionModel().blockSignals(False)
             self.show_region(region_id if row >= 0 else None, select_photo=select_photo)
-            self.details.refresh_chart_soon()  # measurements or the reference may have changed
+            if chart:
+                self.details.refresh_chart_soon()  # measurements or the reference may have changed
         finally:
             self._restoring = False
         return regions

@@ -195,9 +195,11 @@ class MainWindow(QMainWindow):
         self.view.show_regions(regions, current if current is not None else self.window_state.last_region())
         self._update_actions()
 
-    def reload_region(self, select_row: int | None = None, select_photo: int | None = None) -> None:
+    def reload_region(
+        self, select_row: int | None = None, select_photo: int | None = None, *, chart: bool = True
+    ) -> None:
         """Show the current region again after a change (the sidebar too)."""
-        regions = self.view.reload_region(select_row, select_photo)
+        regions = self.view.reload_region(select_row, select_photo, chart=chart)
         self.stack.setCurrentWidget(self.view if regions else self.empty_state)
 
     def current_region_id(self) -> int | None:
@@ -324,7 +326,7 @@ class MainWindow(QMainWindow):
 
     def _analysis_started(self, region_id: int, _handle: TaskHandle) -> None:
         if self.lib is not None and region_id == self.current_region_id():
-            self.reload_region()  # "being analysed…" instead of "not analysed"
+            self.reload_region(chart=False)  # "being analysed…" instead of "not analysed"
 
     def _analysis_over(self, _region_id: int, outcome: str, detail: AnalysisReport | str | None) -> None:
         self.analysis_task = None

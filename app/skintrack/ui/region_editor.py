@@ -51,6 +51,7 @@ from skintrack.ui.area_hints import (
     overlap_warning,
     undo_redo_actions,
 )
+from skintrack.ui.dialogs import save_and_cancel_buttons
 from skintrack.ui.mask_canvas import BRUSH, CONTROL, ERASER, POLYGON, WATCHED, MaskCanvas
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import Pool, TaskHandle, run_task
@@ -253,13 +254,7 @@ class RegionEditor(QDialog):
         self.footer = TaskFooter(self, in_status_bar=False)
         self.footer.bar.hide()  # a save takes a moment; only its outcome is shown
         self.status = self.footer.label
-        self.save_button = QPushButton("Save", self)
-        self.save_button.setObjectName("save")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setObjectName("cancel")
-        self.cancel_button.clicked.connect(self.cancel)
+        self.save_button, self.cancel_button = save_and_cancel_buttons(self, "Save", self.save, self.cancel)
         bottom = QHBoxLayout()
         bottom.addWidget(self.reanalyse_box)
         bottom.addWidget(self.footer, 1)
