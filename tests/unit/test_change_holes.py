@@ -148,3 +148,19 @@ def test_the_resolution_match_is_reported_with_the_normalisation() -> None:
     assert result.to_json()["normalisation"]["resolution_match"]["blurred"] == "reference"
     same = compare_aligned(ref, ref.copy(), np.ones((SIDE, SIDE), bool))
     assert same.to_json()["normalisation"]["resolution_match"] is None
+
+
+def test_resolution_matching_follows_its_settings() -> None:
+    rng = np.random.default_rng(4)
+    texture = cv2.GaussianBlur(rng.normal(0, 0.05, (SIDE, SIDE)).astype(np.float32), (0, 0), 0.8)
+    ref = np.clip(0.4 + texture, 0.01, 1)[..., None].repeat(3, axis=2)
+    noise = rng.normal(0, 0.004, (SIDE, SIDE, 1)).astype(np.float32)  # the coarser photo's own noise
+    coarse = np.clip(cv2.GaussianBlur(ref, (0, 0), 2.0) + noise, 0.01, 1)
+    valid = np.ones((SIDE, SIDE), bool)
+    assert match_resolution(ref, coarse, valid)[2] is not None
+    assert match_resolution(ref, coarse, valid, sigmas=())[2] is None  # match_max_sigma 0: no blur
+    assert match_resolution(ref, coarse, valid, gain=0.9)[2] is None  # a gain no blur reaches
+    info = match_resolution(ref, coarse, valid, sigmas=(0.5, 1.0))[2]
+    assert info is not None and float(info["sigma_px"]) <= 1.0
+    small = match_resolution(ref, coarse, valid, window=96)[2]
+    assert small is not None and small["blurred"] == "reference"

@@ -61,3 +61,34 @@ def test_a_faint_patch_deep_inside_a_spot_is_measured_as_on_skin() -> None:
     dl = np.where(patch, -1.5, 0.0)
     maps = _maps(dl)
     assert not judged_by_spot(_region(patch), maps, spot_extents(maps, 50))
+
+
+def test_spots_touching_the_border_and_each_other_keep_their_own_rims() -> None:
+    import math
+
+    import cv2
+
+    lab = np.zeros((SIDE, SIDE, 3), np.float32)
+    lab[..., 0] = 60.0
+    centres = [(5, 5), (100, 190), (60, 60), (80, 80)]  # corner, edge, two whose rims overlap
+    for i, (cy, cx) in enumerate(centres):
+        lab[..., 0][np.hypot(XX - cx, YY - cy) <= 8 + 2 * i] = 30.0
+    maps = DeltaMaps(
+        lab,
+        lab.copy(),
+        np.zeros((SIDE, SIDE), np.float32),
+        np.zeros((SIDE, SIDE), np.float32),
+        np.ones((SIDE, SIDE), bool),
+    )
+    got = spot_extents(maps, min_area=20)
+    # the definition, one full-frame dilation per spot, first label first
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (lab[..., 0] < 50).astype(np.uint8), connectivity=8
+    )
+    want = np.zeros((SIDE, SIDE), np.int32)
+    for i in range(1, n):
+        r = max(3, round(0.25 * math.sqrt(int(stats[i, cv2.CC_STAT_AREA]) / math.pi)))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        grown = cv2.dilate((labels == i).astype(np.uint8), disc) > 0
+        want[grown & (want == 0)] = i
+    assert n == 5 and np.array_equal(got, want)

@@ -453,3 +453,26 @@ def test_a_band_around_a_dark_spot_counts_as_an_area_and_a_lone_band_does_not() 
     band = np.zeros((H, W), bool)
     band[10:14, 10:150] = True  # a line elsewhere (a hair)
     assert not rims_a_spot(Region((slice(0, H), slice(0, W)), band), maps)
+
+
+def test_the_tone_curve_needs_the_gain_the_settings_ask_for() -> None:
+    from skintrack.core.change.tone import fit_tone
+
+    ref = _skin_like()
+    later = _s_curve(ref.copy(), 0.25, 0.15)
+    later *= np.exp(np.random.default_rng(3).normal(0, 0.03, later.shape)).astype(np.float32)
+    usable = np.ones((H, W, 3), bool)
+    everywhere = np.ones((H, W), bool)
+    tone = fit_tone(ref, later, everywhere, usable, min_gain=0.12)
+    assert tone is not None
+    gain = 1.0 - tone.spread_after / tone.spread_before
+    assert 0.12 <= gain < 0.85
+    assert fit_tone(ref, later, everywhere, usable, min_gain=min(0.9, gain + 0.02)) is None
+
+
+def test_every_setting_is_listed_in_the_measurement_settings_page() -> None:
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "MEASUREMENT.md").read_text(encoding="utf-8")
+    missing = [f.name for f in setting_fields() if f"`{f.name}`" not in page]
+    assert not missing, f"docs/MEASUREMENT.md does not list {missing}"

@@ -412,7 +412,7 @@ def fit_illumination_model(
     sigma = 0.0
     for _ in range(max(1, iterations)):
         res = r - a @ coef.T
-        dev = np.max(np.abs(res), axis=1)
+        dev = _max_abs3(res)
         sigma = max(1.4826 * float(np.median(dev)), 0.004)
         u = dev / (4.685 * sigma)
         weights = np.where(u < 1.0, (1.0 - u * u) ** 2, 0.0)
@@ -422,6 +422,13 @@ def fit_illumination_model(
     return IlluminationModel(coef, degree, (h, w), float(np.mean(weights > 0)), float(sigma))
 
 
+def _max_abs3(x: np.ndarray) -> np.ndarray:
+    """Largest absolute value over the last axis of length 3: ``np.max(np.abs(x), axis=-1)``, the
+    same values, without numpy's slow reduction over a 3-long inner axis."""
+    a = np.abs(x)
+    return np.maximum(np.maximum(a[..., 0], a[..., 1]), a[..., 2])
+
+
 def _lstsq(a: np.ndarray, r: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """(3, T) coefficients of the (weighted) least-squares fit of r (N, 3) on the basis a (N, T)."""
     aw = a if weights is None else a * weights[:, None]
@@ -429,7 +436,7 @@ def _lstsq(a: np.ndarray, r: np.ndarray, weights: np.ndarray | None = None) -> n
 
 
 def _trimmed_cost(a: np.ndarray, r: np.ndarray, coef: np.ndarray, keep: float = 0.5) -> float:
-    dev = np.max(np.abs(r - a @ coef.T), axis=1)
+    dev = _max_abs3(r - a @ coef.T)
     k = max(1, int(keep * len(dev)))
     return float(np.sum(np.partition(dev, k - 1)[:k] ** 2))
 
@@ -439,7 +446,7 @@ def _lts(a: np.ndarray, r: np.ndarray, coef: np.ndarray, keep: float = 0.5, step
     k = max(a.shape[1] * 2, int(keep * len(r)))
     prev = None
     for _ in range(steps):
-        dev = np.max(np.abs(r - a @ coef.T), axis=1)
+        dev = _max_abs3(r - a @ coef.T)
         idx = np.argpartition(dev, k - 1)[:k]
         key = np.sort(idx)
         if prev is not None and np.array_equal(key, prev):
@@ -447,6 +454,16 @@ def _lts(a: np.ndarray, r: np.ndarray, coef: np.ndarray, keep: float = 0.5, step
         prev = key
         coef = _lstsq(a[idx], r[idx])
     return coef
+
+
+def _tile_medians(v: np.ndarray, tile: np.ndarray, counts: np.ndarray, used: np.ndarray) -> np.ndarray:
+    """``np.median`` of ``v`` within each ``used`` tile (in tile order), from one sort of all values."""
+    sv = v[np.lexsort((v, tile))]
+    start = np.concatenate(([0], np.cumsum(counts)[:-1]))[used]
+    c = counts[used]
+    hi = sv[start + c // 2]
+    lo = sv[start + (c - 1) // 2]  # the same element when the count is odd
+    return np.where(c % 2 == 1, hi, (lo + hi) / 2.0)
 
 
 def _lmeds_tiles(
@@ -465,19 +482,13 @@ def _lmeds_tiles(
     tx = np.clip(((xn + 1.0) / 2.0 * grid).astype(int), 0, grid - 1)
     ty = np.clip(((yn + 1.0) / 2.0 * grid).astype(int), 0, grid - 1)
     tile = ty * grid + tx
-    order = np.argsort(tile, kind="stable")
-    bounds = np.searchsorted(tile[order], np.arange(grid * grid + 1))
-    cx, cy, med = [], [], []
-    for t in range(grid * grid):
-        idx = order[bounds[t] : bounds[t + 1]]
-        if len(idx) >= 5:
-            cx.append(np.median(xn[idx]))
-            cy.append(np.median(yn[idx]))
-            med.append(np.median(r[idx], axis=0))
+    counts = np.bincount(tile, minlength=grid * grid)
+    used = counts >= 5
     n_terms = len(terms)
-    if len(med) < 2 * n_terms:
+    if int(used.sum()) < 2 * n_terms:
         return None
-    cx_a, cy_a, m = np.array(cx), np.array(cy), np.array(med)
+    cx_a, cy_a = _tile_medians(xn, tile, counts, used), _tile_medians(yn, tile, counts, used)
+    m = np.stack([_tile_medians(r[:, c], tile, counts, used) for c in range(r.shape[1])], axis=1)
     basis = np.stack([cx_a**i * cy_a**j for i, j in terms], axis=1)
     rng = np.random.default_rng(12345)
     picks = np.argsort(rng.random((trials, len(m))), axis=1)[:, :n_terms]  # distinct tiles per trial
@@ -487,6 +498,6 @@ def _lmeds_tiles(
     if not ok.any():
         return None
     coefs = np.linalg.solve(subs[ok], m[picks[ok]])  # (T', n, 3)
-    dev = np.max(np.abs(m[None] - basis[None] @ coefs), axis=2)  # (T', tiles)
+    dev = _max_abs3(m[None] - basis[None] @ coefs)  # (T', tiles)
     best = coefs[int(np.argmin(np.median(dev, axis=1)))].T
     return best

@@ -322,7 +322,7 @@ def by_model(
     later = model.apply(pair.later)
     tone = after = None
     if settings.tone_mapping:
-        tone, guarded = guarded_tone(pair.ref, later, skin, unreliable.usable)
+        tone, guarded = guarded_tone(pair.ref, later, skin, unreliable.usable, float(settings.tone_min_gain))
         if guarded:
             notes.append(
                 "no tone curve was removed: only a large darker area made one look needed, and a "

@@ -8,7 +8,8 @@ Each step is a function of its own module with its own tests, so one can be repl
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import cv2
@@ -48,14 +49,12 @@ from skintrack.core.change.scales import (
     size_aware_regions,
 )
 from skintrack.core.change.settings import ChangeSettings
-from skintrack.core.change.spots import judged_by_spot, spot_extents
+from skintrack.core.change.spots import SPOT_CONTRAST_L, judged_by_spot, spot_extents
 from skintrack.core.change.thin import grown, thin_of
 from skintrack.core.thin_structures import default_width
 
-SPOT_CONTRAST_L = 10.0  # L* below the skin's median: a pigmented spot in the reference
+FRINGE_SHARE = ChangeSettings().fringe_share
 MIN_COMPARED_PX = 50  # fewer compared pixels (analysis resolution): no measurement
-FRINGE_SHARE = 0.8  # share of a region along left-out hair or ink that makes it their fringe
-MIN_TONE_SUPPORT = 0.5  # share of a faint (size-aware) patch inside the tone mapping's fitted colours
 
 
 @dataclass
@@ -97,9 +96,12 @@ def compare_aligned(
     if s.refine_alignment:
         pair, refinement = refine_pair(pair, geo, thin_ref)
     thin = None
-    if thin_ref is not None:
-        thin = grown(thin_ref | thin_of(pair.later, pair.valid), float(s.smoothing_sigma))
-    unreliable = find_unreliable(pair, geo, notes, thin)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-thin") as pool:
+        thin_later = None if thin_ref is None else pool.submit(thin_of, pair.later, pair.valid)
+        unreliable = find_unreliable(pair, geo, notes)
+        if thin_later is not None and thin_ref is not None:
+            thin = grown(thin_ref | thin_later.result(), float(s.smoothing_sigma))
+            unreliable = replace(unreliable, thin=thin)
     method = choose_method(pair, frame.card, s, notes)
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
     compared = compared_pixels(pair, unreliable)
@@ -145,14 +147,33 @@ def detect(
     threshold) must lie mostly inside it, as its limit comes from the noise of fitted skin.
     """
     sidx = maps.sample()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-means") as pool:
+        means = pool.submit(mean_change, maps, sidx)  # independent of detection: on the other core
+        found = _detect(maps, geo, s, notes, sidx, fillable, tone_support, holes, lines)
+        found.means = means.result()
+    return found
+
+
+def _detect(
+    maps: DeltaMaps,
+    geo: Geometry,
+    s: ChangeSettings,
+    notes: list[str],
+    sidx: np.ndarray,
+    fillable: np.ndarray | None,
+    tone_support: np.ndarray | None,
+    holes: np.ndarray | None,
+    lines: np.ndarray | None,
+) -> Findings:
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
     min_area = min_area_px(s, geo, maps.n_compared)
     hair = float(default_width((geo.h, geo.w)))
     halo = round(1.5 * float(s.smoothing_sigma))
     width = 0.5 * hair + halo  # a line (hair, ink) smoothed: the half-width a patch must exceed
+    contrast = float(s.spot_contrast_L)
     regions = []
     for r in find_regions(maps.dL, maps.detectable, noise, s, min_area):
-        if rims_a_spot(r, maps, lines=lines):
+        if rims_a_spot(r, maps, contrast, lines):
             regions.append(r)
         elif area_like(r.sel, width, None if holes is None else holes[r.win]):
             hole = None if holes is None else holes[r.win]
@@ -167,23 +188,24 @@ def detect(
         _taken(regions, maps.dL.shape),
         width,
         noise.threshold,
-        lambda region: rims_a_spot(region, maps, lines=lines),
+        lambda region: rims_a_spot(region, maps, contrast, lines),
     )
     if tone_support is not None:
-        more = [r for r in more if float(tone_support[r.win][r.sel].mean()) >= MIN_TONE_SUPPORT]
+        support = float(s.min_tone_support)
+        more = [r for r in more if float(tone_support[r.win][r.sel].mean()) >= support]
     if more:
-        spots = spot_extents(maps, min_area)
+        spots = spot_extents(maps, min_area, contrast)
         more = [r for r in more if not judged_by_spot(r, maps, spots)]
     regions += more
     if lines is not None and lines.any() and regions:
         near = cv2.distanceTransform((~lines).view(np.uint8), cv2.DIST_L2, 3) <= width
-        regions = [r for r in regions if not fringe_of(r, near)]
+        regions = [r for r in regions if not fringe_of(r, near, float(s.fringe_share))]
     gap = hair + 2.0 * halo
     if fillable is not None and regions:
         regions = regions_of(fill_thin_gaps(_taken(regions, maps.dL.shape), fillable, gap))
     patches, mask_small = build_patches(regions, maps, geo, min_area)
     limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
-    return Findings(mean_change(maps, sidx), noise, patches, mask_small, min_area, limits)
+    return Findings(MeanChange(), noise, patches, mask_small, min_area, limits)
 
 
 def without_lines(region: Region, hair: float, holes: np.ndarray | None = None) -> list[Region]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from skintrack.core import colour
-from skintrack.core.change.pixels import rounded
+from skintrack.core.change.pixels import linear_to_lab32, rounded
 from skintrack.core.change.scales import smooth
 from skintrack.core.parallel import both
 
@@ -109,9 +109,7 @@ def delta_maps(
     Partly clipped pixels take ΔL* from their unclipped channels; censored pixels (clipped in the
     earlier photo) keep the measured ΔL*, which overstates the later lightness: a bound on darkening.
     """
-    ref_lab, later_lab = both(
-        lambda lin: colour.linear_to_lab(np.clip(lin, 1e-5, None)), norm.ref, norm.later
-    )
+    ref_lab, later_lab = both(linear_to_lab32, norm.ref, norm.later)
     raw = later_lab[..., 0] - ref_lab[..., 0]
     if unreliable is not None:
         part = unreliable.partial & compared

@@ -204,7 +204,10 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
     valid = down_mask(frame.valid, size, strict=True)
     er = max(1, round(1.5 * settings.smoothing_sigma) + 1)
     valid = cv2.erode(valid.astype(np.uint8), np.ones((2 * er + 1, 2 * er + 1), np.uint8)) > 0
-    ref_lin, later_lin, matched = match_resolution(ref_lin, later_lin, valid)
+    sigmas = tuple(s for s in MATCH_SIGMAS if s <= float(settings.match_max_sigma))
+    ref_lin, later_lin, matched = match_resolution(
+        ref_lin, later_lin, valid, float(settings.match_gain), sigmas, int(settings.match_window)
+    )
     card = frame.card.mask if frame.card is not None else None
     return Pair(
         ref=ref_lin,
@@ -217,9 +220,15 @@ def prepare_pair(frame: Frame, geo: Geometry, settings: ChangeSettings) -> Pair:
     )
 
 
-MATCH_SIGMAS = (0.5, 1.0, 1.5, 2.0, 3.0)  # px (analysis size): blurs tried on the sharper photo
-MATCH_GAIN = 0.2  # a blur is used when it lowers the photos' robust difference by at least 20 %
-MATCH_WINDOW = 384  # px a side: the window in the middle of the overlap where the blur is judged
+MATCH_SIGMAS = (
+    0.5,
+    1.0,
+    1.5,
+    2.0,
+    3.0,
+)  # px (analysis size): the ladder of blurs tried (up to match_max_sigma)
+MATCH_GAIN = ChangeSettings().match_gain
+MATCH_WINDOW = ChangeSettings().match_window
 
 
 def _log_luma(lin: np.ndarray) -> np.ndarray:
@@ -227,33 +236,39 @@ def _log_luma(lin: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(y, 1e-4)).astype(np.float32)
 
 
-def _probe_window(valid: np.ndarray) -> tuple[slice, slice]:
-    """A window of at most MATCH_WINDOW px a side in the middle of the overlap."""
+def _probe_window(valid: np.ndarray, window: int = MATCH_WINDOW) -> tuple[slice, slice]:
+    """A window of at most ``window`` px a side in the middle of the overlap."""
     ys, xs = np.nonzero(valid[:: max(1, valid.shape[0] // 256), :: max(1, valid.shape[1] // 256)])
     fy = max(1, valid.shape[0] // 256)
     fx = max(1, valid.shape[1] // 256)
     cy, cx = int(np.median(ys)) * fy, int(np.median(xs)) * fx
-    half = MATCH_WINDOW // 2
-    y0 = max(0, min(cy - half, valid.shape[0] - MATCH_WINDOW))
-    x0 = max(0, min(cx - half, valid.shape[1] - MATCH_WINDOW))
-    return slice(y0, y0 + MATCH_WINDOW), slice(x0, x0 + MATCH_WINDOW)
+    half = window // 2
+    y0 = max(0, min(cy - half, valid.shape[0] - window))
+    x0 = max(0, min(cx - half, valid.shape[1] - window))
+    return slice(y0, y0 + window), slice(x0, x0 + window)
 
 
 def match_resolution(
-    ref: np.ndarray, later: np.ndarray, valid: np.ndarray
+    ref: np.ndarray,
+    later: np.ndarray,
+    valid: np.ndarray,
+    gain: float = MATCH_GAIN,
+    sigmas: tuple[float, ...] = MATCH_SIGMAS,
+    window: int = MATCH_WINDOW,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, object] | None]:
     """Both photos at the coarser one's resolution: the sharper one blurred to match.
 
     A photo taken from farther away (an overview warped onto a close-up) holds none of the fine
     texture of the other; the texture alone then reads as ΔL* noise at the scale of a small patch.
-    The blur (Gaussian, MATCH_SIGMAS) of either photo that best matches the other, judged in a
-    window in the middle of the overlap, is used when it lowers the robust spread of their
-    log-luminance difference by MATCH_GAIN; same-resolution photos keep their own detail.
+    The blur (Gaussian, ``sigmas``) of either photo that best matches the other, judged in a
+    ``window`` px a side in the middle of the overlap, is used when it lowers the robust spread of
+    their log-luminance difference by ``gain`` (settings ``match_*``); same-resolution photos keep
+    their own detail.
     Returns both photos and, when one was blurred, {"blurred": "reference" | "later", "sigma_px"}.
     """
     if valid.sum() < 500:
         return ref, later, None
-    win = _probe_window(valid)
+    win = _probe_window(valid, window)
     inside = valid[win]
     if inside.sum() < 500:
         return ref, later, None
@@ -265,7 +280,7 @@ def match_resolution(
 
     base = spread(a, b)
     best = (base, 0.0, "")
-    for sigma in MATCH_SIGMAS:
+    for sigma in sigmas:
         for which, x, y in (
             ("ref", cv2.GaussianBlur(a, (0, 0), sigma), b),
             ("later", a, cv2.GaussianBlur(b, (0, 0), sigma)),
@@ -274,7 +289,7 @@ def match_resolution(
             if value < best[0]:
                 best = (value, sigma, which)
     value, sigma, which = best
-    if not which or value > (1.0 - MATCH_GAIN) * base:
+    if not which or value > (1.0 - gain) * base:
         return ref, later, None
     info: dict[str, object] = {"blurred": "reference" if which == "ref" else "later", "sigma_px": sigma}
     if which == "ref":

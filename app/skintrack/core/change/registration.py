@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from skintrack.core.change.pixels import linear_to_srgb_fast
+from skintrack.core.parallel import both
 from skintrack.core.refine import refine
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ def refine_pair(pair: Pair, geo: Geometry, ignore: np.ndarray | None) -> tuple[P
     ``ignore``: pixels that must not steer the field (hair, glints). The report gives the field's
     median / 95th percentile / largest displacement in input pixels.
     """
-    rf = refine(linear_to_srgb_fast(pair.ref), linear_to_srgb_fast(pair.later), pair.valid, ignore=ignore)
+    ref_srgb, later_srgb = both(linear_to_srgb_fast, pair.ref, pair.later)
+    rf = refine(ref_srgb, later_srgb, pair.valid, ignore=ignore)
     scale = 1.0 / max(1e-9, float(np.sqrt(geo.fx * geo.fy)))  # input px per analysis px
     report = {
         "applied": bool(rf.applied),
@@ -41,7 +43,9 @@ def refine_pair(pair: Pair, geo: Geometry, ignore: np.ndarray | None) -> tuple[P
     if not rf.applied:
         return pair, report
     h, w = pair.valid.shape
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    map_x, map_y = xs + rf.flow[..., 0], ys + rf.flow[..., 1]
-    later = cv2.remap(pair.later, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    maps = np.empty((h, w, 2), np.float32)  # x + flow(x), built in place on one grid
+    maps[..., 0] = np.arange(w, dtype=np.float32)
+    maps[..., 1] = np.arange(h, dtype=np.float32)[:, None]
+    maps += rf.flow
+    later = cv2.remap(pair.later, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return replace(pair, later=later, valid=pair.valid & rf.valid), report

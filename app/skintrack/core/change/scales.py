@@ -60,33 +60,53 @@ class ScaleNoise:
         return max(self.floor, self.k * self.noise_at(area))
 
 
-def smooth(dl: np.ndarray, support: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def smooth(
+    dl: np.ndarray, support: np.ndarray, sigma: float, _prepared: _Prepared | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Normalised Gaussian convolution of ``dl`` over ``support``: (smoothed map, kernel share).
 
     Large sigmas are taken on a reduced copy (the result is smooth), keeping every scale cheap.
     """
     h, w = dl.shape
-    m = support.astype(np.float32)
-    v = np.where(support, np.nan_to_num(dl), 0.0).astype(np.float32)
+    prep = _prepared if _prepared is not None else _Prepared(dl, support)
     f = max(1, int(sigma // 2))
     if f > 1:
         size = (max(2, w // f), max(2, h // f))
-        m_s = cv2.resize(m, size, interpolation=cv2.INTER_AREA)
-        v_s = cv2.resize(v, size, interpolation=cv2.INTER_AREA)
+        v_s, m_s = prep.reduced(size)
         num = cv2.GaussianBlur(v_s, (0, 0), sigma / f)
         den = cv2.GaussianBlur(m_s, (0, 0), sigma / f)
         num = cv2.resize(num, (w, h), interpolation=cv2.INTER_LINEAR)
         den = cv2.resize(den, (w, h), interpolation=cv2.INTER_LINEAR)
     else:
-        num = cv2.GaussianBlur(v, (0, 0), sigma)
-        den = cv2.GaussianBlur(m, (0, 0), sigma)
-    return num / np.maximum(den, 1e-6), den
+        num = cv2.GaussianBlur(prep.v, (0, 0), sigma)
+        den = cv2.GaussianBlur(prep.m, (0, 0), sigma)
+    num /= np.maximum(den, np.float32(1e-6))
+    return num, den
+
+
+class _Prepared:
+    """The weighted map and weights of :func:`smooth`, made once for several sigmas (and sizes)."""
+
+    def __init__(self, dl: np.ndarray, support: np.ndarray) -> None:
+        self.m = support.astype(np.float32)
+        v = np.where(support, dl, np.float32(0.0))
+        self.v = np.nan_to_num(v, copy=False).astype(np.float32, copy=False)
+        self._reduced: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def reduced(self, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        if size not in self._reduced:
+            self._reduced[size] = (
+                cv2.resize(self.v, size, interpolation=cv2.INTER_AREA),
+                cv2.resize(self.m, size, interpolation=cv2.INTER_AREA),
+            )
+        return self._reduced[size]
 
 
 def scale_maps(dl: np.ndarray, support: np.ndarray) -> list[tuple[float, np.ndarray, np.ndarray]]:
     """(sigma, smoothed ΔL*, kernel share) for each of SCALES."""
     side = max(dl.shape)
-    return [(s * side, *smooth(dl, support, s * side)) for s in SCALES]
+    prep = _Prepared(dl, support)
+    return [(s * side, *smooth(dl, support, s * side, prep)) for s in SCALES]
 
 
 def measure_scale_noise(
@@ -185,6 +205,8 @@ def find_scale_regions(
     for i, (sigma, s_map, share) in enumerate(maps):
         t = sn.limit(sn.areas[min(i + 1, len(sn.areas) - 1)])
         cand = ((s_map <= -t) & (share >= MIN_SUPPORT) & detectable & ~claimed).astype(np.uint8)
+        if not cand.any():
+            continue
         n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=8)
         pad = math.ceil(3 * sigma)
         for lab_id in range(1, n):

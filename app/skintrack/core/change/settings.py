@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHM_VERSION = "change-5"
+ALGORITHM_VERSION = "change-6"
 CALIBRATIONS = ("card", "control", "model", "none")
 KIND_DELTA_B = 1.0  # |mean Δb*| above which a patch is called grey-blue or brown
 CLIP_SRGB = 0.98  # a channel at or above this (sRGB 0..1) is clipped: its true value is unknown
@@ -149,6 +149,68 @@ class ChangeSettings:
         help="Fit and remove a phone's tone curve and saturation change between the photos "
         "(lighting model only), when it makes unchanged skin match markedly better.",
         choices=(True, False),
+    )
+    fringe_share: float = setting(
+        0.8,
+        label="Hair-fringe share",
+        unit="fraction of the patch",
+        minimum=0.0,
+        maximum=1.0,
+        help="A patch lying this much within a line's half-width of left-out hair or ink is that "
+        "line's antialiased fringe (a hair lying differently), not darker skin, and is dropped.",
+    )
+    min_tone_support: float = setting(
+        0.5,
+        label="Faint patch inside fitted colours",
+        unit="fraction of the patch",
+        minimum=0.0,
+        maximum=1.0,
+        help="A patch fainter than the per-pixel threshold must have at least this share of its "
+        "pixels in the colour range the tone curve was fitted on (its limit comes from that skin).",
+    )
+    tone_min_gain: float = setting(
+        0.12,
+        label="Tone-curve gain needed",
+        unit="fraction of the residual",
+        minimum=0.0,
+        maximum=0.9,
+        help="A tone curve is removed only when it lowers the robust spread of unchanged skin's "
+        "difference by at least this share.",
+    )
+    spot_contrast_L: float = setting(
+        10.0,
+        label="Pigmented spot contrast",
+        unit="L*",
+        minimum=1.0,
+        maximum=50.0,
+        help="A pigmented spot is at least this much darker than the skin around it; a faint "
+        "change on its steep rim is judged with the whole spot, a band hugging it may grow it.",
+    )
+    match_gain: float = setting(
+        0.2,
+        label="Resolution matching gain",
+        unit="fraction of the difference",
+        minimum=0.0,
+        maximum=0.9,
+        help="The sharper photo is blurred to the other's resolution when that lowers the robust "
+        "spread of their difference by at least this share (a close-up against an overview).",
+    )
+    match_max_sigma: float = setting(
+        3.0,
+        label="Resolution matching blur",
+        unit="px (largest Gaussian sigma tried)",
+        minimum=0.0,
+        maximum=3.0,
+        help="Blurs of 0.5 to this many px (analysis size) are tried on the sharper photo; 0 keeps "
+        "both photos as they are.",
+    )
+    match_window: int = setting(
+        384,
+        label="Resolution matching window",
+        unit="px a side",
+        minimum=64,
+        maximum=4096,
+        help="The window in the middle of the overlap where the blur matching the photos is judged.",
     )
     repeat_noise_k: float = setting(
         3.0,

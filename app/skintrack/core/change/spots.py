@@ -18,33 +18,37 @@ import numpy as np
 
 from skintrack.core.change.detection import Region
 from skintrack.core.change.maps import DeltaMaps
+from skintrack.core.change.settings import ChangeSettings
 
-SPOT_CONTRAST_L = 10.0  # L* below the skin's median in both photos: a pigmented spot
+SPOT_CONTRAST_L = ChangeSettings().spot_contrast_L  # L* below the skin's median in both photos
 RIM_SHARE = 0.25  # the rim reaches this share of the spot's equivalent radius beyond it (>= 3 px)
 ON_SPOT = 0.5  # share of a faint region on a spot (rim included) that makes the spot its judge
 SPOT_SHARE = 0.5  # the whole spot's mean ΔL* must reach this share of the region's
 DEEP = 0.5  # the spot's deep inside: darker than the skin by this share of the spot's depth
 
 
-def spot_extents(maps: DeltaMaps, min_area: float) -> np.ndarray:
-    """(H, W) int32 labels: each spot both photos show, dilated over its rim (0: no spot)."""
+def spot_extents(maps: DeltaMaps, min_area: float, contrast_L: float = SPOT_CONTRAST_L) -> np.ndarray:
+    """(H, W) int32 labels: each spot both photos show (``contrast_L`` darker than the median skin),
+    dilated over its rim (0: no spot)."""
     ref_l, later_l = maps.ref_lab[..., 0], maps.later_lab[..., 0]
     seen = maps.compared
     if not seen.any():
         return np.zeros(seen.shape, np.int32)
-    core = (ref_l < float(np.median(ref_l[seen])) - SPOT_CONTRAST_L) & (
-        later_l < float(np.median(later_l[seen])) - SPOT_CONTRAST_L
+    core = (ref_l < float(np.median(ref_l[seen])) - contrast_L) & (
+        later_l < float(np.median(later_l[seen])) - contrast_L
     )
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
+    _n, labels, stats, _ = cv2.connectedComponentsWithStats(core.astype(np.uint8), connectivity=8)
     out = np.zeros(seen.shape, np.int32)
-    for i in range(1, n):
+    h, w = seen.shape
+    for i in np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= min_area) + 1:  # each spot in its window
         area = int(stats[i, cv2.CC_STAT_AREA])
-        if area < min_area:
-            continue
         r = max(3, round(RIM_SHARE * math.sqrt(area / math.pi)))
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        win = (slice(max(0, y - r), min(h, y + bh + r)), slice(max(0, x - r), min(w, x + bw + r)))
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-        grown = cv2.dilate((labels == i).astype(np.uint8), kernel) > 0
-        out[grown & (out == 0)] = i
+        grown = cv2.dilate((labels[win] == i).astype(np.uint8), kernel) > 0
+        free = out[win] == 0
+        out[win][grown & free] = i
     return out
 
 

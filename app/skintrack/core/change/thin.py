@@ -12,15 +12,14 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from skintrack.core.change.pixels import linear_to_srgb_fast
+from skintrack.core.change.pixels import linear_to_srgb_u8
 from skintrack.core.parallel import both
 from skintrack.core.thin_structures import find_thin_structures
 
 
 def thin_of(lin: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Thin dark structures of one photo (linear RGB at analysis size): bool."""
-    u8 = (linear_to_srgb_fast(lin) * np.float32(255.0) + np.float32(0.5)).astype(np.uint8)
-    return find_thin_structures(u8, valid=valid).mask
+    return find_thin_structures(linear_to_srgb_u8(lin), valid=valid).mask
 
 
 def grown(mask: np.ndarray, halo: float) -> np.ndarray:

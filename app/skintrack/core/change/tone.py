@@ -10,7 +10,7 @@ change, the quadratic and cubic terms an S-curve (a smoothstep S-curve is exactl
 a function of colour only, never of position, so it cannot paint or erase a local patch; and it
 is fitted by least trimmed squares then Tukey-biweight IRLS on reliable skin, so a darkened patch
 (a minority of the pixels) has no weight. It is used only when it makes the unchanged skin match
-markedly better (model selection, ``MIN_GAIN``); otherwise the field alone is kept.
+markedly better (model selection, ``ChangeSettings.tone_min_gain``); otherwise the field alone is kept.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from skintrack.core.change.pixels import linear_to_srgb_fast, srgb_to_linear_fast
+from skintrack.core.change.settings import ChangeSettings
 
 SAMPLES = 12_000  # pixels drawn (seeded) from the fit mask
-MIN_GAIN = 0.12  # the transform is used when it lowers the robust residual spread by at least 12 %
+MIN_GAIN = ChangeSettings().tone_min_gain  # the default share the residual spread must fall by
 MIN_SAMPLES = 500
 
 
@@ -114,13 +115,18 @@ def _robust_fit(a: np.ndarray, r: np.ndarray, iterations: int = 6) -> tuple[np.n
 
 
 def fit_tone(
-    ref: np.ndarray, later: np.ndarray, fit: np.ndarray, usable: np.ndarray, seed: int = 0
+    ref: np.ndarray,
+    later: np.ndarray,
+    fit: np.ndarray,
+    usable: np.ndarray,
+    seed: int = 0,
+    min_gain: float = MIN_GAIN,
 ) -> ToneMapping | None:
     """Fit :class:`ToneMapping` from ``later`` to ``ref`` (linear RGB) on skin pixels ``fit`` (H, W)
     whose channels are ``usable`` (H, W, 3) in both photos.
 
     Returns None when there are too few samples or when the transform does not improve the match
-    of unchanged skin by ``MIN_GAIN``. When fewer than half the skin pixels have every channel, each
+    of unchanged skin by ``min_gain``. When fewer than half the skin pixels have every channel, each
     channel is fitted alone on the pixels where it is usable (no cross terms).
     """
     all_ok = (fit & usable[..., 0] & usable[..., 1] & usable[..., 2]).ravel()
@@ -148,6 +154,6 @@ def fit_tone(
         coefs[c], spread = _robust_fit(_terms(ll - centre, c, cross), r)
         before += 1.4826 * float(np.median(np.abs(r - np.median(r))))
         after += spread
-    if after > (1.0 - MIN_GAIN) * before:
+    if after > (1.0 - min_gain) * before:
         return None
     return ToneMapping(coefs, centre, bool(cross), before / 3.0, after / 3.0, low, high)

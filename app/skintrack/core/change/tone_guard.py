@@ -14,7 +14,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from skintrack.core.change.tone import ToneMapping, fit_tone
+from skintrack.core.change.tone import MIN_GAIN, ToneMapping, fit_tone
 
 LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)  # Y of linear sRGB
 SMOOTH = 0.01  # Gaussian sigma of the blob scale, as a share of the frame's shorter side
@@ -50,17 +50,17 @@ def darkened_candidates(ref: np.ndarray, later: np.ndarray, skin: np.ndarray) ->
 
 
 def guarded_tone(
-    ref: np.ndarray, later: np.ndarray, skin: np.ndarray, usable: np.ndarray
+    ref: np.ndarray, later: np.ndarray, skin: np.ndarray, usable: np.ndarray, min_gain: float = MIN_GAIN
 ) -> tuple[ToneMapping | None, bool]:
     """The tone mapping from ``later`` (field-corrected) to ``ref`` and whether a large darkened
-    area was left out of its fit (see the module docstring)."""
-    first = fit_tone(ref, later, skin, usable)
+    area was left out of its fit (see the module docstring); ``min_gain`` as in :func:`fit_tone`."""
+    first = fit_tone(ref, later, skin, usable, min_gain=min_gain)
     if first is None:
         return None, False
     cand = darkened_candidates(ref, later, skin)
     rest = skin & ~cand
     if not cand.any() or rest.sum() < 0.5 * skin.sum():
         return first, False
-    if fit_tone(ref, later, rest, usable) is None:
+    if fit_tone(ref, later, rest, usable, min_gain=min_gain) is None:
         return None, True
     return first, False
