@@ -250,7 +250,7 @@ def _gui_figures(root: Path, region_ids: list[int]) -> None:
             f"(goal ≤ {USABLE_GOAL_S} s)  {verdict}"
         )
         watch = _paint_watch([win.timeline.viewport(), win.details.date_label])
-        shown, charted, shown_cpu, charted_cpu, gui_cpu = [], [], [], [], []
+        shown, charted, shown_cpu, charted_cpu, shown_gui, gui_cpu = [], [], [], [], [], []
         for row in range(1, min(11, win.region_model.rowCount())):
             watch.seen.clear()
             t, c, g = time.perf_counter(), time.process_time(), time.thread_time()
@@ -258,6 +258,7 @@ def _gui_figures(root: Path, region_ids: list[int]) -> None:
             _until_painted(watch)
             shown.append(time.perf_counter() - t)
             shown_cpu.append(time.process_time() - c)
+            shown_gui.append(time.thread_time() - g)
             _until_charted(win, win.current_region_id())
             charted.append(time.perf_counter() - t)
             charted_cpu.append(time.process_time() - c)
@@ -267,18 +268,20 @@ def _gui_figures(root: Path, region_ids: list[int]) -> None:
             assert win.details.chart.series is not None
             assert win.details.chart.series.region_id == win.current_region_id()
         print(f"  switching region ({len(shown)} switches, load {os.getloadavg()[0]:.1f}):")
-        for label, wall, cpu in (
-            ("timeline+details shown", shown, shown_cpu),
-            ("chart drawn", charted, charted_cpu),
-        ):
-            verdict = "ok" if max(wall) <= SWITCH_GOAL_S else "MISSED"
-            goal = f"goal ≤ {SWITCH_GOAL_S * 1000:.0f} ms" if label != "chart drawn" else "drawn after them"
-            print(
-                f"    {label:<23} median {_median(wall) * 1000:4.0f} ms, worst {max(wall) * 1000:4.0f} ms "
-                f"wall; median CPU {_median(cpu) * 1000:4.0f} ms ({goal})"
-                + (f"  {verdict}" if label != "chart drawn" else "")
-            )
-        print(f"    GUI thread CPU until the chart is drawn: median {_median(gui_cpu) * 1000:.0f} ms")
+        verdict = "ok" if max(shown) <= SWITCH_GOAL_S else "MISSED"
+        print(
+            f"    timeline+details shown: median {_median(shown) * 1000:4.0f} ms, worst "
+            f"{max(shown) * 1000:4.0f} ms wall; median CPU {_median(shown_cpu) * 1000:4.0f} ms "
+            f"(goal ≤ {SWITCH_GOAL_S * 1000:.0f} ms)  {verdict}"
+        )
+        print(
+            f"    chart drawn (after):    median {_median(charted) * 1000:4.0f} ms, worst "
+            f"{max(charted) * 1000:4.0f} ms wall; median CPU {_median(charted_cpu) * 1000:4.0f} ms"
+        )
+        print(
+            f"    GUI thread CPU: median {_median(shown_gui) * 1000:.0f} ms until the timeline and details "
+            f"painted, {_median(gui_cpu) * 1000:.0f} ms until the chart is drawn (CPU above: all threads)"
+        )
         win.close()
         win.shutdown()
         win.deleteLater()
