@@ -271,7 +271,7 @@ def test_layout_runs_again_only_when_a_label_changes_shape(chart, monkeypatch) -
 def test_legend_widget_matches_the_drawn_artists(chart) -> None:
     w, _ = chart
     labels = w.legend.labels()
-    drawn = {a.get_label() for ax in w.figure.axes for a in [*ax.lines, *ax.collections]}
+    drawn = {a.get_label() for ax in w.figure.axes for a in [*ax.lines, *ax.collections, *ax.patches]}
     assert labels and all(lab in drawn or lab in {d.replace("\n", " ") for d in drawn} for lab in labels)
     watched = next(e for e in w.legend.entries if "watched-area mean" in e.label)
     assert watched.marker == "o" and watched.line is not None

@@ -12,11 +12,13 @@ from datetime import timedelta
 from typing import Any
 
 import matplotlib.dates as mdates
+import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
-from matplotlib.ticker import AutoLocator, FuncFormatter
+from matplotlib.patches import PathPatch
+from matplotlib.path import Path
+from matplotlib.ticker import AutoLocator, FixedLocator, FuncFormatter
 
 from skintrack.core import formatting
 from skintrack.export.chart_style import DARK as DARK  # re-exported: the GUI picks the theme here
@@ -39,6 +41,8 @@ class TrendFigure(Figure):
         super().__init__(*args, **kwargs)
         self.main_ax: Axes | None = None
         self.area_ax: Axes | None = None
+        self.styled: ChartStyle | None = None  # the style main_ax already wears
+        self.area_styled: ChartStyle | None = None  # the style area_ax already wears
 
 
 def _chart_axes(fig: TrendFigure) -> tuple[Axes, Axes | None]:
@@ -51,6 +55,7 @@ def _chart_axes(fig: TrendFigure) -> tuple[Axes, Axes | None]:
     if ax is None or ax not in fig.axes or (ax2 is not None and ax2 not in fig.axes):
         fig.clear()
         fig.area_ax = None
+        fig.styled = fig.area_styled = None
         return fig.add_subplot(), None
     for legend in list(fig.legends):
         legend.remove()
@@ -66,40 +71,60 @@ def _chart_axes(fig: TrendFigure) -> tuple[Axes, Axes | None]:
     return ax, ax2
 
 
+def _bars_path(xs: list[float], heights: list[float], half: float) -> Path:
+    """Rectangles from 0 to each height, centred on each x, as one compound path."""
+    n = len(xs)
+    x = np.asarray(xs, float)
+    h = np.asarray(heights, float)
+    verts = np.empty((n, 5, 2))
+    verts[:, 0] = np.c_[x - half, np.zeros(n)]
+    verts[:, 1] = np.c_[x - half, h]
+    verts[:, 2] = np.c_[x + half, h]
+    verts[:, 3] = np.c_[x + half, np.zeros(n)]
+    verts[:, 4] = verts[:, 0]
+    codes = np.tile(
+        np.array([Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY], Path.code_type), n
+    )
+    return Path(verts.reshape(-1, 2), codes)
+
+
 def _area_axis(
-    ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle, ax2: Axes | None = None
+    ax: Axes, series: TrendSeries, xs: list[float], style: ChartStyle, ax2: Axes | None, restyle: bool
 ) -> Axes:
-    """Darkened area as bars on the right axis, in the lower third; no odd scale when all zero."""
+    """Darkened area as bars on the right axis, in the lower third; no odd scale when all zero.
+
+    ``restyle``: the axis is new or the style changed (otherwise its colours are already set).
+    """
     area, area_label = series.area()
     values = [a or 0.0 for a in area]
-    ax2 = ax2 if ax2 is not None else ax.twinx()
+    if ax2 is None:
+        ax2, restyle = ax.twinx(), True
     ax2.set_visible(True)
-    ax2.set_facecolor(style.face)
+    if restyle:
+        ax2.set_facecolor(style.face)
     ax.set_zorder(ax2.get_zorder() + 1)
     ax.patch.set_visible(False)
     width = max(1.5, 0.35 * (max(xs) - min(xs)) / max(1, len(xs)))
-    half = width / 2
-    boxes = [
-        [(x - half, 0.0), (x - half, v), (x + half, v), (x + half, 0.0)]
-        for x, v in zip(xs, values, strict=True)
-    ]
-    bars = PolyCollection(  # one artist for all bars: a region of years has hundreds
-        boxes, facecolors=style.area, edgecolors="none", alpha=0.55, label=area_label, gid="area",
+    bars = PathPatch(  # one path for all bars: a region of years has hundreds of them
+        _bars_path(xs, values, width / 2), facecolor=style.area, edgecolor="none", alpha=0.55,
+        label=area_label, gid="area",
     )  # fmt: skip
-    ax2.add_collection(bars, autolim=False)
+    ax2.add_artist(bars)  # not add_patch: its data limits walk every segment; the limits are set below
+    if restyle:
+        ax2.tick_params(axis="y", colors=style.area_text)
+        ax2.spines["top"].set_visible(False)
+        for side in ("left", "bottom", "right"):
+            ax2.spines[side].set_color(style.muted)
     ax2.set_ylabel(area_label, color=style.area_text)
-    ax2.tick_params(axis="y", colors=style.area_text)
-    ax2.spines["top"].set_visible(False)
-    for side in ("left", "bottom", "right"):
-        ax2.spines[side].set_color(style.muted)
     top = max(values)
     if top <= 0:
         ax2.set_ylim(0, 1)
         ax2.set_yticks([0])
     else:
         ax2.set_ylim(0, top * 3.0)
-    ax2.yaxis.get_major_formatter().set_useOffset(False)
-    ax2.ticklabel_format(axis="y", style="plain")
+    if restyle:
+        ax2.yaxis.get_major_formatter().set_useOffset(False)
+        ax2.ticklabel_format(axis="y", style="plain")
     return ax2
 
 
@@ -185,15 +210,18 @@ def trend_figure(
     if fig is None:
         fig = TrendFigure(figsize=figsize, dpi=dpi, layout="constrained")
     ax, old_ax2 = _chart_axes(fig)
+    restyle = fig.styled != style  # new axes, or another theme: colours, grid and spines
+    fig.styled = style
     fig.set_facecolor(style.face)
     fig.main_ax = ax
     ax.set_title(title if title is not None else f"{series.region_name}: {METRIC_TITLES[metric]}", loc="left")
     ax.set_ylabel(METRICS[metric][1])
-    style_axes(ax, style)
+    if restyle:
+        style_axes(ax, style)
+        ax.grid(True, axis="y", color=style.grid, lw=0.8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
     ax.axhline(0.0, color=style.zero, lw=0.8, zorder=1)
-    ax.grid(True, axis="y", color=style.grid, lw=0.8)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
 
     if old_ax2 is not None and (not show_area or not series.points):
         old_ax2.set_visible(False)
@@ -208,9 +236,9 @@ def trend_figure(
     xs = [float(x) for x in mdates.date2num(series.dates)]
     ys = series.values(metric)
     patch_ys = series.patch_values(metric)
-    ax2 = _area_axis(ax, series, xs, style, old_ax2) if show_area else None
+    ax2 = _area_axis(ax, series, xs, style, old_ax2, fig.area_styled != style) if show_area else None
     if ax2 is not None:
-        fig.area_ax = ax2
+        fig.area_ax, fig.area_styled = ax2, style
     if metric == "L":
         _noise_band(ax, series, xs, style)
     _line(
@@ -243,6 +271,10 @@ def trend_figure(
     ax.set_xlim(x0 - max(5.0, 0.04 * span), x1 + max(5.0, 0.04 * span))
     locator = mdates.AutoDateLocator(minticks=2, maxticks=6 if fig.get_figwidth() >= 7.0 else 4)
     ax.xaxis.set_major_locator(locator)
+    # The dates' ticks fixed once for these limits: a draw (layout, label placement, the twin
+    # axis) would otherwise run the date rules several times over.
+    ax.xaxis.set_major_locator(FixedLocator(locator()))
+    ax.xaxis.set_label_coords(0.5, -0.12)  # no x label: nothing to place below the tick labels
     ax.xaxis.set_major_formatter(mdates.DateFormatter(formatting.DATE_FORMAT))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: formatting.number(v, 1 if abs(v) < 10 else 0)))
 

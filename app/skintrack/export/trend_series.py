@@ -13,7 +13,7 @@ from skintrack.core.reading import patch_mean, stored_thresholds
 from skintrack.library import shots
 from skintrack.library.db import Library
 from skintrack.library.models import JournalEntry
-from skintrack.library.quality_store import qualities_for_region
+from skintrack.library.region_rows import RegionRows, read_region_rows
 from skintrack.library.settings import defaults, load_settings
 
 DEFAULT_THRESHOLD_L = defaults().threshold_L
@@ -229,27 +229,26 @@ def _journal_label(entry: JournalEntry) -> str:
     return " ".join(parts)
 
 
-def trend_series(lib: Library, region_id: int) -> TrendSeries:
+def trend_series(lib: Library, region_id: int, rows: RegionRows | None = None) -> TrendSeries:
     """One point per check-in against the region's reference, with journal entries in range.
 
     A check-in with several shots is measured through its best-quality shot that has a
     measurement (``library.shots``); the point says which. The reference's check-in is the zero.
+    ``rows`` are the region's rows when the caller already read them (the GUI shares one read).
     """
-    region = lib.region(region_id)
-    photos = {p.id: p for p in lib.list_photos(region_id)}
-    checkins = lib.list_checkins(region_id)
-    ref_id = (
-        region.reference_photo_id
-        if region.reference_photo_id is not None
-        else (next(iter(photos)) if photos else None)
-    )
-    by_photo = {m.photo_id: m for m in lib.measurements_for_region(region_id) if m.reference_id == ref_id}
+    if rows is None:
+        rows = read_region_rows(lib, region_id)
+    region = rows.region
+    photos = {p.id: p for p in rows.photos}
+    checkins = rows.checkins
+    ref_id = rows.reference_id
+    by_photo = rows.measured()
     settings = load_settings(lib)
     threshold_l, noise_k = settings.threshold_L, settings.noise_k
     latest = [m for m in by_photo.values() if isinstance(m.metrics, dict) and m.metrics.get("thresholds")]
     if latest:
         threshold_l, noise_k = stored_thresholds(latest[-1].metrics, threshold_l, noise_k)
-    records = lib.repeat_noise_for_region(region_id)
+    records = rows.repeat_noise
     live = {c.id: records[c.id] for c in checkins if c.shots >= 2 and c.id in records}
     region_noise = shots.region_repeat_noise(live)
     stored_repeat = next(
@@ -267,7 +266,7 @@ def trend_series(lib: Library, region_id: int) -> TrendSeries:
         repeat_noise=None if region_noise is None else region_noise[0],
         repeat_k=repeat_k,
     )
-    qualities = qualities_for_region(lib, region_id)
+    qualities = rows.qualities
     for checkin in checkins:
         own = _num(live[checkin.id].metrics.get("robust_std_delta_L")) if checkin.id in live else None
         if ref_id in checkin.photo_ids:
@@ -296,7 +295,7 @@ def trend_series(lib: Library, region_id: int) -> TrendSeries:
     if series.points:
         start = min(series.dates) - timedelta(days=14)
         end = max(series.dates) + timedelta(days=14)
-        for e in lib.list_journal():
+        for e in rows.journal:
             at = _naive(e.at)
             if start <= at <= end:
                 series.journal.append(JournalMark(at, str(e.kind), _journal_label(e)))

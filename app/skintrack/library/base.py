@@ -78,6 +78,16 @@ class LibraryCore:
                         conn.execute("ROLLBACK")
                 raise
 
+    def data_version(self) -> tuple[int, int]:
+        """Changes whenever the database may have changed: rows written through this connection
+        (``total_changes``) or a commit by any other connection or process (``data_version``).
+
+        Readers key caches on it, so a cached read is never older than the last write.
+        """
+        with self._read() as conn:
+            other = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            return conn.total_changes, other
+
     def _locked_error(self) -> LibraryError:
         return LibraryError(
             f"the library {self.root} stayed locked by another process for more than "

@@ -42,12 +42,13 @@ log = logging.getLogger(__name__)
 THUMB_SIZE = 320  # the size the GUI timeline asks for; made during import
 _MIN_PLAUSIBLE_MTIME = datetime(1990, 1, 1).timestamp()
 
-_PHOTO_COLUMNS = {"imported_at": stored_dt, "deleted_at": opt_dt}
+_PHOTO_COLUMNS = {"deleted_at": opt_dt}
 
 
 def photo_from_row(row: sqlite3.Row) -> Photo:
+    imported_at = stored_dt(row["imported_at"])  # parsed once: it is also the fallback date
     return record_from_row(
-        Photo, row, _PHOTO_COLUMNS, taken_at=stored_dt(row["taken_at"], stored_dt(row["imported_at"]))
+        Photo, row, _PHOTO_COLUMNS, imported_at=imported_at, taken_at=stored_dt(row["taken_at"], imported_at)
     )
 
 

@@ -7,6 +7,8 @@ The region's repeat noise is the median of its check-ins' stored repeat noise.
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable, Mapping
+
 from skintrack.library.db import Library
 from skintrack.library.models import CheckIn, RepeatNoiseRecord
 from skintrack.library.quality_store import StoredQuality, qualities_for_region
@@ -26,14 +28,14 @@ def _quality_key(quality: StoredQuality | None, index: int) -> tuple[float, ...]
     )
 
 
-def ranked_shots(checkin: CheckIn, qualities: dict[int, StoredQuality]) -> list[int]:
+def ranked_shots(checkin: CheckIn, qualities: Mapping[int, StoredQuality]) -> list[int]:
     """The check-in's photo ids, best stored capture quality first (the earliest on a tie)."""
     ids = list(checkin.photo_ids)
     order = sorted(range(len(ids)), key=lambda i: _quality_key(qualities.get(ids[i]), i))
     return [ids[i] for i in order]
 
 
-def shot_note(checkin: CheckIn, photo_id: int, qualities: dict[int, StoredQuality]) -> str:
+def shot_note(checkin: CheckIn, photo_id: int, qualities: Mapping[int, StoredQuality]) -> str:
     """Which shot stands for the check-in, in words ("best of 2 shots (quality pass)")."""
     if checkin.shots <= 1:
         return "the only shot"
@@ -43,7 +45,7 @@ def shot_note(checkin: CheckIn, photo_id: int, qualities: dict[int, StoredQualit
     return f"{'best' if best else 'next best measured'} of {checkin.shots} shots ({status})"
 
 
-def best_shot(checkin: CheckIn, qualities: dict[int, StoredQuality]) -> tuple[int, str]:
+def best_shot(checkin: CheckIn, qualities: Mapping[int, StoredQuality]) -> tuple[int, str]:
     """(photo id, why): the shot with the best stored capture quality, the earliest on a tie."""
     photo_id = ranked_shots(checkin, qualities)[0]
     return photo_id, shot_note(checkin, photo_id, qualities)
@@ -74,12 +76,23 @@ def region_repeat_noise(records: dict[int, RepeatNoiseRecord]) -> tuple[float, i
 
 
 def standing_shots(lib: Library, region_id: int, reference_id: int | None) -> dict[int, int]:
+    """Check-in id -> the photo that stands for it (see :func:`standing_from`), read from ``lib``."""
+    measured = {m.photo_id for m in lib.measurements_for_region(region_id) if m.reference_id == reference_id}
+    return standing_from(
+        lib.list_checkins(region_id), qualities_for_region(lib, region_id), measured, reference_id
+    )
+
+
+def standing_from(
+    checkins: Iterable[CheckIn],
+    qualities: Mapping[int, StoredQuality],
+    measured: Container[int],
+    reference_id: int | None,
+) -> dict[int, int]:
     """Check-in id -> the photo that stands for it: the region reference in its check-in, else
     the best-quality shot measured against the reference (the best shot before any measurement)."""
-    qualities = qualities_for_region(lib, region_id)
-    measured = {m.photo_id for m in lib.measurements_for_region(region_id) if m.reference_id == reference_id}
     out = {}
-    for checkin in lib.list_checkins(region_id):
+    for checkin in checkins:
         if reference_id in checkin.photo_ids:
             out[checkin.id] = reference_id
             continue

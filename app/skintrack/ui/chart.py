@@ -43,6 +43,7 @@ from skintrack.export.trend_series import (
     trend_series,
 )
 from skintrack.library import Library
+from skintrack.library.region_rows import RegionRowsCache
 from skintrack.ui import theme
 from skintrack.ui.chart_legend import ChartLegend, entry_for
 
@@ -111,6 +112,7 @@ class TrendChartWidget(QWidget):
         self.selected_photo_id: int | None = None
         self.hover_text = ""
         self.drawn_region_id: int | None = None  # the region the canvas last rendered
+        self.rows = RegionRowsCache(size=2)  # the library view gives its own, shared with the timeline
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -196,11 +198,12 @@ class TrendChartWidget(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        """Reload the series (a few small SQLite reads) and redraw."""
+        """Rebuild the series from the region's rows (read again only after a library write) and redraw."""
         self.series = None
         if self.library is not None and self.region_id is not None:
             try:
-                self.series = trend_series(self.library, self.region_id)
+                rows = self.rows.get(self.library, self.region_id)
+                self.series = trend_series(self.library, self.region_id, rows)
             except Exception:
                 log.exception("trend series for region %s", self.region_id)
         self._draw()

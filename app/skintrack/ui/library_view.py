@@ -1,7 +1,8 @@
 """The library view: regions sidebar, check-in timeline and details panel, and their selection.
 
-It reads the library (a couple of indexed queries per selection) and never writes to it; the
-main window acts on what is selected and asks the view to show the result again.
+It reads a region's rows once for the timeline, details and chart (``library.region_rows``, kept
+until the library is written) and never writes to it; the main window acts on what is selected
+and asks the view to show the result again.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from skintrack.library import Library, MeasurementRecord, Photo
 from skintrack.library.models import Region, RegionSummary
-from skintrack.library.shots import standing_shots
+from skintrack.library.region_rows import RegionRows, RegionRowsCache
+from skintrack.library.shots import standing_from
 from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
 from skintrack.ui.details_panel import DetailsPanel
 from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
@@ -43,6 +45,7 @@ class LibraryView(QSplitter):
         self.originals: dict[int, str] = {}  # photo id -> "missing" | "altered" (library check)
         self.show_archived = False
         self.is_analysing: Callable[[int], bool] = lambda _region_id: False  # set by the window
+        self.rows = RegionRowsCache()  # one read of a region for the timeline, details and chart
         self.region_model = RegionListModel(None, self)
         self.photo_model = PhotoListModel(None, self)
         self.setObjectName("mainSplitter")
@@ -147,8 +150,10 @@ class LibraryView(QSplitter):
         if thumbs is not None:
             thumbs.ready.connect(self.region_model._thumb_ready)
             thumbs.ready.connect(self.photo_model._thumb_ready)
+        self.rows.clear()
         self.details.library = lib
         self.details.chart.library = lib
+        self.details.chart.rows = self.rows
         self.details.region_id = -1  # force a chart refresh
         self.set_threshold(threshold_L)
 
@@ -211,16 +216,16 @@ class LibraryView(QSplitter):
         if keep is None and self.photo_model.photos() and self.details.region_id == region_id:
             cur = self.current_photo()
             keep = cur.id if cur is not None else None
-        region = self.lib.region(region_id)
-        photos = self.lib.list_photos(region_id)
-        measurements = self.lib.measurements_for_region(region_id)
-        ref_id = region.reference_photo_id or (photos[0].id if photos else None)  # as the analysis does
-        self.photo_delegate.not_aligned = self._not_aligned(photos, measurements, ref_id)
-        self.photo_model.set_photos(photos, measurements, ref_id, standing_shots(self.lib, region_id, ref_id))
+        rows = self.rows.get(self.lib, region_id)
+        region, photos, measurements = rows.region, list(rows.photos), list(rows.measurements)
+        ref_id = rows.reference_id
+        self.photo_delegate.not_aligned = not_aligned(rows)
+        measured = {m.photo_id for m in measurements if m.reference_id == ref_id}
+        standing = standing_from(rows.checkins, rows.qualities, measured, ref_id)
+        self.photo_model.set_photos(photos, measurements, ref_id, standing)
         self.timeline_title.setText(region.name)
         analysing = self.is_analysing(region_id)
         self.details.analysing = analysing
-        checkins = len(self.lib.list_checkins(region_id))
         self.timeline_hint.setText(
             region_hint(
                 region,
@@ -228,7 +233,7 @@ class LibraryView(QSplitter):
                 measurements,
                 self.photo_delegate.not_aligned,
                 analysing=analysing,
-                checkins=checkins,
+                checkins=len(rows.checkins),
             )
         )
         self.details.set_region(region_id)
@@ -244,23 +249,6 @@ class LibraryView(QSplitter):
         else:
             self.details.show_photo(None)
         self.changed.emit()
-
-    def _not_aligned(
-        self, photos: list[Photo], measurements: list[MeasurementRecord], ref_id: int | None
-    ) -> set[int]:
-        """Photos whose last alignment with the reference failed (one indexed row per photo
-        without a usable measurement)."""
-        if self.lib is None or ref_id is None:
-            return set()
-        measured = {m.photo_id for m in measurements if m.reference_id == ref_id and m.calibration != "none"}
-        failed = set()
-        for photo in photos:
-            if photo.id == ref_id or photo.id in measured:
-                continue
-            alignment = self.lib.alignment(photo.id, ref_id)
-            if alignment is not None and not alignment.ok:
-                failed.add(photo.id)
-        return failed
 
     def set_originals(self, problems: dict[int, str]) -> None:
         """Badge the photos whose original the library check found missing or altered."""
@@ -355,6 +343,13 @@ def default_sizes(width: int) -> list[int]:
     rest = max(0, width - sidebar)
     timeline = max(TWO_COLUMNS, int(rest * 0.45))
     return [sidebar, timeline, max(0, rest - timeline)]
+
+
+def not_aligned(rows: RegionRows) -> set[int]:
+    """Photos whose last alignment with the reference failed and that have no usable measurement."""
+    ref_id = rows.reference_id
+    measured = {m.photo_id for m in rows.measurements if m.reference_id == ref_id and m.calibration != "none"}
+    return {pid for pid in rows.failed_alignments if pid != ref_id and pid not in measured}
 
 
 def region_hint(
