@@ -13,7 +13,6 @@ from datetime import timedelta
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import MouseEvent
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, Signal, Slot
@@ -45,6 +44,7 @@ from skintrack.export.trend_series import (
 from skintrack.library import Library
 from skintrack.library.region_rows import RegionRowsCache
 from skintrack.ui import theme
+from skintrack.ui.chart_canvas import SETTLE_MS, SettlingCanvas
 from skintrack.ui.chart_legend import ChartLegend, entry_for
 
 log = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class TrendChartWidget(QWidget):
 
         self.layout_engine = MarginCachingLayout()
         self.figure = TrendFigure(figsize=(6.0, 3.2), dpi=100, layout=self.layout_engine)
-        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas = SettlingCanvas(self.figure)
         self.canvas.setParent(self)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.canvas.setMinimumHeight(CANVAS_MIN_HEIGHT)
@@ -149,8 +149,8 @@ class TrendChartWidget(QWidget):
         lay.addWidget(self.legend)
         self._relayout = QTimer(self)
         self._relayout.setSingleShot(True)
-        self._relayout.setInterval(150)
-        self._relayout.timeout.connect(self._draw)  # legend columns follow the new width
+        self._relayout.setInterval(SETTLE_MS * 2 // 3)  # rebuilt before the canvas's settled draw
+        self._relayout.timeout.connect(self._draw)  # date ticks follow the new width
         self.canvas.mpl_connect("resize_event", lambda _e: self._relayout.start())
         self.canvas.mpl_connect("draw_event", self._on_drawn)
         self.canvas.mpl_connect("motion_notify_event", self._on_motion)
