@@ -30,6 +30,7 @@ from skintrack.ui.delegates import PhotoDelegate, RegionDelegate
 from skintrack.ui.details_panel import DetailsPanel
 from skintrack.ui.models import PhotoListModel, PhotoRole, RegionListModel, RegionRole
 from skintrack.ui.thumbnails import ThumbnailLoader
+from skintrack.ui.timeline_view import TimelineView
 
 
 class LibraryView(QSplitter):
@@ -96,7 +97,7 @@ class LibraryView(QSplitter):
         self.timeline_hint.setContentsMargins(6, 0, 0, 0)
         self.timeline_hint.setWordWrap(True)
         ml.addWidget(self.timeline_hint)
-        self.timeline = QListView(middle)
+        self.timeline = TimelineView(middle)
         self.timeline.setObjectName("timeline")
         self.timeline.setViewMode(QListView.ViewMode.IconMode)
         self.timeline.setFlow(QListView.Flow.LeftToRight)
