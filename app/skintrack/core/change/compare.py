@@ -35,6 +35,7 @@ from skintrack.core.change.pixels import resize
 from skintrack.core.change.prepare import (
     Frame,
     Geometry,
+    Pair,
     all3,
     analysis_geometry,
     find_unreliable,
@@ -106,6 +107,7 @@ def compare_aligned(
     norm = normalise(method, pair, unreliable, frame.card, s, notes)
     compared = compared_pixels(pair, unreliable)
     maps = delta_maps(norm, compared, unreliable, censored_pixels(pair, unreliable))
+    pair, norm = _masks_only(pair, norm)
     if thin is not None:
         maps = fill_under_lines(maps, thin & pair.valid, float(default_width((geo.h, geo.w))))
     found = Findings(mask_small=np.zeros(maps.dL.shape, np.uint8))
@@ -128,6 +130,16 @@ def compare_aligned(
     result.refinement = refinement
     result.normalisation["resolution_match"] = pair.resolution_match
     return result
+
+
+_NO_IMAGE = np.zeros((0, 0, 3), np.float32)
+
+
+def _masks_only(pair: Pair, norm: Normalised) -> tuple[Pair, Normalised]:
+    """``pair`` and ``norm`` without their linear images, which nothing reads once the delta maps
+    exist: detection, the peak of a comparison's memory, then runs without them (three to four
+    float32 RGB frames at analysis size)."""
+    return replace(pair, ref=_NO_IMAGE, later=_NO_IMAGE), replace(norm, ref=_NO_IMAGE, later=_NO_IMAGE)
 
 
 def detect(

@@ -119,8 +119,9 @@ def delta_maps(
                 norm.ref[part], use
             )
     domain = compared if censored is None else compared | censored
-    dL = np.where(domain, raw, np.nan).astype(np.float32)
-    db = np.where(domain, later_lab[..., 2] - ref_lab[..., 2], np.nan).astype(np.float32)
+    dL = np.where(domain, raw, np.nan).astype(np.float32, copy=False)
+    del raw
+    db = np.where(domain, later_lab[..., 2] - ref_lab[..., 2], np.nan).astype(np.float32, copy=False)
     return DeltaMaps(ref_lab, later_lab, dL, db, compared, censored)
 
 

@@ -77,6 +77,7 @@ def linear_to_lab32(linear: np.ndarray) -> np.ndarray:
     low = xyz <= _EPS
     t_low = xyz[low] if low.any() else None
     f = cbrt32(xyz)
+    del xyz  # one frame fewer while the Lab frame is made: both photos are converted at once
     if t_low is not None:
         f[low] = (_KAPPA * t_low + 16.0) / 116.0
     out = cv2.transform(f, _F_TO_LAB32) if f.ndim == 3 else f @ _F_TO_LAB32.T
