@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from skintrack.library.analysis_rows import measurement_from_row
 from skintrack.library.db import Library
 from skintrack.library.models import (
     CheckIn,
@@ -22,7 +21,6 @@ from skintrack.library.models import (
     Region,
     RepeatNoiseRecord,
 )
-from skintrack.library.photos import photo_from_row
 from skintrack.library.quality_store import StoredQuality, qualities_for_region
 
 
@@ -50,22 +48,8 @@ def read_region_rows(lib: Library, region_id: int) -> RegionRows:
     """All of ``region_id``'s rows the main window shows: a handful of indexed queries."""
     with lib._read() as conn:  # one lock hold: no write of this connection lands in between
         region = lib.region(region_id)
-        photos = tuple(
-            photo_from_row(r)
-            for r in conn.execute(
-                "SELECT * FROM photo WHERE region_id = ? AND deleted_at IS NULL ORDER BY taken_at_sort, id",
-                (region_id,),
-            )
-        )
-        measurements = tuple(
-            measurement_from_row(r)
-            for r in conn.execute(
-                """SELECT m.* FROM measurement m JOIN photo p ON p.id = m.photo_id
-                   WHERE p.region_id = ? AND p.deleted_at IS NULL
-                   ORDER BY p.taken_at_sort, p.id, m.reference_id""",
-                (region_id,),
-            )
-        )
+        photos = tuple(lib.list_photos(region_id))
+        measurements = tuple(lib.measurements_for_region(region_id))
         ref_id = region.reference_photo_id or (photos[0].id if photos else None)
         failed = frozenset(
             int(r[0])
