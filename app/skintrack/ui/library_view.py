@@ -221,8 +221,7 @@ class LibraryView(QSplitter):
         region, photos, measurements = rows.region, list(rows.photos), list(rows.measurements)
         ref_id = rows.reference_id
         self.photo_delegate.not_aligned = not_aligned(rows)
-        measured = {m.photo_id for m in measurements if m.reference_id == ref_id}
-        standing = standing_from(rows.checkins, rows.qualities, measured, ref_id)
+        standing = standing_from(rows.checkins, rows.qualities, rows.measured(), ref_id)
         self.photo_model.set_photos(photos, measurements, ref_id, standing)
         self.timeline_title.setText(region.name)
         analysing = self.is_analysing(region_id)
@@ -349,7 +348,7 @@ def default_sizes(width: int) -> list[int]:
 def not_aligned(rows: RegionRows) -> set[int]:
     """Photos whose last alignment with the reference failed and that have no usable measurement."""
     ref_id = rows.reference_id
-    measured = {m.photo_id for m in rows.measurements if m.reference_id == ref_id and m.calibration != "none"}
+    measured = {pid for pid, m in rows.measured().items() if m.calibration != "none"}
     return {pid for pid in rows.failed_alignments if pid != ref_id and pid not in measured}
 
 
