@@ -23,7 +23,7 @@ from skintrack.core.change.prepare import (
     prepare_pair,
 )
 from skintrack.core.change.result import CardCalibration
-from skintrack.core.colour import IlluminationModel
+from skintrack.core.illumination import IlluminationModel
 
 H, W = 120, 160
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from skintrack.core import colour as c
+from skintrack.core import illumination
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -229,7 +230,7 @@ def test_illumination_model_ignores_a_local_darkening() -> None:
     yy, xx = np.mgrid[0:h, 0:w]
     disc = (xx - 260) ** 2 + (yy - 120) ** 2 < 60**2  # ~9 % of the frame, 30 % darker
     mov[disc] *= 0.7
-    model = c.fit_illumination_model(ref, mov, np.ones((h, w), bool))
+    model = illumination.fit_illumination_model(ref, mov, np.ones((h, w), bool))
     corrected = model.apply(mov)
     # outside the disc the light is removed; inside the darkening survives
     np.testing.assert_allclose(corrected[~disc], ref[~disc], rtol=0.01)
@@ -242,16 +243,16 @@ def test_illumination_model_absorbs_uniform_change() -> None:
     """Documented limitation: a uniform darkening is indistinguishable from a dimmer light."""
     rng = np.random.default_rng(7)
     ref = (0.3 + 0.2 * rng.random((120, 160, 3))).astype(np.float32)
-    model = c.fit_illumination_model(ref, ref * 0.8, None, degree=1)
+    model = illumination.fit_illumination_model(ref, ref * 0.8, None, degree=1)
     np.testing.assert_allclose(model.apply(ref * 0.8), ref, rtol=1e-4)
-    assert "UNIFORM" in (c.IlluminationModel.__doc__ or "")
+    assert "UNIFORM" in (illumination.IlluminationModel.__doc__ or "")
 
 
 def test_illumination_field_rescales_to_other_sizes() -> None:
     h, w = 200, 300
     ref = np.full((h, w, 3), 0.4, np.float32)
     mov = ref * _field(h, w)
-    model = c.fit_illumination_model(ref, mov, None)
+    model = illumination.fit_illumination_model(ref, mov, None)
     big = model.log_gain((400, 600))
     small = model.log_gain()
     np.testing.assert_allclose(big[::2, ::2], small, atol=0.01)
@@ -265,5 +266,5 @@ def test_illumination_model_survives_a_large_central_patch() -> None:
     yy, xx = np.mgrid[0:h, 0:w]
     blob = (xx - 160) ** 2 + (yy - 120) ** 2 < 95**2  # ~37 % of the frame, in the middle
     mov[blob] *= 0.8
-    corrected = c.fit_illumination_model(ref, mov, None).apply(mov)
+    corrected = illumination.fit_illumination_model(ref, mov, None).apply(mov)
     np.testing.assert_allclose(corrected[~blob], ref[~blob], rtol=0.01)

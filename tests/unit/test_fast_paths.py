@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from skintrack.core import colour
+from skintrack.core import colour, illumination
 from skintrack.core.change import compare_aligned
 from skintrack.core.change.pixels import srgb_to_linear_fast
 from skintrack.core.refine import refine
@@ -72,16 +72,16 @@ def test_refined_image_is_resampled_on_demand_with_the_reported_field() -> None:
 
 @pytest.mark.parametrize("degree", [1, 2, 3])
 def test_log_gain_field_equals_the_term_by_term_sum(degree: int) -> None:
-    n = len(colour._poly_terms(degree))
+    n = len(illumination._poly_terms(degree))
     coefficients = np.random.default_rng(degree).normal(0.0, 0.1, (3, n))
     coefficients[1, n - 1] = 0.0
-    model = colour.IlluminationModel(coefficients, degree, (90, 120))
+    model = illumination.IlluminationModel(coefficients, degree, (90, 120))
     for shape in ((90, 120), (31, 47)):
         h, w = shape
-        x = colour._norm_coords(w).astype(np.float32)
-        y = colour._norm_coords(h).astype(np.float32)
+        x = illumination._norm_coords(w).astype(np.float32)
+        y = illumination._norm_coords(h).astype(np.float32)
         expected = np.zeros((h, w, 3), np.float32)
-        for k, (i, j) in enumerate(colour._poly_terms(degree)):
+        for k, (i, j) in enumerate(illumination._poly_terms(degree)):
             for c in range(3):
                 if coefficients[c, k]:
                     expected[..., c] += float(coefficients[c, k]) * np.outer(y**j, x**i)

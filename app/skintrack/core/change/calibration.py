@@ -18,7 +18,8 @@ from skintrack.core.change.result import CardCalibration
 from skintrack.core.change.settings import MIN_CONTROL_PX, ChangeSettings
 from skintrack.core.change.tone import ToneMapping
 from skintrack.core.change.tone_guard import guarded_tone
-from skintrack.core.colour import ColourCorrection, IlluminationModel
+from skintrack.core.colour import ColourCorrection
+from skintrack.core.illumination import IlluminationModel, fit_illumination_model
 
 if TYPE_CHECKING:
     from skintrack.core.change.prepare import Pair, Unreliable
@@ -240,7 +241,7 @@ def by_card(
     """
     ref_lin = colour.apply_colour_correction(pair.ref, ref_cc)
     later_lin = colour.apply_colour_correction(pair.later, later_cc)
-    model = shape_only(colour.fit_illumination_model(ref_lin, later_lin, outside, degree=degree), pair.card)
+    model = shape_only(fit_illumination_model(ref_lin, later_lin, outside, degree=degree), pair.card)
     info = {
         "ref_residual_delta_e_mean": rounded(ref_cc.residual_delta_e_mean),
         "ref_residual_delta_e_max": rounded(ref_cc.residual_delta_e_max),
@@ -262,9 +263,7 @@ def by_control(
     ctrl = pair.control
     assert ctrl is not None
     away = outside & ~ctrl
-    shape_model = colour.fit_illumination_model(
-        pair.ref, pair.later, away if away.any() else outside, degree=degree
-    )
+    shape_model = fit_illumination_model(pair.ref, pair.later, away if away.any() else outside, degree=degree)
     model = shape_only(shape_model, None)
     later_lin = model.apply(pair.later)
     clean = ctrl & ~unreliable.any_unreliable
@@ -293,12 +292,12 @@ def fit_field(
     """
     clipped = fit & ~(usable[..., 0] & usable[..., 1] & usable[..., 2])
     if clipped.sum() <= PER_CHANNEL_CLIPPED * max(1, int(fit.sum())):
-        return colour.fit_illumination_model(ref, later, fit & ~clipped, degree=degree)
+        return fit_illumination_model(ref, later, fit & ~clipped, degree=degree)
     rows, inliers, sigmas = [], [], []
     for c in range(3):
         grey_ref = np.repeat(ref[..., c : c + 1], 3, axis=2)
         grey_later = np.repeat(later[..., c : c + 1], 3, axis=2)
-        m = colour.fit_illumination_model(grey_ref, grey_later, fit & usable[..., c], degree=degree)
+        m = fit_illumination_model(grey_ref, grey_later, fit & usable[..., c], degree=degree)
         rows.append(m.coefficients[c])
         inliers.append(m.inlier_fraction)
         sigmas.append(m.residual_sigma)
