@@ -75,3 +75,12 @@ def test_reload_after_a_write_redraws_the_chart(qtbot: Any, main_window: Any) ->
         timeout=5000,
     )
     assert _latest(win) == (photo_id, pytest.approx(-9.5))
+
+
+def test_startup_objects_are_frozen_once_the_window_is_shown(qtbot: Any, main_window: Any) -> None:
+    """Full garbage collections skip what start-up made: they walked every module, Qt wrapper
+    and matplotlib table (~50 ms with the GIL held) in the middle of region switches."""
+    import gc
+
+    main_window({"Arm": 2})
+    qtbot.waitUntil(lambda: gc.get_freeze_count() > 0, timeout=5000)

@@ -51,14 +51,16 @@ def _save_stamps(path: Path, stamps: dict[str, Stamp]) -> None:
 
 def quick_check_originals(lib: Library) -> CheckReport:
     """Missing or altered originals of ``lib``, from sizes and times, hashing only suspects."""
-    owners: dict[Path, list[Photo]] = {}
+    valid: list[Photo] = []
     for row in lib.photo_rows():
         try:
             check_parts(row["sha256"], row["suffix"])
         except InvalidOriginalNameError:
             continue  # the full check reports these rows
-        photo = photo_from_row(row)
-        owners.setdefault(lib.original_path(photo), []).append(photo)
+        valid.append(photo_from_row(row))
+    owners: dict[Path, list[Photo]] = {}
+    for photo, path in zip(valid, lib.original_paths(valid), strict=True):
+        owners.setdefault(path, []).append(photo)
 
     stamps_path = lib.cache_dir / STAMPS_NAME
     known = _load_stamps(stamps_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -369,6 +370,10 @@ class PhotoRecords(LibraryCore):
 
     def original_path(self, photo: Photo) -> Path:
         return self._store.path_for(photo.sha256, photo.suffix)
+
+    def original_paths(self, photos: Iterable[Photo]) -> list[Path]:
+        """``original_path`` of many photos at once (a check of the whole library)."""
+        return list(self._store.paths_for((p.sha256, p.suffix) for p in photos))
 
     def thumbnail_path(self, photo: Photo, size: int = 320) -> Path:
         """Path of a cached JPEG thumbnail, generated first when missing (may take ~50 ms)."""

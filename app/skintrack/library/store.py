@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from skintrack.core.formats import SUPPORTED_SUFFIXES
@@ -30,6 +30,10 @@ from skintrack.errors import LibraryError
 LOST_AND_FOUND = "lost+found"
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _NAME_RE = re.compile(r"^([0-9a-f]{64})(\.[A-Za-z0-9]{1,10})?$")
+
+
+def _within(resolved: str, root: str) -> bool:
+    return os.path.commonpath([resolved, root]) == root
 
 
 class ContentChangedError(Exception):
@@ -66,10 +70,28 @@ class OriginalStore:
         self._check_inside(path)
         return path
 
+    def paths_for(self, parts: Iterable[tuple[str, str]]) -> Iterator[Path]:
+        """``path_for`` of many rows: the root and each sub-folder are resolved once per call.
+
+        Resolving every path component per file is most of a quick check of a large library;
+        only a file that is itself a symlink still gets the full check.
+        """
+        root = os.path.realpath(self.root)
+        inside: dict[str, bool] = {}
+        for sha256, suffix in parts:
+            sha256, suffix = check_parts(sha256, suffix)
+            sub = sha256[:2]
+            if sub not in inside:
+                inside[sub] = _within(os.path.realpath(self.root / sub), root)
+            path = self.root / sub / f"{sha256}{suffix}"
+            if not inside[sub] or os.path.islink(path):
+                self._check_inside(path)
+            yield path
+
     def _check_inside(self, path: Path) -> None:
         """Refuse paths that leave ``originals/`` (also through a symlinked sub-folder)."""
         root = os.path.realpath(self.root)
-        if os.path.commonpath([os.path.realpath(path), root]) != root:
+        if not _within(os.path.realpath(path), root):
             raise InvalidOriginalNameError(f"refusing to use {path}: it lies outside {self.root}")
 
     def put(self, src: Path, sha256: str, suffix: str, size_bytes: int) -> tuple[Path, bool]:

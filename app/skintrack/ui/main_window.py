@@ -55,6 +55,7 @@ from skintrack.ui.preferences import (
 )
 from skintrack.ui.region_commands import RegionCommands
 from skintrack.ui.session import Session
+from skintrack.ui.startup_gc import freeze_startup_objects
 from skintrack.ui.task_footer import TaskFooter
 from skintrack.ui.tasks import TaskHandle
 from skintrack.ui.thumbnails import ThumbnailLoader
@@ -408,6 +409,7 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self.window_state.shown()
+        QTimer.singleShot(0, self, freeze_startup_objects)  # once the first show has settled
 
     def save_window_state(self) -> None:
         self.window_state.save(self.current_region_id())
