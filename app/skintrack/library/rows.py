@@ -7,6 +7,7 @@ kind only declares how its non-plain columns convert.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -134,11 +135,17 @@ def record_from_row(
     columns = set(row.keys())
     convert = convert or {}
     values: dict[str, Any] = {}
-    for field in fields(cls):  # type: ignore[arg-type]
-        if field.name in given:
-            values[field.name] = given[field.name]
-        elif field.name in columns:
-            raw = row[field.name]
-            conv = convert.get(field.name)
-            values[field.name] = raw if conv is None else conv(raw)
+    for name in field_names(cls):
+        if name in given:
+            values[name] = given[name]
+        elif name in columns:
+            raw = row[name]
+            conv = convert.get(name)
+            values[name] = raw if conv is None else conv(raw)
     return cls(**values)
+
+
+@functools.cache
+def field_names(cls: type) -> tuple[str, ...]:
+    """The dataclass's field names, looked up once: a region's rows map hundreds of records."""
+    return tuple(f.name for f in fields(cls))
