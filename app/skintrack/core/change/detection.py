@@ -59,10 +59,12 @@ def candidate_mask(dl: np.ndarray, compared: np.ndarray, level: float) -> np.nda
 def find_regions(
     dl: np.ndarray, compared: np.ndarray, noise: NoiseEstimate, settings: ChangeSettings, min_area: float
 ) -> list[Region]:
-    """Connected candidate regions holding enough core, trimmed to half their own depth.
+    """Connected candidate regions holding enough core, trimmed to their half-depth outline.
 
-    Each region keeps its core plus connected pixels down to half its median core ΔL* (or the
-    hysteresis level, whichever is stricter), so strong patches keep their true edge.
+    Each region keeps its connected pixels down to ``outline_share`` of its median core ΔL* or
+    the hysteresis level, whichever is stricter. A deep patch's outline is then its half-depth
+    contour, not the threshold: a soft edge is not flagged out to −T (and a faint patch still
+    grows to the hysteresis level).
     """
     dlz = np.nan_to_num(dl, nan=0.0)
     core = (dlz <= -noise.threshold) & compared
@@ -82,7 +84,7 @@ def find_regions(
         win = (slice(y, y + bh), slice(x, x + bw))
         sel = labels[win] == lab_id
         depth = float(np.median(dl[win][sel & core[win]]))
-        sel &= core[win] | (dl[win] <= min(-level, 0.5 * depth))
+        sel &= dl[win] <= min(-level, settings.outline_share * depth)
         if sel.sum() >= min_area:
             regions.append(Region(win, sel))
     return regions

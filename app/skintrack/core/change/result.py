@@ -207,6 +207,7 @@ class ChangeResult:
                 "noise_k": float(s.noise_k),
                 "applied_threshold_L": _r(self.threshold_applied_L),
                 "hysteresis": float(s.hysteresis),
+                "outline_share": float(s.outline_share),
                 "min_area_px": _r(self.min_area_px, 1),
                 "min_area_fraction": float(s.min_area_fraction),
                 "min_area_mm2": float(s.min_area_mm2),

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHM_VERSION = "change-6"
+ALGORITHM_VERSION = "change-7"
 CALIBRATIONS = ("card", "control", "model", "none")
 KIND_DELTA_B = 1.0  # |mean Δb*| above which a patch is called grey-blue or brown
 CLIP_SRGB = 0.98  # a channel at or above this (sRGB 0..1) is clipped: its true value is unknown
@@ -118,6 +118,15 @@ class ChangeSettings:
         minimum=0.1,
         maximum=1.0,
         help="A patch extends over connected pixels darker than this fraction of the threshold.",
+    )
+    outline_share: float = setting(
+        0.5,
+        label="Patch outline depth",
+        unit="× the patch's depth",
+        minimum=0.0,
+        maximum=1.0,
+        help="A deep patch's outline is where it is this share of its own median depth (half: "
+        "its half-depth contour), so a soft edge is not flagged out to the threshold.",
     )
 
     large_patch_fraction: float = setting(
