@@ -65,10 +65,13 @@ class OriginalStore:
 
     def path_for(self, sha256: str, suffix: str) -> Path:
         """Where the original lives; raises InvalidOriginalNameError for impossible parts."""
-        sha256, suffix = check_parts(sha256, suffix)
-        path = self.root / sha256[:2] / f"{sha256}{suffix}"
+        path = self._layout_path(*check_parts(sha256, suffix))
         self._check_inside(path)
         return path
+
+    def _layout_path(self, sha256: str, suffix: str) -> Path:
+        """``<sha[:2]>/<sha256><suffix>`` under the root, for parts already validated."""
+        return self.root / sha256[:2] / f"{sha256}{suffix}"
 
     def paths_for(self, parts: Iterable[tuple[str, str]]) -> Iterator[Path]:
         """``path_for`` of many rows: the root and each sub-folder are resolved once per call.
@@ -80,10 +83,10 @@ class OriginalStore:
         inside: dict[str, bool] = {}
         for sha256, suffix in parts:
             sha256, suffix = check_parts(sha256, suffix)
+            path = self._layout_path(sha256, suffix)
             sub = sha256[:2]
             if sub not in inside:
-                inside[sub] = _within(os.path.realpath(self.root / sub), root)
-            path = self.root / sub / f"{sha256}{suffix}"
+                inside[sub] = _within(os.path.realpath(path.parent), root)
             if not inside[sub] or os.path.islink(path):
                 self._check_inside(path)
             yield path

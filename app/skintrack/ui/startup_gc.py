@@ -11,15 +11,10 @@ from __future__ import annotations
 
 import gc
 
-_frozen = False
 
-
-def freeze_startup_objects() -> bool:
-    """Collect once, then freeze the survivors; only the first call does anything."""
-    global _frozen
-    if _frozen:
-        return False
-    _frozen = True
+def freeze_startup_objects() -> None:
+    """Collect once, then freeze the survivors; nothing to do once objects are frozen."""
+    if gc.get_freeze_count():
+        return
     gc.collect()
     gc.freeze()
-    return True
