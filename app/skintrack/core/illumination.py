@@ -35,19 +35,25 @@ class IlluminationModel:
         """The (H, W, 3) float32 log-gain field, evaluated on ``shape`` (default: the fitted shape).
 
         A different shape samples the same field scaled to the new size (pixel-centre convention).
+        The polynomial is separable, Σ_j y^j (Σ_i c_ij x^i), so the whole interleaved field is one
+        (H, J) x (J, 3W) matrix product: one pass over the output instead of one per term.
         """
         h, w = shape or self.shape
-        x = _norm_coords(w).astype(np.float32)
-        y = _norm_coords(h).astype(np.float32)
-        # each channel summed term by term in a plane of its own (contiguous passes), then interleaved
-        planes = [np.zeros((h, w), np.float32) for _ in range(3)]
+        x = _norm_coords(w)
+        y = _norm_coords(h)
+        powers = range(self.degree + 1)
+        rows = np.zeros((self.degree + 1, w, 3))  # rows[j, :, c] = Σ_i c_ij x^i
         for k, (i, j) in enumerate(_poly_terms(self.degree)):
-            basis = np.outer(y**j, x**i)
-            for c in range(3):
-                coef = float(self.coefficients[c, k])
-                if coef:
-                    planes[c] += coef * basis
-        return np.dstack(planes)
+            rows[j] += np.outer(x**i, self.coefficients[:, k])
+        y_powers = np.stack([y**j for j in powers], axis=1).astype(np.float32)  # (H, J)
+        field = y_powers @ rows.reshape(self.degree + 1, 3 * w).astype(np.float32)
+        return field.reshape(h, w, 3)
+
+    def gain(self, shape: tuple[int, int]) -> FloatArray:
+        """exp(-field): the (H, W, 3) float32 factor that divides the illumination out."""
+        g = self.log_gain(shape)
+        np.negative(g, out=g)
+        return np.exp(g, out=g)
 
     def apply(self, mov_linear: FloatArray) -> FloatArray:
         """Divide the fitted illumination out of ``mov_linear`` (any size: the field is rescaled).
@@ -58,9 +64,9 @@ class IlluminationModel:
         h, w = mov_linear.shape[:2]
         if h * w > 4_000_000:
             small = (max(2, h // 8), max(2, w // 8))
-            g = cv2.resize(np.exp(-self.log_gain(small)), (w, h), interpolation=cv2.INTER_LINEAR)
+            g = cv2.resize(self.gain(small), (w, h), interpolation=cv2.INTER_LINEAR)
         else:
-            g = np.exp(-self.log_gain((h, w)))
+            g = self.gain((h, w))
         return (np.asarray(mov_linear, np.float32) * g).astype(np.float32, copy=False)
 
 
