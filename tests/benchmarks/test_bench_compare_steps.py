@@ -36,6 +36,7 @@ CHANGE_STEPS = (
     "prepare_pair",
     "thin_of",
     "refine_pair",
+    "light_problems",
     "find_unreliable",
     "choose_method",
     "normalise",

@@ -39,6 +39,7 @@ from skintrack.core.change.prepare import (
     all3,
     analysis_geometry,
     find_unreliable,
+    light_problems,
     prepare_frame,
     prepare_pair,
 )
@@ -92,14 +93,19 @@ def compare_aligned(
     frame = prepare_frame(reference_rgb, later_rgb_warped, valid_mask, roi, control, card, mm_per_px)
     geo = analysis_geometry(frame, s)
     pair = prepare_pair(frame, geo, s)
-    thin_ref = thin_of(pair.ref, pair.valid) if s.exclude_thin_structures else None
     refinement: dict[str, Any] = {"applied": False, "message": "not asked for"}
-    if s.refine_alignment:
-        pair, refinement = refine_pair(pair, geo, thin_ref)
     thin = None
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-thin") as pool:
+    # two steps at a time on two cores: refinement bends only the later photo, so the reference's
+    # light problems are found beside its thin structures and the refinement, the later photo's
+    # beside its thin structures
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-unreliable") as pool:
+        ref_light = pool.submit(light_problems, pair.ref)
+        thin_ref = thin_of(pair.ref, pair.valid) if s.exclude_thin_structures else None
+        if s.refine_alignment:
+            pair, refinement = refine_pair(pair, geo, thin_ref)
         thin_later = None if thin_ref is None else pool.submit(thin_of, pair.later, pair.valid)
-        unreliable = find_unreliable(pair, geo, notes)
+        later_light = light_problems(pair.later)
+        unreliable = find_unreliable(pair, geo, notes, lights=(ref_light.result(), later_light))
         if thin_later is not None and thin_ref is not None:
             thin = grown(thin_ref | thin_later.result(), float(s.smoothing_sigma))
             unreliable = replace(unreliable, thin=thin)

@@ -109,27 +109,26 @@ def to_analysis_linear(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return resize(srgb_to_linear_fast(a), size, cv2.INTER_AREA)
 
 
-def chan_max(img: np.ndarray) -> np.ndarray:
-    """Per-pixel maximum over the 3 channels (much faster than ``max(axis=2)``)."""
-    return np.maximum(np.maximum(img[..., 0], img[..., 1]), img[..., 2])
-
-
 def highlights(lin: np.ndarray) -> np.ndarray:
     """Specular reflections that are not clipped: brighter than the surrounding skin and whiter.
 
     They belong to the light, not to the skin, and move between photos; a highlight in the
-    reference would otherwise read as "darkening" in every later photo.
+    reference would otherwise read as "darkening" in every later photo. The channels are split
+    into contiguous planes first: every step below is then one fast pass.
     """
-    luminance = lin[..., 0] * 0.2126 + lin[..., 1] * 0.7152 + lin[..., 2] * 0.0722
+    r, g, b = cv2.split(np.ascontiguousarray(lin, np.float32))
+    luminance = r * 0.2126 + g * 0.7152 + b * 0.0722
     light = cbrt32(np.clip(luminance, 0.008856, None)) * 116.0 - 16.0  # L* (exact above L* = 8)
-    top = chan_max(lin)
-    saturation = top - np.minimum(np.minimum(lin[..., 0], lin[..., 1]), lin[..., 2])
+    top = np.maximum(np.maximum(r, g), b)
+    saturation = top - np.minimum(np.minimum(r, g), b)
     saturation /= np.maximum(top, np.float32(1e-4))
     kernel = max(15, round(max(lin.shape[:2]) * 0.02)) | 1
     light8 = np.clip(light * 2.55, 0, 255).astype(np.uint8)
     sat8 = np.clip(saturation * 255, 0, 255).astype(np.uint8)
-    brighter = light8.astype(np.int16) - local_median(light8, kernel) > HIGHLIGHT_L * 2.55
-    whiter = sat8.astype(np.float32) < 0.8 * local_median(sat8, kernel)
+    # both backgrounds in one median pass (OpenCV filters the channels of one image together)
+    background = local_median(cv2.merge([light8, sat8, sat8]), kernel)
+    brighter = light8.astype(np.int16) - background[..., 0] > HIGHLIGHT_L * 2.55
+    whiter = sat8.astype(np.float32) < 0.8 * background[..., 1]
     return brighter & whiter
 
 
@@ -137,7 +136,8 @@ def local_median(img8: np.ndarray, kernel: int) -> np.ndarray:
     """The surrounding skin's median over ``kernel`` px: the background a highlight stands out from.
 
     Large kernels are taken at half resolution and interpolated back (the background is smooth),
-    which is four times cheaper than a full-size median of the same reach.
+    which is four times cheaper than a full-size median of the same reach. ``img8``: uint8 with
+    1, 3 or 4 channels, each filtered on its own.
     """
     h, w = img8.shape[:2]
     if kernel < 31 or min(h, w) < 64:

@@ -297,20 +297,36 @@ def match_resolution(
     return ref, cv2.GaussianBlur(later, (0, 0), sigma), info
 
 
-def find_unreliable(
-    pair: Pair, geo: Geometry, notes: list[str], thin: np.ndarray | None = None
-) -> Unreliable:
-    """Clipped channels (per photo) and specular highlights (either photo): the light, not the skin."""
+LightProblems = tuple[np.ndarray, np.ndarray]  # (clipped channels, specular highlights) of one photo
+
+
+def light_problems(lin: np.ndarray) -> LightProblems:
+    """One photo's clipped channels (grown by 2 px) and specular highlights: the light, not the skin.
+
+    Each photo's own, so the reference's can be found while the later photo is still being refined.
+    """
     clip_lin = float(colour.srgb_to_linear(np.array(CLIP_SRGB)))
+    clipped = (lin >= clip_lin).view(np.uint8)
+    if clipped.any():
+        clipped = cv2.dilate(clipped, np.ones((5, 5), np.uint8))
+    return clipped.view(bool), highlights(lin)
+
+
+def find_unreliable(
+    pair: Pair,
+    geo: Geometry,
+    notes: list[str],
+    thin: np.ndarray | None = None,
+    lights: tuple[LightProblems, LightProblems] | None = None,
+) -> Unreliable:
+    """Clipped channels (per photo) and specular highlights (either photo): the light, not the skin.
+
+    ``lights``: :func:`light_problems` of the reference and the later photo, when already found.
+    """
     kernel = np.ones((5, 5), np.uint8)
-
-    def find(lin: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        clipped = (lin >= clip_lin).view(np.uint8)
-        if clipped.any():
-            clipped = cv2.dilate(clipped, kernel)
-        return clipped.view(bool), highlights(lin)
-
-    (ref_clip, ref_spec), (later_clip, later_spec) = both(find, pair.ref, pair.later)
+    if lights is None:
+        lights = both(light_problems, pair.ref, pair.later)
+    (ref_clip, ref_spec), (later_clip, later_spec) = lights
     specular = ref_spec | later_spec
     if specular.any():
         notes.append(
