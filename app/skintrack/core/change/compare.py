@@ -8,7 +8,7 @@ Each step is a function of its own module with its own tests, so one can be repl
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -95,17 +95,17 @@ def compare_aligned(
     pair = prepare_pair(frame, geo, s)
     refinement: dict[str, Any] = {"applied": False, "message": "not asked for"}
     thin = None
-    # two steps at a time on two cores: refinement bends only the later photo, so the reference's
-    # light problems are found beside its thin structures and the refinement, the later photo's
-    # beside its thin structures
+    # two steps at a time on two cores, each photo's light problems beside its thin structures
+    # (refinement bends only the later photo; it runs alone: its images are the memory's peak)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-unreliable") as pool:
         ref_light = pool.submit(light_problems, pair.ref)
         thin_ref = thin_of(pair.ref, pair.valid) if s.exclude_thin_structures else None
+        ref_problems = ref_light.result()
         if s.refine_alignment:
             pair, refinement = refine_pair(pair, geo, thin_ref)
         thin_later = None if thin_ref is None else pool.submit(thin_of, pair.later, pair.valid)
         later_light = light_problems(pair.later)
-        unreliable = find_unreliable(pair, geo, notes, lights=(ref_light.result(), later_light))
+        unreliable = find_unreliable(pair, geo, notes, lights=(ref_problems, later_light))
         if thin_later is not None and thin_ref is not None:
             thin = grown(thin_ref | thin_later.result(), float(s.smoothing_sigma))
             unreliable = replace(unreliable, thin=thin)
@@ -167,8 +167,7 @@ def detect(
     sidx = maps.sample()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skintrack-means") as pool:
         means = pool.submit(mean_change, maps, sidx)  # independent of detection: on the other core
-        found = _detect(maps, geo, s, notes, sidx, fillable, tone_support, holes, lines)
-        found.means = means.result()
+        found = _detect(maps, geo, s, notes, sidx, fillable, tone_support, holes, lines, means)
     return found
 
 
@@ -182,7 +181,10 @@ def _detect(
     tone_support: np.ndarray | None,
     holes: np.ndarray | None,
     lines: np.ndarray | None,
+    means: Future[MeanChange],
 ) -> Findings:
+    """:func:`detect`'s work; ``means`` (the mean change, found on another thread) is waited for
+    before the scale maps are made, so its samples and the maps never take memory at once."""
     noise = estimate_noise(maps.dL.ravel()[sidx], s, notes)
     min_area = min_area_px(s, geo, maps.n_compared)
     hair = float(default_width((geo.h, geo.w)))
@@ -196,6 +198,7 @@ def _detect(
         elif area_like(r.sel, width, None if holes is None else holes[r.win]):
             hole = None if holes is None else holes[r.win]
             regions += [t for t in without_lines(r, hair, hole) if t.sel.sum() >= min_area]
+    mean = means.result()
     more, sn = size_aware_regions(
         maps.dL,
         maps.detectable,
@@ -223,7 +226,7 @@ def _detect(
         regions = regions_of(fill_thin_gaps(_taken(regions, maps.dL.shape), fillable, gap))
     patches, mask_small = build_patches(regions, maps, geo, min_area)
     limits = detection_limits(sn, maps.n_compared, geo.area_scale, geo.mm_per_px, min_area)
-    return Findings(MeanChange(), noise, patches, mask_small, min_area, limits)
+    return Findings(mean, noise, patches, mask_small, min_area, limits)
 
 
 def without_lines(region: Region, hair: float, holes: np.ndarray | None = None) -> list[Region]:

@@ -117,11 +117,22 @@ def highlights(lin: np.ndarray) -> np.ndarray:
     into contiguous planes first: every step below is then one fast pass.
     """
     r, g, b = cv2.split(np.ascontiguousarray(lin, np.float32))
-    luminance = r * 0.2126 + g * 0.7152 + b * 0.0722
-    light = cbrt32(np.clip(luminance, 0.008856, None)) * 116.0 - 16.0  # L* (exact above L* = 8)
-    top = np.maximum(np.maximum(r, g), b)
-    saturation = top - np.minimum(np.minimum(r, g), b)
-    saturation /= np.maximum(top, np.float32(1e-4))
+    term = g * 0.7152  # in place below: a photo's planes, not a dozen temporaries at once
+    luminance = r * 0.2126
+    luminance += term
+    np.multiply(b, 0.0722, out=term)
+    luminance += term
+    np.clip(luminance, 0.008856, None, out=luminance)
+    light = cbrt32(luminance)
+    light *= 116.0
+    light -= 16.0  # L* (exact above L* = 8)
+    top = np.maximum(r, g, out=luminance)
+    np.maximum(top, b, out=top)
+    saturation = np.minimum(r, g, out=term)
+    np.minimum(saturation, b, out=saturation)
+    np.subtract(top, saturation, out=saturation)
+    saturation /= np.maximum(top, np.float32(1e-4), out=top)
+    del r, g, b
     kernel = max(15, round(max(lin.shape[:2]) * 0.02)) | 1
     light8 = np.clip(light * 2.55, 0, 255).astype(np.uint8)
     sat8 = np.clip(saturation * 255, 0, 255).astype(np.uint8)
