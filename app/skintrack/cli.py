@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from skintrack import package_version
+from skintrack.allocator import share_one_arena
 from skintrack.errors import EXIT_ERROR, EXIT_USAGE, SkintrackError
 
 
@@ -77,6 +78,7 @@ def _add_library_flag_to_subcommands(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    share_one_arena()  # before any thread: see skintrack.allocator
     parser = build_parser()
     _add_library_flag_to_subcommands(parser)
     parser.set_defaults(handler=None)  # a command group given without its subcommand has none
