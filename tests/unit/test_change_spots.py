@@ -6,7 +6,7 @@ import numpy as np
 
 from skintrack.core.change.detection import Region
 from skintrack.core.change.maps import DeltaMaps
-from skintrack.core.change.spots import judged_by_spot, spot_extents
+from skintrack.core.change.spots import contrast_of_pigment, judged_by_spot, spot_extents
 
 SIDE = 200
 YY, XX = np.mgrid[:SIDE, :SIDE]
@@ -92,3 +92,56 @@ def test_spots_touching_the_border_and_each_other_keep_their_own_rims() -> None:
         grown = cv2.dilate((labels == i).astype(np.uint8), disc) > 0
         want[grown & (want == 0)] = i
     assert n == 5 and np.array_equal(got, want)
+
+
+# --------------------------------------------------------------------------- contrast of pigment
+
+CONE = np.where(SPOT, 60.0 - 30.0 * (1.0 - DIST / 40.0), 60.0)  # a spot darkest at its centre
+
+
+def _cone_maps(dl: np.ndarray) -> DeltaMaps:
+    lab = np.zeros((SIDE, SIDE, 3), np.float32)
+    lab[..., 0] = CONE
+    later = lab.copy()
+    later[..., 0] += dl
+    return DeltaMaps(
+        lab, later, dl.astype(np.float32), np.zeros((SIDE, SIDE), np.float32), np.ones((SIDE, SIDE), bool)
+    )
+
+
+def _noise(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0.0, 0.3, (SIDE, SIDE))
+
+
+def test_a_spot_shown_with_more_contrast_is_the_photos_not_the_skin() -> None:
+    dl = 0.2 * (CONE - 60.0) + _noise(1)  # every spot pixel 20 % further from the skin
+    region = _region(dl <= -3.0)
+    assert contrast_of_pigment(region, _cone_maps(dl))
+
+
+def test_a_spot_darkening_by_the_same_amount_everywhere_is_a_change() -> None:
+    dl = np.where(SPOT, -4.0, 0.0) + _noise(2)
+    assert not contrast_of_pigment(_region(SPOT), _cone_maps(dl))
+
+
+def test_a_growth_ring_darkening_the_spot_edge_is_a_change() -> None:
+    band = (DIST > 20) & (DIST <= 50)
+    dl = np.where(band, -8.0 * np.clip((DIST - 20.0) / 15.0, 0.0, 1.0), 0.0) + _noise(3)
+    assert not contrast_of_pigment(_region(band & (dl <= -3.0)), _cone_maps(dl))
+
+
+def test_a_patch_beside_a_spot_is_a_change() -> None:
+    patch = np.hypot(XX - 150, YY - 100) <= 25  # overlaps the spot's edge a little
+    dl = np.where(patch, -4.0, 0.0) + _noise(4)
+    assert not contrast_of_pigment(_region(patch), _cone_maps(dl))
+
+
+def test_a_patch_on_a_spot_with_some_contrast_left_on_top_is_a_change() -> None:
+    """A tone curve fitted on the skin leaves a little contrast on dark pigment; the patch's own
+    darkening, the same at every depth, is most of the change and keeps it."""
+    dl = np.where(SPOT, -4.0 + 0.06 * (CONE - 60.0), 0.0) + _noise(5)
+    region = _region(DIST <= 25)  # the spot's pigment, 12-30 L* darker than the skin
+    maps = _cone_maps(dl)
+    assert not contrast_of_pigment(region, maps)
+    # the same region made of contrast alone is not counted
+    assert contrast_of_pigment(region, _cone_maps(np.where(SPOT, 0.25 * (CONE - 60.0), 0.0) + _noise(5)))

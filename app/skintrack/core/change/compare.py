@@ -51,7 +51,7 @@ from skintrack.core.change.scales import (
     size_aware_regions,
 )
 from skintrack.core.change.settings import ChangeSettings
-from skintrack.core.change.spots import SPOT_CONTRAST_L, judged_by_spot, spot_extents
+from skintrack.core.change.spots import SPOT_CONTRAST_L, contrast_of_pigment, judged_by_spot, spot_extents
 from skintrack.core.change.thin import grown, thin_of
 from skintrack.core.thin_structures import default_width
 
@@ -192,8 +192,11 @@ def _detect(
     width = 0.5 * hair + halo  # a line (hair, ink) smoothed: the half-width a patch must exceed
     contrast = float(s.spot_contrast_L)
     regions = []
+    contrast_only: list[Region] = []  # darker only on pigment already there, in proportion to it
     for r in find_regions(maps.dL, maps.detectable, noise, s, min_area):
-        if rims_a_spot(r, maps, contrast, lines):
+        if contrast_of_pigment(r, maps, contrast):
+            contrast_only.append(r)
+        elif rims_a_spot(r, maps, contrast, lines):
             regions.append(r)
         elif area_like(r.sel, width, None if holes is None else holes[r.win]):
             hole = None if holes is None else holes[r.win]
@@ -206,7 +209,7 @@ def _detect(
         noise.noise,
         s,
         min_area,
-        _taken(regions, maps.dL.shape),
+        _taken(regions + contrast_only, maps.dL.shape),  # not found again, blurred, at a coarser scale
         width,
         noise.threshold,
         lambda region: rims_a_spot(region, maps, contrast, lines),
@@ -217,6 +220,15 @@ def _detect(
     if more:
         spots = spot_extents(maps, min_area, contrast)
         more = [r for r in more if not judged_by_spot(r, maps, spots)]
+        judged = [(r, contrast_of_pigment(r, maps, contrast)) for r in more]
+        contrast_only += [r for r, by_contrast in judged if by_contrast]
+        more = [r for r, by_contrast in judged if not by_contrast]
+    if contrast_only:
+        px = sum(int(r.sel.sum()) for r in contrast_only)
+        notes.append(
+            f"{px * geo.area_scale:.0f} px darker only where the skin was already "
+            "pigmented, and in proportion to it, were not counted: the photos differ in contrast there"
+        )
     regions += more
     if lines is not None and lines.any() and regions:
         near = cv2.distanceTransform((~lines).view(np.uint8), cv2.DIST_L2, 3) <= width

@@ -7,6 +7,12 @@ photos show counts only when the spot as a whole, rim included, darkened too: a 
 all over passes, a crescent on one side of an unchanged spot does not. A faint region in the
 spot's deep inside (far from the steep rim) is measured as on plain skin. A strong change (above the
 per-pixel threshold: a growth ring) is never judged this way.
+
+A region of any strength lying almost wholly on pigment that was already there, and darker in
+proportion to how dark that pigment was, is the photos' contrast, not the skin: local contrast
+(a phone's "clarity", sharpening, another exposure) multiplies every spot's difference from the
+skin, while new pigment (a growth ring, a patch darkening) adds darkness where it lies, whatever
+was there before.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ RIM_SHARE = 0.25  # the rim reaches this share of the spot's equivalent radius b
 ON_SPOT = 0.5  # share of a faint region on a spot (rim included) that makes the spot its judge
 SPOT_SHARE = 0.5  # the whole spot's mean ΔL* must reach this share of the region's
 DEEP = 0.5  # the spot's deep inside: darker than the skin by this share of the spot's depth
+ON_PIGMENT = 0.5  # share of a region on pigment already there (contrast_L darker than the skin)
+FOLLOWS_PIGMENT = 0.5  # correlation of ΔL* with the pigment's depth that makes it a contrast change
+EXPLAINED = 2.0 / 3.0  # ... when the part in proportion to the depth is this share of the darkening
 
 
 def spot_extents(maps: DeltaMaps, min_area: float, contrast_L: float = SPOT_CONTRAST_L) -> np.ndarray:
@@ -75,3 +84,38 @@ def judged_by_spot(region: Region, maps: DeltaMaps, spots: np.ndarray) -> bool:
     if not spot_dl.size or region_dl >= 0:
         return False
     return float(spot_dl.mean()) > SPOT_SHARE * region_dl
+
+
+def contrast_of_pigment(region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L) -> bool:
+    """True when ``region`` darkened only on pigment the reference already shows, and in proportion
+    to that pigment's depth: a difference of contrast between the photos, not a change of the skin.
+
+    The skin is the median reference L* over a window three times the region's size (as for a
+    growth ring's rim). On the region's pigment (``contrast_L`` darker than that skin, at least
+    ON_PIGMENT of the region: smoothing spreads a line's change onto the skin beside it), a contrast
+    change makes ΔL* follow the depth (correlation >= FOLLOWS_PIGMENT, darker where darker), and
+    the part in proportion to the depth (a line fitted to ΔL* against depth) is most of the
+    darkening (EXPLAINED). A patch or a spot darkening adds about the same ΔL* at every depth (a
+    large offset, even when a tone curve left some contrast on top), and a growth ring darkens
+    the spot's edge more than its inside (a correlation near zero or below).
+    """
+    ref_l = maps.ref_lab[..., 0]
+    rows, cols = region.win
+    ph, pw = rows.stop - rows.start, cols.stop - cols.start
+    around = (slice(max(0, rows.start - ph), rows.stop + ph), slice(max(0, cols.start - pw), cols.stop + pw))
+    local = ref_l[around][maps.compared[around]]
+    if not len(local):
+        return False
+    depth = ref_l[region.win][region.sel] - float(np.median(local))
+    dl = maps.dL[region.win][region.sel]
+    finite = np.isfinite(dl)
+    pigment = finite & (depth <= -contrast_L)
+    if not finite.any() or float(pigment.sum()) < ON_PIGMENT * float(finite.sum()) or pigment.sum() < 10:
+        return False
+    d, change = depth[pigment].astype(np.float64), dl[pigment].astype(np.float64)
+    if float(d.std()) < 1e-6 or float(change.std()) < 1e-6 or float(change.mean()) >= 0:
+        return False
+    if float(np.corrcoef(d, change)[0, 1]) < FOLLOWS_PIGMENT:
+        return False
+    slope, _offset = np.polyfit(d, change, 1)  # ΔL* = offset + slope · depth
+    return float(slope * d.mean()) <= EXPLAINED * float(change.mean())
