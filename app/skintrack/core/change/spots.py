@@ -31,7 +31,7 @@ RIM_SHARE = 0.25  # the rim reaches this share of the spot's equivalent radius b
 ON_SPOT = 0.5  # share of a faint region on a spot (rim included) that makes the spot its judge
 SPOT_SHARE = 0.5  # the whole spot's mean ΔL* must reach this share of the region's
 DEEP = 0.5  # the spot's deep inside: darker than the skin by this share of the spot's depth
-ON_PIGMENT = 0.5  # share of a region on pigment already there (contrast_L darker than the skin)
+ON_PIGMENT = 0.25  # share of a region on pigment already there (contrast_L darker than the skin)
 FOLLOWS_PIGMENT = 0.5  # correlation of ΔL* with the pigment's depth that makes it a contrast change
 EXPLAINED = 2.0 / 3.0  # ... when the part in proportion to the depth is this share of the darkening
 
@@ -92,7 +92,7 @@ def contrast_of_pigment(region: Region, maps: DeltaMaps, contrast_L: float = SPO
 
     The skin is the median reference L* over a window three times the region's size (as for a
     growth ring's rim). On the region's pigment (``contrast_L`` darker than that skin, at least
-    ON_PIGMENT of the region: smoothing spreads a line's change onto the skin beside it), a contrast
+    ON_PIGMENT of the region: smoothing spreads a thin line's change onto the skin beside it), a contrast
     change makes ΔL* follow the depth (correlation >= FOLLOWS_PIGMENT, darker where darker), and
     the part in proportion to the depth (a line fitted to ΔL* against depth) is most of the
     darkening (EXPLAINED). A patch or a spot darkening adds about the same ΔL* at every depth (a
