@@ -51,7 +51,13 @@ from skintrack.core.change.scales import (
     size_aware_regions,
 )
 from skintrack.core.change.settings import ChangeSettings
-from skintrack.core.change.spots import SPOT_CONTRAST_L, contrast_of_pigment, judged_by_spot, spot_extents
+from skintrack.core.change.spots import (
+    SPOT_CONTRAST_L,
+    contrast_of_pigment,
+    judged_by_spot,
+    skin_around,
+    spot_extents,
+)
 from skintrack.core.change.thin import grown, thin_of
 from skintrack.core.thin_structures import default_width
 
@@ -284,18 +290,10 @@ def rims_a_spot(
     border = (cv2.dilate(sel, np.ones((5, 5), np.uint8)) > 0) & ~region.sel
     if lines is not None:
         border &= ~lines[region.win]
-    ref_l = maps.ref_lab[..., 0]
-    rows, cols = region.win
-    ph, pw = rows.stop - rows.start, cols.stop - cols.start
-    around = (
-        slice(max(0, rows.start - ph), rows.stop + ph),
-        slice(max(0, cols.start - pw), cols.stop + pw),
-    )
-    local = ref_l[around][maps.compared[around]]
-    if not len(local):
+    skin = skin_around(region, maps)
+    if skin is None:
         return False
-    skin = float(np.median(local))
-    near = ref_l[region.win][border]
+    near = maps.ref_lab[..., 0][region.win][border]
     return bool(len(near)) and float(np.mean(near <= skin - contrast_L)) >= 0.25
 
 

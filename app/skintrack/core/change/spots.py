@@ -86,6 +86,17 @@ def judged_by_spot(region: Region, maps: DeltaMaps, spots: np.ndarray) -> bool:
     return float(spot_dl.mean()) > SPOT_SHARE * region_dl
 
 
+def skin_around(region: Region, maps: DeltaMaps) -> float | None:
+    """The reference's median L* of the compared skin in a window three times the region's size
+    (None when nothing there was compared): the frame's own shading (one side of a limb darker)
+    must not make every band in the shade look like pigment."""
+    rows, cols = region.win
+    ph, pw = rows.stop - rows.start, cols.stop - cols.start
+    around = (slice(max(0, rows.start - ph), rows.stop + ph), slice(max(0, cols.start - pw), cols.stop + pw))
+    local = maps.ref_lab[..., 0][around][maps.compared[around]]
+    return float(np.median(local)) if len(local) else None
+
+
 def contrast_of_pigment(region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L) -> bool:
     """True when ``region`` darkened only on pigment the reference already shows, and in proportion
     to that pigment's depth: a difference of contrast between the photos, not a change of the skin.
@@ -99,14 +110,10 @@ def contrast_of_pigment(region: Region, maps: DeltaMaps, contrast_L: float = SPO
     large offset, even when a tone curve left some contrast on top), and a growth ring darkens
     the spot's edge more than its inside (a correlation near zero or below).
     """
-    ref_l = maps.ref_lab[..., 0]
-    rows, cols = region.win
-    ph, pw = rows.stop - rows.start, cols.stop - cols.start
-    around = (slice(max(0, rows.start - ph), rows.stop + ph), slice(max(0, cols.start - pw), cols.stop + pw))
-    local = ref_l[around][maps.compared[around]]
-    if not len(local):
+    skin = skin_around(region, maps)
+    if skin is None:
         return False
-    depth = ref_l[region.win][region.sel] - float(np.median(local))
+    depth = maps.ref_lab[..., 0][region.win][region.sel] - skin
     dl = maps.dL[region.win][region.sel]
     finite = np.isfinite(dl)
     pigment = finite & (depth <= -contrast_L)
