@@ -455,6 +455,30 @@ def test_a_band_around_a_dark_spot_counts_as_an_area_and_a_lone_band_does_not() 
     assert not rims_a_spot(Region((slice(0, H), slice(0, W)), band), maps)
 
 
+def test_a_closed_ring_around_a_faint_spot_grows_it_and_an_open_arc_does_not() -> None:
+    from skintrack.core.change.compare import rims_a_spot
+
+    lab = np.zeros((H, W, 3), np.float32)
+    lab[..., 0] = 60.0
+    spot = disc(12)
+    lab[spot, 0] = 52.0  # a faint spot: 8 L* darker, under the 10 L* a rim needs
+    ring = disc(18) & ~disc(13)  # a closed band a pixel off the spot's edge
+    maps = DeltaMaps(
+        lab, lab, np.zeros((H, W), np.float32), np.zeros((H, W), np.float32), np.ones((H, W), bool)
+    )
+    whole = (slice(0, H), slice(0, W))
+    assert rims_a_spot(Region(whole, ring), maps)
+    arc = ring.copy()
+    arc[: H // 2 + 4, :] = False  # the same band, open: a crescent
+    assert not rims_a_spot(Region(whole, arc), maps)
+    plain = lab.copy()
+    plain[spot, 0] = 60.0  # the same ring around plain skin: an annulus, judged as an area elsewhere
+    flat = DeltaMaps(
+        plain, plain, np.zeros((H, W), np.float32), np.zeros((H, W), np.float32), np.ones((H, W), bool)
+    )
+    assert not rims_a_spot(Region(whole, ring), flat)
+
+
 def test_the_tone_curve_needs_the_gain_the_settings_ask_for() -> None:
     from skintrack.core.change.tone import fit_tone
 

@@ -24,6 +24,7 @@ FINGERPRINTS = {
     "change-6": "9eace2ebd8005117",  # the same figures; the new detection settings under "thresholds"
     "change-7": "9d7e77b60adcb1b1",  # deep patches outlined at half their depth (outline_share)
     "change-8": "9d7e77b60adcb1b1",  # same pair; darkening in proportion to existing pigment: contrast
+    "change-9": "9d7e77b60adcb1b1",  # same pair; a closed band round a fainter spot grows it
 }
 
 

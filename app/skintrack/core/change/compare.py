@@ -54,6 +54,7 @@ from skintrack.core.change.settings import ChangeSettings
 from skintrack.core.change.spots import (
     SPOT_CONTRAST_L,
     contrast_of_pigment,
+    encircles_a_spot,
     judged_by_spot,
     skin_around,
     spot_extents,
@@ -280,7 +281,8 @@ def rims_a_spot(
 ) -> bool:
     """A narrow band along the rim of a spot that was already dark in the earlier photo: a pigmented
     spot growing. Hair and ink lines lie anywhere; a growth ring hugs a spot (a quarter of its inner
-    and outer border is ``contrast_L`` darker than the skin around it in the reference).
+    and outer border is ``contrast_L`` darker than the skin around it in the reference), or closes
+    round a fainter spot (:func:`encircles_a_spot`).
 
     The skin around is the median over a window three times the region's size: the frame's own
     shading (one side of a limb darker) must not make every band in the shade "rim a spot". Hair
@@ -294,7 +296,9 @@ def rims_a_spot(
     if skin is None:
         return False
     near = maps.ref_lab[..., 0][region.win][border]
-    return bool(len(near)) and float(np.mean(near <= skin - contrast_L)) >= 0.25
+    if len(near) and float(np.mean(near <= skin - contrast_L)) >= 0.25:
+        return True
+    return encircles_a_spot(region, maps, contrast_L, lines)
 
 
 def regions_of(mask: np.ndarray) -> list[Region]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ALGORITHM_VERSION = "change-8"
+ALGORITHM_VERSION = "change-9"
 CALIBRATIONS = ("card", "control", "model", "none")
 KIND_DELTA_B = 1.0  # |mean Δb*| above which a patch is called grey-blue or brown
 CLIP_SRGB = 0.98  # a channel at or above this (sRGB 0..1) is clipped: its true value is unknown

@@ -26,6 +26,7 @@ from skintrack.core.change.detection import Region
 from skintrack.core.change.maps import DeltaMaps
 from skintrack.core.change.settings import ChangeSettings
 
+_K5 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
 SPOT_CONTRAST_L = ChangeSettings().spot_contrast_L  # L* below the skin's median in both photos
 RIM_SHARE = 0.25  # the rim reaches this share of the spot's equivalent radius beyond it (>= 3 px)
 ON_SPOT = 0.5  # share of a faint region on a spot (rim included) that makes the spot its judge
@@ -34,6 +35,8 @@ DEEP = 0.5  # the spot's deep inside: darker than the skin by this share of the 
 ON_PIGMENT = 0.25  # share of a region on pigment already there (contrast_L darker than the skin)
 FOLLOWS_PIGMENT = 0.5  # correlation of ΔL* with the pigment's depth that makes it a contrast change
 EXPLAINED = 2.0 / 3.0  # ... when the part in proportion to the depth is this share of the darkening
+ENCLOSED_SHARE = 0.1  # a closed band's inside is at least this share of the band and its inside
+ENCIRCLED_CONTRAST = 0.5  # ... and, to be a spot's growth, this share of contrast_L darker than the skin
 
 
 def spot_extents(maps: DeltaMaps, min_area: float, contrast_L: float = SPOT_CONTRAST_L) -> np.ndarray:
@@ -126,3 +129,30 @@ def contrast_of_pigment(region: Region, maps: DeltaMaps, contrast_L: float = SPO
         return False
     slope, _offset = np.polyfit(d, change, 1)  # ΔL* = offset + slope · depth
     return float(slope * d.mean()) <= EXPLAINED * float(change.mean())
+
+
+def encircles_a_spot(
+    region: Region, maps: DeltaMaps, contrast_L: float = SPOT_CONTRAST_L, lines: np.ndarray | None = None
+) -> bool:
+    """True when ``region`` is a closed band around pigment the reference already shows: a spot
+    growing all round. A hair, an ink stroke or a misregistered edge makes an open line or a
+    crescent; only a ring closes on itself. Closure is the strong cue, so the inside need only be
+    ENCIRCLED_CONTRAST of ``contrast_L`` darker than the skin around (its median), where a band
+    that merely hugs a spot's rim needs the full contrast. Hair and ink (``lines``) inside are not
+    pigment.
+    """
+    band = cv2.morphologyEx(region.sel.astype(np.uint8), cv2.MORPH_CLOSE, _K5)
+    padded = np.pad(band, 1)
+    outside = np.zeros((padded.shape[0] + 2, padded.shape[1] + 2), np.uint8)
+    cv2.floodFill(padded, outside, (0, 0), 1)
+    inside = (padded == 0)[1:-1, 1:-1] & maps.compared[region.win]
+    if lines is not None:
+        inside &= ~lines[region.win]
+    n_inside = int(inside.sum())
+    if n_inside < 10 or n_inside < ENCLOSED_SHARE * (n_inside + int(region.sel.sum())):
+        return False
+    skin = skin_around(region, maps)
+    if skin is None:
+        return False
+    inner = float(np.median(maps.ref_lab[..., 0][region.win][inside]))
+    return inner <= skin - ENCIRCLED_CONTRAST * contrast_L
